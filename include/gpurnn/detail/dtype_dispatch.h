@@ -1,0 +1,34 @@
+#pragma once
+// Calls f with a value of the C++ type of a DType, so one generic lambda serves every dtype.
+
+#include <cstdint>
+
+#include "gpurnn/dtype.h"
+#include "gpurnn/error.h"
+
+namespace gpurnn::detail {
+
+template <class F>
+decltype(auto) visit_dtype(DType dtype, F&& f) {
+  switch (dtype) {
+    case DType::f32: return f(float{});
+    case DType::f64: return f(double{});
+    case DType::i32: return f(std::int32_t{});
+    case DType::i64: return f(std::int64_t{});
+    case DType::u8: return f(std::uint8_t{});
+  }
+  throw Error(ErrorCode::internal, "visit_dtype: not a DType value");
+}
+
+// The same, restricted to the floating types the RNN computes in.
+template <class F>
+decltype(auto) visit_floating(DType dtype, F&& f) {
+  if (dtype == DType::f32) return f(float{});
+  if (dtype != DType::f64) {
+    throw Error(ErrorCode::unsupported,
+                std::string("dtype ") + to_string(dtype) + " is not supported; use f32 or f64");
+  }
+  return f(double{});
+}
+
+}  // namespace gpurnn::detail

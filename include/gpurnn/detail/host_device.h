@@ -1,0 +1,9 @@
+#pragma once
+// Portability for code shared by the CPU path and CUDA kernels: the one place that knows
+// whether it is being compiled by nvcc.
+
+#if defined(__CUDACC__)
+#define GPURNN_HOST_DEVICE __host__ __device__ __forceinline__
+#else
+#define GPURNN_HOST_DEVICE inline
+#endif

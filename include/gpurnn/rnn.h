@@ -1,0 +1,68 @@
+#pragma once
+// A convenience module over a Backend: owns the weights, allocates outputs, workspace and
+// reserve, and remembers what a training forward saved so backward() needs only the output
+// gradients. For full control over memory, use Backend directly (backend.h).
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "gpurnn/backend.h"
+
+namespace gpurnn {
+
+// Optional inputs of a forward call (undefined tensors are omitted).
+struct SequenceInputs {
+  Tensor lengths;  // int32 [B], each in [1, T]
+  Tensor h0;       // [L*D, B, H_out]
+  Tensor c0;       // [L*D, B, H], LSTM only
+  bool batch_first = false;
+};
+
+struct RNNOutput {
+  Tensor y;   // [T, B, D*H_out] (or [B, T, D*H_out] when batch_first)
+  Tensor hn;  // [L*D, B, H_out]
+  Tensor cn;  // [L*D, B, H], LSTM only (undefined otherwise)
+};
+
+struct RNNGradients {
+  Tensor dx;            // like x
+  Tensor dh0;           // [L*D, B, H_out]
+  Tensor dc0;           // [L*D, B, H], LSTM only
+  RNNWeights dweights;  // gradient of every parameter
+};
+
+class RNN {
+ public:
+  // Weights are initialised as PyTorch does (uniform ±1/sqrt(H)) from `seed`.
+  RNN(const RNNDescriptor& desc, DType dtype = DType::f32, const std::string& backend = "cpu",
+      std::uint64_t seed = 0);
+
+  const RNNDescriptor& descriptor() const { return weights_.descriptor(); }
+  RNNWeights& weights() { return weights_; }
+  const RNNWeights& weights() const { return weights_; }
+  Backend& backend() { return *backend_; }
+
+  // Inference: no dropout, nothing saved.
+  RNNOutput forward(const Tensor& x, const SequenceInputs& inputs = {});
+  // Training forward: applies dropout (mask drawn from `dropout_seed`) and keeps what
+  // backward() needs, until the next forward_train().
+  RNNOutput forward_train(const Tensor& x, const SequenceInputs& inputs = {},
+                          std::uint64_t dropout_seed = 0);
+  // Gradients of the last forward_train(); dhn and dcn may be undefined (zeros).
+  RNNGradients backward(const Tensor& dy, const Tensor& dhn = {}, const Tensor& dcn = {});
+
+ private:
+  RNNOutput run_forward(const Tensor& x, const SequenceInputs& inputs, ForwardMode mode,
+                        std::uint64_t dropout_seed);
+
+  RNNWeights weights_;
+  std::unique_ptr<Backend> backend_;
+  // Saved by forward_train for backward.
+  Tensor saved_x_;
+  SequenceInputs saved_inputs_;
+  Tensor reserve_;
+  bool has_saved_ = false;
+};
+
+}  // namespace gpurnn

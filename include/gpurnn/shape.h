@@ -1,0 +1,40 @@
+#pragma once
+// A tensor shape of up to kMaxRank dimensions, stored inline (building one never allocates).
+
+#include <array>
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+
+namespace gpurnn {
+
+class Shape {
+ public:
+  static constexpr int kMaxRank = 6;
+
+  Shape() = default;
+  Shape(std::initializer_list<std::int64_t> dims);
+  template <class It>
+  Shape(It first, It last) {
+    for (; first != last; ++first) push_back(static_cast<std::int64_t>(*first));
+  }
+
+  int rank() const { return rank_; }
+  std::int64_t operator[](int i) const { return dims_[static_cast<std::size_t>(i)]; }
+  std::int64_t numel() const;
+  void push_back(std::int64_t dim);
+  const std::int64_t* begin() const { return dims_.data(); }
+  const std::int64_t* end() const { return dims_.data() + rank_; }
+
+  bool operator==(const Shape& other) const;
+  bool operator!=(const Shape& other) const { return !(*this == other); }
+
+ private:
+  std::array<std::int64_t, kMaxRank> dims_{};
+  int rank_ = 0;
+};
+
+// "[2, 3, 4]"
+std::string to_string(const Shape& shape);
+
+}  // namespace gpurnn

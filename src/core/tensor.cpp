@@ -1,0 +1,85 @@
+#include "gpurnn/tensor.h"
+
+#include "gpurnn/detail/dtype_dispatch.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+namespace gpurnn {
+namespace {
+
+constexpr std::size_t kAlignment = 64;  // a cache line; also what AVX-512 loads like
+
+std::shared_ptr<void> allocate_host(std::size_t bytes) {
+  // Never zero bytes, so a defined tensor always has storage.
+  const std::size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment + kAlignment;
+  void* p = std::aligned_alloc(kAlignment, rounded);
+  if (p == nullptr) {
+    throw Error(ErrorCode::out_of_memory,
+                "cannot allocate " + std::to_string(bytes) + " bytes of host memory");
+  }
+  return std::shared_ptr<void>(p, [](void* q) { std::free(q); });
+}
+
+}  // namespace
+
+Tensor Tensor::empty(Shape shape, DType dtype, Device device) {
+  if (!device.is_cpu()) {
+    throw Error(ErrorCode::unsupported,
+                "Tensor::empty: device " + to_string(device) + " is not available in this build");
+  }
+  Tensor t;
+  t.shape_ = shape;
+  t.dtype_ = dtype;
+  t.device_ = device;
+  t.data_ = allocate_host(t.bytes());
+  return t;
+}
+
+Tensor Tensor::zeros(Shape shape, DType dtype, Device device) {
+  Tensor t = empty(shape, dtype, device);
+  std::memset(t.data(), 0, t.bytes());
+  return t;
+}
+
+Tensor Tensor::clone() const {
+  if (!defined()) return Tensor();
+  Tensor t = empty(shape_, dtype_, device_);
+  std::memcpy(t.data(), data(), bytes());
+  return t;
+}
+
+Tensor Tensor::to(DType dtype) const {
+  check_argument(defined(), "Tensor::to", "this", "is an undefined tensor");
+  Tensor t = empty(shape_, dtype, device_);
+  detail::visit_dtype(dtype_, [&](auto from) {
+    detail::visit_dtype(dtype, [&](auto to) {
+      using From = decltype(from);
+      using To = decltype(to);
+      const From* src = data_as<From>();
+      std::transform(src, src + numel(), t.data_as<To>(), [](From v) { return static_cast<To>(v); });
+    });
+  });
+  return t;
+}
+
+void Tensor::fill(double value) {
+  check_argument(defined(), "Tensor::fill", "this", "is an undefined tensor");
+  detail::visit_dtype(dtype_, [&](auto tag) {
+    using T = decltype(tag);
+    std::fill(data_as<T>(), data_as<T>() + numel(), static_cast<T>(value));
+  });
+}
+
+Tensor Tensor::reshape(Shape shape) const {
+  check_argument(shape.numel() == numel(), "Tensor::reshape", "shape",
+                 to_string(shape) + " has " + std::to_string(shape.numel()) +
+                     " elements, expected " + std::to_string(numel()) + " (from " +
+                     to_string(shape_) + ")");
+  Tensor t = *this;
+  t.shape_ = shape;
+  return t;
+}
+
+}  // namespace gpurnn

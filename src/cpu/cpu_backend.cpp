@@ -1,0 +1,120 @@
+#include "cpu/cpu_backend.h"
+
+#include "cpu/blas.h"
+#include "cpu/cpu_layout.h"
+#include "cpu/cpu_network.h"
+#include "gpurnn/detail/dtype_dispatch.h"
+#include "rnn/validate_args.h"
+
+namespace gpurnn::cpu {
+namespace {
+
+class CpuBackend final : public Backend {
+ public:
+  explicit CpuBackend(const BackendOptions& options) : options_(options) {
+    check_argument(options.num_threads >= 0, "make_backend", "options.num_threads",
+                   "must be 0 (default) or positive, got " + std::to_string(options.num_threads));
+  }
+
+  std::string name() const override { return "cpu"; }
+  Device device() const override { return Device::cpu(); }
+
+  std::optional<std::string> unsupported_reason(const RNNDescriptor& desc,
+                                                DType dtype) const override {
+    try {
+      desc.validate();
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    if (!is_floating(dtype)) return std::string("the cpu backend computes in f32 or f64, not ") + to_string(dtype);
+    return std::nullopt;
+  }
+
+  std::size_t workspace_size(const RNNDescriptor& desc, const SequenceShape& shape, DType dtype,
+                             ForwardMode mode) const override {
+    check_problem("workspace_size", desc, shape, dtype);
+    return workspace_layout(desc, shape, mode, dtype_size(dtype)).bytes;
+  }
+
+  std::size_t reserve_size(const RNNDescriptor& desc, const SequenceShape& shape,
+                           DType dtype) const override {
+    check_problem("reserve_size", desc, shape, dtype);
+    return reserve_layout(desc, shape.seq_len, shape.batch, dtype_size(dtype)).bytes;
+  }
+
+  void forward(const RNNWeights& weights, const ForwardArgs& args) override {
+    check_weights("forward", weights, device());
+    const RNNDescriptor& d = weights.descriptor();
+    const SequenceShape shape = sequence_shape_of("forward", "x", args.x, d.input_size, args.batch_first);
+    check_forward(weights, args, shape);
+    check_buffer("forward", "workspace", args.workspace,
+                 workspace_size(d, shape, weights.dtype(), args.mode), device());
+    if (args.mode == ForwardMode::training) {
+      check_buffer("forward", "reserve", args.reserve, reserve_size(d, shape, weights.dtype()), device());
+    }
+    set_blas_threads(options_.num_threads);
+    detail::visit_floating(weights.dtype(), [&](auto tag) {
+      network_forward<decltype(tag)>(weights, args, shape);
+    });
+  }
+
+  void backward_data(const RNNWeights& weights, const BackwardDataArgs& args) override {
+    check_weights("backward_data", weights, device());
+    const RNNDescriptor& d = weights.descriptor();
+    const SequenceShape shape =
+        sequence_shape_of("backward_data", "dx", args.dx, d.input_size, args.batch_first);
+    check_backward_data(weights, args, shape);
+    check_training_buffers("backward_data", d, shape, weights.dtype(), args.workspace, args.reserve);
+    set_blas_threads(options_.num_threads);
+    detail::visit_floating(weights.dtype(), [&](auto tag) {
+      network_backward_data<decltype(tag)>(weights, args, shape);
+    });
+  }
+
+  void backward_weights(const RNNWeights& weights, const BackwardWeightsArgs& args,
+                        RNNWeights& grads) override {
+    check_weights("backward_weights", weights, device());
+    const RNNDescriptor& d = weights.descriptor();
+    const SequenceShape shape =
+        sequence_shape_of("backward_weights", "x", args.x, d.input_size, args.batch_first);
+    check_argument(args.x.dtype() == weights.dtype(), "backward_weights", "x",
+                   std::string("has dtype ") + to_string(args.x.dtype()) + ", expected " +
+                       to_string(weights.dtype()));
+    check_backward_weights(weights, args, grads);
+    check_training_buffers("backward_weights", d, shape, weights.dtype(), args.workspace,
+                           args.reserve);
+    set_blas_threads(options_.num_threads);
+    detail::visit_floating(weights.dtype(), [&](auto tag) {
+      network_backward_weights<decltype(tag)>(weights, args, shape, grads);
+    });
+  }
+
+ private:
+  void check_problem(const char* call, const RNNDescriptor& desc, const SequenceShape& shape,
+                     DType dtype) const {
+    desc.validate();
+    check_argument(is_floating(dtype), call, "dtype",
+                   std::string("must be f32 or f64, got ") + to_string(dtype));
+    check_argument(shape.seq_len > 0, call, "shape.seq_len",
+                   "must be positive, got " + std::to_string(shape.seq_len));
+    check_argument(shape.batch > 0, call, "shape.batch",
+                   "must be positive, got " + std::to_string(shape.batch));
+  }
+
+  void check_training_buffers(const char* call, const RNNDescriptor& d, const SequenceShape& shape,
+                              DType dtype, ConstTensorView workspace, ConstTensorView reserve) const {
+    check_buffer(call, "workspace", workspace,
+                 workspace_size(d, shape, dtype, ForwardMode::training), device());
+    check_buffer(call, "reserve", reserve, reserve_size(d, shape, dtype), device());
+  }
+
+  BackendOptions options_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cpu_backend(const BackendOptions& options) {
+  return std::make_unique<CpuBackend>(options);
+}
+
+}  // namespace gpurnn::cpu

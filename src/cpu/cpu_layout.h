@@ -1,0 +1,63 @@
+#pragma once
+// Where every buffer of the CPU backend lives inside the caller's workspace and reserve.
+// A pure function of (descriptor, shape, mode, element size): the size queries and the calls
+// carve memory the same way. Offsets are in bytes, each slot aligned to 64 bytes.
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "gpurnn/backend.h"
+
+namespace gpurnn::cpu {
+
+struct Slot {
+  std::size_t offset = 0;  // bytes from the buffer start
+  std::size_t bytes = 0;   // 0 = not used for this problem
+
+  template <class T>
+  T* in(void* base) const {
+    return bytes == 0 ? nullptr : reinterpret_cast<T*>(static_cast<unsigned char*>(base) + offset);
+  }
+};
+
+// What one layer and direction keeps, in time-major order. S = gate storage per step:
+// G*H for vanilla and LSTM (activated gates), 4*H for GRU (r, z, n and W_hn h + b_hn).
+struct LayerDirSlots {
+  Slot gates;     // [T, B, S]
+  Slot h_states;  // [T+1, B, H_out]: forward: h0 at 0, state after step t at t+1;
+                  //                  reverse: h0 at T, state after step t at t
+  Slot c_states;  // [T+1, B, H]   (LSTM), indexed like h_states
+  Slot m;         // [T, B, H]     (LSTM with projection): o ⊙ tanh(c) before W_hr
+  Slot d_ih;      // [T, B, G*H]   gradient of the input pre-activations (training only)
+  Slot d_hh;      // [T, B, G*H]   gradient of the recurrent pre-activations (GRU only)
+  Slot d_h;       // [T, B, H_out] gradient of h_t (LSTM with projection only)
+};
+
+struct ReserveLayout {
+  Slot seed;                          // the dropout seed of the forward call (u64)
+  std::vector<LayerDirSlots> layers;  // index l*D + d
+  std::vector<Slot> layer_input;      // [T, B, D*H_out] input of layer l >= 1, after dropout
+  std::size_t bytes = 0;
+};
+
+struct WorkspaceLayout {
+  Slot x_time_major;     // [T, B, I]       batch_first only (dx in backward_data)
+  Slot y_time_major;     // [T, B, D*H_out] batch_first only (dy in backward_data)
+  Slot layer_io[2];      // [T, B, D*H_out] inference: outputs of inner layers
+  LayerDirSlots scratch; // inference: the per-layer buffers a training call keeps in the reserve
+  Slot hh;               // [B, G*H]       recurrent pre-activations of one step
+  Slot d_layer[2];       // [T, B, D*H_out] backward: gradient of an inner layer's input
+  Slot dh;               // [B, H_out]     backward: gradient of h_t at one step
+  Slot dh_carry;         // [B, H_out]
+  Slot dc_carry;         // [B, H]
+  Slot dm;               // [B, H]
+  std::size_t bytes = 0;
+};
+
+ReserveLayout reserve_layout(const RNNDescriptor& desc, std::int64_t seq_len, std::int64_t batch,
+                             std::size_t elem_size);
+WorkspaceLayout workspace_layout(const RNNDescriptor& desc, const SequenceShape& shape,
+                                 ForwardMode mode, std::size_t elem_size);
+
+}  // namespace gpurnn::cpu

@@ -1,0 +1,203 @@
+#include "cpu/cpu_network.h"
+
+#include <cstring>
+
+#include "cpu/layer_ops.h"
+#include "gpurnn/detail/counter_random.h"
+
+namespace gpurnn::cpu {
+namespace {
+
+// [A, B, F] -> [B, A, F]
+template <class T>
+void swap_leading_dims(const T* src, T* dst, std::int64_t a, std::int64_t b, std::int64_t f) {
+  for (std::int64_t i = 0; i < a; ++i) {
+    for (std::int64_t j = 0; j < b; ++j) {
+      std::memcpy(dst + (j * a + i) * f, src + (i * b + j) * f, static_cast<std::size_t>(f) * sizeof(T));
+    }
+  }
+}
+
+// Multiplies the output of `layer` ([T, B, D*H_out], time-major) by its dropout mask. The mask
+// element of flat index k is dropout_scale(seed, layer, k, p): the same on every backend.
+template <class T>
+void apply_dropout(T* values, std::int64_t count, std::uint64_t seed, int layer, double p) {
+  for (std::int64_t k = 0; k < count; ++k) {
+    values[k] *= static_cast<T>(detail::dropout_scale(seed, static_cast<std::uint64_t>(layer),
+                                                      static_cast<std::uint64_t>(k), p));
+  }
+}
+
+template <class T>
+LayerWeights<T> layer_weights(const RNNWeights& w, int layer, int dir) {
+  auto ptr = [&](ParamKind k) { return w.get(k, layer, dir).template data_as<T>(); };
+  LayerWeights<T> lw;
+  lw.w_ih = ptr(ParamKind::weight_ih);
+  lw.w_hh = ptr(ParamKind::weight_hh);
+  lw.b_ih = w.get(ParamKind::bias_ih, layer, dir).empty() ? nullptr : ptr(ParamKind::bias_ih);
+  lw.b_hh = w.get(ParamKind::bias_hh, layer, dir).empty() ? nullptr : ptr(ParamKind::bias_hh);
+  lw.w_hr = w.get(ParamKind::weight_hr, layer, dir).empty() ? nullptr : ptr(ParamKind::weight_hr);
+  return lw;
+}
+
+template <class T>
+LayerGrads<T> layer_grads(RNNWeights& g, int layer, int dir) {
+  const LayerWeights<T> c = layer_weights<T>(g, layer, dir);
+  // The gradient container is mutable; layer_weights only reads it as const.
+  return {const_cast<T*>(c.w_ih), const_cast<T*>(c.w_hh), const_cast<T*>(c.b_ih),
+          const_cast<T*>(c.b_hh), const_cast<T*>(c.w_hr)};
+}
+
+template <class T>
+LayerBuffers<T> buffers_in(const LayerDirSlots& s, void* base) {
+  return {s.gates.in<T>(base), s.h_states.in<T>(base), s.c_states.in<T>(base), s.m.in<T>(base),
+          s.d_ih.in<T>(base),  s.d_hh.in<T>(base),     s.d_h.in<T>(base)};
+}
+
+// Slice k ([B, units]) of a state tensor [L*D, B, units], or null when the tensor is omitted.
+template <class T>
+T* state_slice(const void* data, int k, std::int64_t batch, std::int64_t units) {
+  if (data == nullptr) return nullptr;
+  return const_cast<T*>(static_cast<const T*>(data)) + k * batch * units;
+}
+
+const std::int32_t* lengths_of(ConstTensorView lengths) {
+  return lengths.empty() ? nullptr : lengths.data_as<std::int32_t>();
+}
+
+}  // namespace
+
+template <class T>
+void network_forward(const RNNWeights& weights, const ForwardArgs& args, const SequenceShape& shape) {
+  const RNNDescriptor& d = weights.descriptor();
+  const std::int64_t T_ = shape.seq_len, B = shape.batch, H = d.hidden_size, Ho = d.state_size();
+  const int D = d.num_directions(), L = d.num_layers;
+  const bool training = args.mode == ForwardMode::training;
+  const WorkspaceLayout ws = workspace_layout(d, shape, args.mode, sizeof(T));
+  const ReserveLayout rs = training ? reserve_layout(d, T_, B, sizeof(T)) : ReserveLayout{};
+  void* wbase = args.workspace.data();
+  void* rbase = args.reserve.data();
+
+  const T* x = args.x.data_as<T>();
+  if (shape.batch_first) {
+    swap_leading_dims(x, ws.x_time_major.in<T>(wbase), B, T_, d.input_size);
+    x = ws.x_time_major.in<T>(wbase);
+  }
+  T* y = shape.batch_first ? ws.y_time_major.in<T>(wbase) : args.y.data_as<T>();
+
+  for (int l = 0; l < L; ++l) {
+    const T* in = l == 0 ? x
+                  : training ? rs.layer_input[l].in<T>(rbase)
+                             : ws.layer_io[(l - 1) % 2].in<T>(wbase);
+    T* out = l == L - 1 ? y
+             : training ? rs.layer_input[l + 1].in<T>(rbase)
+                        : ws.layer_io[l % 2].in<T>(wbase);
+    for (int dir = 0; dir < D; ++dir) {
+      const int k = l * D + dir;
+      const LayerProblem p{&d, l, dir == 1, T_, B, lengths_of(args.lengths)};
+      const LayerBuffers<T> buf = training ? buffers_in<T>(rs.layers[k], rbase)
+                                           : buffers_in<T>(ws.scratch, wbase);
+      LayerForwardIO<T> io{};
+      io.x = in;
+      io.h0 = state_slice<T>(args.h0.data(), k, B, Ho);
+      io.c0 = state_slice<T>(args.c0.data(), k, B, H);
+      io.y = out + dir * Ho;
+      io.ldy = D * Ho;
+      io.hn = state_slice<T>(args.hn.data(), k, B, Ho);
+      io.cn = state_slice<T>(args.cn.data(), k, B, H);
+      io.hh = ws.hh.in<T>(wbase);
+      layer_forward(p, layer_weights<T>(weights, l, dir), buf, io);
+    }
+    if (training && l < L - 1 && d.dropout > 0) {
+      apply_dropout(out, T_ * B * D * Ho, args.dropout_seed, l, d.dropout);
+    }
+  }
+  if (training) *rs.seed.in<std::uint64_t>(rbase) = args.dropout_seed;
+  if (shape.batch_first) swap_leading_dims<T>(y, args.y.data_as<T>(), T_, B, D * Ho);
+}
+
+template <class T>
+void network_backward_data(const RNNWeights& weights, const BackwardDataArgs& args,
+                           const SequenceShape& shape) {
+  const RNNDescriptor& d = weights.descriptor();
+  const std::int64_t T_ = shape.seq_len, B = shape.batch, H = d.hidden_size, Ho = d.state_size();
+  const int D = d.num_directions(), L = d.num_layers;
+  const WorkspaceLayout ws = workspace_layout(d, shape, ForwardMode::training, sizeof(T));
+  const ReserveLayout rs = reserve_layout(d, T_, B, sizeof(T));
+  void* wbase = args.workspace.data();
+  void* rbase = args.reserve.data();
+  const std::uint64_t seed = *rs.seed.in<std::uint64_t>(rbase);
+
+  const T* dy = args.dy.data_as<T>();
+  if (shape.batch_first) {
+    swap_leading_dims(dy, ws.y_time_major.in<T>(wbase), B, T_, D * Ho);
+    dy = ws.y_time_major.in<T>(wbase);
+  }
+  T* dx = shape.batch_first ? ws.x_time_major.in<T>(wbase) : args.dx.data_as<T>();
+
+  for (int l = L - 1; l >= 0; --l) {
+    // Layer l (>0) writes the gradient of its input to d_layer[(l-1) % 2]; layer l-1 reads it.
+    const T* dy_l = l == L - 1 ? dy : ws.d_layer[l % 2].in<T>(wbase);
+    T* dx_l = l == 0 ? dx : ws.d_layer[(l - 1) % 2].in<T>(wbase);
+    for (int dir = 0; dir < D; ++dir) {
+      const int k = l * D + dir;
+      const LayerProblem p{&d, l, dir == 1, T_, B, lengths_of(args.lengths)};
+      const LayerWeights<T> w = layer_weights<T>(weights, l, dir);
+      const LayerBuffers<T> buf = buffers_in<T>(rs.layers[k], rbase);
+      LayerBackwardIO<T> io{};
+      io.dy = dy_l + dir * Ho;
+      io.ldy = D * Ho;
+      io.dhn = state_slice<T>(args.dhn.data(), k, B, Ho);
+      io.dcn = state_slice<T>(args.dcn.data(), k, B, H);
+      io.dh0 = state_slice<T>(args.dh0.data(), k, B, Ho);
+      io.dc0 = state_slice<T>(args.dc0.data(), k, B, H);
+      io.dh = ws.dh.in<T>(wbase);
+      io.dh_carry = ws.dh_carry.in<T>(wbase);
+      io.dc_carry = ws.dc_carry.in<T>(wbase);
+      io.dm = ws.dm.in<T>(wbase);
+      layer_backward_data(p, w, buf, io);
+      layer_input_gradient(p, w, buf, dx_l, dir > 0);
+    }
+    // The input of layer l was layer l-1's output times its dropout mask.
+    if (l > 0 && d.dropout > 0) apply_dropout(dx_l, T_ * B * D * Ho, seed, l - 1, d.dropout);
+  }
+  if (shape.batch_first) swap_leading_dims<T>(dx, args.dx.data_as<T>(), T_, B, d.input_size);
+}
+
+template <class T>
+void network_backward_weights(const RNNWeights& weights, const BackwardWeightsArgs& args,
+                              const SequenceShape& shape, RNNWeights& grads) {
+  const RNNDescriptor& d = weights.descriptor();
+  const std::int64_t T_ = shape.seq_len, B = shape.batch;
+  const WorkspaceLayout ws = workspace_layout(d, shape, ForwardMode::training, sizeof(T));
+  const ReserveLayout rs = reserve_layout(d, T_, B, sizeof(T));
+  void* wbase = args.workspace.data();
+  // Read only: backward_weights does not modify the reserve.
+  void* rbase = const_cast<void*>(args.reserve.data());
+
+  const T* x = args.x.data_as<T>();
+  if (shape.batch_first) {
+    swap_leading_dims(x, ws.x_time_major.in<T>(wbase), B, T_, d.input_size);
+    x = ws.x_time_major.in<T>(wbase);
+  }
+  for (int l = 0; l < d.num_layers; ++l) {
+    const T* in = l == 0 ? x : rs.layer_input[l].in<T>(rbase);
+    for (int dir = 0; dir < d.num_directions(); ++dir) {
+      const LayerProblem p{&d, l, dir == 1, T_, B, nullptr};
+      layer_backward_weights(p, buffers_in<T>(rs.layers[l * d.num_directions() + dir], rbase), in,
+                             layer_grads<T>(grads, l, dir), args.grad_mode == GradMode::accumulate);
+    }
+  }
+}
+
+#define GPURNN_INSTANTIATE_NETWORK(T)                                                          \
+  template void network_forward<T>(const RNNWeights&, const ForwardArgs&, const SequenceShape&); \
+  template void network_backward_data<T>(const RNNWeights&, const BackwardDataArgs&,           \
+                                         const SequenceShape&);                                \
+  template void network_backward_weights<T>(const RNNWeights&, const BackwardWeightsArgs&,     \
+                                            const SequenceShape&, RNNWeights&);
+GPURNN_INSTANTIATE_NETWORK(float)
+GPURNN_INSTANTIATE_NETWORK(double)
+#undef GPURNN_INSTANTIATE_NETWORK
+
+}  // namespace gpurnn::cpu

@@ -1,0 +1,118 @@
+#include "gpurnn/rnn.h"
+
+namespace gpurnn {
+namespace {
+
+ConstTensorView optional_view(const Tensor& t) { return t.defined() ? t.view() : ConstTensorView(); }
+TensorView optional_view(Tensor& t) { return t.defined() ? t.view() : TensorView(); }
+
+Tensor byte_buffer(std::size_t bytes, Device device) {
+  return Tensor::empty({static_cast<std::int64_t>(bytes)}, DType::u8, device);
+}
+
+// T and B from x, before the backend validates everything else.
+SequenceShape shape_of(const Tensor& x, bool batch_first) {
+  check_argument(x.defined() && x.rank() == 3, "RNN::forward", "x",
+                 "must be a rank-3 tensor [T, B, I] (or [B, T, I] when batch_first), got " +
+                     (x.defined() ? to_string(x.shape()) : std::string("an undefined tensor")));
+  return {batch_first ? x.dim(1) : x.dim(0), batch_first ? x.dim(0) : x.dim(1), batch_first};
+}
+
+Shape sequence_shape(const SequenceShape& s, std::int64_t features) {
+  return s.batch_first ? Shape{s.batch, s.seq_len, features} : Shape{s.seq_len, s.batch, features};
+}
+
+}  // namespace
+
+RNN::RNN(const RNNDescriptor& desc, DType dtype, const std::string& backend, std::uint64_t seed)
+    : backend_(make_backend(backend)) {
+  weights_ = RNNWeights(desc, dtype, backend_->device());
+  weights_.init_uniform(seed);
+}
+
+RNNOutput RNN::run_forward(const Tensor& x, const SequenceInputs& inputs, ForwardMode mode,
+                           std::uint64_t dropout_seed) {
+  const RNNDescriptor& d = descriptor();
+  const SequenceShape s = shape_of(x, inputs.batch_first);
+  const Device dev = backend_->device();
+  const std::int64_t states = static_cast<std::int64_t>(d.num_layers) * d.num_directions();
+  RNNOutput out;
+  out.y = Tensor::empty(sequence_shape(s, d.output_size()), weights_.dtype(), dev);
+  out.hn = Tensor::empty({states, s.batch, d.state_size()}, weights_.dtype(), dev);
+  if (d.has_cell_state()) out.cn = Tensor::empty({states, s.batch, d.hidden_size}, weights_.dtype(), dev);
+  Tensor workspace = byte_buffer(backend_->workspace_size(d, s, weights_.dtype(), mode), dev);
+  if (mode == ForwardMode::training) {
+    reserve_ = byte_buffer(backend_->reserve_size(d, s, weights_.dtype()), dev);
+  }
+  ForwardArgs a;
+  a.mode = mode;
+  a.batch_first = inputs.batch_first;
+  a.x = x.view();
+  a.lengths = optional_view(inputs.lengths);
+  a.h0 = optional_view(inputs.h0);
+  a.c0 = optional_view(inputs.c0);
+  a.y = out.y.view();
+  a.hn = out.hn.view();
+  a.cn = optional_view(out.cn);
+  a.workspace = workspace.view();
+  a.reserve = mode == ForwardMode::training ? reserve_.view() : TensorView();
+  a.dropout_seed = dropout_seed;
+  backend_->forward(weights_, a);
+  return out;
+}
+
+RNNOutput RNN::forward(const Tensor& x, const SequenceInputs& inputs) {
+  return run_forward(x, inputs, ForwardMode::inference, 0);
+}
+
+RNNOutput RNN::forward_train(const Tensor& x, const SequenceInputs& inputs,
+                             std::uint64_t dropout_seed) {
+  has_saved_ = false;
+  RNNOutput out = run_forward(x, inputs, ForwardMode::training, dropout_seed);
+  saved_x_ = x;
+  saved_inputs_ = inputs;
+  has_saved_ = true;
+  return out;
+}
+
+RNNGradients RNN::backward(const Tensor& dy, const Tensor& dhn, const Tensor& dcn) {
+  if (!has_saved_) {
+    throw Error(ErrorCode::invalid_argument,
+                "RNN::backward: no saved forward pass; call forward_train() first");
+  }
+  const RNNDescriptor& d = descriptor();
+  const SequenceShape s = shape_of(saved_x_, saved_inputs_.batch_first);
+  const Device dev = backend_->device();
+  const DType dt = weights_.dtype();
+  const std::int64_t states = static_cast<std::int64_t>(d.num_layers) * d.num_directions();
+  RNNGradients g;
+  g.dx = Tensor::empty(saved_x_.shape(), dt, dev);
+  g.dh0 = Tensor::empty({states, s.batch, d.state_size()}, dt, dev);
+  if (d.has_cell_state()) g.dc0 = Tensor::empty({states, s.batch, d.hidden_size}, dt, dev);
+  g.dweights = RNNWeights(d, dt, dev);
+  Tensor workspace = byte_buffer(backend_->workspace_size(d, s, dt, ForwardMode::training), dev);
+
+  BackwardDataArgs bd;
+  bd.batch_first = s.batch_first;
+  bd.lengths = optional_view(saved_inputs_.lengths);
+  bd.dy = dy.defined() ? dy.view() : ConstTensorView();
+  bd.dhn = optional_view(dhn);
+  bd.dcn = optional_view(dcn);
+  bd.dx = g.dx.view();
+  bd.dh0 = g.dh0.view();
+  bd.dc0 = optional_view(g.dc0);
+  bd.workspace = workspace.view();
+  bd.reserve = reserve_.view();
+  backend_->backward_data(weights_, bd);
+
+  BackwardWeightsArgs bw;
+  bw.batch_first = s.batch_first;
+  bw.x = saved_x_.view();
+  bw.workspace = workspace.view();
+  bw.reserve = reserve_.view();
+  bw.grad_mode = GradMode::overwrite;
+  backend_->backward_weights(weights_, bw, g.dweights);
+  return g;
+}
+
+}  // namespace gpurnn

@@ -1,0 +1,73 @@
+#include "gpurnn/rnn_descriptor.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "gpurnn/error.h"
+
+namespace gpurnn {
+
+const char* to_string(CellKind cell) {
+  switch (cell) {
+    case CellKind::rnn_tanh: return "rnn_tanh";
+    case CellKind::rnn_relu: return "rnn_relu";
+    case CellKind::rnn_sigmoid: return "rnn_sigmoid";
+    case CellKind::lstm: return "lstm";
+    case CellKind::gru: return "gru";
+  }
+  return "unknown";
+}
+
+CellKind parse_cell_kind(const std::string& text) {
+  for (CellKind c : {CellKind::rnn_tanh, CellKind::rnn_relu, CellKind::rnn_sigmoid, CellKind::lstm,
+                     CellKind::gru}) {
+    if (text == to_string(c)) return c;
+  }
+  throw Error(ErrorCode::invalid_argument,
+              "cell kind '" + text +
+                  "' is unknown; expected one of rnn_tanh, rnn_relu, rnn_sigmoid, lstm, gru");
+}
+
+int gates_per_cell(CellKind cell) {
+  switch (cell) {
+    case CellKind::lstm: return 4;
+    case CellKind::gru: return 3;
+    default: return 1;
+  }
+}
+
+void RNNDescriptor::validate() const {
+  const char* where = "RNNDescriptor";
+  const int c = static_cast<int>(cell);
+  check_argument(c >= 0 && c <= static_cast<int>(CellKind::gru), where, "cell",
+                 "is not a CellKind value (" + std::to_string(c) + ")");
+  check_argument(input_size > 0, where, "input_size",
+                 "must be positive, got " + std::to_string(input_size));
+  check_argument(hidden_size > 0, where, "hidden_size",
+                 "must be positive, got " + std::to_string(hidden_size));
+  check_argument(num_layers > 0, where, "num_layers",
+                 "must be positive, got " + std::to_string(num_layers));
+  check_argument(proj_size >= 0, where, "proj_size",
+                 "must be zero (no projection) or positive, got " + std::to_string(proj_size));
+  check_argument(proj_size == 0 || cell == CellKind::lstm, where, "proj_size",
+                 std::string("is only supported for lstm, got cell ") + to_string(cell));
+  check_argument(proj_size < hidden_size, where, "proj_size",
+                 "must be smaller than hidden_size (" + std::to_string(hidden_size) + "), got " +
+                     std::to_string(proj_size));
+  check_argument(std::isfinite(dropout) && dropout >= 0.0 && dropout < 1.0, where, "dropout",
+                 "must be in [0, 1), got " + std::to_string(dropout));
+}
+
+std::string to_string(const RNNDescriptor& desc) {
+  std::ostringstream s;
+  s << to_string(desc.cell) << "(I=" << desc.input_size << ", H=" << desc.hidden_size
+    << ", layers=" << desc.num_layers;
+  if (desc.bidirectional) s << ", bidirectional";
+  if (!desc.bias) s << ", no bias";
+  if (desc.proj_size > 0) s << ", proj=" << desc.proj_size;
+  if (desc.dropout > 0) s << ", dropout=" << desc.dropout;
+  s << ")";
+  return s.str();
+}
+
+}  // namespace gpurnn
