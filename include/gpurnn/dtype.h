@@ -12,7 +12,8 @@ enum class DType { f32, f64, i32, i64, u8 };
 
 std::size_t dtype_size(DType dtype);
 const char* to_string(DType dtype);
-// Parses "f32", "float32", "f64", "float64", "i32", "int32", "i64", "int64", "u8", "uint8".
+// Parses "f32", "float32", "float", "f64", "float64", "double", "i32", "int32", "i64", "int64",
+// "u8", "uint8".
 DType parse_dtype(const std::string& text);
 bool is_floating(DType dtype);
 

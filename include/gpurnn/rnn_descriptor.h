@@ -38,6 +38,9 @@ struct RNNDescriptor {
 
   // Throws Error(invalid_argument) naming the first field out of range.
   void validate() const;
+
+  bool operator==(const RNNDescriptor& other) const;
+  bool operator!=(const RNNDescriptor& other) const { return !(*this == other); }
 };
 
 // "lstm(I=32, H=64, layers=2, bidirectional, proj=16, dropout=0.1)"

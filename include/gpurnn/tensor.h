@@ -83,7 +83,8 @@ class Tensor {
   Device device() const { return device_; }
   int rank() const { return shape_.rank(); }
   std::int64_t dim(int i) const { return shape_[i]; }
-  std::int64_t numel() const { return shape_.numel(); }
+  // 0 for an undefined tensor.
+  std::int64_t numel() const { return defined() ? shape_.numel() : 0; }
   std::size_t bytes() const { return static_cast<std::size_t>(numel()) * dtype_size(dtype_); }
   // False for a default-constructed tensor (storage is allocated even for zero elements).
   bool defined() const { return data_ != nullptr; }

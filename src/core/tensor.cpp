@@ -33,7 +33,7 @@ Tensor Tensor::empty(Shape shape, DType dtype, Device device) {
   t.shape_ = shape;
   t.dtype_ = dtype;
   t.device_ = device;
-  t.data_ = allocate_host(t.bytes());
+  t.data_ = allocate_host(static_cast<std::size_t>(shape.numel()) * dtype_size(dtype));
   return t;
 }
 
@@ -73,6 +73,7 @@ void Tensor::fill(double value) {
 }
 
 Tensor Tensor::reshape(Shape shape) const {
+  check_argument(defined(), "Tensor::reshape", "this", "is an undefined tensor");
   check_argument(shape.numel() == numel(), "Tensor::reshape", "shape",
                  to_string(shape) + " has " + std::to_string(shape.numel()) +
                      " elements, expected " + std::to_string(numel()) + " (from " +

@@ -1,6 +1,8 @@
 #pragma once
-// The BLAS calls the CPU backend makes, as one trait over float and double, row-major.
-// C[m, n] = alpha * op(A)[m, k] * op(B)[k, n] + beta * C, with op = transpose when asked.
+// The BLAS calls the CPU backend makes, for float and double, row-major:
+// C[m, n] = alpha * op(A)[m, k] * op(B)[k, n] + beta * C, op = transpose when asked.
+// A single-row product (batch 1 in the time loop) goes to GEMV, which OpenBLAS runs at memory
+// bandwidth where its GEMM does not.
 
 #include <cblas.h>
 
@@ -10,32 +12,50 @@ namespace gpurnn::cpu {
 
 enum class Trans { no, yes };
 
+namespace blas_detail {
+
+inline CBLAS_TRANSPOSE op(Trans t) { return t == Trans::yes ? CblasTrans : CblasNoTrans; }
+inline int i(std::int64_t v) { return static_cast<int>(v); }
+
+inline void gemm(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
+                 const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta,
+                 float* c, std::int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, op(ta), op(tb), i(m), i(n), i(k), alpha, a, i(lda), b, i(ldb), beta,
+              c, i(ldc));
+}
+inline void gemm(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64_t k, double alpha,
+                 const double* a, std::int64_t lda, const double* b, std::int64_t ldb, double beta,
+                 double* c, std::int64_t ldc) {
+  cblas_dgemm(CblasRowMajor, op(ta), op(tb), i(m), i(n), i(k), alpha, a, i(lda), b, i(ldb), beta,
+              c, i(ldc));
+}
+inline void gemv(Trans t, std::int64_t rows, std::int64_t cols, float alpha, const float* a,
+                 std::int64_t lda, const float* x, std::int64_t incx, float beta, float* y) {
+  cblas_sgemv(CblasRowMajor, op(t), i(rows), i(cols), alpha, a, i(lda), x, i(incx), beta, y, 1);
+}
+inline void gemv(Trans t, std::int64_t rows, std::int64_t cols, double alpha, const double* a,
+                 std::int64_t lda, const double* x, std::int64_t incx, double beta, double* y) {
+  cblas_dgemv(CblasRowMajor, op(t), i(rows), i(cols), alpha, a, i(lda), x, i(incx), beta, y, 1);
+}
+
+}  // namespace blas_detail
+
 template <class T>
-struct Blas;
-
-template <>
-struct Blas<float> {
-  static void gemm(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
-                   const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta,
-                   float* c, std::int64_t ldc) {
-    cblas_sgemm(CblasRowMajor, ta == Trans::yes ? CblasTrans : CblasNoTrans,
-                tb == Trans::yes ? CblasTrans : CblasNoTrans, static_cast<int>(m),
-                static_cast<int>(n), static_cast<int>(k), alpha, a, static_cast<int>(lda), b,
-                static_cast<int>(ldb), beta, c, static_cast<int>(ldc));
+void gemm(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a,
+          std::int64_t lda, const T* b, std::int64_t ldb, T beta, T* c, std::int64_t ldc) {
+  if (m == 1) {
+    // c[0, :] = alpha * op(B)ᵀ-applied-to the single row of op(A): a GEMV with B as the matrix.
+    // The row of op(A) is contiguous unless A is transposed, when its elements are lda apart.
+    const std::int64_t inc = ta == Trans::yes ? lda : 1;
+    if (tb == Trans::yes) {
+      blas_detail::gemv(Trans::no, n, k, alpha, b, ldb, a, inc, beta, c);  // B is [n, k]
+    } else {
+      blas_detail::gemv(Trans::yes, k, n, alpha, b, ldb, a, inc, beta, c);  // B is [k, n]
+    }
+    return;
   }
-};
-
-template <>
-struct Blas<double> {
-  static void gemm(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64_t k, double alpha,
-                   const double* a, std::int64_t lda, const double* b, std::int64_t ldb,
-                   double beta, double* c, std::int64_t ldc) {
-    cblas_dgemm(CblasRowMajor, ta == Trans::yes ? CblasTrans : CblasNoTrans,
-                tb == Trans::yes ? CblasTrans : CblasNoTrans, static_cast<int>(m),
-                static_cast<int>(n), static_cast<int>(k), alpha, a, static_cast<int>(lda), b,
-                static_cast<int>(ldb), beta, c, static_cast<int>(ldc));
-  }
-};
+  blas_detail::gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
 
 // Sets the BLAS thread count (a process-wide setting of OpenBLAS); n <= 0 leaves it unchanged.
 void set_blas_threads(int n);

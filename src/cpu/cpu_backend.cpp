@@ -64,7 +64,8 @@ class CpuBackend final : public Backend {
     const SequenceShape shape =
         sequence_shape_of("backward_data", "dx", args.dx, d.input_size, args.batch_first);
     check_backward_data(weights, args, shape);
-    check_training_buffers("backward_data", d, shape, weights.dtype(), args.workspace, args.reserve);
+    check_training_buffers("backward_data", d, shape, weights.dtype(), args.workspace, args.reserve,
+                           ReserveHeader::forward_done);
     set_blas_threads(options_.num_threads);
     detail::visit_floating(weights.dtype(), [&](auto tag) {
       network_backward_data<decltype(tag)>(weights, args, shape);
@@ -77,12 +78,9 @@ class CpuBackend final : public Backend {
     const RNNDescriptor& d = weights.descriptor();
     const SequenceShape shape =
         sequence_shape_of("backward_weights", "x", args.x, d.input_size, args.batch_first);
-    check_argument(args.x.dtype() == weights.dtype(), "backward_weights", "x",
-                   std::string("has dtype ") + to_string(args.x.dtype()) + ", expected " +
-                       to_string(weights.dtype()));
-    check_backward_weights(weights, args, grads);
+    check_backward_weights(weights, args, shape, grads);
     check_training_buffers("backward_weights", d, shape, weights.dtype(), args.workspace,
-                           args.reserve);
+                           args.reserve, ReserveHeader::backward_data_done);
     set_blas_threads(options_.num_threads);
     detail::visit_floating(weights.dtype(), [&](auto tag) {
       network_backward_weights<decltype(tag)>(weights, args, shape, grads);
@@ -101,11 +99,24 @@ class CpuBackend final : public Backend {
                    "must be positive, got " + std::to_string(shape.batch));
   }
 
+  // Sizes, then the reserve's header: filled by a training forward of this shape, and (for
+  // backward_weights) processed by backward_data.
   void check_training_buffers(const char* call, const RNNDescriptor& d, const SequenceShape& shape,
-                              DType dtype, ConstTensorView workspace, ConstTensorView reserve) const {
+                              DType dtype, ConstTensorView workspace, ConstTensorView reserve,
+                              ReserveHeader::Stage stage_needed) const {
     check_buffer(call, "workspace", workspace,
                  workspace_size(d, shape, dtype, ForwardMode::training), device());
     check_buffer(call, "reserve", reserve, reserve_size(d, shape, dtype), device());
+    const ReserveHeader& h = *reserve_layout(d, shape.seq_len, shape.batch, dtype_size(dtype))
+                                  .header.in<ReserveHeader>(reserve.data());
+    check_argument(h.magic == ReserveHeader::kMagic && h.stage >= ReserveHeader::forward_done, call,
+                   "reserve", "was not filled by a training forward");
+    check_argument(h.seq_len == shape.seq_len && h.batch == shape.batch, call, "reserve",
+                   "was filled by a forward with T=" + std::to_string(h.seq_len) + ", B=" +
+                       std::to_string(h.batch) + ", but this call has T=" +
+                       std::to_string(shape.seq_len) + ", B=" + std::to_string(shape.batch));
+    check_argument(h.stage >= stage_needed, call, "reserve",
+                   "has not been through backward_data; call it before backward_weights");
   }
 
   BackendOptions options_;

@@ -51,7 +51,7 @@ ReserveLayout reserve_layout(const RNNDescriptor& desc, std::int64_t seq_len, st
                              std::size_t elem_size) {
   Carver carver(elem_size);
   ReserveLayout r;
-  r.seed = carver.take_bytes(sizeof(std::uint64_t));
+  r.header = carver.take_bytes(sizeof(ReserveHeader));
   for (int l = 0; l < desc.num_layers; ++l) {
     for (int d = 0; d < desc.num_directions(); ++d) {
       r.layers.push_back(carve_layer_dir(carver, desc, seq_len, batch, true));

@@ -19,6 +19,10 @@ struct Slot {
   T* in(void* base) const {
     return bytes == 0 ? nullptr : reinterpret_cast<T*>(static_cast<unsigned char*>(base) + offset);
   }
+  template <class T>
+  const T* in(const void* base) const {
+    return in<T>(const_cast<void*>(base));
+  }
 };
 
 // What one layer and direction keeps, in time-major order. S = gate storage per step:
@@ -34,8 +38,20 @@ struct LayerDirSlots {
   Slot d_h;       // [T, B, H_out] gradient of h_t (LSTM with projection only)
 };
 
+// The first bytes of a reserve: what filled it, so backward can refuse a reserve that no
+// training forward of the same shape filled, or that backward_data has not processed yet.
+struct ReserveHeader {
+  static constexpr std::uint64_t kMagic = 0x67707572'6e6e5253ULL;  // "gpurnnRS"
+  enum Stage : std::uint64_t { forward_done = 1, backward_data_done = 2 };
+  std::uint64_t magic;
+  std::uint64_t stage;
+  std::uint64_t dropout_seed;
+  std::int64_t seq_len;
+  std::int64_t batch;
+};
+
 struct ReserveLayout {
-  Slot seed;                          // the dropout seed of the forward call (u64)
+  Slot header;                        // ReserveHeader
   std::vector<LayerDirSlots> layers;  // index l*D + d
   std::vector<Slot> layer_input;      // [T, B, D*H_out] input of layer l >= 1, after dropout
   std::size_t bytes = 0;

@@ -112,7 +112,10 @@ void network_forward(const RNNWeights& weights, const ForwardArgs& args, const S
       apply_dropout(out, T_ * B * D * Ho, args.dropout_seed, l, d.dropout);
     }
   }
-  if (training) *rs.seed.in<std::uint64_t>(rbase) = args.dropout_seed;
+  if (training) {
+    *rs.header.in<ReserveHeader>(rbase) = {ReserveHeader::kMagic, ReserveHeader::forward_done,
+                                           args.dropout_seed, T_, B};
+  }
   if (shape.batch_first) swap_leading_dims<T>(y, args.y.data_as<T>(), T_, B, D * Ho);
 }
 
@@ -126,7 +129,8 @@ void network_backward_data(const RNNWeights& weights, const BackwardDataArgs& ar
   const ReserveLayout rs = reserve_layout(d, T_, B, sizeof(T));
   void* wbase = args.workspace.data();
   void* rbase = args.reserve.data();
-  const std::uint64_t seed = *rs.seed.in<std::uint64_t>(rbase);
+  ReserveHeader& header = *rs.header.in<ReserveHeader>(rbase);
+  const std::uint64_t seed = header.dropout_seed;
 
   const T* dy = args.dy.data_as<T>();
   if (shape.batch_first) {
@@ -162,6 +166,7 @@ void network_backward_data(const RNNWeights& weights, const BackwardDataArgs& ar
     if (l > 0 && d.dropout > 0) apply_dropout(dx_l, T_ * B * D * Ho, seed, l - 1, d.dropout);
   }
   if (shape.batch_first) swap_leading_dims<T>(dx, args.dx.data_as<T>(), T_, B, d.input_size);
+  header.stage = ReserveHeader::backward_data_done;
 }
 
 template <class T>

@@ -98,7 +98,7 @@ void layer_backward_data(const LayerProblem& p, const LayerWeights<T>& w,
     // Through the projection h = W_hr m: keep dh for dW_hr, dm = dh W_hr.
     if (proj) {
       std::memcpy(buf.d_h + t * B * Ho, dh_all, static_cast<std::size_t>(B * Ho) * sizeof(T));
-      Blas<T>::gemm(Trans::no, Trans::no, B, H, Ho, T(1), dh_all, Ho, w.w_hr, H, T(0), io.dm, H);
+      gemm<T>(Trans::no, Trans::no, B, H, Ho, T(1), dh_all, Ho, w.w_hr, H, T(0), io.dm, H);
     }
     T* d_ih = buf.d_ih + t * B * gh;
     T* d_hh = d_hh_all + t * B * gh;
@@ -120,7 +120,7 @@ void layer_backward_data(const LayerProblem& p, const LayerWeights<T>& w,
       }
     }
     // Gradient reaching h_{t-1}: the part left in dh plus d_hh W_hh.
-    Blas<T>::gemm(Trans::no, Trans::no, B, Ho, gh, T(1), d_hh, gh, w.w_hh, Ho, T(1), dh_all, Ho);
+    gemm<T>(Trans::no, Trans::no, B, Ho, gh, T(1), d_hh, gh, w.w_hh, Ho, T(1), dh_all, Ho);
     std::swap(carry, dh_all);
   }
 
@@ -134,7 +134,7 @@ template <class T>
 void layer_input_gradient(const LayerProblem& p, const LayerWeights<T>& w,
                           const LayerBuffers<T>& buf, T* dx, bool accumulate) {
   const std::int64_t gh = p.desc->gates() * p.desc->hidden_size;
-  Blas<T>::gemm(Trans::no, Trans::no, p.seq_len * p.batch, p.input_size(), gh, T(1), buf.d_ih, gh,
+  gemm<T>(Trans::no, Trans::no, p.seq_len * p.batch, p.input_size(), gh, T(1), buf.d_ih, gh,
                 w.w_ih, p.input_size(), accumulate ? T(1) : T(0), dx, p.input_size());
 }
 
@@ -149,12 +149,12 @@ void layer_backward_weights(const LayerProblem& p, const LayerBuffers<T>& buf, c
   // h_{t-1} of every step, in time order: forward reads states 0..T-1, reverse 1..T.
   const T* h_prev = buf.h_states + (p.reverse ? p.batch * Ho : 0);
 
-  Blas<T>::gemm(Trans::yes, Trans::no, gh, in, rows, T(1), buf.d_ih, gh, x, in, beta, g.w_ih, in);
-  Blas<T>::gemm(Trans::yes, Trans::no, gh, Ho, rows, T(1), d_hh, gh, h_prev, Ho, beta, g.w_hh, Ho);
+  gemm<T>(Trans::yes, Trans::no, gh, in, rows, T(1), buf.d_ih, gh, x, in, beta, g.w_ih, in);
+  gemm<T>(Trans::yes, Trans::no, gh, Ho, rows, T(1), d_hh, gh, h_prev, Ho, beta, g.w_hh, Ho);
   if (g.b_ih != nullptr) column_sums(buf.d_ih, rows, gh, gh, g.b_ih, accumulate);
   if (g.b_hh != nullptr) column_sums(d_hh, rows, gh, gh, g.b_hh, accumulate);
   if (g.w_hr != nullptr) {
-    Blas<T>::gemm(Trans::yes, Trans::no, Ho, H, rows, T(1), buf.d_h, Ho, buf.m, H, beta, g.w_hr, H);
+    gemm<T>(Trans::yes, Trans::no, Ho, H, rows, T(1), buf.d_h, Ho, buf.m, H, beta, g.w_hr, H);
   }
 }
 

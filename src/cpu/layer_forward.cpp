@@ -81,7 +81,7 @@ void layer_forward(const LayerProblem& p, const LayerWeights<T>& w, const LayerB
   const bool lstm = cell == CellKind::lstm, proj = d.proj_size > 0;
 
   // Input projection of all steps at once: gates[t*B + b, 0..gh) = x W_ih^T + b_ih.
-  Blas<T>::gemm(Trans::no, Trans::yes, p.seq_len * B, gh, p.input_size(), T(1), io.x,
+  gemm<T>(Trans::no, Trans::yes, p.seq_len * B, gh, p.input_size(), T(1), io.x,
                 p.input_size(), w.w_ih, p.input_size(), T(0), buf.gates, S);
   add_bias_rows(buf.gates, p.seq_len * B, gh, S, w.b_ih);
 
@@ -97,7 +97,7 @@ void layer_forward(const LayerProblem& p, const LayerWeights<T>& w, const LayerB
     T* m_t = proj ? buf.m + t * B * H : nullptr;
 
     // Recurrent pre-activations of every sequence: hh = h_prev W_hh^T + b_hh.
-    Blas<T>::gemm(Trans::no, Trans::yes, B, gh, Ho, T(1), h_prev, Ho, w.w_hh, Ho, T(0), io.hh, gh);
+    gemm<T>(Trans::no, Trans::yes, B, gh, Ho, T(1), h_prev, Ho, w.w_hh, Ho, T(0), io.hh, gh);
     add_bias_rows(io.hh, B, gh, gh, w.b_hh);
 
     for (std::int64_t b = 0; b < B; ++b) {
@@ -113,7 +113,7 @@ void layer_forward(const LayerProblem& p, const LayerWeights<T>& w, const LayerB
       }
     }
     // Projection h = m W_hr^T, then frozen sequences keep their state.
-    if (proj) Blas<T>::gemm(Trans::no, Trans::yes, B, Ho, H, T(1), m_t, H, w.w_hr, H, T(0), h_next, Ho);
+    if (proj) gemm<T>(Trans::no, Trans::yes, B, Ho, H, T(1), m_t, H, w.w_hr, H, T(0), h_next, Ho);
     for (std::int64_t b = 0; b < B; ++b) {
       T* y_row = io.y + (t * B + b) * io.ldy;
       if (t < p.length(b)) {

@@ -15,7 +15,11 @@ SequenceShape shape_of(const Tensor& x, bool batch_first) {
   check_argument(x.defined() && x.rank() == 3, "RNN::forward", "x",
                  "must be a rank-3 tensor [T, B, I] (or [B, T, I] when batch_first), got " +
                      (x.defined() ? to_string(x.shape()) : std::string("an undefined tensor")));
-  return {batch_first ? x.dim(1) : x.dim(0), batch_first ? x.dim(0) : x.dim(1), batch_first};
+  const SequenceShape s{batch_first ? x.dim(1) : x.dim(0), batch_first ? x.dim(0) : x.dim(1),
+                        batch_first};
+  check_argument(s.seq_len > 0 && s.batch > 0, "RNN::forward", "x",
+                 "has shape " + to_string(x.shape()) + ", expected at least one step and one sequence");
+  return s;
 }
 
 Shape sequence_shape(const SequenceShape& s, std::int64_t features) {

@@ -58,6 +58,12 @@ void RNNDescriptor::validate() const {
                  "must be in [0, 1), got " + std::to_string(dropout));
 }
 
+bool RNNDescriptor::operator==(const RNNDescriptor& o) const {
+  return cell == o.cell && input_size == o.input_size && hidden_size == o.hidden_size &&
+         num_layers == o.num_layers && bidirectional == o.bidirectional && bias == o.bias &&
+         proj_size == o.proj_size && dropout == o.dropout;
+}
+
 std::string to_string(const RNNDescriptor& desc) {
   std::ostringstream s;
   s << to_string(desc.cell) << "(I=" << desc.input_size << ", H=" << desc.hidden_size

@@ -1,5 +1,6 @@
 #include "rnn/validate_args.h"
 
+#include <initializer_list>
 #include <string>
 
 namespace gpurnn {
@@ -60,6 +61,27 @@ void check_states(const char* call, const RNNWeights& w, const SequenceShape& s,
   }
 }
 
+struct NamedView {
+  const char* name;
+  ConstTensorView view;
+};
+
+// No two non-empty arguments may share a byte.
+void check_no_alias(const char* call, std::initializer_list<NamedView> views) {
+  for (auto a = views.begin(); a != views.end(); ++a) {
+    if (a->view.empty()) continue;
+    const auto* a_begin = static_cast<const unsigned char*>(a->view.data());
+    for (auto b = a + 1; b != views.end(); ++b) {
+      if (b->view.empty()) continue;
+      const auto* b_begin = static_cast<const unsigned char*>(b->view.data());
+      const bool overlap = a_begin < b_begin + b->view.bytes() && b_begin < a_begin + a->view.bytes();
+      check_argument(!overlap, call, b->name,
+                     std::string("overlaps argument '") + a->name +
+                         "' in memory; no argument may alias another");
+    }
+  }
+}
+
 }  // namespace
 
 void check_weights(const char* call, const RNNWeights& weights, Device device) {
@@ -96,6 +118,9 @@ void check_forward(const RNNWeights& w, const ForwardArgs& a, const SequenceShap
   check_states(call, w, s, "h0", a.h0, "c0", a.c0);
   check_tensor(call, "y", a.y, sequence_tensor_shape(s, d.output_size()), w.dtype(), w.device());
   check_states(call, w, s, "hn", a.hn, "cn", a.cn);
+  check_no_alias(call, {{"weights", w.flat().view()}, {"x", a.x}, {"lengths", a.lengths},
+                        {"h0", a.h0}, {"c0", a.c0}, {"y", a.y}, {"hn", a.hn}, {"cn", a.cn},
+                        {"workspace", a.workspace}, {"reserve", a.reserve}});
 }
 
 void check_backward_data(const RNNWeights& w, const BackwardDataArgs& a, const SequenceShape& s) {
@@ -106,22 +131,28 @@ void check_backward_data(const RNNWeights& w, const BackwardDataArgs& a, const S
   check_tensor(call, "dy", a.dy, sequence_tensor_shape(s, d.output_size()), w.dtype(), w.device());
   check_states(call, w, s, "dhn", a.dhn, "dcn", a.dcn);
   check_states(call, w, s, "dh0", a.dh0, "dc0", a.dc0);
+  check_no_alias(call, {{"weights", w.flat().view()}, {"lengths", a.lengths}, {"dy", a.dy},
+                        {"dhn", a.dhn}, {"dcn", a.dcn}, {"dx", a.dx}, {"dh0", a.dh0},
+                        {"dc0", a.dc0}, {"workspace", a.workspace}, {"reserve", a.reserve}});
 }
 
 void check_backward_weights(const RNNWeights& w, const BackwardWeightsArgs& a,
-                            const RNNWeights& grads) {
+                            const SequenceShape& s, const RNNWeights& grads) {
   const char* call = "backward_weights";
+  check_tensor(call, "x", a.x, sequence_tensor_shape(s, w.descriptor().input_size), w.dtype(),
+               w.device());
   check_argument(grads.flat().defined(), call, "grads", "is empty (default-constructed)");
-  check_argument(grads.parameters().size() == w.parameters().size() &&
-                     grads.numel() == w.numel() &&
-                     to_string(grads.descriptor()) == to_string(w.descriptor()),
-                 call, "grads",
+  // Dropout does not change the parameters, so it may differ.
+  RNNDescriptor grads_desc = grads.descriptor();
+  grads_desc.dropout = w.descriptor().dropout;
+  check_argument(grads_desc == w.descriptor(), call, "grads",
                  "has descriptor " + to_string(grads.descriptor()) + ", expected " +
                      to_string(w.descriptor()));
   check_argument(grads.dtype() == w.dtype() && grads.device() == w.device(), call, "grads",
                  std::string("is ") + to_string(grads.dtype()) + " on " + to_string(grads.device()) +
                      ", expected " + to_string(w.dtype()) + " on " + to_string(w.device()));
-  (void)a;
+  check_no_alias(call, {{"weights", w.flat().view()}, {"x", a.x}, {"workspace", a.workspace},
+                        {"reserve", a.reserve}, {"grads", grads.flat().view()}});
 }
 
 void check_buffer(const char* call, const char* arg, ConstTensorView buffer, std::size_t needed,

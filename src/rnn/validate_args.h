@@ -20,7 +20,7 @@ void check_forward(const RNNWeights& weights, const ForwardArgs& args, const Seq
 void check_backward_data(const RNNWeights& weights, const BackwardDataArgs& args,
                          const SequenceShape& shape);
 void check_backward_weights(const RNNWeights& weights, const BackwardWeightsArgs& args,
-                            const RNNWeights& grads);
+                            const SequenceShape& shape, const RNNWeights& grads);
 // `buffer` must be a non-empty view on `device` of at least `needed` bytes.
 void check_buffer(const char* call, const char* arg, ConstTensorView buffer, std::size_t needed,
                   Device device);

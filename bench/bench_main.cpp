@@ -1,0 +1,103 @@
+// gpurnn_bench: parses its own flags (--grid=, --threads=), passes the rest to Google Benchmark,
+// records the CPU model and settings in the JSON context, registers the grid and runs it.
+
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "bench_support.h"
+#include "gpurnn/version.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "gpurnn_bench [--grid=quick|deepbench] [--threads=N] [Google Benchmark flags]\n"
+    "  --grid=quick      LSTM H 256/512/1024 x B 1/32/128, GRU H 512 x B 1/32, I = H, T = 25\n"
+    "                    (default; a few minutes on 2 cores)\n"
+    "  --grid=deepbench  LSTM and GRU, H 512/1024/2048 x B 1/16/32/64/128 x T 25/50/100, I = H\n"
+    "                    (hours on a CPU)\n"
+    "  --threads=N       BackendOptions::num_threads (0 = the library default)\n"
+    "Each grid runs modes infer, train_fwd and fwd_bwd; rows are named\n"
+    "<cell>/<mode>/<backend>/H:<h>/B:<b>/T:<t>/I:<i>. Write JSON with --benchmark_out=FILE.json\n"
+    "(or --benchmark_format=json) and turn it into a table with bench/report.\n\n";
+
+bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+// The value of the first line of /proc/cpuinfo that starts with `key`, or "" when none.
+std::string cpuinfo_field(const char* key) {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto colon = line.find(':');
+    if (starts_with(line, key) && colon != std::string::npos) {
+      const auto start = line.find_first_not_of(" \t", colon + 1);
+      return start == std::string::npos ? std::string() : line.substr(start);
+    }
+  }
+  return {};
+}
+
+// The widest x86 vector extension the CPU reports (the design's CPU targets assume AVX-512).
+std::string cpu_simd() {
+  const std::string flags = " " + cpuinfo_field("flags") + " ";
+  for (const char* isa : {"avx512f", "avx2", "avx", "sse4_2"}) {
+    if (flags.find(std::string(" ") + isa + " ") != std::string::npos) return isa;
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  gpurnn_bench::BenchOptions options;
+  std::vector<char*> rest{argv[0]};
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (starts_with(arg, "--grid=")) {
+      options.grid = arg.substr(7);
+    } else if (starts_with(arg, "--threads=")) {
+      const std::string value = arg.substr(10);
+      char* end = nullptr;
+      const long n = std::strtol(value.c_str(), &end, 10);
+      if (value.empty() || *end != '\0' || n < 0 || n > 4096) {
+        std::fprintf(stderr, "gpurnn_bench: --threads expects a non-negative integer, got '%s'\n",
+                     value.c_str());
+        return 2;
+      }
+      options.threads = static_cast<int>(n);
+    } else {
+      if (arg == "--help" || arg == "-h") std::fputs(kUsage, stdout);
+      rest.push_back(argv[i]);
+    }
+  }
+
+  std::vector<gpurnn_bench::BenchCase> cases;
+  try {
+    cases = gpurnn_bench::make_grid(options.grid, "cpu");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "gpurnn_bench: %s\n", e.what());
+    return 2;
+  }
+
+  int rest_argc = static_cast<int>(rest.size());
+  rest.push_back(nullptr);
+  benchmark::Initialize(&rest_argc, rest.data());
+  if (benchmark::ReportUnrecognizedArguments(rest_argc, rest.data())) return 2;
+
+  const std::string model = cpuinfo_field("model name");
+  benchmark::AddCustomContext("cpu_model", model.empty() ? "unknown" : model);
+  benchmark::AddCustomContext("cpu_simd", cpu_simd());
+  benchmark::AddCustomContext("gpurnn_version", gpurnn::version());
+  benchmark::AddCustomContext("gpurnn_grid", options.grid);
+  benchmark::AddCustomContext("gpurnn_threads", std::to_string(options.threads));
+
+  gpurnn_bench::register_cpu_benchmarks(cases, options);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

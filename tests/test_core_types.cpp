@@ -1,0 +1,323 @@
+// Core types: Shape, DType, Device, Tensor and its views, Error.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "gpurnn/gpurnn.h"
+
+namespace gpurnn {
+namespace {
+
+// Runs fn, expects Error with `code`, returns its message ("" when nothing matching was thrown).
+template <class F>
+std::string error_message(F&& fn, ErrorCode code) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    EXPECT_STREQ(to_string(e.code()), to_string(code)) << e.what();
+    return e.what();
+  }
+  ADD_FAILURE() << "no gpurnn::Error was thrown";
+  return "";
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+const DType kAllDtypes[] = {DType::f32, DType::f64, DType::i32, DType::i64, DType::u8};
+
+// ---- Shape ------------------------------------------------------------------------------------
+TEST(CoreTypes, ShapeRankAndNumel) {
+  const Shape s{2, 3, 4};
+  EXPECT_EQ(s.rank(), 3);
+  EXPECT_EQ(s.numel(), 24);
+  EXPECT_EQ(s[0], 2);
+  EXPECT_EQ(s[2], 4);
+  EXPECT_EQ(std::vector<std::int64_t>(s.begin(), s.end()), (std::vector<std::int64_t>{2, 3, 4}));
+  EXPECT_EQ(Shape{}.rank(), 0);
+  EXPECT_EQ(Shape{}.numel(), 1);  // a scalar
+  EXPECT_EQ((Shape{5, 0, 2}.numel()), 0);
+  EXPECT_EQ((Shape{1, 2, 3, 4, 5, 6}.numel()), 720);
+}
+
+TEST(CoreTypes, ShapeFromIteratorsAndPushBack) {
+  const std::vector<int> dims = {7, 1, 9};
+  EXPECT_EQ(Shape(dims.begin(), dims.end()), (Shape{7, 1, 9}));
+  Shape s;
+  s.push_back(3);
+  s.push_back(5);
+  EXPECT_EQ(s, (Shape{3, 5}));
+}
+
+TEST(CoreTypes, ShapeEquality) {
+  EXPECT_EQ((Shape{2, 3}), (Shape{2, 3}));
+  EXPECT_NE((Shape{2, 3}), (Shape{3, 2}));
+  EXPECT_NE((Shape{2, 3}), (Shape{2, 3, 1}));
+  EXPECT_NE((Shape{2}), Shape{});
+  EXPECT_EQ(Shape{}, Shape{});
+  EXPECT_TRUE((Shape{4} != Shape{5}));
+  EXPECT_FALSE((Shape{4} != Shape{4}));
+}
+
+TEST(CoreTypes, ShapeToString) {
+  EXPECT_EQ(to_string(Shape{2, 3, 4}), "[2, 3, 4]");
+  EXPECT_EQ(to_string(Shape{7}), "[7]");
+  EXPECT_EQ(to_string(Shape{}), "[]");
+  EXPECT_EQ(to_string(Shape{0, 1}), "[0, 1]");
+}
+
+TEST(CoreTypes, ShapeTooManyDims) {
+  const std::string msg =
+      error_message([] { Shape s{1, 2, 3, 4, 5, 6, 7}; }, ErrorCode::invalid_argument);
+  EXPECT_TRUE(contains(msg, std::to_string(Shape::kMaxRank))) << msg;
+  Shape full{1, 1, 1, 1, 1, 1};
+  error_message([&] { full.push_back(1); }, ErrorCode::invalid_argument);
+  EXPECT_EQ(full.rank(), Shape::kMaxRank);
+}
+
+TEST(CoreTypes, ShapeNegativeDims) {
+  const std::string msg = error_message([] { Shape s{2, -3}; }, ErrorCode::invalid_argument);
+  EXPECT_TRUE(contains(msg, "negative") && contains(msg, "-3")) << msg;
+  Shape s{4};
+  error_message([&] { s.push_back(-1); }, ErrorCode::invalid_argument);
+  EXPECT_EQ(s, Shape{4});
+}
+
+// ---- DType --------------------------------------------------------------------------------------
+TEST(CoreTypes, DtypeSizes) {
+  EXPECT_EQ(dtype_size(DType::f32), 4u);
+  EXPECT_EQ(dtype_size(DType::f64), 8u);
+  EXPECT_EQ(dtype_size(DType::i32), 4u);
+  EXPECT_EQ(dtype_size(DType::i64), 8u);
+  EXPECT_EQ(dtype_size(DType::u8), 1u);
+  static_assert(dtype_of<float>() == DType::f32 && dtype_of<double>() == DType::f64);
+  static_assert(dtype_of<std::int32_t>() == DType::i32 && dtype_of<std::int64_t>() == DType::i64);
+  static_assert(dtype_of<std::uint8_t>() == DType::u8);
+}
+
+TEST(CoreTypes, DtypeParseToStringRoundTrip) {
+  for (DType d : kAllDtypes) EXPECT_EQ(parse_dtype(to_string(d)), d) << to_string(d);
+  EXPECT_STREQ(to_string(DType::f32), "f32");
+  EXPECT_STREQ(to_string(DType::u8), "u8");
+  EXPECT_EQ(parse_dtype("float32"), DType::f32);
+  EXPECT_EQ(parse_dtype("float64"), DType::f64);
+  EXPECT_EQ(parse_dtype("int32"), DType::i32);
+  EXPECT_EQ(parse_dtype("int64"), DType::i64);
+  EXPECT_EQ(parse_dtype("uint8"), DType::u8);
+  const std::string msg = error_message([] { parse_dtype("F32"); }, ErrorCode::invalid_argument);
+  EXPECT_TRUE(contains(msg, "'F32'")) << msg;
+}
+
+TEST(CoreTypes, DtypeIsFloating) {
+  EXPECT_TRUE(is_floating(DType::f32));
+  EXPECT_TRUE(is_floating(DType::f64));
+  EXPECT_FALSE(is_floating(DType::i32));
+  EXPECT_FALSE(is_floating(DType::i64));
+  EXPECT_FALSE(is_floating(DType::u8));
+}
+
+// ---- Device -------------------------------------------------------------------------------------
+TEST(CoreTypes, DeviceParseAndToString) {
+  EXPECT_EQ(parse_device("cpu"), Device::cpu());
+  EXPECT_EQ(parse_device("cuda"), Device::cuda(0));
+  EXPECT_EQ(parse_device("cuda:3"), Device::cuda(3));
+  EXPECT_EQ(parse_device("cuda:12").index, 12);
+  EXPECT_EQ(to_string(Device::cpu()), "cpu");
+  EXPECT_EQ(to_string(parse_device("cuda")), "cuda:0");
+  EXPECT_EQ(to_string(parse_device("cuda:3")), "cuda:3");
+  for (const Device& d : {Device::cpu(), Device::cuda(0), Device::cuda(3), Device::cuda(15)}) {
+    EXPECT_EQ(parse_device(to_string(d)), d) << to_string(d);
+  }
+  EXPECT_TRUE(Device::cpu().is_cpu());
+  EXPECT_FALSE(Device::cuda().is_cpu());
+  EXPECT_NE(Device::cuda(0), Device::cuda(1));
+  EXPECT_NE(Device::cpu(), Device::cuda(0));
+}
+
+TEST(CoreTypes, DeviceParseRejectsUnknown) {
+  for (const char* text : {"gpu", "cuda:", "cuda:x", "cuda:-1", "cuda:1x", "CPU", ""}) {
+    const std::string msg = error_message([&] { parse_device(text); }, ErrorCode::invalid_argument);
+    EXPECT_TRUE(contains(msg, std::string("'") + text + "'")) << msg;
+  }
+}
+
+// ---- Tensor -------------------------------------------------------------------------------------
+TEST(CoreTypes, TensorDefaultIsUndefined) {
+  Tensor t;
+  EXPECT_FALSE(t.defined());
+  EXPECT_EQ(t.data(), nullptr);
+  EXPECT_TRUE(t.view().empty());
+  EXPECT_FALSE(t.clone().defined());
+}
+
+TEST(CoreTypes, TensorEmptyAndZeros) {
+  for (DType d : kAllDtypes) {
+    Tensor e = Tensor::empty({2, 3}, d);
+    EXPECT_TRUE(e.defined());
+    EXPECT_EQ(e.shape(), (Shape{2, 3}));
+    EXPECT_EQ(e.dtype(), d);
+    EXPECT_EQ(e.device(), Device::cpu());
+    EXPECT_EQ(e.rank(), 2);
+    EXPECT_EQ(e.dim(1), 3);
+    EXPECT_EQ(e.numel(), 6);
+    EXPECT_EQ(e.bytes(), 6 * dtype_size(d));
+    Tensor z = Tensor::zeros({3, 5}, d);
+    const auto* bytes = static_cast<const unsigned char*>(z.data());
+    for (std::size_t k = 0; k < z.bytes(); ++k)
+      ASSERT_EQ(bytes[k], 0) << to_string(d) << " byte " << k;
+  }
+  Tensor none = Tensor::empty({0, 4}, DType::f32);  // zero elements still have storage
+  EXPECT_TRUE(none.defined());
+  EXPECT_EQ(none.numel(), 0);
+}
+
+TEST(CoreTypes, TensorOnUnavailableDeviceIsUnsupported) {
+  const std::string msg = error_message([] { Tensor::empty({2}, DType::f32, Device::cuda(0)); },
+                                        ErrorCode::unsupported);
+  EXPECT_TRUE(contains(msg, "cuda:0")) << msg;
+}
+
+TEST(CoreTypes, TensorFromHost) {
+  const double values[] = {1.5, -2.0, 3.25, 0.0, 7.0, -8.5};
+  Tensor t = Tensor::from_host<double>({2, 3}, values);
+  EXPECT_EQ(t.dtype(), DType::f64);
+  EXPECT_EQ(t.shape(), (Shape{2, 3}));
+  for (int k = 0; k < 6; ++k) EXPECT_EQ(t.data_as<double>()[k], values[k]);
+}
+
+TEST(CoreTypes, TensorCopySharesCloneIsDeep) {
+  const float values[] = {1, 2, 3, 4};
+  Tensor a = Tensor::from_host<float>({4}, values);
+  Tensor shared = a;
+  EXPECT_EQ(shared.data(), a.data());
+  Tensor deep = a.clone();
+  EXPECT_NE(deep.data(), a.data());
+  EXPECT_EQ(deep.shape(), a.shape());
+  EXPECT_EQ(deep.dtype(), a.dtype());
+  EXPECT_EQ(std::memcmp(deep.data(), a.data(), a.bytes()), 0);
+  deep.data_as<float>()[0] = 100;
+  a.data_as<float>()[1] = -5;
+  EXPECT_EQ(a.data_as<float>()[0], 1);
+  EXPECT_EQ(deep.data_as<float>()[1], 2);
+  EXPECT_EQ(shared.data_as<float>()[1], -5);
+}
+
+TEST(CoreTypes, TensorReshapeSharesStorage) {
+  Tensor a = Tensor::zeros({2, 3}, DType::i32);
+  Tensor r = a.reshape({3, 1, 2});
+  EXPECT_EQ(r.data(), a.data());
+  EXPECT_EQ(r.shape(), (Shape{3, 1, 2}));
+  EXPECT_EQ(a.shape(), (Shape{2, 3}));
+  r.data_as<std::int32_t>()[5] = 42;
+  EXPECT_EQ(a.data_as<std::int32_t>()[5], 42);
+  const std::string msg = error_message([&] { a.reshape({4, 2}); }, ErrorCode::invalid_argument);
+  EXPECT_TRUE(contains(msg, "'shape'") && contains(msg, "[4, 2]") && contains(msg, "6")) << msg;
+}
+
+TEST(CoreTypes, TensorToConvertsValues) {
+  const double values[] = {1.5, -2.75, 3.999, -0.5, 1.0 / 3.0, 100.25};
+  Tensor f64 = Tensor::from_host<double>({2, 3}, values);
+  Tensor f32 = f64.to(DType::f32);
+  ASSERT_EQ(f32.dtype(), DType::f32);
+  EXPECT_EQ(f32.shape(), (Shape{2, 3}));
+  Tensor i32 = f32.to(DType::i32);
+  ASSERT_EQ(i32.dtype(), DType::i32);
+  const std::int32_t truncated[] = {1, -2, 3, 0, 0, 100};
+  for (int k = 0; k < 6; ++k) {
+    EXPECT_EQ(f32.data_as<float>()[k], static_cast<float>(values[k])) << k;
+    EXPECT_EQ(i32.data_as<std::int32_t>()[k], truncated[k]) << k;
+  }
+  Tensor back = i32.to(DType::f64);
+  EXPECT_EQ(back.data_as<double>()[1], -2.0);
+  Tensor same = f64.to(DType::f64);  // a copy, not the same storage
+  EXPECT_NE(same.data(), f64.data());
+  EXPECT_EQ(same.data_as<double>()[4], values[4]);
+}
+
+TEST(CoreTypes, TensorFill) {
+  Tensor f = Tensor::empty({3, 2}, DType::f32);
+  f.fill(2.5);
+  for (int k = 0; k < 6; ++k) EXPECT_EQ(f.data_as<float>()[k], 2.5f);
+  Tensor i = Tensor::empty({4}, DType::i64);
+  i.fill(-7.0);
+  for (int k = 0; k < 4; ++k) EXPECT_EQ(i.data_as<std::int64_t>()[k], -7);
+  Tensor u = Tensor::empty({5}, DType::u8);
+  u.fill(200);
+  for (int k = 0; k < 5; ++k) EXPECT_EQ(u.data_as<std::uint8_t>()[k], 200);
+  Tensor undefined;
+  error_message([&] { undefined.fill(1.0); }, ErrorCode::invalid_argument);
+  error_message([&] { undefined.to(DType::f64); }, ErrorCode::invalid_argument);
+}
+
+// ---- views --------------------------------------------------------------------------------------
+TEST(CoreTypes, ViewConversions) {
+  static_assert(std::is_convertible_v<TensorView, ConstTensorView>);
+  static_assert(!std::is_convertible_v<ConstTensorView, TensorView>);
+  static_assert(std::is_convertible_v<Tensor&, TensorView>);
+  static_assert(std::is_convertible_v<const Tensor&, ConstTensorView>);
+  Tensor t = Tensor::zeros({2, 4}, DType::f64);
+  TensorView v = t;
+  ConstTensorView c = v;
+  EXPECT_EQ(v.data(), t.data());
+  EXPECT_EQ(c.data(), t.data());
+  EXPECT_EQ(c.shape(), t.shape());
+  EXPECT_EQ(c.dtype(), DType::f64);
+  EXPECT_EQ(c.device(), Device::cpu());
+  EXPECT_EQ(c.rank(), 2);
+  EXPECT_EQ(c.dim(1), 4);
+  EXPECT_EQ(c.numel(), 8);
+  EXPECT_EQ(c.bytes(), 64u);
+  EXPECT_FALSE(c.empty());
+  v.data_as<double>()[3] = 9.0;
+  EXPECT_EQ(c.data_as<double>()[3], 9.0);
+  const Tensor& ct = t;
+  ConstTensorView from_const = ct;
+  EXPECT_EQ(from_const.data(), t.data());
+  EXPECT_TRUE(ConstTensorView().empty());
+  EXPECT_TRUE(TensorView().empty());
+  const TensorView on_gpu(t.data(), {8}, DType::f64, Device::cuda(2));
+  EXPECT_EQ(ConstTensorView(on_gpu).device(), Device::cuda(2));
+}
+
+TEST(CoreTypes, DataAsWrongTypeThrows) {
+  Tensor t = Tensor::zeros({3}, DType::f32);
+  std::string msg = error_message([&] { t.data_as<double>(); }, ErrorCode::invalid_argument);
+  EXPECT_TRUE(contains(msg, "f32") && contains(msg, "f64")) << msg;
+  const Tensor& ct = t;
+  error_message([&] { ct.data_as<std::int32_t>(); }, ErrorCode::invalid_argument);
+  TensorView v = t;
+  error_message([&] { v.data_as<std::uint8_t>(); }, ErrorCode::invalid_argument);
+  ConstTensorView c = t;
+  error_message([&] { c.data_as<std::int64_t>(); }, ErrorCode::invalid_argument);
+  EXPECT_EQ(c.data_as<float>(), t.data());
+}
+
+// ---- Error --------------------------------------------------------------------------------------
+TEST(CoreTypes, ErrorCodeToString) {
+  EXPECT_STREQ(to_string(ErrorCode::invalid_argument), "invalid_argument");
+  EXPECT_STREQ(to_string(ErrorCode::unsupported), "unsupported");
+  EXPECT_STREQ(to_string(ErrorCode::out_of_memory), "out_of_memory");
+  EXPECT_STREQ(to_string(ErrorCode::backend_error), "backend_error");
+  EXPECT_STREQ(to_string(ErrorCode::io_error), "io_error");
+  EXPECT_STREQ(to_string(ErrorCode::internal), "internal");
+}
+
+TEST(CoreTypes, ErrorCarriesCodeAndMessage) {
+  const Error e(ErrorCode::io_error, "cannot read weights.bin");
+  EXPECT_EQ(e.code(), ErrorCode::io_error);
+  EXPECT_STREQ(e.what(), "cannot read weights.bin");
+  static_assert(std::is_base_of_v<std::runtime_error, Error>);
+  EXPECT_NO_THROW(check_argument(true, "f", "a", "is fine"));
+  const std::string msg = error_message([] { check_argument(false, "forward", "h0", "is wrong"); },
+                                        ErrorCode::invalid_argument);
+  EXPECT_EQ(msg, "forward: argument 'h0' is wrong");
+}
+
+}  // namespace
+}  // namespace gpurnn

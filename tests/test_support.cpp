@@ -1,0 +1,178 @@
+#include "test_support.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "gpurnn/detail/counter_random.h"
+#include "gpurnn/detail/dtype_dispatch.h"
+
+namespace gpurnn::testing {
+namespace {
+
+ConstTensorView optional_view(const Tensor& t) { return t.defined() ? t.view() : ConstTensorView(); }
+
+std::vector<double> flat_copy(ConstTensorView v) {
+  std::vector<double> out(static_cast<std::size_t>(v.numel()));
+  detail::visit_floating(v.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* p = v.data_as<T>();
+    for (std::size_t k = 0; k < out.size(); ++k) out[k] = static_cast<double>(p[k]);
+  });
+  return out;
+}
+
+}  // namespace
+
+Tensor random_tensor(Shape shape, DType dtype, std::uint64_t seed, std::uint64_t stream,
+                     double scale) {
+  Tensor t = Tensor::empty(shape, dtype);
+  detail::visit_floating(dtype, [&](auto tag) {
+    using T = decltype(tag);
+    T* p = t.data_as<T>();
+    for (std::int64_t k = 0; k < t.numel(); ++k) {
+      const double u = detail::random_uniform(seed, stream, static_cast<std::uint64_t>(k));
+      p[k] = static_cast<T>((2.0 * u - 1.0) * scale);
+    }
+  });
+  return t;
+}
+
+Tensor poisoned(Shape shape, DType dtype) {
+  Tensor t = Tensor::empty(shape, dtype);
+  if (is_floating(dtype)) {
+    t.fill(std::numeric_limits<double>::quiet_NaN());
+  } else {
+    std::memset(t.data(), 0x5A, t.bytes());
+  }
+  return t;
+}
+
+Tensor poisoned_bytes(std::size_t bytes) {
+  Tensor t = Tensor::empty({static_cast<std::int64_t>(bytes)}, DType::u8);
+  std::memset(t.data(), 0xFF, t.bytes());  // all-ones bytes are NaN in f32 and f64
+  return t;
+}
+
+std::vector<double> to_vector(const Tensor& t) { return flat_copy(t.view()); }
+
+bool all_finite(const Tensor& t) {
+  for (double v : to_vector(t)) {
+    if (!std::isfinite(v)) return false;
+  }
+  return true;
+}
+
+double relative_error(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() != b.size()) return std::numeric_limits<double>::infinity();
+  double diff = 0, norm = 0;
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    if (!std::isfinite(a[k]) || !std::isfinite(b[k])) return std::numeric_limits<double>::infinity();
+    diff += (a[k] - b[k]) * (a[k] - b[k]);
+    norm += b[k] * b[k];
+  }
+  if (norm == 0) return std::sqrt(diff);
+  return std::sqrt(diff / norm);
+}
+
+double relative_error(const Tensor& a, const Tensor& b) {
+  if (a.shape() != b.shape()) return std::numeric_limits<double>::infinity();
+  return relative_error(to_vector(a), to_vector(b));
+}
+
+gpurnn_ref::Config reference_config(const RNNDescriptor& d) {
+  static_assert(static_cast<int>(CellKind::gru) == static_cast<int>(gpurnn_ref::Cell::gru));
+  return {static_cast<gpurnn_ref::Cell>(d.cell), static_cast<int>(d.input_size),
+          static_cast<int>(d.hidden_size), d.num_layers, d.bidirectional, d.bias,
+          static_cast<int>(d.proj_size)};
+}
+
+gpurnn_ref::Params reference_params(const RNNWeights& w) {
+  const RNNDescriptor& d = w.descriptor();
+  gpurnn_ref::Params params;
+  for (int l = 0; l < d.num_layers; ++l) {
+    for (int dir = 0; dir < d.num_directions(); ++dir) {
+      auto get = [&](ParamKind k) {
+        ConstTensorView v = w.get(k, l, dir);
+        return v.empty() ? std::vector<double>() : flat_copy(v);
+      };
+      params.push_back({get(ParamKind::weight_ih), get(ParamKind::weight_hh), get(ParamKind::bias_ih),
+                        get(ParamKind::bias_hh), get(ParamKind::weight_hr)});
+    }
+  }
+  return params;
+}
+
+FullRun full_run(Backend& backend, const RNNWeights& weights, const FullRunInputs& in) {
+  const RNNDescriptor& d = weights.descriptor();
+  const DType dt = weights.dtype();
+  const SequenceShape shape{in.batch_first ? in.x.dim(1) : in.x.dim(0),
+                            in.batch_first ? in.x.dim(0) : in.x.dim(1), in.batch_first};
+  const std::int64_t states = static_cast<std::int64_t>(d.num_layers) * d.num_directions();
+  const Shape y_shape = in.batch_first ? Shape{shape.batch, shape.seq_len, d.output_size()}
+                                       : Shape{shape.seq_len, shape.batch, d.output_size()};
+  FullRun r;
+  r.y = poisoned(y_shape, dt);
+  r.hn = poisoned({states, shape.batch, d.state_size()}, dt);
+  if (d.has_cell_state()) r.cn = poisoned({states, shape.batch, d.hidden_size}, dt);
+  Tensor workspace = poisoned_bytes(backend.workspace_size(d, shape, dt, in.mode));
+  Tensor reserve;
+  if (in.mode == ForwardMode::training) reserve = poisoned_bytes(backend.reserve_size(d, shape, dt));
+
+  ForwardArgs f;
+  f.mode = in.mode;
+  f.batch_first = in.batch_first;
+  f.x = in.x.view();
+  f.lengths = optional_view(in.lengths);
+  f.h0 = optional_view(in.h0);
+  f.c0 = optional_view(in.c0);
+  f.y = r.y.view();
+  f.hn = r.hn.view();
+  f.cn = r.cn.defined() ? r.cn.view() : TensorView();
+  f.workspace = workspace.view();
+  f.reserve = reserve.defined() ? reserve.view() : TensorView();
+  f.dropout_seed = in.dropout_seed;
+  backend.forward(weights, f);
+  if (in.mode == ForwardMode::inference) return r;
+
+  r.dx = poisoned(in.x.shape(), dt);
+  r.dh0 = poisoned(r.hn.shape(), dt);
+  if (d.has_cell_state()) r.dc0 = poisoned(r.cn.shape(), dt);
+  r.dweights = RNNWeights(d, dt);
+  r.dweights.flat().fill(std::numeric_limits<double>::quiet_NaN());
+  Tensor bwd_workspace = poisoned_bytes(backend.workspace_size(d, shape, dt, ForwardMode::training));
+
+  BackwardDataArgs bd;
+  bd.batch_first = in.batch_first;
+  bd.lengths = optional_view(in.lengths);
+  bd.dy = in.dy.view();
+  bd.dhn = optional_view(in.dhn);
+  bd.dcn = optional_view(in.dcn);
+  bd.dx = r.dx.view();
+  bd.dh0 = r.dh0.view();
+  bd.dc0 = r.dc0.defined() ? r.dc0.view() : TensorView();
+  bd.workspace = bwd_workspace.view();
+  bd.reserve = reserve.view();
+  backend.backward_data(weights, bd);
+
+  BackwardWeightsArgs bw;
+  bw.batch_first = in.batch_first;
+  bw.x = in.x.view();
+  Tensor bw_workspace = poisoned_bytes(bwd_workspace.bytes());
+  bw.workspace = bw_workspace.view();
+  bw.reserve = reserve.view();
+  bw.grad_mode = GradMode::overwrite;
+  backend.backward_weights(weights, bw, r.dweights);
+  return r;
+}
+
+std::string case_name(const RNNDescriptor& d) {
+  std::string s = std::string(to_string(d.cell)) + "_I" + std::to_string(d.input_size) + "_H" +
+                  std::to_string(d.hidden_size) + "_L" + std::to_string(d.num_layers);
+  if (d.bidirectional) s += "_bi";
+  if (d.proj_size > 0) s += "_proj" + std::to_string(d.proj_size);
+  if (!d.bias) s += "_nobias";
+  return s;
+}
+
+}  // namespace gpurnn::testing

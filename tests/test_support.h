@@ -1,0 +1,55 @@
+#pragma once
+// Helpers shared by the test suites: random inputs (never zeros), poisoned outputs, error
+// norms, and the bridge from the library's types to the naive reference.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "gpurnn/gpurnn.h"
+#include "reference/naive_rnn.h"
+
+namespace gpurnn::testing {
+
+// Uniform in [-scale, scale), reproducible from (seed, stream). Dtype f32 or f64.
+Tensor random_tensor(Shape shape, DType dtype, std::uint64_t seed, std::uint64_t stream,
+                     double scale = 1.0);
+// A tensor whose every element is NaN (floating) or 0x5A bytes (integers): an element a call
+// forgets to write is caught by the comparison.
+Tensor poisoned(Shape shape, DType dtype);
+// A byte buffer filled with NaN patterns.
+Tensor poisoned_bytes(std::size_t bytes);
+
+// ||a - b|| / ||b||; NaN anywhere gives +inf. Shapes must match.
+double relative_error(const Tensor& a, const Tensor& b);
+double relative_error(const std::vector<double>& a, const std::vector<double>& b);
+std::vector<double> to_vector(const Tensor& t);
+bool all_finite(const Tensor& t);
+
+// The reference's view of a descriptor and its weights.
+gpurnn_ref::Config reference_config(const RNNDescriptor& desc);
+gpurnn_ref::Params reference_params(const RNNWeights& weights);
+
+// Every output and gradient of one training forward + backward, run through the Backend
+// interface with poisoned outputs, workspace and reserve.
+struct FullRun {
+  Tensor y, hn, cn;
+  Tensor dx, dh0, dc0;
+  RNNWeights dweights;
+};
+struct FullRunInputs {
+  Tensor x;        // [T, B, I] (or [B, T, I] when batch_first)
+  Tensor lengths;  // optional
+  Tensor h0, c0;   // optional
+  Tensor dy;       // like y
+  Tensor dhn, dcn; // optional
+  bool batch_first = false;
+  std::uint64_t dropout_seed = 0;
+  ForwardMode mode = ForwardMode::training;  // inference: only y, hn, cn are produced
+};
+FullRun full_run(Backend& backend, const RNNWeights& weights, const FullRunInputs& in);
+
+// A readable name for parameterised tests: "lstm_I7_H5_L2_bi_proj3_nobias".
+std::string case_name(const RNNDescriptor& desc);
+
+}  // namespace gpurnn::testing
