@@ -1,0 +1,32 @@
+#pragma once
+// An RNN in a safetensors file, named as in a PyTorch state_dict (weight_ih_l0,
+// bias_hh_l1_reverse, weight_hr_l0, ...), optionally under a module prefix ("rnn." for a
+// model whose RNN is the attribute `rnn`). Cell kind, layers, sizes, bias, projection and
+// direction are inferred from names and shapes; metadata "cell" (lstm, gru, rnn_tanh,
+// rnn_relu, rnn_sigmoid) settles what shapes cannot (tanh vs relu) and defaults to rnn_tanh
+// for a one-gate cell.
+
+#include <optional>
+#include <string>
+
+#include "gpurnn/io/safetensors.h"
+#include "gpurnn/rnn_weights.h"
+
+namespace gpurnn::io {
+
+struct RNNLoadOptions {
+  std::string prefix;              // e.g. "rnn."; "" for a bare torch.nn.LSTM state_dict
+  std::optional<CellKind> cell;    // overrides the file's metadata
+  DType dtype = DType::f32;        // the weights' dtype after loading
+};
+
+// The descriptor the file's tensors describe. Error(io_error) naming the tensor when names or
+// shapes are missing, extra or inconsistent (e.g. layer 1's input size differs from layer 0's
+// output).
+RNNDescriptor infer_rnn_descriptor(const SafetensorsReader& file, const RNNLoadOptions& options = {});
+RNNWeights load_rnn(const std::string& path, const RNNLoadOptions& options = {});
+// Writes every parameter under `prefix` with metadata "cell", so
+// torch.nn.LSTM/GRU/RNN.load_state_dict accepts the file (after safetensors.torch.load_file).
+void save_rnn(const std::string& path, const RNNWeights& weights, const std::string& prefix = "");
+
+}  // namespace gpurnn::io
