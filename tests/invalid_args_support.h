@@ -22,29 +22,10 @@ namespace gpurnn::invalid_args {
 
 using Parts = std::initializer_list<std::string>;
 
-// fn must throw gpurnn::Error with `code` and a message containing every one of `parts`.
-inline void expect_error(const std::function<void()>& fn, ErrorCode code, Parts parts) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    EXPECT_STREQ(to_string(e.code()), to_string(code)) << "message: " << msg;
-    for (const std::string& p : parts) {
-      EXPECT_NE(msg.find(p), std::string::npos)
-          << "message \"" << msg << "\" lacks \"" << p << "\"";
-    }
-    return;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "threw a non-gpurnn exception: " << e.what();
-    return;
-  } catch (...) {
-    ADD_FAILURE() << "threw something that is not a std::exception";
-    return;
-  }
-  ADD_FAILURE() << "no error was thrown";
-}
+using testing::expect_error;
+
 inline void expect_invalid(const std::function<void()>& fn, Parts parts) {
-  expect_error(fn, ErrorCode::invalid_argument, parts);
+  testing::expect_error(fn, ErrorCode::invalid_argument, parts);
 }
 
 constexpr std::int64_t kT = 5, kB = 3, kI = 7, kH = 6;

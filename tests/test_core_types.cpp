@@ -1,6 +1,8 @@
 // Core types: Shape, DType, Device, Tensor and its views, Error.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
@@ -9,6 +11,7 @@
 #include <vector>
 
 #include "gpurnn/gpurnn.h"
+#include "test_support.h"
 
 namespace gpurnn {
 namespace {
@@ -317,6 +320,32 @@ TEST(CoreTypes, ErrorCarriesCodeAndMessage) {
   const std::string msg = error_message([] { check_argument(false, "forward", "h0", "is wrong"); },
                                         ErrorCode::invalid_argument);
   EXPECT_EQ(msg, "forward: argument 'h0' is wrong");
+}
+
+TEST(CoreTypes, ShapeWhoseElementCountOverflowsIsRefused) {
+  testing::expect_error([] { Shape s{1LL << 40, 1LL << 40}; }, ErrorCode::invalid_argument,
+                        {"64-bit"});
+}
+
+TEST(CoreTypes, TensorLargerThanTheAddressSpaceIsOutOfMemory) {
+  testing::expect_error([] { Tensor::empty({1LL << 62}, DType::f64); }, ErrorCode::out_of_memory,
+                        {"exceeds the address space"});
+}
+
+TEST(CoreTypes, ToIntegerRefusesNanAndOutOfRange) {
+  for (double bad : {std::nan(""), 3e9, -3e9}) {
+    Tensor t = Tensor::empty({2}, DType::f64);
+    t.data_as<double>()[0] = 1;
+    t.data_as<double>()[1] = bad;
+    testing::expect_error([&] { t.to(DType::i32); }, ErrorCode::invalid_argument,
+                          {"element 1", "not representable as i32"});
+  }
+  Tensor edge = Tensor::empty({2}, DType::f64);
+  edge.data_as<double>()[0] = -2147483648.0;
+  edge.data_as<double>()[1] = 2147483647.0;
+  const Tensor i = edge.to(DType::i32);
+  EXPECT_EQ(i.data_as<std::int32_t>()[0], INT32_MIN);
+  EXPECT_EQ(i.data_as<std::int32_t>()[1], INT32_MAX);
 }
 
 }  // namespace

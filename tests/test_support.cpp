@@ -1,8 +1,14 @@
 #include "test_support.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <limits>
+#include <sstream>
+
+#include <gtest/gtest.h>
 
 #include "gpurnn/detail/counter_random.h"
 #include "gpurnn/detail/dtype_dispatch.h"
@@ -164,6 +170,48 @@ FullRun full_run(Backend& backend, const RNNWeights& weights, const FullRunInput
   bw.grad_mode = GradMode::overwrite;
   backend.backward_weights(weights, bw, r.dweights);
   return r;
+}
+
+void expect_error(const std::function<void()>& fn, ErrorCode code,
+                  std::initializer_list<std::string> words) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    EXPECT_STREQ(to_string(e.code()), to_string(code)) << "message: " << message;
+    for (const std::string& w : words) {
+      EXPECT_NE(message.find(w), std::string::npos) << "message \"" << message << "\" lacks \"" << w << "\"";
+    }
+    return;
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "threw a non-gpurnn exception: " << e.what();
+    return;
+  } catch (...) {
+    ADD_FAILURE() << "threw something that is not a std::exception";
+    return;
+  }
+  ADD_FAILURE() << "no gpurnn::Error was thrown";
+}
+
+ScratchDir::ScratchDir() {
+  std::string pattern = ::testing::TempDir() + "gpurnn_test_XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = pattern;
+}
+
+ScratchDir::~ScratchDir() { std::filesystem::remove_all(path_); }
+
+std::vector<std::string> ScratchDir::entries() const {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(path_)) names.push_back(e.path().filename());
+  return names;
+}
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
 }
 
 std::string case_name(const RNNDescriptor& d) {

@@ -3,6 +3,8 @@
 // norms, and the bridge from the library's types to the naive reference.
 
 #include <cstdint>
+#include <functional>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -48,6 +50,30 @@ struct FullRunInputs {
   ForwardMode mode = ForwardMode::training;  // inference: only y, hn, cn are produced
 };
 FullRun full_run(Backend& backend, const RNNWeights& weights, const FullRunInputs& in);
+
+// Runs fn and expects gpurnn::Error with `code` whose message contains every one of `words`
+// (any other exception, or none, is a failure).
+void expect_error(const std::function<void()>& fn, ErrorCode code,
+                  std::initializer_list<std::string> words);
+
+// A fresh directory under the test temp dir, removed with everything in it.
+class ScratchDir {
+ public:
+  ScratchDir();
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+  std::vector<std::string> entries() const;  // file names inside, in no order
+  bool empty() const { return entries().empty(); }
+
+ private:
+  std::string path_;
+};
+
+// The whole content of a file ("" when it cannot be read).
+std::string read_bytes(const std::string& path);
 
 // A readable name for parameterised tests: "lstm_I7_H5_L2_bi_proj3_nobias".
 std::string case_name(const RNNDescriptor& desc);

@@ -37,6 +37,8 @@ class RNN {
   // Weights are initialised as PyTorch does (uniform ±1/sqrt(H)) from `seed`.
   RNN(const RNNDescriptor& desc, DType dtype = DType::f32, const std::string& backend = "cpu",
       std::uint64_t seed = 0);
+  // Takes existing weights (e.g. from io::load_rnn); they must be on the backend's device.
+  explicit RNN(RNNWeights weights, const std::string& backend = "cpu");
 
   const RNNDescriptor& descriptor() const { return weights_.descriptor(); }
   RNNWeights& weights() { return weights_; }

@@ -1,5 +1,6 @@
 #pragma once
 // A tensor shape of up to kMaxRank dimensions, stored inline (building one never allocates).
+// Dimensions are non-negative and their product fits in int64 (checked on construction).
 
 #include <array>
 #include <cstdint>

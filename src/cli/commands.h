@@ -14,4 +14,15 @@ struct CheckOptions {
 };
 int run_check(const CheckOptions& options);
 
+struct RunOptions {
+  std::string weights, input, output;         // required
+  std::string lengths, h0, c0, hn, cn;        // optional files ("" = none)
+  bool batch_first = false;
+  std::string device = "auto";
+  std::string prefix;
+  std::string cell;                           // "" = from the file
+  std::string dtype = "f32";
+};
+int run_run(const RunOptions& options);
+
 }  // namespace gpurnn::cli

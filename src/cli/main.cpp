@@ -27,10 +27,33 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
 
+  gpurnn::cli::RunOptions run;
+  CLI::App* run_cmd = app.add_subcommand(
+      "run", "Run a PyTorch-layout RNN (safetensors) on .npy inputs, as torch.nn.LSTM/GRU/RNN would");
+  run_cmd->add_option("--weights", run.weights, "Model: a state_dict saved with safetensors")
+      ->required();
+  run_cmd->add_option("--input", run.input, "x: [T, B, I] (or [B, T, I] with --batch-first), .npy")
+      ->required();
+  run_cmd->add_option("--output", run.output, "Where to write y [T, B, D*H_out] (.npy)")->required();
+  run_cmd->add_option("--lengths", run.lengths, "Sequence lengths [B] (.npy, int32/int64)");
+  run_cmd->add_option("--h0", run.h0, "Initial hidden state [D*L, B, H_out] (.npy)");
+  run_cmd->add_option("--c0", run.c0, "Initial cell state [D*L, B, H] (.npy, LSTM)");
+  run_cmd->add_option("--hn", run.hn, "Where to write the final hidden state (.npy)");
+  run_cmd->add_option("--cn", run.cn, "Where to write the final cell state (.npy, LSTM)");
+  run_cmd->add_flag("--batch-first", run.batch_first, "x and y are [B, T, ...]");
+  run_cmd->add_option("--device", run.device, "cpu, or auto (the best device of this build)")
+      ->capture_default_str();
+  run_cmd->add_option("--prefix", run.prefix, "Module prefix of the RNN's tensors, e.g. 'rnn.'");
+  run_cmd->add_option("--cell", run.cell,
+                      "Cell kind when the file does not say (rnn_tanh, rnn_relu, rnn_sigmoid, lstm, gru)");
+  run_cmd->add_option("--dtype", run.dtype, "Compute and output precision: f32 or f64")
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (app.got_subcommand("info")) return gpurnn::cli::run_info();
     if (app.got_subcommand("check")) return gpurnn::cli::run_check(check);
+    if (app.got_subcommand("run")) return gpurnn::cli::run_run(run);
   } catch (const gpurnn::Error& e) {
     std::cerr << "gpurnn: error (" << gpurnn::to_string(e.code()) << "): " << e.what() << "\n";
     return 2;

@@ -18,6 +18,12 @@ void Shape::push_back(std::int64_t dim) {
                 "shape dimension " + std::to_string(rank_) + " is negative (" +
                     std::to_string(dim) + ")");
   }
+  std::int64_t product = 0;
+  if (__builtin_mul_overflow(numel(), dim, &product)) {
+    throw Error(ErrorCode::invalid_argument,
+                "shape " + to_string(*this) + " extended by " + std::to_string(dim) +
+                    " has more elements than a 64-bit count holds");
+  }
   dims_[static_cast<std::size_t>(rank_++)] = dim;
 }
 

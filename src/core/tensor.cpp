@@ -2,7 +2,10 @@
 
 #include "gpurnn/detail/dtype_dispatch.h"
 
+#include <cstdint>
 #include <cstdlib>
+#include <limits>
+#include <type_traits>
 #include <cstring>
 #include <new>
 
@@ -33,7 +36,12 @@ Tensor Tensor::empty(Shape shape, DType dtype, Device device) {
   t.shape_ = shape;
   t.dtype_ = dtype;
   t.device_ = device;
-  t.data_ = allocate_host(static_cast<std::size_t>(shape.numel()) * dtype_size(dtype));
+  const auto count = static_cast<std::size_t>(shape.numel());
+  if (count > (SIZE_MAX - 2 * kAlignment) / dtype_size(dtype)) {
+    throw Error(ErrorCode::out_of_memory, "Tensor::empty: shape " + to_string(shape) + " of " +
+                                              to_string(dtype) + " exceeds the address space");
+  }
+  t.data_ = allocate_host(count * dtype_size(dtype));
   return t;
 }
 
@@ -58,6 +66,18 @@ Tensor Tensor::to(DType dtype) const {
       using From = decltype(from);
       using To = decltype(to);
       const From* src = data_as<From>();
+      if constexpr (std::is_floating_point_v<From> && std::is_integral_v<To>) {
+        // Casting NaN or an out-of-range value to an integer is undefined: refuse it.
+        for (std::int64_t k = 0; k < numel(); ++k) {
+          // [min, max + 1): both bounds are exact powers of two in float and double.
+          const From lower = static_cast<From>(std::numeric_limits<To>::min());
+          const From upper = static_cast<From>(std::numeric_limits<To>::max()) + From(1);
+          const bool fits = src[k] >= lower && src[k] < upper;  // false for NaN
+          check_argument(fits, "Tensor::to", "this",
+                         "element " + std::to_string(k) + " (" + std::to_string(src[k]) +
+                             ") is not representable as " + to_string(dtype));
+        }
+      }
       std::transform(src, src + numel(), t.data_as<To>(), [](From v) { return static_cast<To>(v); });
     });
   });

@@ -1,5 +1,7 @@
 #include "gpurnn/rnn.h"
 
+#include <utility>
+
 namespace gpurnn {
 namespace {
 
@@ -32,6 +34,14 @@ RNN::RNN(const RNNDescriptor& desc, DType dtype, const std::string& backend, std
     : backend_(make_backend(backend)) {
   weights_ = RNNWeights(desc, dtype, backend_->device());
   weights_.init_uniform(seed);
+}
+
+RNN::RNN(RNNWeights weights, const std::string& backend)
+    : weights_(std::move(weights)), backend_(make_backend(backend)) {
+  check_argument(weights_.flat().defined(), "RNN", "weights", "is empty (default-constructed)");
+  check_argument(weights_.device() == backend_->device(), "RNN", "weights",
+                 "are on " + to_string(weights_.device()) + ", but backend '" + backend +
+                     "' runs on " + to_string(backend_->device()));
 }
 
 RNNOutput RNN::run_forward(const Tensor& x, const SequenceInputs& inputs, ForwardMode mode,

@@ -1,0 +1,82 @@
+// `gpurnn run`: a PyTorch-layout model from safetensors, inputs and outputs as .npy files,
+// with torch.nn.LSTM/GRU/RNN's semantics (packed sequences when lengths are given).
+
+#include <iostream>
+
+#include "cli/commands.h"
+#include "gpurnn/io/npy.h"
+#include "gpurnn/io/rnn_file.h"
+#include "gpurnn/rnn.h"
+
+namespace gpurnn::cli {
+namespace {
+
+// A floating input file in the compute dtype; `flag` names it in errors.
+Tensor read_floating(const std::string& path, const char* flag, DType dtype) {
+  const Tensor t = io::read_npy(path);
+  if (!is_floating(t.dtype())) {
+    throw Error(ErrorCode::invalid_argument, std::string(flag) + " " + path + ": holds " +
+                                                 to_string(t.dtype()) + " values, expected float32 or float64");
+  }
+  return t.dtype() == dtype ? t : t.to(dtype);
+}
+
+// Lengths as int32, from an int32 or int64 array of shape [B].
+Tensor read_lengths(const std::string& path) {
+  const Tensor t = io::read_npy(path);
+  if (t.dtype() != DType::i32 && t.dtype() != DType::i64) {
+    throw Error(ErrorCode::invalid_argument, "--lengths " + path + ": holds " + to_string(t.dtype()) +
+                                                 " values, expected int32 or int64");
+  }
+  if (t.dtype() == DType::i64) {
+    for (std::int64_t k = 0; k < t.numel(); ++k) {
+      const std::int64_t v = t.data_as<std::int64_t>()[k];
+      if (v < 0 || v > INT32_MAX) {
+        throw Error(ErrorCode::invalid_argument, "--lengths " + path + ": value " + std::to_string(v) +
+                                                     " at index " + std::to_string(k) + " is out of range");
+      }
+    }
+  }
+  return t.to(DType::i32);
+}
+
+}  // namespace
+
+int run_run(const RunOptions& o) {
+  if (o.device != "cpu" && o.device != "auto") {
+    throw Error(ErrorCode::unsupported, "--device " + o.device +
+                                            ": this build has only the cpu backend (use cpu or auto)");
+  }
+  const DType dtype = parse_dtype(o.dtype);
+  if (!is_floating(dtype)) {
+    throw Error(ErrorCode::invalid_argument, "--dtype " + o.dtype + ": expected f32 or f64");
+  }
+  io::RNNLoadOptions load;
+  load.prefix = o.prefix;
+  load.dtype = dtype;
+  if (!o.cell.empty()) load.cell = parse_cell_kind(o.cell);
+
+  RNN rnn(io::load_rnn(o.weights, load), "cpu");
+  if (!o.cn.empty() && !rnn.descriptor().has_cell_state()) {
+    throw Error(ErrorCode::invalid_argument,
+                std::string("--cn: the model is a ") + to_string(rnn.descriptor().cell) +
+                    ", which has no cell state (only lstm has one)");
+  }
+
+  SequenceInputs in;
+  in.batch_first = o.batch_first;
+  const Tensor x = read_floating(o.input, "--input", dtype);
+  if (!o.lengths.empty()) in.lengths = read_lengths(o.lengths);
+  if (!o.h0.empty()) in.h0 = read_floating(o.h0, "--h0", dtype);
+  if (!o.c0.empty()) in.c0 = read_floating(o.c0, "--c0", dtype);
+
+  const RNNOutput out = rnn.forward(x, in);
+  io::write_npy(o.output, out.y);
+  if (!o.hn.empty()) io::write_npy(o.hn, out.hn);
+  if (!o.cn.empty()) io::write_npy(o.cn, out.cn);
+  std::cerr << "gpurnn run: " << to_string(rnn.descriptor()) << " on x " << to_string(x.shape())
+            << " -> y " << to_string(out.y.shape()) << " written to " << o.output << "\n";
+  return 0;
+}
+
+}  // namespace gpurnn::cli

@@ -1,0 +1,179 @@
+// RNN weights in safetensors files with PyTorch's state_dict names (see gpurnn/io/rnn_file.h).
+
+#include "gpurnn/io/rnn_file.h"
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <regex>
+
+namespace gpurnn::io {
+namespace {
+
+struct ParsedName {
+  ParamKind kind;
+  int layer;
+  int direction;
+};
+
+// "weight_hh_l1_reverse" -> {weight_hh, 1, 1}; nullopt for anything else.
+std::optional<ParsedName> parse_parameter_name(const std::string& name) {
+  static const std::regex pattern(R"(^(weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)_l(\d{1,4})(_reverse)?$)");
+  std::smatch m;
+  if (!std::regex_match(name, m, pattern)) return std::nullopt;
+  static const std::map<std::string, ParamKind> kinds = {
+      {"weight_ih", ParamKind::weight_ih}, {"weight_hh", ParamKind::weight_hh},
+      {"bias_ih", ParamKind::bias_ih},     {"bias_hh", ParamKind::bias_hh},
+      {"weight_hr", ParamKind::weight_hr}};
+  return ParsedName{kinds.at(m[1].str()), std::stoi(m[2].str()), m[3].matched ? 1 : 0};
+}
+
+[[noreturn]] void fail(const SafetensorsReader& file, const std::string& what) {
+  throw Error(ErrorCode::io_error, file.origin() + ": " + what);
+}
+
+const SafetensorsRecord& require(const SafetensorsReader& file, const std::string& prefix,
+                                 const std::string& name) {
+  if (!file.contains(prefix + name)) fail(file, "tensor '" + prefix + name + "' is missing");
+  return file.record(prefix + name);
+}
+
+std::int64_t dim(const SafetensorsReader& file, const SafetensorsRecord& r, int rank, int i) {
+  if (r.shape.rank() != rank) {
+    fail(file, "tensor '" + r.name + "' has shape " + to_string(r.shape) + ", expected rank " +
+                   std::to_string(rank));
+  }
+  return r.shape[i];
+}
+
+// The cell kind from the gate count, the options and the file's metadata.
+CellKind resolve_cell(const SafetensorsReader& file, const RNNLoadOptions& options, int gates,
+                      const std::string& w_hh_name) {
+  std::optional<CellKind> stated = options.cell;
+  const auto meta = file.metadata().find("cell");
+  if (!stated && meta != file.metadata().end()) {
+    try {
+      stated = parse_cell_kind(meta->second);
+    } catch (const Error&) {
+      fail(file, "metadata 'cell' is '" + meta->second +
+                     "', expected one of rnn_tanh, rnn_relu, rnn_sigmoid, lstm, gru");
+    }
+  }
+  const CellKind by_shape = gates == 4 ? CellKind::lstm : gates == 3 ? CellKind::gru : CellKind::rnn_tanh;
+  if (!stated) return by_shape;
+  if (gates_per_cell(*stated) != gates) {
+    fail(file, std::string("cell is stated as ") + to_string(*stated) + " (" +
+                   std::to_string(gates_per_cell(*stated)) + " gates), but tensor '" + w_hh_name +
+                   "' has " + std::to_string(gates) + " gates' rows");
+  }
+  return *stated;
+}
+
+}  // namespace
+
+RNNDescriptor infer_rnn_descriptor(const SafetensorsReader& file, const RNNLoadOptions& options) {
+  const std::string& prefix = options.prefix;
+  int layers = 0;
+  bool reverse = false, bias = false, projection = false;
+  std::vector<std::string> ours;
+  for (const SafetensorsRecord& r : file.records()) {
+    if (r.name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string bare = r.name.substr(prefix.size());
+    const std::optional<ParsedName> p = parse_parameter_name(bare);
+    if (!p) {
+      // With a prefix, other modules' tensors may share the file; without one it is an RNN's own.
+      if (!prefix.empty() && bare.find('.') != std::string::npos) continue;
+      const std::size_t dot = r.name.rfind('.');
+      const std::string hint = prefix.empty() && dot != std::string::npos
+                                   ? "; if it is a module's RNN, pass its prefix '" + r.name.substr(0, dot + 1) + "'"
+                                   : "";
+      fail(file, "tensor '" + r.name + "' is not an RNN parameter (expected names like " + prefix +
+                     "weight_ih_l0, " + prefix + "bias_hh_l1_reverse)" + hint);
+    }
+    ours.push_back(r.name);
+    layers = std::max(layers, p->layer + 1);
+    reverse = reverse || p->direction == 1;
+    bias = bias || p->kind == ParamKind::bias_ih || p->kind == ParamKind::bias_hh;
+    projection = projection || p->kind == ParamKind::weight_hr;
+  }
+  if (ours.empty()) {
+    std::string some;
+    for (std::size_t k = 0; k < std::min<std::size_t>(3, file.records().size()); ++k) {
+      some += (k ? ", " : "") + file.records()[k].name;
+    }
+    fail(file, "has no RNN parameters under prefix '" + prefix + "' (it holds: " +
+                   (some.empty() ? std::string("nothing") : some) + "); pass the module prefix, e.g. 'rnn.'");
+  }
+
+  const SafetensorsRecord& w_hh = require(file, prefix, "weight_hh_l0");
+  const SafetensorsRecord& w_ih = require(file, prefix, "weight_ih_l0");
+  RNNDescriptor d;
+  d.num_layers = layers;
+  d.bidirectional = reverse;
+  d.bias = bias;
+  d.input_size = dim(file, w_ih, 2, 1);
+  const std::int64_t state = dim(file, w_hh, 2, 1);
+  d.hidden_size = state;
+  if (projection) {
+    const SafetensorsRecord& w_hr = require(file, prefix, "weight_hr_l0");
+    d.proj_size = dim(file, w_hr, 2, 0);
+    d.hidden_size = dim(file, w_hr, 2, 1);
+  }
+  const std::int64_t rows = dim(file, w_hh, 2, 0);
+  if (d.hidden_size <= 0 || rows % d.hidden_size != 0 || rows / d.hidden_size > 4 ||
+      rows / d.hidden_size == 2) {
+    fail(file, "tensor '" + w_hh.name + "' has shape " + to_string(w_hh.shape) +
+                   ": its rows are not 1, 3 or 4 gates of " + std::to_string(d.hidden_size) + " units");
+  }
+  d.cell = resolve_cell(file, options, static_cast<int>(rows / d.hidden_size), w_hh.name);
+  try {
+    d.validate();
+  } catch (const Error& e) {
+    fail(file, std::string("describes an invalid RNN: ") + e.what());
+  }
+
+  // Every expected tensor present with its exact shape, and nothing else.
+  const std::vector<ParameterInfo> layout = parameter_layout(d);
+  for (const ParameterInfo& p : layout) {
+    const SafetensorsRecord& r = require(file, prefix, p.name);
+    if (r.shape != p.shape) {
+      fail(file, "tensor '" + r.name + "' has shape " + to_string(r.shape) + ", expected " +
+                     to_string(p.shape) + " for " + to_string(d));
+    }
+    if (r.dtype != "F32" && r.dtype != "F64" && r.dtype != "F16" && r.dtype != "BF16") {
+      fail(file, "tensor '" + r.name + "' has dtype " + r.dtype + ", expected a floating type");
+    }
+  }
+  for (const std::string& name : ours) {
+    const bool expected = std::any_of(layout.begin(), layout.end(), [&](const ParameterInfo& p) {
+      return prefix + p.name == name;
+    });
+    if (!expected) fail(file, "tensor '" + name + "' does not belong to " + to_string(d));
+  }
+  return d;
+}
+
+RNNWeights load_rnn(const std::string& path, const RNNLoadOptions& options) {
+  const SafetensorsReader file(path);
+  const RNNDescriptor d = infer_rnn_descriptor(file, options);
+  RNNWeights w(d, options.dtype);
+  for (const ParameterInfo& p : w.parameters()) {
+    const Tensor t = file.read_as(options.prefix + p.name, options.dtype);
+    std::memcpy(w.get(p.name).data(), t.data(), t.bytes());
+  }
+  return w;
+}
+
+void save_rnn(const std::string& path, const RNNWeights& weights, const std::string& prefix) {
+  check_argument(weights.flat().defined(), "save_rnn", "weights", "is empty (default-constructed)");
+  check_argument(weights.device().is_cpu(), "save_rnn", "weights",
+                 "are on " + to_string(weights.device()) + "; copy them to the CPU first");
+  std::vector<NamedTensor> tensors;
+  for (const ParameterInfo& p : weights.parameters()) {
+    tensors.push_back({prefix + p.name, weights.get(p.name)});
+  }
+  write_safetensors(path, tensors,
+                    {{"format", "pt"}, {"cell", to_string(weights.descriptor().cell)}});
+}
+
+}  // namespace gpurnn::io

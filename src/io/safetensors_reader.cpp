@@ -1,0 +1,385 @@
+// The safetensors reader. Design: the whole file is validated once, up front (parse_file), into
+// a list of records whose byte ranges are proven to lie inside the data section and to tile it;
+// after that every read is a bounds-safe memcpy (plus F16/BF16 widening). The JSON header is
+// parsed by nlohmann-json with a callback that also catches duplicate keys, which the DOM
+// would otherwise silently collapse to the last one.
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "gpurnn/io/safetensors.h"
+#include "io/mapped_file.h"
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "the safetensors reader copies little-endian data as is");
+
+namespace gpurnn::io {
+namespace {
+
+using json = nlohmann::json;
+
+[[noreturn]] void fail(const std::string& origin, const std::string& what) {
+  throw Error(ErrorCode::io_error, origin + ": " + what);
+}
+
+// ---- stored dtypes ---------------------------------------------------------------------------
+struct StoredType {
+  const char* name;
+  std::size_t item_size;
+  DType read_dtype;  // what read() returns
+};
+constexpr StoredType kStoredTypes[] = {
+    {"F16", 2, DType::f32}, {"BF16", 2, DType::f32}, {"F32", 4, DType::f32}, {"F64", 8, DType::f64},
+    {"I32", 4, DType::i32}, {"I64", 8, DType::i64},  {"U8", 1, DType::u8},
+};
+
+const StoredType* find_stored_type(const std::string& name) {
+  for (const StoredType& t : kStoredTypes) {
+    if (name == t.name) return &t;
+  }
+  return nullptr;
+}
+
+// IEEE binary16 to binary32, exactly (every half value is representable as a float).
+float f16_to_f32(std::uint16_t h) {
+  const std::uint32_t sign = static_cast<std::uint32_t>(h >> 15) << 31;
+  std::uint32_t exponent = (h >> 10) & 0x1fu;
+  std::uint32_t mantissa = h & 0x3ffu;
+  std::uint32_t bits;
+  if (exponent == 0x1f) {  // inf or NaN (payload kept)
+    bits = sign | 0x7f800000u | (mantissa << 13);
+  } else if (exponent != 0) {  // normal: rebias 15 -> 127
+    bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
+  } else if (mantissa == 0) {  // signed zero
+    bits = sign;
+  } else {  // subnormal: mantissa * 2^-24, normalised for f32
+    exponent = 113;
+    while ((mantissa & 0x400u) == 0) {
+      mantissa <<= 1;
+      --exponent;
+    }
+    bits = sign | (exponent << 23) | ((mantissa & 0x3ffu) << 13);
+  }
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+// bfloat16 is the top half of a binary32.
+float bf16_to_f32(std::uint16_t h) {
+  const std::uint32_t bits = static_cast<std::uint32_t>(h) << 16;
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+// ---- JSON header -------------------------------------------------------------------------------
+std::string snippet(const json& value) {
+  std::string text = value.dump();
+  if (text.size() > 80) text = text.substr(0, 77) + "...";
+  return text;
+}
+
+// Parses the header; the first duplicate key among tensor names, entry keys and metadata keys
+// is an error.
+json parse_header(const char* begin, const char* end, const std::string& origin) {
+  struct Frame {
+    std::set<std::string> keys;
+    std::string last_key;
+  };
+  std::vector<Frame> frames;
+  std::string duplicate;
+  auto on_event = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::object_start) {
+      frames.emplace_back();
+    } else if (event == json::parse_event_t::object_end && !frames.empty()) {
+      frames.pop_back();
+    } else if (event == json::parse_event_t::key && !frames.empty()) {
+      Frame& frame = frames.back();
+      frame.last_key = parsed.get<std::string>();
+      if (!frame.keys.insert(frame.last_key).second && duplicate.empty()) {
+        if (frames.size() == 1) {
+          duplicate = "duplicate tensor name '" + frame.last_key + "'";
+        } else if (frames.size() == 2) {
+          const std::string& owner = frames[0].last_key;
+          duplicate = (owner == "__metadata__" ? owner : "tensor '" + owner + "'") +
+                      ": duplicate key '" + frame.last_key + "'";
+        }
+      }
+    }
+    return true;
+  };
+  json header;
+  try {
+    header = json::parse(begin, end, on_event);
+  } catch (const json::exception& e) {
+    fail(origin, std::string("header is not valid JSON: ") + e.what());
+  }
+  if (!header.is_object())
+    fail(origin, "header is not a JSON object (got " + snippet(header) + ")");
+  if (!duplicate.empty()) fail(origin, "header has a " + duplicate);
+  return header;
+}
+
+// A JSON non-negative integer that fits in int64.
+bool as_index(const json& value, std::uint64_t& out) {
+  if (value.is_number_unsigned()) {
+    out = value.get<std::uint64_t>();
+  } else if (value.is_number_integer() && value.get<std::int64_t>() >= 0) {
+    out = static_cast<std::uint64_t>(value.get<std::int64_t>());
+  } else {
+    return false;
+  }
+  return out <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+}
+
+std::map<std::string, std::string> parse_metadata(const json& value, const std::string& origin) {
+  if (!value.is_object())
+    fail(origin, "__metadata__ is not an object (got " + snippet(value) + ")");
+  std::map<std::string, std::string> metadata;
+  for (const auto& [key, item] : value.items()) {
+    if (!item.is_string()) {
+      fail(origin, "__metadata__ key '" + key + "' is not a string (got " + snippet(item) + ")");
+    }
+    metadata.emplace(key, item.get<std::string>());
+  }
+  return metadata;
+}
+
+// One tensor entry, checked on its own; `data_size` bounds its offsets.
+SafetensorsRecord parse_record(const std::string& name, const json& entry, std::size_t data_size,
+                               const std::string& origin) {
+  const std::string where = "tensor '" + name + "'";
+  if (!entry.is_object())
+    fail(origin, where + ": entry is not an object (got " + snippet(entry) + ")");
+  static const char* const kKeys[] = {"dtype", "shape", "data_offsets"};
+  for (const auto& item : entry.items()) {
+    if (std::find(std::begin(kKeys), std::end(kKeys), item.key()) == std::end(kKeys)) {
+      fail(origin, where + ": unexpected key '" + item.key() + "'");
+    }
+  }
+  for (const char* key : kKeys) {
+    if (!entry.contains(key)) fail(origin, where + ": missing key '" + key + "'");
+  }
+
+  SafetensorsRecord record;
+  record.name = name;
+  const json& dtype = entry["dtype"];
+  if (!dtype.is_string())
+    fail(origin, where + ": dtype is not a string (got " + snippet(dtype) + ")");
+  record.dtype = dtype.get<std::string>();
+  const StoredType* stored = find_stored_type(record.dtype);
+  if (stored == nullptr) {
+    fail(origin, where + ": unknown dtype '" + record.dtype +
+                     "' (supported: F16, BF16, F32, F64, I32, I64, U8)");
+  }
+
+  const json& shape = entry["shape"];
+  const std::string bad_shape =
+      where + ": shape must be a list of non-negative integers, got " + snippet(shape);
+  if (!shape.is_array()) fail(origin, bad_shape);
+  if (shape.size() > static_cast<std::size_t>(Shape::kMaxRank)) {
+    fail(origin, where + ": shape has " + std::to_string(shape.size()) + " dimensions; at most " +
+                     std::to_string(Shape::kMaxRank) + " are supported");
+  }
+  // Elements and bytes must fit in int64 (as Shape and Tensor count them) before a Shape exists.
+  std::uint64_t bytes = stored->item_size;
+  std::uint64_t elements = 1;
+  bool overflow = false;
+  for (const json& dim : shape) {
+    std::uint64_t d = 0;
+    if (!as_index(dim, d)) fail(origin, bad_shape);
+    overflow = overflow || d > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) ||
+               __builtin_mul_overflow(bytes, d, &bytes) ||
+               __builtin_mul_overflow(elements, d, &elements) ||
+               bytes > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  }
+  if (overflow) fail(origin, where + ": shape " + snippet(shape) + " is too large");
+  for (const json& dim : shape) record.shape.push_back(dim.get<std::int64_t>());
+
+  const json& offsets = entry["data_offsets"];
+  std::uint64_t begin = 0;
+  std::uint64_t end = 0;
+  if (!offsets.is_array() || offsets.size() != 2 || !as_index(offsets[0], begin) ||
+      !as_index(offsets[1], end)) {
+    fail(origin,
+         where + ": data_offsets must be two non-negative integers, got " + snippet(offsets));
+  }
+  const std::string range = "[" + std::to_string(begin) + ", " + std::to_string(end) + "]";
+  if (begin > end) fail(origin, where + ": data_offsets " + range + " end before they begin");
+  if (end - begin != bytes) {
+    fail(origin, where + ": data_offsets " + range + " span " + std::to_string(end - begin) +
+                     " bytes, but shape " + to_string(record.shape) + " of " + record.dtype +
+                     " needs " + std::to_string(bytes));
+  }
+  if (end > data_size) {
+    fail(origin, where + ": data_offsets " + range + " run past the data section (" +
+                     std::to_string(data_size) + " bytes)");
+  }
+  record.begin = static_cast<std::size_t>(begin);
+  record.end = static_cast<std::size_t>(end);
+  return record;
+}
+
+// Sorted by offset, the tensors must cover [0, data_size) exactly: no overlap, no hole.
+void check_tiling(const std::vector<SafetensorsRecord>& records, std::size_t data_size,
+                  const std::string& origin) {
+  std::size_t covered = 0;
+  const SafetensorsRecord* previous = nullptr;
+  for (const SafetensorsRecord& r : records) {
+    if (r.begin < covered) {
+      fail(origin, "tensor '" + r.name + "' (bytes " + std::to_string(r.begin) + ".." +
+                       std::to_string(r.end) + ") overlaps tensor '" + previous->name +
+                       "' (bytes " + std::to_string(previous->begin) + ".." +
+                       std::to_string(previous->end) + ")");
+    }
+    if (r.begin > covered) {
+      fail(origin, "data section has a hole at bytes " + std::to_string(covered) + ".." +
+                       std::to_string(r.begin) + " (before tensor '" + r.name + "')");
+    }
+    covered = r.end;
+    previous = &r;
+  }
+  if (covered != data_size) {
+    fail(origin, "data section has a hole at bytes " + std::to_string(covered) + ".." +
+                     std::to_string(data_size) + " (after the last tensor)");
+  }
+}
+
+// The validated content of a file.
+struct ParsedFile {
+  std::map<std::string, std::string> metadata;
+  std::vector<SafetensorsRecord> records;  // by offset
+  std::map<std::string, std::size_t> index;
+  std::size_t data_start = 0;  // of the data section, from the start of the file
+  std::size_t data_size = 0;
+};
+
+ParsedFile parse_file(const std::uint8_t* bytes, std::size_t size, const std::string& origin) {
+  if (size < 8) {
+    fail(origin,
+         "file is " + std::to_string(size) + " bytes, shorter than the 8-byte header length");
+  }
+  std::uint64_t header_size = 0;
+  for (int i = 7; i >= 0; --i) header_size = (header_size << 8) | bytes[i];
+  if (header_size > kSafetensorsMaxHeaderBytes) {
+    fail(origin, "header length " + std::to_string(header_size) + " exceeds the limit of " +
+                     std::to_string(kSafetensorsMaxHeaderBytes) + " bytes");
+  }
+  if (header_size > size - 8) {
+    fail(origin, "header length " + std::to_string(header_size) +
+                     " runs past the end of the file (" + std::to_string(size) + " bytes)");
+  }
+  const char* header_text = reinterpret_cast<const char*>(bytes + 8);
+  const json header = parse_header(header_text, header_text + header_size, origin);
+
+  ParsedFile file;
+  file.data_start = 8 + static_cast<std::size_t>(header_size);
+  file.data_size = size - file.data_start;
+  for (const auto& [name, entry] : header.items()) {
+    if (name == "__metadata__") {
+      file.metadata = parse_metadata(entry, origin);
+    } else {
+      file.records.push_back(parse_record(name, entry, file.data_size, origin));
+    }
+  }
+  std::sort(file.records.begin(), file.records.end(),
+            [](const SafetensorsRecord& a, const SafetensorsRecord& b) {
+              return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
+            });
+  check_tiling(file.records, file.data_size, origin);
+  for (std::size_t i = 0; i < file.records.size(); ++i) file.index[file.records[i].name] = i;
+  return file;
+}
+
+}  // namespace
+
+struct SafetensorsReader::Impl {
+  std::string origin;
+  ParsedFile file;
+  std::unique_ptr<detail::MappedFile> mapped;  // the file, when read from disk
+  std::vector<std::uint8_t> copy;              // the data section, for from_memory
+  const std::uint8_t* data = nullptr;          // start of the data section
+};
+
+SafetensorsReader::SafetensorsReader(const std::string& path)
+    : impl_([&] {
+        auto impl = std::make_shared<Impl>();
+        impl->origin = path;
+        impl->mapped = std::make_unique<detail::MappedFile>(path);
+        impl->file = parse_file(impl->mapped->data(), impl->mapped->size(), path);
+        impl->data = impl->mapped->data() + impl->file.data_start;
+        return std::shared_ptr<const Impl>(std::move(impl));
+      }()) {}
+
+SafetensorsReader::SafetensorsReader(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+
+SafetensorsReader SafetensorsReader::from_memory(const void* data, std::size_t size,
+                                                 const std::string& origin) {
+  const auto* bytes = static_cast<const std::uint8_t*>(data);
+  auto impl = std::make_shared<Impl>();
+  impl->origin = origin;
+  impl->file = parse_file(bytes, size, origin);
+  impl->copy.assign(bytes + impl->file.data_start, bytes + size);
+  impl->data = impl->copy.data();
+  return SafetensorsReader(std::shared_ptr<const Impl>(std::move(impl)));
+}
+
+const std::string& SafetensorsReader::origin() const { return impl_->origin; }
+
+const std::map<std::string, std::string>& SafetensorsReader::metadata() const {
+  return impl_->file.metadata;
+}
+
+const std::vector<SafetensorsRecord>& SafetensorsReader::records() const {
+  return impl_->file.records;
+}
+
+bool SafetensorsReader::contains(const std::string& name) const {
+  return impl_->file.index.count(name) != 0;
+}
+
+const SafetensorsRecord& SafetensorsReader::record(const std::string& name) const {
+  const auto it = impl_->file.index.find(name);
+  if (it == impl_->file.index.end()) {
+    throw Error(ErrorCode::invalid_argument, impl_->origin + ": no tensor named '" + name + "'");
+  }
+  return impl_->file.records[it->second];
+}
+
+Tensor SafetensorsReader::read(const std::string& name) const {
+  const SafetensorsRecord& r = record(name);
+  const StoredType& stored = *find_stored_type(r.dtype);  // validated when parsed
+  Tensor out = Tensor::empty(r.shape, stored.read_dtype);
+  const std::uint8_t* src = impl_->data + r.begin;  // [begin, end) lies inside the data section
+  if (stored.item_size == 2) {                      // F16 or BF16, widened to f32
+    float* dst = out.data_as<float>();
+    const bool is_bf16 = r.dtype == "BF16";
+    for (std::int64_t i = 0; i < out.numel(); ++i) {
+      std::uint16_t h;
+      std::memcpy(&h, src + 2 * i, sizeof h);
+      dst[i] = is_bf16 ? bf16_to_f32(h) : f16_to_f32(h);
+    }
+  } else {
+    std::memcpy(out.data(), src, r.end - r.begin);
+  }
+  return out;
+}
+
+Tensor SafetensorsReader::read_as(const std::string& name, DType dtype) const {
+  const SafetensorsRecord& r = record(name);
+  const DType stored = find_stored_type(r.dtype)->read_dtype;
+  if (is_floating(stored) != is_floating(dtype)) {
+    throw Error(ErrorCode::invalid_argument,
+                impl_->origin + ": tensor '" + name + "' has dtype " + r.dtype +
+                    "; reading it as " + to_string(dtype) + " would convert between " +
+                    (is_floating(stored) ? "floating and integer" : "integer and floating") +
+                    " values, which read_as refuses");
+  }
+  Tensor t = read(name);
+  return t.dtype() == dtype ? t : t.to(dtype);
+}
+
+}  // namespace gpurnn::io

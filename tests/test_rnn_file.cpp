@@ -1,0 +1,146 @@
+// RNN weights through safetensors: save/load round trips for every cell kind, inference of the
+// descriptor from names and shapes, and a clear error for every way a file can disagree.
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <functional>
+
+#include "gpurnn/io/rnn_file.h"
+#include "test_support.h"
+
+namespace gpurnn::testing {
+namespace {
+
+std::string temp_path(const std::string& name) {
+  static const ScratchDir dir;
+  return dir.file(name);
+}
+
+RNNDescriptor desc(CellKind cell, int layers, bool bi, bool bias, std::int64_t proj) {
+  RNNDescriptor d;
+  d.cell = cell;
+  d.input_size = 5;
+  d.hidden_size = 6;
+  d.num_layers = layers;
+  d.bidirectional = bi;
+  d.bias = bias;
+  d.proj_size = proj;
+  return d;
+}
+
+// A file holding `weights` under `prefix`, with `edit` applied to its tensor list first.
+std::string write_edited(const std::string& name, const RNNWeights& weights, const std::string& prefix,
+                         const std::function<void(std::vector<io::NamedTensor>&)>& edit,
+                         const std::map<std::string, std::string>& metadata = {{"cell", "lstm"}}) {
+  std::vector<io::NamedTensor> tensors;
+  for (const ParameterInfo& p : weights.parameters()) tensors.push_back({prefix + p.name, weights.get(p.name)});
+  edit(tensors);
+  const std::string path = temp_path(name);
+  io::write_safetensors(path, tensors, metadata);
+  return path;
+}
+
+void expect_io_error(const std::function<void()>& fn, std::initializer_list<std::string> parts) {
+  expect_error(fn, ErrorCode::io_error, parts);
+}
+
+TEST(RnnFile, SaveLoadRoundTripEveryCell) {
+  for (const RNNDescriptor& d :
+       {desc(CellKind::rnn_tanh, 1, false, true, 0), desc(CellKind::rnn_relu, 2, true, true, 0),
+        desc(CellKind::rnn_sigmoid, 2, false, false, 0), desc(CellKind::lstm, 2, true, true, 3),
+        desc(CellKind::gru, 3, true, false, 0)}) {
+    for (const std::string prefix : {"", "encoder.rnn."}) {
+      SCOPED_TRACE(to_string(d) + " prefix '" + prefix + "'");
+      RNNWeights w(d, DType::f32);
+      w.init_uniform(4);
+      const std::string path = temp_path("roundtrip.safetensors");
+      io::save_rnn(path, w, prefix);
+      io::RNNLoadOptions options;
+      options.prefix = prefix;
+      const RNNWeights f32 = io::load_rnn(path, options);
+      EXPECT_EQ(f32.descriptor(), d);
+      EXPECT_EQ(to_vector(f32.flat()), to_vector(w.flat()));
+      options.dtype = DType::f64;
+      const RNNWeights f64 = io::load_rnn(path, options);
+      EXPECT_EQ(f64.dtype(), DType::f64);
+      EXPECT_EQ(to_vector(f64.flat()), to_vector(w.flat()));
+      std::remove(path.c_str());
+    }
+  }
+}
+
+TEST(RnnFile, CellFromMetadataOptionOrDefault) {
+  RNNWeights w(desc(CellKind::rnn_relu, 1, false, true, 0), DType::f32);
+  const std::string no_meta = write_edited("nometa", w, "", [](auto&) {}, {});
+  EXPECT_EQ(io::load_rnn(no_meta).descriptor().cell, CellKind::rnn_tanh);  // one gate: tanh by default
+  const std::string relu = write_edited("relu", w, "", [](auto&) {}, {{"cell", "rnn_relu"}});
+  EXPECT_EQ(io::load_rnn(relu).descriptor().cell, CellKind::rnn_relu);
+  io::RNNLoadOptions sigmoid;
+  sigmoid.cell = CellKind::rnn_sigmoid;
+  EXPECT_EQ(io::load_rnn(relu, sigmoid).descriptor().cell, CellKind::rnn_sigmoid);
+  io::RNNLoadOptions lstm;
+  lstm.cell = CellKind::lstm;
+  expect_io_error([&] { io::load_rnn(relu, lstm); }, {"lstm", "4 gates", "weight_hh_l0"});
+  const std::string bad = write_edited("badmeta", w, "", [](auto&) {}, {{"cell", "transformer"}});
+  expect_io_error([&] { io::load_rnn(bad); }, {"metadata 'cell'", "transformer"});
+}
+
+TEST(RnnFile, MissingExtraAndMisshapenTensorsAreNamed) {
+  RNNWeights w(desc(CellKind::lstm, 2, true, true, 0), DType::f32);
+  const auto drop = [](const std::string& name) {
+    return [name](std::vector<io::NamedTensor>& t) {
+      t.erase(std::remove_if(t.begin(), t.end(), [&](const io::NamedTensor& n) { return n.name == name; }),
+              t.end());
+    };
+  };
+  expect_io_error([&] { io::load_rnn(write_edited("missing", w, "", drop("bias_hh_l1_reverse"))); },
+                  {"'bias_hh_l1_reverse'", "missing"});
+  expect_io_error([&] { io::load_rnn(write_edited("missing0", w, "", drop("weight_ih_l0"))); },
+                  {"'weight_ih_l0'", "missing"});
+
+  const Tensor extra = Tensor::zeros({3}, DType::f32);
+  expect_io_error([&] {
+    io::load_rnn(write_edited("extra", w, "", [&](auto& t) { t.push_back({"weight_ih_l2", extra.view()}); }));
+  }, {"'weight_ih_l2'"});
+  expect_io_error([&] {
+    io::load_rnn(write_edited("alien", w, "", [&](auto& t) { t.push_back({"decoder.weight", extra.view()}); }));
+  }, {"'decoder.weight'", "not an RNN parameter", "prefix 'decoder.'"});
+
+  // Layer 1 built for another input size: its weight_ih disagrees with layer 0's output.
+  const Tensor wrong = Tensor::zeros({24, 7}, DType::f32);
+  expect_io_error([&] {
+    io::load_rnn(write_edited("layers", w, "", [&](auto& t) {
+      for (auto& n : t) if (n.name == "weight_ih_l1") n.tensor = wrong.view();
+    }));
+  }, {"'weight_ih_l1'", "[24, 7]", "expected [24, 12]"});
+
+  const Tensor ints = Tensor::zeros({24, 6}, DType::i32);
+  expect_io_error([&] {
+    io::load_rnn(write_edited("ints", w, "", [&](auto& t) {
+      for (auto& n : t) if (n.name == "weight_hh_l0_reverse") n.tensor = ints.view();
+    }));
+  }, {"'weight_hh_l0_reverse'", "I32"});
+}
+
+TEST(RnnFile, PrefixSelectsTheModule) {
+  RNNWeights w(desc(CellKind::gru, 1, false, true, 0), DType::f32);
+  w.init_uniform(1);
+  const Tensor other = Tensor::zeros({2, 2}, DType::f32);
+  const std::string path = write_edited("prefixed", w, "model.rnn.", [&](auto& t) {
+    t.push_back({"model.embedding.weight", other.view()});
+  }, {{"cell", "gru"}});
+  io::RNNLoadOptions options;
+  options.prefix = "model.rnn.";
+  EXPECT_EQ(to_vector(io::load_rnn(path, options).flat()), to_vector(w.flat()));
+  expect_io_error([&] { io::load_rnn(path); }, {"not an RNN parameter", "prefix 'model."});
+  options.prefix = "encoder.";
+  expect_io_error([&] { io::load_rnn(path, options); }, {"no RNN parameters under prefix 'encoder.'"});
+}
+
+TEST(RnnFile, UnreadableFileIsAnIoError) {
+  expect_io_error([] { io::load_rnn("/nonexistent/model.safetensors"); }, {"/nonexistent/model.safetensors"});
+}
+
+}  // namespace
+}  // namespace gpurnn::testing
