@@ -243,7 +243,8 @@ TEST(Safetensors, RefusesBadEntries) {
 }
 
 TEST(Safetensors, RefusesBadShapes) {
-  for (const char* shape : {"3", "[-1]", "[1.5]", "[\"2\"]", "[null]", "[[1]]", "[1e2]"}) {
+  for (const char* shape :
+       {"3", "[-1]", "[1.5]", "[\"2\"]", "[null]", "[[1]]", "[1e2]", "[0,9223372036854775809]"}) {
     expect_malformed(
         std::string(R"({"w":{"dtype":"U8","shape":)") + shape + R"(,"data_offsets":[0,1]}})", 1,
         {"tensor 'w'", "shape must be a list of non-negative integers"});
@@ -254,8 +255,7 @@ TEST(Safetensors, RefusesBadShapes) {
                    {"tensor 'w'", "shape"});
   // Products that overflow 64 bits, including through the item size and before a zero.
   for (const char* shape :
-       {"[4294967296,4294967296]", "[4611686018427387904]", "[9223372036854775807,2,0]",
-        "[0,9223372036854775809]"}) {
+       {"[4294967296,4294967296]", "[4611686018427387904]", "[9223372036854775807,2,0]"}) {
     expect_malformed(
         std::string(R"({"w":{"dtype":"F32","shape":)") + shape + R"(,"data_offsets":[0,0]}})", 0,
         {"tensor 'w'", "too large"});
