@@ -26,6 +26,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::expect_error;
+using testing::numbered;
 using testing::read_bytes;
 using testing::ScratchDir;
 
@@ -47,13 +48,6 @@ void expect_malformed(const std::string& bytes, std::initializer_list<std::strin
   const auto parse = [&] { parse_npy(bytes.data(), bytes.size(), "bad.npy"); };
   expect_error(parse, ErrorCode::io_error, {"bad.npy"});
   expect_error(parse, ErrorCode::io_error, words);
-}
-
-Tensor numbered(Shape shape, DType dtype) {
-  Tensor t = Tensor::empty(shape, dtype);
-  auto* bytes = static_cast<std::uint8_t*>(t.data());
-  for (std::size_t i = 0; i < t.bytes(); ++i) bytes[i] = static_cast<std::uint8_t>(i * 5 + 1);
-  return t;
 }
 
 TEST(Npy, RoundTripEveryDtypeAndShape) {

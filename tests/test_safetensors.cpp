@@ -24,6 +24,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::expect_error;
+using testing::numbered;
 using testing::read_bytes;
 using testing::ScratchDir;
 
@@ -49,14 +50,6 @@ void expect_malformed(const std::string& header, std::size_t data_size,
                       std::initializer_list<std::string> words) {
   SCOPED_TRACE(header);
   expect_malformed(image(header, data_size), words);
-}
-
-// A tensor whose bytes all differ: 0, 1, 2, ... cast to each element.
-Tensor numbered(Shape shape, DType dtype) {
-  Tensor t = Tensor::empty(shape, dtype);
-  auto* bytes = static_cast<std::uint8_t*>(t.data());
-  for (std::size_t i = 0; i < t.bytes(); ++i) bytes[i] = static_cast<std::uint8_t>(i * 7 + 3);
-  return t;
 }
 
 // ---- round trips and layout --------------------------------------------------------------------

@@ -44,6 +44,13 @@ Tensor random_tensor(Shape shape, DType dtype, std::uint64_t seed, std::uint64_t
   return t;
 }
 
+Tensor numbered(Shape shape, DType dtype) {
+  Tensor t = Tensor::empty(shape, dtype);
+  auto* bytes = static_cast<std::uint8_t*>(t.data());
+  for (std::size_t i = 0; i < t.bytes(); ++i) bytes[i] = static_cast<std::uint8_t>(i * 7 + 3);
+  return t;
+}
+
 Tensor poisoned(Shape shape, DType dtype) {
   Tensor t = Tensor::empty(shape, dtype);
   if (is_floating(dtype)) {

@@ -16,6 +16,8 @@ namespace gpurnn::testing {
 // Uniform in [-scale, scale), reproducible from (seed, stream). Dtype f32 or f64.
 Tensor random_tensor(Shape shape, DType dtype, std::uint64_t seed, std::uint64_t stream,
                      double scale = 1.0);
+// A tensor whose bytes all differ (byte i is 7i + 3 mod 256): for exact round trips of any dtype.
+Tensor numbered(Shape shape, DType dtype);
 // A tensor whose every element is NaN (floating) or 0x5A bytes (integers): an element a call
 // forgets to write is caught by the comparison.
 Tensor poisoned(Shape shape, DType dtype);

@@ -1,12 +1,7 @@
 # Installs the build tree into a scratch prefix, then configures, builds and runs the consumer
 # project against it. Variables: BUILD_DIR, SOURCE_DIR, WORK_DIR, GENERATOR.
 file(REMOVE_RECURSE "${WORK_DIR}")
-function(run_step)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "step failed (${rc}): ${ARGN}")
-  endif()
-endfunction()
+include("${CMAKE_CURRENT_LIST_DIR}/../run_step.cmake")
 run_step(${CMAKE_COMMAND} --install "${BUILD_DIR}" --prefix "${WORK_DIR}/prefix")
 run_step(${CMAKE_COMMAND} -S "${SOURCE_DIR}" -B "${WORK_DIR}/build" -G "${GENERATOR}"
          "-DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix")
