@@ -8,9 +8,11 @@
 
 #include <cstdint>
 
+#include "engine/step_ops.h"
+
 namespace gpurnn::cpu {
 
-enum class Trans { no, yes };
+using engine::Trans;
 
 namespace blas_detail {
 

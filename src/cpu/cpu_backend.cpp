@@ -1,13 +1,18 @@
 #include "cpu/cpu_backend.h"
 
 #include "cpu/blas.h"
-#include "cpu/cpu_layout.h"
-#include "cpu/cpu_network.h"
+#include "cpu/cpu_ops.h"
+#include "engine/buffer_layout.h"
+#include "engine/network_loop.h"
 #include "gpurnn/detail/dtype_dispatch.h"
 #include "rnn/validate_args.h"
 
 namespace gpurnn::cpu {
 namespace {
+
+using engine::ReserveHeader;
+using engine::reserve_layout;
+using engine::workspace_layout;
 
 class CpuBackend final : public Backend {
  public:
@@ -54,7 +59,8 @@ class CpuBackend final : public Backend {
     }
     set_blas_threads(options_.num_threads);
     detail::visit_floating(weights.dtype(), [&](auto tag) {
-      network_forward<decltype(tag)>(weights, args, shape);
+      CpuOps<decltype(tag)> ops;
+      engine::network_forward(ops, weights, args, shape);
     });
   }
 
@@ -68,7 +74,8 @@ class CpuBackend final : public Backend {
                            ReserveHeader::forward_done);
     set_blas_threads(options_.num_threads);
     detail::visit_floating(weights.dtype(), [&](auto tag) {
-      network_backward_data<decltype(tag)>(weights, args, shape);
+      CpuOps<decltype(tag)> ops;
+      engine::network_backward_data(ops, weights, args, shape);
     });
   }
 
@@ -83,7 +90,8 @@ class CpuBackend final : public Backend {
                            args.reserve, ReserveHeader::backward_data_done);
     set_blas_threads(options_.num_threads);
     detail::visit_floating(weights.dtype(), [&](auto tag) {
-      network_backward_weights<decltype(tag)>(weights, args, shape, grads);
+      CpuOps<decltype(tag)> ops;
+      engine::network_backward_weights(ops, weights, args, shape, grads);
     });
   }
 

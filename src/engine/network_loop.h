@@ -1,51 +1,33 @@
-#include "cpu/cpu_network.h"
+#pragma once
+// The standard algorithm across layers and directions, written once over a backend's Ops
+// (step_ops.h): batch-first transposed once, dropout between layers, the reserve's header, and
+// the order of the per-layer operations of layer_loop.h. Arguments are validated by the caller.
 
-#include <cstring>
+#include "engine/buffer_layout.h"
+#include "engine/layer_loop.h"
+#include "gpurnn/backend.h"
 
-#include "cpu/layer_ops.h"
-#include "gpurnn/detail/counter_random.h"
-
-namespace gpurnn::cpu {
-namespace {
-
-// [A, B, F] -> [B, A, F]
-template <class T>
-void swap_leading_dims(const T* src, T* dst, std::int64_t a, std::int64_t b, std::int64_t f) {
-  for (std::int64_t i = 0; i < a; ++i) {
-    for (std::int64_t j = 0; j < b; ++j) {
-      std::memcpy(dst + (j * a + i) * f, src + (i * b + j) * f, static_cast<std::size_t>(f) * sizeof(T));
-    }
-  }
-}
-
-// Multiplies the output of `layer` ([T, B, D*H_out], time-major) by its dropout mask. The mask
-// element of flat index k is dropout_scale(seed, layer, k, p): the same on every backend.
-template <class T>
-void apply_dropout(T* values, std::int64_t count, std::uint64_t seed, int layer, double p) {
-  for (std::int64_t k = 0; k < count; ++k) {
-    values[k] *= static_cast<T>(detail::dropout_scale(seed, static_cast<std::uint64_t>(layer),
-                                                      static_cast<std::uint64_t>(k), p));
-  }
-}
+namespace gpurnn::engine {
+namespace network_detail {
 
 template <class T>
 LayerWeights<T> layer_weights(const RNNWeights& w, int layer, int dir) {
-  auto ptr = [&](ParamKind k) { return w.get(k, layer, dir).template data_as<T>(); };
-  LayerWeights<T> lw;
-  lw.w_ih = ptr(ParamKind::weight_ih);
-  lw.w_hh = ptr(ParamKind::weight_hh);
-  lw.b_ih = w.get(ParamKind::bias_ih, layer, dir).empty() ? nullptr : ptr(ParamKind::bias_ih);
-  lw.b_hh = w.get(ParamKind::bias_hh, layer, dir).empty() ? nullptr : ptr(ParamKind::bias_hh);
-  lw.w_hr = w.get(ParamKind::weight_hr, layer, dir).empty() ? nullptr : ptr(ParamKind::weight_hr);
-  return lw;
+  auto ptr = [&](ParamKind k) -> const T* {
+    const ConstTensorView v = w.get(k, layer, dir);
+    return v.empty() ? nullptr : v.template data_as<T>();
+  };
+  return {ptr(ParamKind::weight_ih), ptr(ParamKind::weight_hh), ptr(ParamKind::bias_ih),
+          ptr(ParamKind::bias_hh), ptr(ParamKind::weight_hr)};
 }
 
 template <class T>
 LayerGrads<T> layer_grads(RNNWeights& g, int layer, int dir) {
-  const LayerWeights<T> c = layer_weights<T>(g, layer, dir);
-  // The gradient container is mutable; layer_weights only reads it as const.
-  return {const_cast<T*>(c.w_ih), const_cast<T*>(c.w_hh), const_cast<T*>(c.b_ih),
-          const_cast<T*>(c.b_hh), const_cast<T*>(c.w_hr)};
+  auto ptr = [&](ParamKind k) -> T* {
+    const TensorView v = g.get(k, layer, dir);
+    return v.empty() ? nullptr : v.template data_as<T>();
+  };
+  return {ptr(ParamKind::weight_ih), ptr(ParamKind::weight_hh), ptr(ParamKind::bias_ih),
+          ptr(ParamKind::bias_hh), ptr(ParamKind::weight_hr)};
 }
 
 template <class T>
@@ -61,14 +43,13 @@ T* state_slice(const void* data, int k, std::int64_t batch, std::int64_t units) 
   return const_cast<T*>(static_cast<const T*>(data)) + k * batch * units;
 }
 
-const std::int32_t* lengths_of(ConstTensorView lengths) {
-  return lengths.empty() ? nullptr : lengths.data_as<std::int32_t>();
-}
+}  // namespace network_detail
 
-}  // namespace
-
-template <class T>
-void network_forward(const RNNWeights& weights, const ForwardArgs& args, const SequenceShape& shape) {
+template <class Ops>
+void network_forward(Ops& ops, const RNNWeights& weights, const ForwardArgs& args,
+                     const SequenceShape& shape) {
+  using T = typename Ops::value_type;
+  using namespace network_detail;
   const RNNDescriptor& d = weights.descriptor();
   const std::int64_t T_ = shape.seq_len, B = shape.batch, H = d.hidden_size, Ho = d.state_size();
   const int D = d.num_directions(), L = d.num_layers;
@@ -77,15 +58,19 @@ void network_forward(const RNNWeights& weights, const ForwardArgs& args, const S
   const ReserveLayout rs = training ? reserve_layout(d, T_, B, sizeof(T)) : ReserveLayout{};
   void* wbase = args.workspace.data();
   void* rbase = args.reserve.data();
+  const std::int32_t* lengths = args.lengths.empty()
+      ? nullptr
+      : ops.stage_lengths(args.lengths.data_as<std::int32_t>(), B, ws.lengths.in<std::int32_t>(wbase));
 
   const T* x = args.x.data_as<T>();
   if (shape.batch_first) {
-    swap_leading_dims(x, ws.x_time_major.in<T>(wbase), B, T_, d.input_size);
+    ops.transpose_leading(x, ws.x_time_major.in<T>(wbase), B, T_, d.input_size);
     x = ws.x_time_major.in<T>(wbase);
   }
   T* y = shape.batch_first ? ws.y_time_major.in<T>(wbase) : args.y.data_as<T>();
 
   for (int l = 0; l < L; ++l) {
+    // Inner layers' outputs: in the reserve (training, after dropout) or in the workspace.
     const T* in = l == 0 ? x
                   : training ? rs.layer_input[l].in<T>(rbase)
                              : ws.layer_io[(l - 1) % 2].in<T>(wbase);
@@ -94,7 +79,7 @@ void network_forward(const RNNWeights& weights, const ForwardArgs& args, const S
                         : ws.layer_io[l % 2].in<T>(wbase);
     for (int dir = 0; dir < D; ++dir) {
       const int k = l * D + dir;
-      const LayerProblem p{&d, l, dir == 1, T_, B, lengths_of(args.lengths)};
+      const LayerProblem p{&d, l, dir == 1, T_, B, lengths};
       const LayerBuffers<T> buf = training ? buffers_in<T>(rs.layers[k], rbase)
                                            : buffers_in<T>(ws.scratch, wbase);
       LayerForwardIO<T> io{};
@@ -106,22 +91,24 @@ void network_forward(const RNNWeights& weights, const ForwardArgs& args, const S
       io.hn = state_slice<T>(args.hn.data(), k, B, Ho);
       io.cn = state_slice<T>(args.cn.data(), k, B, H);
       io.hh = ws.hh.in<T>(wbase);
-      layer_forward(p, layer_weights<T>(weights, l, dir), buf, io);
+      layer_forward(ops, p, layer_weights<T>(weights, l, dir), buf, io);
     }
     if (training && l < L - 1 && d.dropout > 0) {
-      apply_dropout(out, T_ * B * D * Ho, args.dropout_seed, l, d.dropout);
+      ops.apply_dropout(out, T_ * B * D * Ho, args.dropout_seed, l, d.dropout);
     }
   }
   if (training) {
-    *rs.header.in<ReserveHeader>(rbase) = {ReserveHeader::kMagic, ReserveHeader::forward_done,
-                                           args.dropout_seed, T_, B};
+    ops.write_header(rs.header.in<ReserveHeader>(rbase),
+                     {ReserveHeader::kMagic, ReserveHeader::forward_done, args.dropout_seed, T_, B});
   }
-  if (shape.batch_first) swap_leading_dims<T>(y, args.y.data_as<T>(), T_, B, D * Ho);
+  if (shape.batch_first) ops.transpose_leading(y, args.y.data_as<T>(), T_, B, D * Ho);
 }
 
-template <class T>
-void network_backward_data(const RNNWeights& weights, const BackwardDataArgs& args,
+template <class Ops>
+void network_backward_data(Ops& ops, const RNNWeights& weights, const BackwardDataArgs& args,
                            const SequenceShape& shape) {
+  using T = typename Ops::value_type;
+  using namespace network_detail;
   const RNNDescriptor& d = weights.descriptor();
   const std::int64_t T_ = shape.seq_len, B = shape.batch, H = d.hidden_size, Ho = d.state_size();
   const int D = d.num_directions(), L = d.num_layers;
@@ -129,12 +116,14 @@ void network_backward_data(const RNNWeights& weights, const BackwardDataArgs& ar
   const ReserveLayout rs = reserve_layout(d, T_, B, sizeof(T));
   void* wbase = args.workspace.data();
   void* rbase = args.reserve.data();
-  ReserveHeader& header = *rs.header.in<ReserveHeader>(rbase);
-  const std::uint64_t seed = header.dropout_seed;
+  ReserveHeader header = ops.read_header(rs.header.in<ReserveHeader>(rbase));
+  const std::int32_t* lengths = args.lengths.empty()
+      ? nullptr
+      : ops.stage_lengths(args.lengths.data_as<std::int32_t>(), B, ws.lengths.in<std::int32_t>(wbase));
 
   const T* dy = args.dy.data_as<T>();
   if (shape.batch_first) {
-    swap_leading_dims(dy, ws.y_time_major.in<T>(wbase), B, T_, D * Ho);
+    ops.transpose_leading(dy, ws.y_time_major.in<T>(wbase), B, T_, D * Ho);
     dy = ws.y_time_major.in<T>(wbase);
   }
   T* dx = shape.batch_first ? ws.x_time_major.in<T>(wbase) : args.dx.data_as<T>();
@@ -145,7 +134,7 @@ void network_backward_data(const RNNWeights& weights, const BackwardDataArgs& ar
     T* dx_l = l == 0 ? dx : ws.d_layer[(l - 1) % 2].in<T>(wbase);
     for (int dir = 0; dir < D; ++dir) {
       const int k = l * D + dir;
-      const LayerProblem p{&d, l, dir == 1, T_, B, lengths_of(args.lengths)};
+      const LayerProblem p{&d, l, dir == 1, T_, B, lengths};
       const LayerWeights<T> w = layer_weights<T>(weights, l, dir);
       const LayerBuffers<T> buf = buffers_in<T>(rs.layers[k], rbase);
       LayerBackwardIO<T> io{};
@@ -159,19 +148,22 @@ void network_backward_data(const RNNWeights& weights, const BackwardDataArgs& ar
       io.dh_carry = ws.dh_carry.in<T>(wbase);
       io.dc_carry = ws.dc_carry.in<T>(wbase);
       io.dm = ws.dm.in<T>(wbase);
-      layer_backward_data(p, w, buf, io);
-      layer_input_gradient(p, w, buf, dx_l, dir > 0);
+      layer_backward_data(ops, p, w, buf, io);
+      layer_input_gradient(ops, p, w, buf, dx_l, dir > 0);
     }
     // The input of layer l was layer l-1's output times its dropout mask.
-    if (l > 0 && d.dropout > 0) apply_dropout(dx_l, T_ * B * D * Ho, seed, l - 1, d.dropout);
+    if (l > 0 && d.dropout > 0) ops.apply_dropout(dx_l, T_ * B * D * Ho, header.dropout_seed, l - 1, d.dropout);
   }
-  if (shape.batch_first) swap_leading_dims<T>(dx, args.dx.data_as<T>(), T_, B, d.input_size);
+  if (shape.batch_first) ops.transpose_leading(dx, args.dx.data_as<T>(), T_, B, d.input_size);
   header.stage = ReserveHeader::backward_data_done;
+  ops.write_header(rs.header.in<ReserveHeader>(rbase), header);
 }
 
-template <class T>
-void network_backward_weights(const RNNWeights& weights, const BackwardWeightsArgs& args,
+template <class Ops>
+void network_backward_weights(Ops& ops, const RNNWeights& weights, const BackwardWeightsArgs& args,
                               const SequenceShape& shape, RNNWeights& grads) {
+  using T = typename Ops::value_type;
+  using namespace network_detail;
   const RNNDescriptor& d = weights.descriptor();
   const std::int64_t T_ = shape.seq_len, B = shape.batch;
   const WorkspaceLayout ws = workspace_layout(d, shape, ForwardMode::training, sizeof(T));
@@ -182,27 +174,17 @@ void network_backward_weights(const RNNWeights& weights, const BackwardWeightsAr
 
   const T* x = args.x.data_as<T>();
   if (shape.batch_first) {
-    swap_leading_dims(x, ws.x_time_major.in<T>(wbase), B, T_, d.input_size);
+    ops.transpose_leading(x, ws.x_time_major.in<T>(wbase), B, T_, d.input_size);
     x = ws.x_time_major.in<T>(wbase);
   }
   for (int l = 0; l < d.num_layers; ++l) {
     const T* in = l == 0 ? x : rs.layer_input[l].in<T>(rbase);
     for (int dir = 0; dir < d.num_directions(); ++dir) {
       const LayerProblem p{&d, l, dir == 1, T_, B, nullptr};
-      layer_backward_weights(p, buffers_in<T>(rs.layers[l * d.num_directions() + dir], rbase), in,
+      layer_backward_weights(ops, p, buffers_in<T>(rs.layers[l * d.num_directions() + dir], rbase), in,
                              layer_grads<T>(grads, l, dir), args.grad_mode == GradMode::accumulate);
     }
   }
 }
 
-#define GPURNN_INSTANTIATE_NETWORK(T)                                                          \
-  template void network_forward<T>(const RNNWeights&, const ForwardArgs&, const SequenceShape&); \
-  template void network_backward_data<T>(const RNNWeights&, const BackwardDataArgs&,           \
-                                         const SequenceShape&);                                \
-  template void network_backward_weights<T>(const RNNWeights&, const BackwardWeightsArgs&,     \
-                                            const SequenceShape&, RNNWeights&);
-GPURNN_INSTANTIATE_NETWORK(float)
-GPURNN_INSTANTIATE_NETWORK(double)
-#undef GPURNN_INSTANTIATE_NETWORK
-
-}  // namespace gpurnn::cpu
+}  // namespace gpurnn::engine

@@ -1,6 +1,6 @@
-#include "cpu/cpu_layout.h"
+#include "engine/buffer_layout.h"
 
-namespace gpurnn::cpu {
+namespace gpurnn::engine {
 namespace {
 
 // Hands out consecutive 64-byte-aligned slots.
@@ -73,6 +73,7 @@ WorkspaceLayout workspace_layout(const RNNDescriptor& desc, const SequenceShape&
   const bool training = mode == ForwardMode::training;
   Carver carver(elem_size);
   WorkspaceLayout w;
+  w.lengths = carver.take_bytes(static_cast<std::size_t>(b) * sizeof(std::int32_t));
   if (shape.batch_first) {
     w.x_time_major = carver.take(t * b * desc.input_size);
     w.y_time_major = carver.take(t * b * out);
@@ -97,4 +98,4 @@ WorkspaceLayout workspace_layout(const RNNDescriptor& desc, const SequenceShape&
   return w;
 }
 
-}  // namespace gpurnn::cpu
+}  // namespace gpurnn::engine

@@ -1,7 +1,8 @@
 #pragma once
-// Where every buffer of the CPU backend lives inside the caller's workspace and reserve.
-// A pure function of (descriptor, shape, mode, element size): the size queries and the calls
-// carve memory the same way. Offsets are in bytes, each slot aligned to 64 bytes.
+// Where every buffer of the standard algorithm lives inside the caller's workspace and reserve,
+// for every backend that runs it (cpu, cuda). A pure function of (descriptor, shape, mode,
+// element size): the size queries and the calls carve memory the same way. Offsets are in
+// bytes, each slot aligned to 64 bytes.
 
 #include <cstddef>
 #include <cstdint>
@@ -9,7 +10,7 @@
 
 #include "gpurnn/backend.h"
 
-namespace gpurnn::cpu {
+namespace gpurnn::engine {
 
 struct Slot {
   std::size_t offset = 0;  // bytes from the buffer start
@@ -58,6 +59,7 @@ struct ReserveLayout {
 };
 
 struct WorkspaceLayout {
+  Slot lengths;          // [B] int32: the lengths where the backend's kernels can read them
   Slot x_time_major;     // [T, B, I]       batch_first only (dx in backward_data)
   Slot y_time_major;     // [T, B, D*H_out] batch_first only (dy in backward_data)
   Slot layer_io[2];      // [T, B, D*H_out] inference: outputs of inner layers
@@ -76,4 +78,4 @@ ReserveLayout reserve_layout(const RNNDescriptor& desc, std::int64_t seq_len, st
 WorkspaceLayout workspace_layout(const RNNDescriptor& desc, const SequenceShape& shape,
                                  ForwardMode mode, std::size_t elem_size);
 
-}  // namespace gpurnn::cpu
+}  // namespace gpurnn::engine

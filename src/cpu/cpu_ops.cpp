@@ -1,0 +1,217 @@
+// The CPU backend's step operations: per sequence, the cell equations of detail/cell_math.h
+// for active rows, state carried through for finished ones.
+
+#include "cpu/cpu_ops.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "cpu/blas.h"
+#include "gpurnn/detail/cell_math.h"
+#include "gpurnn/detail/counter_random.h"
+
+namespace gpurnn::cpu {
+namespace {
+
+bool active(const std::int32_t* lengths, std::int64_t b, std::int64_t t) {
+  return lengths == nullptr || t < lengths[b];
+}
+
+template <class T>
+void copy_row(T* dst, const T* src, std::int64_t n) {
+  std::memcpy(dst, src, static_cast<std::size_t>(n) * sizeof(T));
+}
+
+// The gates of one active sequence: `gates` holds the input pre-activations on entry and the
+// saved gates on exit; `hh` the recurrent pre-activations (b_hh added here).
+template <class T>
+void cell_forward(CellKind cell, std::int64_t h, T* gates, const T* hh, const T* b_hh,
+                  const T* h_prev, const T* c_prev, T* c_next, T* out) {
+  auto rec = [&](std::int64_t k) { return hh[k] + (b_hh ? b_hh[k] : T(0)); };
+  if (cell == CellKind::lstm) {
+    for (std::int64_t j = 0; j < h; ++j) {
+      const T ih4[4] = {gates[j], gates[h + j], gates[2 * h + j], gates[3 * h + j]};
+      const T hh4[4] = {rec(j), rec(h + j), rec(2 * h + j), rec(3 * h + j)};
+      const detail::LstmStep<T> s = detail::lstm_forward(ih4, hh4, c_prev[j]);
+      gates[j] = s.gates.i;
+      gates[h + j] = s.gates.f;
+      gates[2 * h + j] = s.gates.g;
+      gates[3 * h + j] = s.gates.o;
+      c_next[j] = s.c;
+      out[j] = s.m;
+    }
+  } else if (cell == CellKind::gru) {
+    for (std::int64_t j = 0; j < h; ++j) {
+      const T ih3[3] = {gates[j], gates[h + j], gates[2 * h + j]};
+      const T hh3[3] = {rec(j), rec(h + j), rec(2 * h + j)};
+      const detail::GruStep<T> s = detail::gru_forward(ih3, hh3, h_prev[j]);
+      gates[j] = s.gates.r;
+      gates[h + j] = s.gates.z;
+      gates[2 * h + j] = s.gates.n;
+      gates[3 * h + j] = s.gates.hh_n;
+      out[j] = s.h;
+    }
+  } else {
+    for (std::int64_t j = 0; j < h; ++j) {
+      gates[j] = detail::vanilla_activation(cell, gates[j] + rec(j));
+      out[j] = gates[j];
+    }
+  }
+}
+
+// Gradients of one active sequence; `grad` is dm (projection) or dh. Writes d_ih (and d_hh),
+// updates dc; for a GRU leaves z ⊙ dh in dh.
+template <class T>
+void cell_backward(CellKind cell, std::int64_t h, const T* gates, const T* c_prev,
+                   const T* c_next, const T* h_prev, const T* grad, T* dh, T* dc, T* d_ih, T* d_hh) {
+  if (cell == CellKind::lstm) {
+    for (std::int64_t j = 0; j < h; ++j) {
+      const detail::LstmGates<T> g{gates[j], gates[h + j], gates[2 * h + j], gates[3 * h + j]};
+      const detail::LstmGrad<T> r = detail::lstm_backward(g, c_next[j], c_prev[j], grad[j], dc[j]);
+      for (int k = 0; k < 4; ++k) d_ih[k * h + j] = r.d_pre[k];
+      dc[j] = r.dc_prev;
+    }
+  } else if (cell == CellKind::gru) {
+    for (std::int64_t j = 0; j < h; ++j) {
+      const detail::GruGates<T> g{gates[j], gates[h + j], gates[2 * h + j], gates[3 * h + j]};
+      const detail::GruGrad<T> r = detail::gru_backward(g, h_prev[j], grad[j]);
+      for (int k = 0; k < 3; ++k) {
+        d_ih[k * h + j] = r.d_ih[k];
+        d_hh[k * h + j] = r.d_hh[k];
+      }
+      dh[j] = r.dh_direct;
+    }
+  } else {
+    for (std::int64_t j = 0; j < h; ++j) {
+      d_ih[j] = grad[j] * detail::vanilla_activation_derivative(cell, gates[j]);
+    }
+  }
+}
+
+}  // namespace
+
+template <class T>
+void CpuOps<T>::gemm(engine::Trans ta, engine::Trans tb, std::int64_t m, std::int64_t n,
+                     std::int64_t k, T alpha, const T* a, std::int64_t lda, const T* b,
+                     std::int64_t ldb, T beta, T* c, std::int64_t ldc) {
+  cpu::gemm<T>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+template <class T>
+void CpuOps<T>::add_bias_rows(T* rows, std::int64_t count, std::int64_t n, std::int64_t ld,
+                              const T* bias) {
+  if (bias == nullptr) return;
+  for (std::int64_t r = 0; r < count; ++r) {
+    for (std::int64_t j = 0; j < n; ++j) rows[r * ld + j] += bias[j];
+  }
+}
+
+template <class T>
+void CpuOps<T>::copy(T* dst, const T* src, std::int64_t n) {
+  copy_row(dst, src, n);
+}
+
+template <class T>
+void CpuOps<T>::copy_or_zero(T* dst, const T* src, std::int64_t n) {
+  if (src != nullptr) {
+    copy_row(dst, src, n);
+  } else {
+    std::fill(dst, dst + n, T(0));
+  }
+}
+
+template <class T>
+void CpuOps<T>::transpose_leading(const T* src, T* dst, std::int64_t a, std::int64_t b,
+                                  std::int64_t f) {
+  for (std::int64_t i = 0; i < a; ++i) {
+    for (std::int64_t j = 0; j < b; ++j) copy_row(dst + (j * a + i) * f, src + (i * b + j) * f, f);
+  }
+}
+
+template <class T>
+void CpuOps<T>::apply_dropout(T* values, std::int64_t count, std::uint64_t seed, int layer,
+                              double p) {
+  for (std::int64_t k = 0; k < count; ++k) {
+    values[k] *= static_cast<T>(detail::dropout_scale(seed, static_cast<std::uint64_t>(layer),
+                                                      static_cast<std::uint64_t>(k), p));
+  }
+}
+
+template <class T>
+void CpuOps<T>::column_sums(const T* rows, std::int64_t count, std::int64_t n, std::int64_t ld,
+                            T* out, bool accumulate) {
+  if (!accumulate) std::fill(out, out + n, T(0));
+  for (std::int64_t r = 0; r < count; ++r) {
+    for (std::int64_t j = 0; j < n; ++j) out[j] += rows[r * ld + j];
+  }
+}
+
+template <class T>
+void CpuOps<T>::forward_step(const engine::ForwardStep<T>& s) {
+  const std::int64_t H = s.hidden, Ho = s.state, gh = gates_per_cell(s.cell) * H;
+  for (std::int64_t b = 0; b < s.batch; ++b) {
+    T* gates = s.gates + b * s.gate_stride;
+    const bool lstm = s.c_next != nullptr;
+    if (active(s.lengths, b, s.t)) {
+      T* out = s.m ? s.m + b * H : s.h_next + b * Ho;
+      cell_forward(s.cell, H, gates, s.hh + b * gh, s.b_hh, s.h_prev + b * Ho,
+                   lstm ? s.c_prev + b * H : nullptr, lstm ? s.c_next + b * H : nullptr, out);
+    } else {
+      std::fill(gates, gates + s.gate_stride, T(0));
+      if (s.m) std::fill(s.m + b * H, s.m + (b + 1) * H, T(0));
+      if (lstm) copy_row(s.c_next + b * H, s.c_prev + b * H, H);
+    }
+  }
+}
+
+template <class T>
+void CpuOps<T>::finish_forward_step(const engine::StepOutput<T>& s) {
+  for (std::int64_t b = 0; b < s.batch; ++b) {
+    T* y = s.y + b * s.ldy;
+    if (active(s.lengths, b, s.t)) {
+      copy_row(y, s.h_next + b * s.state, s.state);
+    } else {
+      copy_row(s.h_next + b * s.state, s.h_prev + b * s.state, s.state);
+      std::fill(y, y + s.state, T(0));
+    }
+  }
+}
+
+template <class T>
+void CpuOps<T>::output_gradient(const engine::OutputGradient<T>& s) {
+  for (std::int64_t b = 0; b < s.batch; ++b) {
+    T* dh = s.dh + b * s.state;
+    if (active(s.lengths, b, s.t)) {
+      const T* dy = s.dy + b * s.ldy;
+      for (std::int64_t k = 0; k < s.state; ++k) dh[k] = s.carry[b * s.state + k] + dy[k];
+    } else {
+      std::fill(dh, dh + s.state, T(0));
+    }
+  }
+}
+
+template <class T>
+void CpuOps<T>::backward_step(const engine::BackwardStep<T>& s) {
+  const std::int64_t H = s.hidden, Ho = s.state, gh = gates_per_cell(s.cell) * H;
+  const bool lstm = s.dc != nullptr;
+  for (std::int64_t b = 0; b < s.batch; ++b) {
+    T* dh = s.dh + b * Ho;
+    T* d_ih = s.d_ih + b * gh;
+    T* d_hh = s.d_hh ? s.d_hh + b * gh : nullptr;
+    if (active(s.lengths, b, s.t)) {
+      cell_backward(s.cell, H, s.gates + b * s.gate_stride, lstm ? s.c_prev + b * H : nullptr,
+                    lstm ? s.c_next + b * H : nullptr, s.h_prev + b * Ho, s.dm ? s.dm + b * H : dh,
+                    dh, lstm ? s.dc + b * H : nullptr, d_ih, d_hh);
+      if (s.cell != CellKind::gru) std::fill(dh, dh + Ho, T(0));
+    } else {
+      std::fill(d_ih, d_ih + gh, T(0));
+      if (d_hh) std::fill(d_hh, d_hh + gh, T(0));
+      copy_row(dh, s.carry + b * Ho, Ho);  // a frozen sequence passes its gradient through
+    }
+  }
+}
+
+template struct CpuOps<float>;
+template struct CpuOps<double>;
+
+}  // namespace gpurnn::cpu

@@ -1,0 +1,36 @@
+#pragma once
+// The CPU backend's Ops for the standard algorithm (engine/step_ops.h): OpenBLAS GEMMs and
+// plain loops over detail/cell_math.h. Single-threaded except inside BLAS.
+
+#include <cstdint>
+
+#include "engine/buffer_layout.h"
+#include "engine/step_ops.h"
+
+namespace gpurnn::cpu {
+
+template <class T>
+struct CpuOps {
+  using value_type = T;
+
+  void gemm(engine::Trans ta, engine::Trans tb, std::int64_t m, std::int64_t n, std::int64_t k,
+            T alpha, const T* a, std::int64_t lda, const T* b, std::int64_t ldb, T beta, T* c,
+            std::int64_t ldc);
+  void add_bias_rows(T* rows, std::int64_t count, std::int64_t n, std::int64_t ld, const T* bias);
+  void copy(T* dst, const T* src, std::int64_t n);
+  void copy_or_zero(T* dst, const T* src, std::int64_t n);
+  void transpose_leading(const T* src, T* dst, std::int64_t a, std::int64_t b, std::int64_t f);
+  void apply_dropout(T* values, std::int64_t count, std::uint64_t seed, int layer, double p);
+  void column_sums(const T* rows, std::int64_t count, std::int64_t n, std::int64_t ld, T* out,
+                   bool accumulate);
+  void forward_step(const engine::ForwardStep<T>& s);
+  void finish_forward_step(const engine::StepOutput<T>& s);
+  void output_gradient(const engine::OutputGradient<T>& s);
+  void backward_step(const engine::BackwardStep<T>& s);
+  // Host memory: the lengths are read where they are.
+  const std::int32_t* stage_lengths(const std::int32_t* host, std::int64_t, std::int32_t*) { return host; }
+  void write_header(engine::ReserveHeader* dst, const engine::ReserveHeader& h) { *dst = h; }
+  engine::ReserveHeader read_header(const engine::ReserveHeader* src) { return *src; }
+};
+
+}  // namespace gpurnn::cpu

@@ -1,0 +1,210 @@
+#pragma once
+// One layer and one direction of the standard algorithm: the time loop and its GEMMs, written
+// once over a backend's Ops (step_ops.h). Everything is time-major; network_loop.h handles
+// layers, directions, dropout and layouts.
+//
+// Time loop of a direction: step s = 0..T-1 processes t = s (forward) or t = T-1-s (reverse).
+// States are kept in [T+1, B, ·] buffers (see LayerDirSlots) so that the state before step t
+// is at prev_index(t) and the state after it at next_index(t), in both directions.
+// A sequence b is active at step t when t < length[b]; an inactive step leaves its state
+// unchanged, writes zeros to y and zero gradients.
+
+#include <cstdint>
+
+#include <utility>
+
+#include "engine/step_ops.h"
+#include "gpurnn/rnn_descriptor.h"
+
+namespace gpurnn::engine {
+
+// The parameters (or their gradients) of one layer-direction.
+template <class Ptr>
+struct LayerParamPointers {
+  Ptr w_ih = nullptr;  // [G*H, I_l]
+  Ptr w_hh = nullptr;  // [G*H, H_out]
+  Ptr b_ih = nullptr;  // [G*H] or null
+  Ptr b_hh = nullptr;  // [G*H] or null
+  Ptr w_hr = nullptr;  // [H_out, H] or null
+};
+template <class T>
+using LayerWeights = LayerParamPointers<const T*>;
+template <class T>
+using LayerGrads = LayerParamPointers<T*>;
+
+// The saved (or scratch) buffers of one layer-direction; see LayerDirSlots for shapes.
+template <class T>
+struct LayerBuffers {
+  T* gates = nullptr;
+  T* h_states = nullptr;
+  T* c_states = nullptr;
+  T* m = nullptr;
+  T* d_ih = nullptr;
+  T* d_hh = nullptr;  // null unless GRU: then d_ih doubles as d_hh
+  T* d_h = nullptr;
+};
+
+struct LayerProblem {
+  const RNNDescriptor* desc;
+  int layer;
+  bool reverse;
+  std::int64_t seq_len;          // T
+  std::int64_t batch;            // B
+  const std::int32_t* lengths;   // [B] or null (= all T), where the Ops read it
+
+  std::int64_t input_size() const { return desc->layer_input_size(layer); }
+  std::int64_t gates_width() const { return desc->gates() * desc->hidden_size; }
+  // Saved gates per row: G*H (activated gates), 4*H for a GRU (r, z, n and W_hn h + b_hn).
+  std::int64_t gate_stride() const {
+    return desc->cell == CellKind::gru ? 4 * desc->hidden_size : gates_width();
+  }
+  std::int64_t time_at(std::int64_t step) const { return reverse ? seq_len - 1 - step : step; }
+  std::int64_t prev_index(std::int64_t t) const { return reverse ? t + 1 : t; }
+  std::int64_t next_index(std::int64_t t) const { return reverse ? t : t + 1; }
+  std::int64_t initial_index() const { return reverse ? seq_len : 0; }
+  std::int64_t final_index() const { return reverse ? 0 : seq_len; }
+};
+
+template <class T>
+struct LayerForwardIO {
+  const T* x;          // [T, B, I_l]
+  const T* h0;         // [B, H_out] or null (zeros)
+  const T* c0;         // [B, H] or null (zeros)
+  T* y;                // [T, B, ldy], this direction's H_out columns start at y
+  std::int64_t ldy;    // D * H_out
+  T* hn;               // [B, H_out] or null
+  T* cn;               // [B, H] or null
+  T* hh;               // scratch [B, G*H]
+};
+
+template <class T>
+struct LayerBackwardIO {
+  const T* dy;         // [T, B, ldy], this direction's columns start at dy
+  std::int64_t ldy;
+  const T* dhn;        // [B, H_out] or null
+  const T* dcn;        // [B, H] or null
+  T* dh0;              // [B, H_out] or null
+  T* dc0;              // [B, H] or null
+  T* dh;               // scratch [B, H_out]
+  T* dh_carry;         // scratch [B, H_out]
+  T* dc_carry;         // scratch [B, H] (LSTM)
+  T* dm;               // scratch [B, H] (projection)
+};
+
+// Runs the layer-direction forward, filling `buf` (gates, states) and the outputs.
+template <class Ops>
+void layer_forward(Ops& ops, const LayerProblem& p, const LayerWeights<typename Ops::value_type>& w,
+                   const LayerBuffers<typename Ops::value_type>& buf,
+                   const LayerForwardIO<typename Ops::value_type>& io) {
+  using T = typename Ops::value_type;
+  const RNNDescriptor& d = *p.desc;
+  const std::int64_t B = p.batch, H = d.hidden_size, Ho = d.state_size(), gh = p.gates_width();
+  const std::int64_t S = p.gate_stride(), in = p.input_size();
+  const bool lstm = d.cell == CellKind::lstm, proj = d.proj_size > 0;
+
+  // Input projection of all steps at once: gates[t*B + b, 0..gh) = x W_ih^T + b_ih.
+  ops.gemm(Trans::no, Trans::yes, p.seq_len * B, gh, in, T(1), io.x, in, w.w_ih, in, T(0), buf.gates, S);
+  ops.add_bias_rows(buf.gates, p.seq_len * B, gh, S, w.b_ih);
+  ops.copy_or_zero(buf.h_states + p.initial_index() * B * Ho, io.h0, B * Ho);
+  if (lstm) ops.copy_or_zero(buf.c_states + p.initial_index() * B * H, io.c0, B * H);
+
+  for (std::int64_t step = 0; step < p.seq_len; ++step) {
+    const std::int64_t t = p.time_at(step);
+    const T* h_prev = buf.h_states + p.prev_index(t) * B * Ho;
+    T* h_next = buf.h_states + p.next_index(t) * B * Ho;
+    // Recurrent pre-activations of every sequence: hh = h_prev W_hh^T (b_hh added per step).
+    ops.gemm(Trans::no, Trans::yes, B, gh, Ho, T(1), h_prev, Ho, w.w_hh, Ho, T(0), io.hh, gh);
+    ForwardStep<T> f{d.cell, t, B, H, Ho, p.lengths, buf.gates + t * B * S, S, io.hh, w.b_hh,
+                     h_prev, h_next,
+                     lstm ? buf.c_states + p.prev_index(t) * B * H : nullptr,
+                     lstm ? buf.c_states + p.next_index(t) * B * H : nullptr,
+                     proj ? buf.m + t * B * H : nullptr};
+    ops.forward_step(f);
+    if (proj) ops.gemm(Trans::no, Trans::yes, B, Ho, H, T(1), f.m, H, w.w_hr, H, T(0), h_next, Ho);
+    ops.finish_forward_step(StepOutput<T>{t, B, Ho, p.lengths, h_prev, h_next, io.y + t * B * io.ldy, io.ldy});
+  }
+  if (io.hn != nullptr) ops.copy(io.hn, buf.h_states + p.final_index() * B * Ho, B * Ho);
+  if (io.cn != nullptr && lstm) ops.copy(io.cn, buf.c_states + p.final_index() * B * H, B * H);
+}
+
+// Back-propagates through time: fills buf.d_ih (and d_hh, d_h) and the state gradients.
+template <class Ops>
+void layer_backward_data(Ops& ops, const LayerProblem& p,
+                         const LayerWeights<typename Ops::value_type>& w,
+                         const LayerBuffers<typename Ops::value_type>& buf,
+                         const LayerBackwardIO<typename Ops::value_type>& io) {
+  using T = typename Ops::value_type;
+  const RNNDescriptor& d = *p.desc;
+  const std::int64_t B = p.batch, H = d.hidden_size, Ho = d.state_size(), gh = p.gates_width();
+  const std::int64_t S = p.gate_stride();
+  const bool lstm = d.cell == CellKind::lstm, gru = d.cell == CellKind::gru, proj = d.proj_size > 0;
+  T* d_hh_all = gru ? buf.d_hh : buf.d_ih;
+
+  // `carry` is the gradient reaching h_t from later steps; `dh` the per-step scratch. They swap
+  // roles each step, so no copy is needed.
+  T* carry = io.dh_carry;
+  T* dh = io.dh;
+  ops.copy_or_zero(carry, io.dhn, B * Ho);
+  if (lstm) ops.copy_or_zero(io.dc_carry, io.dcn, B * H);
+
+  for (std::int64_t step = p.seq_len - 1; step >= 0; --step) {
+    const std::int64_t t = p.time_at(step);
+    ops.output_gradient(OutputGradient<T>{t, B, Ho, p.lengths, carry, io.dy + t * B * io.ldy, io.ldy, dh});
+    // Through the projection h = W_hr m: keep dh for dW_hr, dm = dh W_hr.
+    if (proj) {
+      ops.copy(buf.d_h + t * B * Ho, dh, B * Ho);
+      ops.gemm(Trans::no, Trans::no, B, H, Ho, T(1), dh, Ho, w.w_hr, H, T(0), io.dm, H);
+    }
+    T* d_hh = d_hh_all + t * B * gh;
+    ops.backward_step(BackwardStep<T>{
+        d.cell, t, B, H, Ho, p.lengths, buf.gates + t * B * S, S,
+        buf.h_states + p.prev_index(t) * B * Ho,
+        lstm ? buf.c_states + p.prev_index(t) * B * H : nullptr,
+        lstm ? buf.c_states + p.next_index(t) * B * H : nullptr, proj ? io.dm : nullptr, dh, carry,
+        lstm ? io.dc_carry : nullptr, buf.d_ih + t * B * gh, gru ? d_hh : nullptr});
+    // Gradient reaching h_{t-1}: the part left in dh plus d_hh W_hh.
+    ops.gemm(Trans::no, Trans::no, B, Ho, gh, T(1), d_hh, gh, w.w_hh, Ho, T(1), dh, Ho);
+    std::swap(carry, dh);
+  }
+  if (io.dh0 != nullptr) ops.copy(io.dh0, carry, B * Ho);
+  if (io.dc0 != nullptr && lstm) ops.copy(io.dc0, io.dc_carry, B * H);
+}
+
+// dx (+)= d_ih · W_ih over all steps: [T*B, G*H] x [G*H, I_l].
+template <class Ops>
+void layer_input_gradient(Ops& ops, const LayerProblem& p,
+                          const LayerWeights<typename Ops::value_type>& w,
+                          const LayerBuffers<typename Ops::value_type>& buf,
+                          typename Ops::value_type* dx, bool accumulate) {
+  using T = typename Ops::value_type;
+  const std::int64_t gh = p.gates_width(), in = p.input_size();
+  ops.gemm(Trans::no, Trans::no, p.seq_len * p.batch, in, gh, T(1), buf.d_ih, gh, w.w_ih, in,
+           accumulate ? T(1) : T(0), dx, in);
+}
+
+// Parameter gradients from the saved buffers: single GEMMs over all T*B rows.
+// x is the layer's input [T, B, I_l]. Bias and projection gradients are null when absent.
+template <class Ops>
+void layer_backward_weights(Ops& ops, const LayerProblem& p,
+                            const LayerBuffers<typename Ops::value_type>& buf,
+                            const typename Ops::value_type* x,
+                            const LayerGrads<typename Ops::value_type>& g, bool accumulate) {
+  using T = typename Ops::value_type;
+  const RNNDescriptor& d = *p.desc;
+  const std::int64_t rows = p.seq_len * p.batch, H = d.hidden_size, Ho = d.state_size();
+  const std::int64_t gh = p.gates_width(), in = p.input_size();
+  const T beta = accumulate ? T(1) : T(0);
+  const T* d_hh = d.cell == CellKind::gru ? buf.d_hh : buf.d_ih;
+  // h_{t-1} of every step, in time order: forward reads states 0..T-1, reverse 1..T.
+  const T* h_prev = buf.h_states + (p.reverse ? p.batch * Ho : 0);
+
+  ops.gemm(Trans::yes, Trans::no, gh, in, rows, T(1), buf.d_ih, gh, x, in, beta, g.w_ih, in);
+  ops.gemm(Trans::yes, Trans::no, gh, Ho, rows, T(1), d_hh, gh, h_prev, Ho, beta, g.w_hh, Ho);
+  if (g.b_ih != nullptr) ops.column_sums(buf.d_ih, rows, gh, gh, g.b_ih, accumulate);
+  if (g.b_hh != nullptr) ops.column_sums(d_hh, rows, gh, gh, g.b_hh, accumulate);
+  if (g.w_hr != nullptr) {
+    ops.gemm(Trans::yes, Trans::no, Ho, H, rows, T(1), buf.d_h, Ho, buf.m, H, beta, g.w_hr, H);
+  }
+}
+
+}  // namespace gpurnn::engine
