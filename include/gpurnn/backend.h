@@ -15,7 +15,9 @@
 // backward_data() → backward_weights(). backward_data consumes the reserve that forward filled
 // and writes into it what backward_weights needs, so they are called in that order, with the
 // same reserve, lengths and shapes. A call allocates nothing: all scratch memory comes from the
-// caller's workspace.
+// caller's workspace. A CUDA backend queues its work on the call's stream and returns without
+// waiting for it (except where a call must read device memory, said at the call); the caller
+// keeps every buffer alive until the stream has done.
 
 #include <cstddef>
 #include <cstdint>
@@ -59,6 +61,8 @@ struct ForwardArgs {
   TensorView workspace;     // at least workspace_size(...) bytes
   TensorView reserve;       // training only: at least reserve_size(...) bytes
   std::uint64_t dropout_seed = 0;  // training with dropout: the mask is a function of the seed
+  void* stream = nullptr;          // cudaStream_t for a CUDA backend (null: the default
+                                   // stream); the cpu backend ignores it
 };
 
 struct BackwardDataArgs {
@@ -72,6 +76,7 @@ struct BackwardDataArgs {
   TensorView dc0;           // optional, LSTM only
   TensorView workspace;     // at least workspace_size(..., training) bytes
   TensorView reserve;       // filled by forward(training); updated for backward_weights
+  void* stream = nullptr;   // as in ForwardArgs
 };
 
 struct BackwardWeightsArgs {
@@ -80,6 +85,7 @@ struct BackwardWeightsArgs {
   TensorView workspace;       // at least workspace_size(..., training) bytes
   ConstTensorView reserve;    // after backward_data
   GradMode grad_mode = GradMode::overwrite;
+  void* stream = nullptr;     // as in ForwardArgs
 };
 
 class Backend {

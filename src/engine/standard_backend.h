@@ -1,0 +1,137 @@
+#pragma once
+// A Backend that runs the standard algorithm (network_loop.h) on a platform: the argument
+// checks, size queries and dtype dispatch are the same for every platform, written once here.
+// A Platform provides:
+//   const char* name() const;  Device device() const;
+//   std::optional<std::string> unsupported_reason(const RNNDescriptor&, DType) const;
+//   template <class T> auto ops(void* stream) const;   // the Ops of step_ops.h
+//   ReserveHeader read_header(const ReserveHeader* in_reserve, void* stream) const;
+
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "engine/buffer_layout.h"
+#include "engine/network_loop.h"
+#include "gpurnn/backend.h"
+#include "gpurnn/detail/dtype_dispatch.h"
+#include "rnn/validate_args.h"
+
+namespace gpurnn::engine {
+
+template <class Platform>
+class StandardBackend final : public Backend {
+ public:
+  explicit StandardBackend(Platform platform) : platform_(std::move(platform)) {}
+
+  std::string name() const override { return platform_.name(); }
+  Device device() const override { return platform_.device(); }
+
+  std::optional<std::string> unsupported_reason(const RNNDescriptor& desc,
+                                                DType dtype) const override {
+    try {
+      desc.validate();
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    if (!is_floating(dtype)) {
+      return std::string("the ") + platform_.name() + " backend computes in f32 or f64, not " +
+             to_string(dtype);
+    }
+    return platform_.unsupported_reason(desc, dtype);
+  }
+
+  std::size_t workspace_size(const RNNDescriptor& desc, const SequenceShape& shape, DType dtype,
+                             ForwardMode mode) const override {
+    check_problem("workspace_size", desc, shape, dtype);
+    return workspace_layout(desc, shape, mode, dtype_size(dtype)).bytes;
+  }
+
+  std::size_t reserve_size(const RNNDescriptor& desc, const SequenceShape& shape,
+                           DType dtype) const override {
+    check_problem("reserve_size", desc, shape, dtype);
+    return reserve_layout(desc, shape.seq_len, shape.batch, dtype_size(dtype)).bytes;
+  }
+
+  void forward(const RNNWeights& weights, const ForwardArgs& args) override {
+    check_weights("forward", weights, device());
+    const RNNDescriptor& d = weights.descriptor();
+    const SequenceShape shape = sequence_shape_of("forward", "x", args.x, d.input_size, args.batch_first);
+    check_forward(weights, args, shape);
+    check_buffer("forward", "workspace", args.workspace,
+                 workspace_size(d, shape, weights.dtype(), args.mode), device());
+    if (args.mode == ForwardMode::training) {
+      check_buffer("forward", "reserve", args.reserve, reserve_size(d, shape, weights.dtype()), device());
+    }
+    detail::visit_floating(weights.dtype(), [&](auto tag) {
+      auto ops = platform_.template ops<decltype(tag)>(args.stream);
+      network_forward(ops, weights, args, shape);
+    });
+  }
+
+  void backward_data(const RNNWeights& weights, const BackwardDataArgs& args) override {
+    check_weights("backward_data", weights, device());
+    const RNNDescriptor& d = weights.descriptor();
+    const SequenceShape shape =
+        sequence_shape_of("backward_data", "dx", args.dx, d.input_size, args.batch_first);
+    check_backward_data(weights, args, shape);
+    check_training_buffers("backward_data", d, shape, weights.dtype(), args.workspace, args.reserve,
+                           ReserveHeader::forward_done, args.stream);
+    detail::visit_floating(weights.dtype(), [&](auto tag) {
+      auto ops = platform_.template ops<decltype(tag)>(args.stream);
+      network_backward_data(ops, weights, args, shape);
+    });
+  }
+
+  void backward_weights(const RNNWeights& weights, const BackwardWeightsArgs& args,
+                        RNNWeights& grads) override {
+    check_weights("backward_weights", weights, device());
+    const RNNDescriptor& d = weights.descriptor();
+    const SequenceShape shape =
+        sequence_shape_of("backward_weights", "x", args.x, d.input_size, args.batch_first);
+    check_backward_weights(weights, args, shape, grads);
+    check_training_buffers("backward_weights", d, shape, weights.dtype(), args.workspace,
+                           args.reserve, ReserveHeader::backward_data_done, args.stream);
+    detail::visit_floating(weights.dtype(), [&](auto tag) {
+      auto ops = platform_.template ops<decltype(tag)>(args.stream);
+      network_backward_weights(ops, weights, args, shape, grads);
+    });
+  }
+
+ private:
+  void check_problem(const char* call, const RNNDescriptor& desc, const SequenceShape& shape,
+                     DType dtype) const {
+    desc.validate();
+    check_argument(is_floating(dtype), call, "dtype",
+                   std::string("must be f32 or f64, got ") + to_string(dtype));
+    check_argument(shape.seq_len > 0, call, "shape.seq_len",
+                   "must be positive, got " + std::to_string(shape.seq_len));
+    check_argument(shape.batch > 0, call, "shape.batch",
+                   "must be positive, got " + std::to_string(shape.batch));
+  }
+
+  // Sizes, then the reserve's header: filled by a training forward of this shape, and (for
+  // backward_weights) processed by backward_data.
+  void check_training_buffers(const char* call, const RNNDescriptor& d, const SequenceShape& shape,
+                              DType dtype, ConstTensorView workspace, ConstTensorView reserve,
+                              ReserveHeader::Stage stage_needed, void* stream) const {
+    check_buffer(call, "workspace", workspace,
+                 workspace_size(d, shape, dtype, ForwardMode::training), device());
+    check_buffer(call, "reserve", reserve, reserve_size(d, shape, dtype), device());
+    const ReserveHeader h = platform_.read_header(
+        reserve_layout(d, shape.seq_len, shape.batch, dtype_size(dtype)).header.in<ReserveHeader>(reserve.data()),
+        stream);
+    check_argument(h.magic == ReserveHeader::kMagic && h.stage >= ReserveHeader::forward_done, call,
+                   "reserve", "was not filled by a training forward");
+    check_argument(h.seq_len == shape.seq_len && h.batch == shape.batch, call, "reserve",
+                   "was filled by a forward with T=" + std::to_string(h.seq_len) + ", B=" +
+                       std::to_string(h.batch) + ", but this call has T=" +
+                       std::to_string(shape.seq_len) + ", B=" + std::to_string(shape.batch));
+    check_argument(h.stage >= stage_needed, call, "reserve",
+                   "has not been through backward_data; call it before backward_weights");
+  }
+
+  Platform platform_;
+};
+
+}  // namespace gpurnn::engine
