@@ -28,6 +28,11 @@ std::vector<double> flat_copy(ConstTensorView v) {
   return out;
 }
 
+// `t` on `device` (a copy when it is elsewhere); undefined stays undefined.
+Tensor moved(const Tensor& t, Device device) {
+  return !t.defined() || t.device() == device ? t : t.to(device);
+}
+
 }  // namespace
 
 Tensor random_tensor(Shape shape, DType dtype, std::uint64_t seed, std::uint64_t stream,
@@ -116,7 +121,10 @@ gpurnn_ref::Params reference_params(const RNNWeights& w) {
   return params;
 }
 
-FullRun full_run(Backend& backend, const RNNWeights& weights, const FullRunInputs& in) {
+// Runs on the backend's device: weights and inputs are already there; buffers are allocated
+// there, poisoned.
+FullRun run_on_backend(Backend& backend, const RNNWeights& weights, const FullRunInputs& in) {
+  const Device dev = backend.device();
   const RNNDescriptor& d = weights.descriptor();
   const DType dt = weights.dtype();
   const SequenceShape shape{in.batch_first ? in.x.dim(1) : in.x.dim(0),
@@ -125,12 +133,12 @@ FullRun full_run(Backend& backend, const RNNWeights& weights, const FullRunInput
   const Shape y_shape = in.batch_first ? Shape{shape.batch, shape.seq_len, d.output_size()}
                                        : Shape{shape.seq_len, shape.batch, d.output_size()};
   FullRun r;
-  r.y = poisoned(y_shape, dt);
-  r.hn = poisoned({states, shape.batch, d.state_size()}, dt);
-  if (d.has_cell_state()) r.cn = poisoned({states, shape.batch, d.hidden_size}, dt);
-  Tensor workspace = poisoned_bytes(backend.workspace_size(d, shape, dt, in.mode));
+  r.y = moved(poisoned(y_shape, dt), dev);
+  r.hn = moved(poisoned({states, shape.batch, d.state_size()}, dt), dev);
+  if (d.has_cell_state()) r.cn = moved(poisoned({states, shape.batch, d.hidden_size}, dt), dev);
+  Tensor workspace = moved(poisoned_bytes(backend.workspace_size(d, shape, dt, in.mode)), dev);
   Tensor reserve;
-  if (in.mode == ForwardMode::training) reserve = poisoned_bytes(backend.reserve_size(d, shape, dt));
+  if (in.mode == ForwardMode::training) reserve = moved(poisoned_bytes(backend.reserve_size(d, shape, dt)), dev);
 
   ForwardArgs f;
   f.mode = in.mode;
@@ -148,12 +156,12 @@ FullRun full_run(Backend& backend, const RNNWeights& weights, const FullRunInput
   backend.forward(weights, f);
   if (in.mode == ForwardMode::inference) return r;
 
-  r.dx = poisoned(in.x.shape(), dt);
-  r.dh0 = poisoned(r.hn.shape(), dt);
-  if (d.has_cell_state()) r.dc0 = poisoned(r.cn.shape(), dt);
-  r.dweights = RNNWeights(d, dt);
-  r.dweights.flat().fill(std::numeric_limits<double>::quiet_NaN());
-  Tensor bwd_workspace = poisoned_bytes(backend.workspace_size(d, shape, dt, ForwardMode::training));
+  r.dx = moved(poisoned(in.x.shape(), dt), dev);
+  r.dh0 = moved(poisoned(r.hn.shape(), dt), dev);
+  if (d.has_cell_state()) r.dc0 = moved(poisoned(r.cn.shape(), dt), dev);
+  r.dweights = RNNWeights(d, dt, dev);
+  r.dweights.flat() = moved(poisoned({weights.numel()}, dt), dev);
+  Tensor bwd_workspace = moved(poisoned_bytes(backend.workspace_size(d, shape, dt, ForwardMode::training)), dev);
 
   BackwardDataArgs bd;
   bd.batch_first = in.batch_first;
@@ -171,7 +179,7 @@ FullRun full_run(Backend& backend, const RNNWeights& weights, const FullRunInput
   BackwardWeightsArgs bw;
   bw.batch_first = in.batch_first;
   bw.x = in.x.view();
-  Tensor bw_workspace = poisoned_bytes(bwd_workspace.bytes());
+  Tensor bw_workspace = moved(poisoned_bytes(bwd_workspace.bytes()), dev);
   bw.workspace = bw_workspace.view();
   bw.reserve = reserve.view();
   bw.grad_mode = GradMode::overwrite;
@@ -219,6 +227,26 @@ std::string read_bytes(const std::string& path) {
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+FullRun full_run(Backend& backend, const RNNWeights& weights, const FullRunInputs& in) {
+  const Device dev = backend.device();
+  if (dev.is_cpu()) return run_on_backend(backend, weights, in);
+  // Weights and inputs to the device (lengths stay on the host), results back.
+  RNNWeights device_weights(weights.descriptor(), weights.dtype(), dev);
+  device_weights.flat() = weights.flat().to(dev);
+  FullRunInputs device_in = in;
+  for (Tensor* t : {&device_in.x, &device_in.h0, &device_in.c0, &device_in.dy, &device_in.dhn, &device_in.dcn}) {
+    *t = moved(*t, dev);
+  }
+  FullRun r = run_on_backend(backend, device_weights, device_in);
+  for (Tensor* t : {&r.y, &r.hn, &r.cn, &r.dx, &r.dh0, &r.dc0}) *t = moved(*t, Device::cpu());
+  if (r.dweights.flat().defined()) {
+    RNNWeights host(weights.descriptor(), weights.dtype());
+    host.flat() = r.dweights.flat().to(Device::cpu());
+    r.dweights = host;
+  }
+  return r;
 }
 
 std::string case_name(const RNNDescriptor& d) {

@@ -61,11 +61,18 @@ class BasicTensorView {
 using TensorView = BasicTensorView<void>;
 using ConstTensorView = BasicTensorView<const void>;
 
+// Storage on a CUDA device ("cuda:N", in a build with CUDA) comes from a per-device stream-ordered
+// pool: it is allocated and freed in the order of the device's legacy default stream, so work on
+// that stream or on any blocking stream is ordered with it; work on a cudaStreamNonBlocking stream
+// must wait for the legacy stream before using a new tensor and be finished before the tensor's
+// last owner lets go. Its data() is a device pointer: never dereference it on the host. Every
+// operation below that touches CUDA memory (zeros, clone, to, fill) has finished when it returns.
 class Tensor {
  public:
   Tensor() = default;
-  // Uninitialised storage. Throws Error(out_of_memory) when the allocation fails and
-  // Error(unsupported) for a device this build cannot allocate on.
+  // Uninitialised storage. Throws Error(out_of_memory) when the allocation fails (naming the
+  // bytes and the device) and Error(unsupported) for a device this build or machine does not
+  // have (a build without CUDA, or no such CUDA device).
   static Tensor empty(Shape shape, DType dtype, Device device = Device::cpu());
   static Tensor zeros(Shape shape, DType dtype, Device device = Device::cpu());
   // Copies `numel` values from host memory into a new CPU tensor.
@@ -99,10 +106,16 @@ class Tensor {
   operator TensorView() { return view(); }             // NOLINT(google-explicit-constructor)
   operator ConstTensorView() const { return view(); }  // NOLINT(google-explicit-constructor)
 
+  // A deep copy on the same device.
   Tensor clone() const;
-  // A copy converted to `dtype` (CPU tensors; values cast as static_cast does).
+  // A copy converted to `dtype`, on the same device (values cast as static_cast does; a
+  // floating value that does not fit an integer dtype is refused). CUDA tensors convert through
+  // the host.
   Tensor to(DType dtype) const;
-  // Sets every element to `value` (CPU tensors).
+  // A copy on `device` with the same shape and dtype: host->device, device->host,
+  // device->device (across devices too); always new storage, even on the same device.
+  Tensor to(Device device) const;
+  // Sets every element to `value` (on a CUDA device: built on the host and copied).
   void fill(double value);
   // Same storage, new shape with the same number of elements.
   Tensor reshape(Shape shape) const;

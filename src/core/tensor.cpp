@@ -1,7 +1,9 @@
 #include "gpurnn/tensor.h"
 
+#include "core/device_allocator.h"
 #include "gpurnn/detail/dtype_dispatch.h"
 
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
@@ -28,10 +30,6 @@ std::shared_ptr<void> allocate_host(std::size_t bytes) {
 }  // namespace
 
 Tensor Tensor::empty(Shape shape, DType dtype, Device device) {
-  if (!device.is_cpu()) {
-    throw Error(ErrorCode::unsupported,
-                "Tensor::empty: device " + to_string(device) + " is not available in this build");
-  }
   Tensor t;
   t.shape_ = shape;
   t.dtype_ = dtype;
@@ -41,25 +39,47 @@ Tensor Tensor::empty(Shape shape, DType dtype, Device device) {
     throw Error(ErrorCode::out_of_memory, "Tensor::empty: shape " + to_string(shape) + " of " +
                                               to_string(dtype) + " exceeds the address space");
   }
-  t.data_ = allocate_host(count * dtype_size(dtype));
+  const std::size_t bytes = count * dtype_size(dtype);
+  t.data_ = device.is_cpu() ? allocate_host(bytes)
+                            : detail::allocate_device_storage(bytes, device, "Tensor::empty");
   return t;
 }
 
 Tensor Tensor::zeros(Shape shape, DType dtype, Device device) {
   Tensor t = empty(shape, dtype, device);
-  std::memset(t.data(), 0, t.bytes());
+  if (device.is_cpu()) {
+    std::memset(t.data(), 0, t.bytes());
+  } else {
+    detail::zero_device_storage(t.data(), device, t.bytes());
+  }
   return t;
 }
 
 Tensor Tensor::clone() const {
   if (!defined()) return Tensor();
   Tensor t = empty(shape_, dtype_, device_);
-  std::memcpy(t.data(), data(), bytes());
+  if (device_.is_cpu()) {
+    std::memcpy(t.data(), data(), bytes());
+  } else {
+    detail::copy_storage(t.data(), device_, data(), device_, bytes());
+  }
+  return t;
+}
+
+Tensor Tensor::to(Device device) const {
+  check_argument(defined(), "Tensor::to", "this", "is an undefined tensor");
+  if (device_.is_cpu() && device.is_cpu()) return clone();
+  Tensor t = empty(shape_, dtype_, device);
+  detail::copy_storage(t.data(), device, data(), device_, bytes());
   return t;
 }
 
 Tensor Tensor::to(DType dtype) const {
   check_argument(defined(), "Tensor::to", "this", "is an undefined tensor");
+  if (!device_.is_cpu()) {
+    if (dtype == dtype_) return clone();
+    return to(Device::cpu()).to(dtype).to(device_);  // through the host: not a hot path
+  }
   Tensor t = empty(shape_, dtype, device_);
   detail::visit_dtype(dtype_, [&](auto from) {
     detail::visit_dtype(dtype, [&](auto to) {
@@ -86,6 +106,16 @@ Tensor Tensor::to(DType dtype) const {
 
 void Tensor::fill(double value) {
   check_argument(defined(), "Tensor::fill", "this", "is an undefined tensor");
+  if (!device_.is_cpu()) {
+    if (value == 0.0 && !std::signbit(value)) {  // +0 is all-zero bytes in every dtype
+      detail::zero_device_storage(data(), device_, bytes());
+      return;
+    }
+    Tensor host = empty(shape_, dtype_, Device::cpu());
+    host.fill(value);
+    detail::copy_storage(data(), device_, host.data(), Device::cpu(), bytes());
+    return;
+  }
   detail::visit_dtype(dtype_, [&](auto tag) {
     using T = decltype(tag);
     std::fill(data_as<T>(), data_as<T>() + numel(), static_cast<T>(value));

@@ -19,6 +19,8 @@ class CpuPlatform {
   std::optional<std::string> unsupported_reason(const RNNDescriptor&, DType) const {
     return std::nullopt;
   }
+  struct NoScope {};
+  NoScope enter() const { return {}; }
   template <class T>
   CpuOps<T> ops(void* /*stream*/) const {
     set_blas_threads(num_threads_);

@@ -4,6 +4,8 @@
 // A Platform provides:
 //   const char* name() const;  Device device() const;
 //   std::optional<std::string> unsupported_reason(const RNNDescriptor&, DType) const;
+//   auto enter() const;                                // a scope object held during each call
+//                                                      // (the CUDA platform's device guard)
 //   template <class T> auto ops(void* stream) const;   // the Ops of step_ops.h
 //   ReserveHeader read_header(const ReserveHeader* in_reserve, void* stream) const;
 
@@ -54,6 +56,7 @@ class StandardBackend final : public Backend {
   }
 
   void forward(const RNNWeights& weights, const ForwardArgs& args) override {
+    [[maybe_unused]] const auto scope = platform_.enter();
     check_weights("forward", weights, device());
     const RNNDescriptor& d = weights.descriptor();
     const SequenceShape shape = sequence_shape_of("forward", "x", args.x, d.input_size, args.batch_first);
@@ -70,6 +73,7 @@ class StandardBackend final : public Backend {
   }
 
   void backward_data(const RNNWeights& weights, const BackwardDataArgs& args) override {
+    [[maybe_unused]] const auto scope = platform_.enter();
     check_weights("backward_data", weights, device());
     const RNNDescriptor& d = weights.descriptor();
     const SequenceShape shape =
@@ -85,6 +89,7 @@ class StandardBackend final : public Backend {
 
   void backward_weights(const RNNWeights& weights, const BackwardWeightsArgs& args,
                         RNNWeights& grads) override {
+    [[maybe_unused]] const auto scope = platform_.enter();
     check_weights("backward_weights", weights, device());
     const RNNDescriptor& d = weights.descriptor();
     const SequenceShape shape =

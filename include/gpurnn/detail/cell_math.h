@@ -25,6 +25,11 @@ GPURNN_HOST_DEVICE T sigmoid(T x) {
   return T(1) / (T(1) + exp_of(-x));
 }
 
+// Gates per hidden unit (gates_per_cell, usable in kernels): 4 LSTM, 3 GRU, 1 vanilla.
+GPURNN_HOST_DEVICE int gate_count(CellKind cell) {
+  return cell == CellKind::lstm ? 4 : cell == CellKind::gru ? 3 : 1;
+}
+
 // ---- vanilla RNN: h' = act(ih + hh) -------------------------------------------------------
 
 template <class T>

@@ -1,0 +1,179 @@
+// The per-step kernels of the standard algorithm: all gates of every sequence in one launch,
+// using the cell math shared with the CPU backend (detail/cell_math.h).
+//
+// Every kernel here: a 1-D grid of ceil(rows*cols / 256) blocks of 256 threads; thread
+// (row, col) = row_and_col(global index) owns one hidden unit (or state feature) of one
+// sequence and touches only that unit's entries. No shared memory, no atomics: deterministic.
+// Preconditions: the pointers of the step structs are device memory on the current device;
+// lengths (if any) were staged to the device.
+
+#include "cuda/cuda_ops.h"
+#include "cuda/cuda_status.h"
+#include "gpurnn/detail/cell_math.h"
+#include "launch_shape.h"
+
+namespace gpurnn::cuda {
+namespace {
+
+using kernels::row_and_col;
+
+__device__ __forceinline__ bool is_active(const std::int32_t* lengths, std::int64_t b, std::int64_t t) {
+  return lengths == nullptr || t < lengths[b];
+}
+
+__device__ __forceinline__ std::int64_t global_index() {
+  return static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+}
+
+// Grid: [B, H] threads. Thread (b, j) applies every gate of unit j of sequence b in place in
+// s.gates (input pre-activations in, saved gates out), writes c_next[b, j] and h_next[b, j]
+// (or m[b, j] with projection); an inactive sequence gets zero gates and m, and keeps c.
+template <class T>
+__global__ void forward_step_kernel(engine::ForwardStep<T> s) {
+  std::int64_t b = 0, j = 0;
+  if (!row_and_col(global_index(), s.batch, s.hidden, &b, &j)) return;
+  const std::int64_t H = s.hidden, gh = detail::gate_count(s.cell) * H;
+  T* gates = s.gates + b * s.gate_stride;
+  if (!is_active(s.lengths, b, s.t)) {
+    for (std::int64_t k = j; k < s.gate_stride; k += H) gates[k] = T(0);
+    if (s.m) s.m[b * H + j] = T(0);
+    if (s.c_next) s.c_next[b * H + j] = s.c_prev[b * H + j];
+    return;
+  }
+  const T* hh = s.hh + b * gh;
+  auto rec = [&](std::int64_t k) { return hh[k] + (s.b_hh ? s.b_hh[k] : T(0)); };
+  if (s.cell == CellKind::lstm) {
+    const T ih4[4] = {gates[j], gates[H + j], gates[2 * H + j], gates[3 * H + j]};
+    const T hh4[4] = {rec(j), rec(H + j), rec(2 * H + j), rec(3 * H + j)};
+    const detail::LstmStep<T> r = detail::lstm_forward(ih4, hh4, s.c_prev[b * H + j]);
+    gates[j] = r.gates.i;
+    gates[H + j] = r.gates.f;
+    gates[2 * H + j] = r.gates.g;
+    gates[3 * H + j] = r.gates.o;
+    s.c_next[b * H + j] = r.c;
+    if (s.m) {
+      s.m[b * H + j] = r.m;
+    } else {
+      s.h_next[b * s.state + j] = r.m;
+    }
+  } else if (s.cell == CellKind::gru) {
+    const T ih3[3] = {gates[j], gates[H + j], gates[2 * H + j]};
+    const T hh3[3] = {rec(j), rec(H + j), rec(2 * H + j)};
+    const detail::GruStep<T> r = detail::gru_forward(ih3, hh3, s.h_prev[b * s.state + j]);
+    gates[j] = r.gates.r;
+    gates[H + j] = r.gates.z;
+    gates[2 * H + j] = r.gates.n;
+    gates[3 * H + j] = r.gates.hh_n;
+    s.h_next[b * s.state + j] = r.h;
+  } else {
+    gates[j] = detail::vanilla_activation(s.cell, gates[j] + rec(j));
+    s.h_next[b * s.state + j] = gates[j];
+  }
+}
+
+// Grid: [B, H_out] threads. Thread (b, k) writes y[b, k] = h_next[b, k] for an active sequence;
+// an inactive one keeps its state (h_next = h_prev) and outputs 0.
+template <class T>
+__global__ void finish_forward_step_kernel(engine::StepOutput<T> s) {
+  std::int64_t b = 0, k = 0;
+  if (!row_and_col(global_index(), s.batch, s.state, &b, &k)) return;
+  const std::int64_t at = b * s.state + k;
+  if (is_active(s.lengths, b, s.t)) {
+    s.y[b * s.ldy + k] = s.h_next[at];
+  } else {
+    s.h_next[at] = s.h_prev[at];
+    s.y[b * s.ldy + k] = T(0);
+  }
+}
+
+// Grid: [B, H_out] threads. Thread (b, k) writes dh[b, k] = carry[b, k] + dy[b, k] (active) or 0.
+template <class T>
+__global__ void output_gradient_kernel(engine::OutputGradient<T> s) {
+  std::int64_t b = 0, k = 0;
+  if (!row_and_col(global_index(), s.batch, s.state, &b, &k)) return;
+  const std::int64_t at = b * s.state + k;
+  s.dh[at] = is_active(s.lengths, b, s.t) ? s.carry[at] + s.dy[b * s.ldy + k] : T(0);
+}
+
+// Grid: [B, H] threads. Thread (b, j) computes the pre-activation gradients of unit j of
+// sequence b (d_ih, d_hh rows), updates dc[b, j] (LSTM), and for j < H_out sets dh[b, j] to what
+// reaches h_{t-1} outside W_hh: z ⊙ dh (GRU), 0 (others), the carry (inactive sequence). The
+// only element of dh a thread reads is its own, before writing it.
+template <class T>
+__global__ void backward_step_kernel(engine::BackwardStep<T> s) {
+  std::int64_t b = 0, j = 0;
+  if (!row_and_col(global_index(), s.batch, s.hidden, &b, &j)) return;
+  const std::int64_t H = s.hidden, Ho = s.state, G = detail::gate_count(s.cell), gh = G * H;
+  T* d_ih = s.d_ih + b * gh;
+  T* d_hh = s.d_hh ? s.d_hh + b * gh : nullptr;
+  if (!is_active(s.lengths, b, s.t)) {
+    for (std::int64_t k = 0; k < G; ++k) {
+      d_ih[k * H + j] = T(0);
+      if (d_hh) d_hh[k * H + j] = T(0);
+    }
+    if (j < Ho) s.dh[b * Ho + j] = s.carry[b * Ho + j];
+    return;
+  }
+  const T* gates = s.gates + b * s.gate_stride;
+  const T grad = s.dm ? s.dm[b * H + j] : s.dh[b * Ho + j];
+  if (s.cell == CellKind::lstm) {
+    const detail::LstmGates<T> g{gates[j], gates[H + j], gates[2 * H + j], gates[3 * H + j]};
+    const detail::LstmGrad<T> r =
+        detail::lstm_backward(g, s.c_next[b * H + j], s.c_prev[b * H + j], grad, s.dc[b * H + j]);
+    for (int k = 0; k < 4; ++k) d_ih[k * H + j] = r.d_pre[k];
+    s.dc[b * H + j] = r.dc_prev;
+  } else if (s.cell == CellKind::gru) {
+    const detail::GruGates<T> g{gates[j], gates[H + j], gates[2 * H + j], gates[3 * H + j]};
+    const detail::GruGrad<T> r = detail::gru_backward(g, s.h_prev[b * Ho + j], grad);
+    for (int k = 0; k < 3; ++k) {
+      d_ih[k * H + j] = r.d_ih[k];
+      d_hh[k * H + j] = r.d_hh[k];
+    }
+    s.dh[b * Ho + j] = r.dh_direct;
+    return;
+  } else {
+    d_ih[j] = grad * detail::vanilla_activation_derivative(s.cell, gates[j]);
+  }
+  if (j < Ho) s.dh[b * Ho + j] = T(0);
+}
+
+template <class Kernel, class Args>
+void launch_over(Kernel kernel, std::int64_t rows, std::int64_t cols, const Args& args,
+                 cudaStream_t stream, const char* name) {
+  const kernels::LinearLaunch l = kernels::linear_launch(rows * cols);
+  kernel<<<static_cast<unsigned>(l.blocks), l.threads, 0, stream>>>(args);
+  check_launch(name);
+}
+
+}  // namespace
+
+template <class T>
+void CudaOps<T>::forward_step(const engine::ForwardStep<T>& s) {
+  launch_over(forward_step_kernel<T>, s.batch, s.hidden, s, stream_, "forward_step_kernel");
+}
+
+template <class T>
+void CudaOps<T>::finish_forward_step(const engine::StepOutput<T>& s) {
+  launch_over(finish_forward_step_kernel<T>, s.batch, s.state, s, stream_, "finish_forward_step_kernel");
+}
+
+template <class T>
+void CudaOps<T>::output_gradient(const engine::OutputGradient<T>& s) {
+  launch_over(output_gradient_kernel<T>, s.batch, s.state, s, stream_, "output_gradient_kernel");
+}
+
+template <class T>
+void CudaOps<T>::backward_step(const engine::BackwardStep<T>& s) {
+  launch_over(backward_step_kernel<T>, s.batch, s.hidden, s, stream_, "backward_step_kernel");
+}
+
+#define GPURNN_INSTANTIATE_STEP_OPS(T)                                                 \
+  template void CudaOps<T>::forward_step(const engine::ForwardStep<T>&);               \
+  template void CudaOps<T>::finish_forward_step(const engine::StepOutput<T>&);         \
+  template void CudaOps<T>::output_gradient(const engine::OutputGradient<T>&);         \
+  template void CudaOps<T>::backward_step(const engine::BackwardStep<T>&);
+GPURNN_INSTANTIATE_STEP_OPS(float)
+GPURNN_INSTANTIATE_STEP_OPS(double)
+#undef GPURNN_INSTANTIATE_STEP_OPS
+
+}  // namespace gpurnn::cuda

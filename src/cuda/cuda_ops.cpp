@@ -1,0 +1,95 @@
+// The CUDA backend's GEMMs (cuBLAS) and copies, queued on the call's stream.
+
+#include "cuda/cuda_ops.h"
+
+#include "cuda/cublas_handle.h"
+#include "cuda/cuda_status.h"
+
+namespace gpurnn::cuda {
+namespace {
+
+cublasOperation_t op(engine::Trans t) { return t == engine::Trans::yes ? CUBLAS_OP_T : CUBLAS_OP_N; }
+int i32(std::int64_t v) { return static_cast<int>(v); }
+
+// Row-major C = op(A) op(B) is column-major Cᵀ = op(B)ᵀ op(A)ᵀ: the same buffers with the
+// operands swapped.
+void gemm_column_major(cublasHandle_t h, engine::Trans ta, engine::Trans tb, std::int64_t m,
+                       std::int64_t n, std::int64_t k, const float* alpha, const float* a,
+                       std::int64_t lda, const float* b, std::int64_t ldb, const float* beta, float* c,
+                       std::int64_t ldc) {
+  check_cublas(cublasSgemm(h, op(tb), op(ta), i32(n), i32(m), i32(k), alpha, b, i32(ldb), a, i32(lda),
+                           beta, c, i32(ldc)),
+               "cublasSgemm");
+}
+void gemm_column_major(cublasHandle_t h, engine::Trans ta, engine::Trans tb, std::int64_t m,
+                       std::int64_t n, std::int64_t k, const double* alpha, const double* a,
+                       std::int64_t lda, const double* b, std::int64_t ldb, const double* beta,
+                       double* c, std::int64_t ldc) {
+  check_cublas(cublasDgemm(h, op(tb), op(ta), i32(n), i32(m), i32(k), alpha, b, i32(ldb), a, i32(lda),
+                           beta, c, i32(ldc)),
+               "cublasDgemm");
+}
+
+}  // namespace
+
+template <class T>
+void CudaOps<T>::gemm(engine::Trans ta, engine::Trans tb, std::int64_t m, std::int64_t n,
+                      std::int64_t k, T alpha, const T* a, std::int64_t lda, const T* b,
+                      std::int64_t ldb, T beta, T* c, std::int64_t ldc) {
+  if (m == 0 || n == 0) return;
+  const CublasStreamScope scope(cublas_, stream_);
+  gemm_column_major(cublas_, ta, tb, m, n, k, &alpha, a, lda, b, ldb, &beta, c, ldc);
+}
+
+template <class T>
+void CudaOps<T>::copy(T* dst, const T* src, std::int64_t n) {
+  GPURNN_CUDA_CHECK(cudaMemcpyAsync(dst, src, static_cast<std::size_t>(n) * sizeof(T),
+                                    cudaMemcpyDeviceToDevice, stream_));
+}
+
+template <class T>
+void CudaOps<T>::copy_or_zero(T* dst, const T* src, std::int64_t n) {
+  if (src != nullptr) {
+    copy(dst, src, n);
+  } else {
+    GPURNN_CUDA_CHECK(cudaMemsetAsync(dst, 0, static_cast<std::size_t>(n) * sizeof(T), stream_));
+  }
+}
+
+template <class T>
+const std::int32_t* CudaOps<T>::stage_lengths(const std::int32_t* host, std::int64_t batch,
+                                              std::int32_t* slot) {
+  // From pageable memory the copy is staged before this returns, so `host` may go away after.
+  GPURNN_CUDA_CHECK(cudaMemcpyAsync(slot, host, static_cast<std::size_t>(batch) * sizeof(std::int32_t),
+                                    cudaMemcpyHostToDevice, stream_));
+  return slot;
+}
+
+template <class T>
+void CudaOps<T>::write_header(engine::ReserveHeader* dst, const engine::ReserveHeader& h) {
+  GPURNN_CUDA_CHECK(cudaMemcpyAsync(dst, &h, sizeof(h), cudaMemcpyHostToDevice, stream_));
+}
+
+template <class T>
+engine::ReserveHeader CudaOps<T>::read_header(const engine::ReserveHeader* src) {
+  engine::ReserveHeader h{};
+  GPURNN_CUDA_CHECK(cudaMemcpyAsync(&h, src, sizeof(h), cudaMemcpyDeviceToHost, stream_));
+  GPURNN_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  return h;
+}
+
+#define GPURNN_INSTANTIATE_CUDA_OPS(T)                                                          \
+  template void CudaOps<T>::gemm(engine::Trans, engine::Trans, std::int64_t, std::int64_t,       \
+                                 std::int64_t, T, const T*, std::int64_t, const T*, std::int64_t, \
+                                 T, T*, std::int64_t);                                           \
+  template void CudaOps<T>::copy(T*, const T*, std::int64_t);                                    \
+  template void CudaOps<T>::copy_or_zero(T*, const T*, std::int64_t);                            \
+  template const std::int32_t* CudaOps<T>::stage_lengths(const std::int32_t*, std::int64_t,      \
+                                                         std::int32_t*);                         \
+  template void CudaOps<T>::write_header(engine::ReserveHeader*, const engine::ReserveHeader&);  \
+  template engine::ReserveHeader CudaOps<T>::read_header(const engine::ReserveHeader*);
+GPURNN_INSTANTIATE_CUDA_OPS(float)
+GPURNN_INSTANTIATE_CUDA_OPS(double)
+#undef GPURNN_INSTANTIATE_CUDA_OPS
+
+}  // namespace gpurnn::cuda
