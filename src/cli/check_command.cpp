@@ -66,7 +66,11 @@ Errors compare(const Case& c, const std::string& backend, std::uint64_t seed) {
   const std::int64_t T = 9, B = 4;
   RNN reference(c.desc, DType::f64, "cpu", seed);
   RNN candidate(c.desc, DType::f32, backend);
-  candidate.weights().flat() = reference.weights().flat().to(DType::f32);
+  const Device dev = candidate.backend().device();
+  // The candidate's f32 inputs on its device; its results come back to the host to compare.
+  const auto there = [&](const Tensor& t) { return t.defined() ? t.to(DType::f32).to(dev) : t; };
+  const auto here = [](const Tensor& t) { return t.defined() ? t.to(Device::cpu()) : t; };
+  candidate.weights().flat() = there(reference.weights().flat());
 
   const Tensor x = random_tensor({T, B, c.desc.input_size}, seed, 1);
   const std::int32_t lengths[4] = {9, 3, 1, 6};
@@ -74,23 +78,23 @@ Errors compare(const Case& c, const std::string& backend, std::uint64_t seed) {
   in64.lengths = Tensor::from_host<std::int32_t>({B}, lengths);
   in64.h0 = random_tensor({4, B, c.desc.state_size()}, seed, 2);
   if (c.desc.has_cell_state()) in64.c0 = random_tensor({4, B, c.desc.hidden_size}, seed, 3);
-  SequenceInputs in32 = in64;
-  in32.h0 = in64.h0.to(DType::f32);
-  if (in64.c0.defined()) in32.c0 = in64.c0.to(DType::f32);
+  SequenceInputs in32 = in64;  // lengths stay on the host
+  in32.h0 = there(in64.h0);
+  in32.c0 = there(in64.c0);
 
   const RNNOutput r = reference.forward_train(x, in64);
-  const RNNOutput o = candidate.forward_train(x.to(DType::f32), in32);
+  const RNNOutput o = candidate.forward_train(there(x), in32);
   Errors e;
-  e.forward = std::max(relative_error(o.y, r.y), relative_error(o.hn, r.hn));
-  if (r.cn.defined()) e.forward = std::max(e.forward, relative_error(o.cn, r.cn));
+  e.forward = std::max(relative_error(here(o.y), r.y), relative_error(here(o.hn), r.hn));
+  if (r.cn.defined()) e.forward = std::max(e.forward, relative_error(here(o.cn), r.cn));
 
   const Tensor dy = random_tensor(r.y.shape(), seed, 4);
   const Tensor dhn = random_tensor(r.hn.shape(), seed, 5);
   const RNNGradients gr = reference.backward(dy, dhn);
-  const RNNGradients go = candidate.backward(dy.to(DType::f32), dhn.to(DType::f32));
-  e.data_grad = std::max(relative_error(go.dx, gr.dx), relative_error(go.dh0, gr.dh0));
-  if (gr.dc0.defined()) e.data_grad = std::max(e.data_grad, relative_error(go.dc0, gr.dc0));
-  e.weight_grad = relative_error(go.dweights.flat(), gr.dweights.flat());
+  const RNNGradients go = candidate.backward(there(dy), there(dhn));
+  e.data_grad = std::max(relative_error(here(go.dx), gr.dx), relative_error(here(go.dh0), gr.dh0));
+  if (gr.dc0.defined()) e.data_grad = std::max(e.data_grad, relative_error(here(go.dc0), gr.dc0));
+  e.weight_grad = relative_error(here(go.dweights.flat()), gr.dweights.flat());
   return e;
 }
 

@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--hn", run.hn, "Where to write the final hidden state (.npy)");
   run_cmd->add_option("--cn", run.cn, "Where to write the final cell state (.npy, LSTM)");
   run_cmd->add_flag("--batch-first", run.batch_first, "x and y are [B, T, ...]");
-  run_cmd->add_option("--device", run.device, "cpu, or auto (the best device of this build)")
+  run_cmd->add_option("--device", run.device, "auto (a GPU when there is one), cpu, cuda or cuda:N")
       ->capture_default_str();
   run_cmd->add_option("--prefix", run.prefix, "Module prefix of the RNN's tensors, e.g. 'rnn.'");
   run_cmd->add_option("--cell", run.cell,

@@ -40,13 +40,28 @@ Tensor read_lengths(const std::string& path) {
   return t.to(DType::i32);
 }
 
+// "auto": the first CUDA device when there is one, else the CPU.
+Device resolve_device(const std::string& text) {
+  if (text == "auto") return cuda_device_count() > 0 ? Device::cuda(0) : Device::cpu();
+  Device d;
+  try {
+    d = parse_device(text);
+  } catch (const Error&) {
+    throw Error(ErrorCode::invalid_argument,
+                "--device " + text + ": expected auto, cpu, cuda or cuda:N");
+  }
+  if (!d.is_cpu() && d.index >= cuda_device_count()) {
+    throw Error(ErrorCode::unsupported, "--device " + text + ": not available (" +
+                                            std::to_string(cuda_device_count()) +
+                                            " CUDA devices in this build and machine)");
+  }
+  return d;
+}
+
 }  // namespace
 
 int run_run(const RunOptions& o) {
-  if (o.device != "cpu" && o.device != "auto") {
-    throw Error(ErrorCode::unsupported, "--device " + o.device +
-                                            ": this build has only the cpu backend (use cpu or auto)");
-  }
+  const Device device = resolve_device(o.device);
   const DType dtype = parse_dtype(o.dtype);
   if (!is_floating(dtype)) {
     throw Error(ErrorCode::invalid_argument, "--dtype " + o.dtype + ": expected f32 or f64");
@@ -56,7 +71,10 @@ int run_run(const RunOptions& o) {
   load.dtype = dtype;
   if (!o.cell.empty()) load.cell = parse_cell_kind(o.cell);
 
-  RNN rnn(io::load_rnn(o.weights, load), "cpu");
+  const RNNWeights host_weights = io::load_rnn(o.weights, load);
+  RNNWeights weights(host_weights.descriptor(), dtype, device);
+  weights.flat() = host_weights.flat().to(device);
+  RNN rnn(weights, to_string(device));
   if (!o.cn.empty() && !rnn.descriptor().has_cell_state()) {
     throw Error(ErrorCode::invalid_argument,
                 std::string("--cn: the model is a ") + to_string(rnn.descriptor().cell) +
@@ -65,16 +83,16 @@ int run_run(const RunOptions& o) {
 
   SequenceInputs in;
   in.batch_first = o.batch_first;
-  const Tensor x = read_floating(o.input, "--input", dtype);
-  if (!o.lengths.empty()) in.lengths = read_lengths(o.lengths);
-  if (!o.h0.empty()) in.h0 = read_floating(o.h0, "--h0", dtype);
-  if (!o.c0.empty()) in.c0 = read_floating(o.c0, "--c0", dtype);
+  const Tensor x = read_floating(o.input, "--input", dtype).to(device);
+  if (!o.lengths.empty()) in.lengths = read_lengths(o.lengths);  // lengths stay on the host
+  if (!o.h0.empty()) in.h0 = read_floating(o.h0, "--h0", dtype).to(device);
+  if (!o.c0.empty()) in.c0 = read_floating(o.c0, "--c0", dtype).to(device);
 
   const RNNOutput out = rnn.forward(x, in);
-  io::write_npy(o.output, out.y);
-  if (!o.hn.empty()) io::write_npy(o.hn, out.hn);
-  if (!o.cn.empty()) io::write_npy(o.cn, out.cn);
-  std::cerr << "gpurnn run: " << to_string(rnn.descriptor()) << " on x " << to_string(x.shape())
+  io::write_npy(o.output, out.y.to(Device::cpu()));
+  if (!o.hn.empty()) io::write_npy(o.hn, out.hn.to(Device::cpu()));
+  if (!o.cn.empty()) io::write_npy(o.cn, out.cn.to(Device::cpu()));
+  std::cerr << "gpurnn run: " << to_string(rnn.descriptor()) << " on " << to_string(device) << ", x " << to_string(x.shape())
             << " -> y " << to_string(out.y.shape()) << " written to " << o.output << "\n";
   return 0;
 }
