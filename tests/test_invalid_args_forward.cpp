@@ -138,7 +138,21 @@ TEST(InvalidArgs, WeightsDefaultConstructed) {
   Problem p(lstm_desc());
   expect_invalid([&] { p.backend->forward(RNNWeights(), p.fwd()); }, {"'weights'", "empty"});
 }
-TEST(InvalidArgs, ForwardAliasedArguments) {  // backend.h: "No argument may alias another."
+// Read-only inputs may share memory (PyTorch allows the same tensor as h0 and c0).
+TEST(InvalidArgs, ReadOnlyInputsMayShareMemory) {
+  RNNDescriptor d = lstm_desc();
+  d.proj_size = 0;  // h0 and c0 then have the same shape
+  RNN rnn(d, DType::f32, "cpu", 3);
+  const Tensor x = f32({kT, kB, kI});
+  SequenceInputs shared, separate;
+  shared.h0 = f32({4, kB, kH});
+  shared.c0 = shared.h0;
+  separate.h0 = shared.h0.clone();
+  separate.c0 = shared.h0.clone();
+  EXPECT_EQ(testing::to_vector(rnn.forward(x, shared).y), testing::to_vector(rnn.forward(x, separate).y));
+}
+
+TEST(InvalidArgs, ForwardAliasedArguments) {  // backend.h: a written argument may not alias another
   rebound(lstm_desc(), &ForwardArgs::hn, &Problem::h0,
           +[](Problem&, Tensor& h0) { return h0.view(); }, {"'hn'"});
 }

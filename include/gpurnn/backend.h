@@ -9,12 +9,14 @@
 //   c0, cn  [L*D, B, H]         LSTM only
 //   lengths int32 [B] on the CPU, each in [1, T], any order; omitted = every sequence has T steps.
 //     A sequence's final state is its state after its last valid step (packed-sequence semantics).
-// No argument may alias another. Optional arguments are passed as empty views.
+// An argument a call writes may not alias any other argument (read-only inputs may share
+// memory, e.g. the same array as h0 and c0). Optional arguments are passed as empty views.
 //
 // The lifecycle: supports() → workspace_size() / reserve_size() → forward(training) →
-// backward_data() → backward_weights(). backward_data consumes the reserve that forward filled
+// backward_data() → backward_weights(). backward_data reads the reserve that forward filled
 // and writes into it what backward_weights needs, so they are called in that order, with the
-// same reserve, lengths and shapes. A call allocates nothing: all scratch memory comes from the
+// same reserve, lengths and shapes. backward_data may be called again on the same reserve (with
+// other output gradients); it leaves the forward's saved values unchanged. A call allocates nothing: all scratch memory comes from the
 // caller's workspace. A CUDA backend queues its work on the call's stream and returns without
 // waiting for it (except where a call must read device memory, said at the call); the caller
 // keeps every buffer alive until the stream has done.
