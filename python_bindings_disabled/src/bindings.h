@@ -17,5 +17,9 @@ void bind_rnn_state(pybind11::class_<PyRNN>& cls);
 
 // A cell kind from a CellKind or a string ("lstm", "GRU", "rnn_tanh"...).
 CellKind cell_kind_from(pybind11::handle obj, const char* where);
+// The descriptor of the keyword arguments shared by RNNDescriptor(...) and RNN(...).
+RNNDescriptor descriptor_from(pybind11::handle cell, std::int64_t input_size,
+                              std::int64_t hidden_size, int num_layers, bool bidirectional,
+                              bool bias, std::int64_t proj_size, double dropout, const char* where);
 
 }  // namespace gpurnn::python

@@ -28,6 +28,21 @@ CellKind cell_kind_from(py::handle obj, const char* where) {
   }
 }
 
+RNNDescriptor descriptor_from(py::handle cell, std::int64_t input_size, std::int64_t hidden_size,
+                              int num_layers, bool bidirectional, bool bias, std::int64_t proj_size,
+                              double dropout, const char* where) {
+  RNNDescriptor d;
+  d.cell = cell_kind_from(cell, where);
+  d.input_size = input_size;
+  d.hidden_size = hidden_size;
+  d.num_layers = num_layers;
+  d.bidirectional = bidirectional;
+  d.bias = bias;
+  d.proj_size = proj_size;
+  d.dropout = dropout;
+  return d;
+}
+
 void bind_descriptor(py::module_& m) {
   py::enum_<CellKind>(m, "CellKind", "The recurrent cell: PyTorch's modes plus rnn_sigmoid.")
       .value("rnn_tanh", CellKind::rnn_tanh, "h' = tanh(W_ih x + b_ih + W_hh h + b_hh)")
@@ -43,15 +58,9 @@ void bind_descriptor(py::module_& m) {
       .def(py::init([](py::object cell, std::int64_t input_size, std::int64_t hidden_size,
                        int num_layers, bool bidirectional, bool bias, std::int64_t proj_size,
                        double dropout) {
-             RNNDescriptor d;
-             d.cell = cell_kind_from(cell, "RNNDescriptor");
-             d.input_size = input_size;
-             d.hidden_size = hidden_size;
-             d.num_layers = num_layers;
-             d.bidirectional = bidirectional;
-             d.bias = bias;
-             d.proj_size = proj_size;
-             d.dropout = dropout;
+             RNNDescriptor d = descriptor_from(cell, input_size, hidden_size, num_layers,
+                                               bidirectional, bias, proj_size, dropout,
+                                               "RNNDescriptor");
              d.validate();
              return d;
            }),

@@ -82,16 +82,9 @@ void bind_rnn(py::module_& m) {
   cls.def(py::init([](py::object cell, std::int64_t input_size, std::int64_t hidden_size,
                       int num_layers, bool bidirectional, bool bias, std::int64_t proj_size,
                       double dropout, py::object dtype, std::uint64_t seed) {
-            RNNDescriptor d;
-            d.cell = cell_kind_from(cell, "RNN");
-            d.input_size = input_size;
-            d.hidden_size = hidden_size;
-            d.num_layers = num_layers;
-            d.bidirectional = bidirectional;
-            d.bias = bias;
-            d.proj_size = proj_size;
-            d.dropout = dropout;
-            return make_rnn(d, dtype, seed);
+            return make_rnn(descriptor_from(cell, input_size, hidden_size, num_layers,
+                                            bidirectional, bias, proj_size, dropout, "RNN"),
+                            dtype, seed);
           }),
           py::arg("cell") = "lstm", py::arg("input_size"), py::arg("hidden_size"),
           py::arg("num_layers") = 1, py::arg("bidirectional") = false, py::arg("bias") = true,
