@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "gpu_test_support.h"
 #include "sweep_cases.h"
 #include "test_support.h"
@@ -79,6 +81,16 @@ TEST(CudaSmall, EveryCellBatchOneBatchFirstAndRagged) {
     expect_cuda_matches_cpu(c.desc, sweep_inputs(c.desc, {2, kSteps, 1}, c.ragged,
                                                  ForwardMode::training, /*batch_first=*/true));
   }
+}
+
+// Runs without a device too: asking for a device that is not there is a clear error.
+TEST(CudaHost, MakeBackendForAMissingDeviceIsUnsupported) {
+  expect_error([] { make_backend("cuda:99"); }, ErrorCode::unsupported, {"cuda:99", "not present"});
+  if (cuda_device_count() == 0) {
+    expect_error([] { make_backend("cuda"); }, ErrorCode::unsupported, {"cuda:0", "not present"});
+  }
+  const std::vector<std::string> names = available_backends();
+  EXPECT_EQ(cuda_device_count() > 0, std::find(names.begin(), names.end(), "cuda") != names.end());
 }
 
 }  // namespace
