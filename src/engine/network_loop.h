@@ -43,6 +43,14 @@ T* state_slice(const void* data, int k, std::int64_t batch, std::int64_t units) 
   return const_cast<T*>(static_cast<const T*>(data)) + k * batch * units;
 }
 
+// The lengths where the Ops read them (their workspace slot), or null when omitted.
+template <class Ops>
+const std::int32_t* staged_lengths(Ops& ops, ConstTensorView lengths, std::int64_t batch,
+                                   const WorkspaceLayout& ws, void* workspace) {
+  if (lengths.empty()) return nullptr;
+  return ops.stage_lengths(lengths.data_as<std::int32_t>(), batch, ws.lengths.in<std::int32_t>(workspace));
+}
+
 }  // namespace network_detail
 
 template <class Ops>
@@ -58,9 +66,7 @@ void network_forward(Ops& ops, const RNNWeights& weights, const ForwardArgs& arg
   const ReserveLayout rs = training ? reserve_layout(d, T_, B, sizeof(T)) : ReserveLayout{};
   void* wbase = args.workspace.data();
   void* rbase = args.reserve.data();
-  const std::int32_t* lengths = args.lengths.empty()
-      ? nullptr
-      : ops.stage_lengths(args.lengths.data_as<std::int32_t>(), B, ws.lengths.in<std::int32_t>(wbase));
+  const std::int32_t* lengths = staged_lengths(ops, args.lengths, B, ws, wbase);
 
   const T* x = args.x.data_as<T>();
   if (shape.batch_first) {
@@ -117,9 +123,7 @@ void network_backward_data(Ops& ops, const RNNWeights& weights, const BackwardDa
   void* wbase = args.workspace.data();
   void* rbase = args.reserve.data();
   ReserveHeader header = ops.read_header(rs.header.in<ReserveHeader>(rbase));
-  const std::int32_t* lengths = args.lengths.empty()
-      ? nullptr
-      : ops.stage_lengths(args.lengths.data_as<std::int32_t>(), B, ws.lengths.in<std::int32_t>(wbase));
+  const std::int32_t* lengths = staged_lengths(ops, args.lengths, B, ws, wbase);
 
   const T* dy = args.dy.data_as<T>();
   if (shape.batch_first) {
