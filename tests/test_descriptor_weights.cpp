@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "gpurnn/gpurnn.h"
+#include "test_support.h"
 
 namespace gpurnn {
 namespace {
@@ -320,6 +321,23 @@ TEST(DescriptorWeights, InitUniformF32MatchesF64) {
       ASSERT_EQ(static_cast<float>(b[k]), static_cast<float>(a[k])) << "element " << k;
       ASSERT_NEAR(a[k], b[k], 1e-7 * std::max(1.0, std::abs(b[k])));
     }
+  }
+}
+
+
+TEST(DescriptorWeights, ToDeviceCopiesDeeplyOrRefusesAMissingDevice) {
+  RNNDescriptor d;
+  d.cell = CellKind::gru;
+  d.input_size = 3;
+  d.hidden_size = 4;
+  RNNWeights w(d, DType::f32);
+  w.init_uniform(2);
+  const RNNWeights copy = w.to(Device::cpu());
+  EXPECT_EQ(copy.descriptor(), d);
+  EXPECT_NE(copy.flat().data(), w.flat().data());
+  EXPECT_EQ(testing::to_vector(copy.flat()), testing::to_vector(w.flat()));
+  if (cuda_device_count() == 0) {
+    testing::expect_error([&] { w.to(Device::cuda(0)); }, ErrorCode::unsupported, {"cuda:0"});
   }
 }
 

@@ -233,19 +233,14 @@ FullRun full_run(Backend& backend, const RNNWeights& weights, const FullRunInput
   const Device dev = backend.device();
   if (dev.is_cpu()) return run_on_backend(backend, weights, in);
   // Weights and inputs to the device (lengths stay on the host), results back.
-  RNNWeights device_weights(weights.descriptor(), weights.dtype(), dev);
-  device_weights.flat() = weights.flat().to(dev);
+  const RNNWeights device_weights = weights.to(dev);
   FullRunInputs device_in = in;
   for (Tensor* t : {&device_in.x, &device_in.h0, &device_in.c0, &device_in.dy, &device_in.dhn, &device_in.dcn}) {
     *t = moved(*t, dev);
   }
   FullRun r = run_on_backend(backend, device_weights, device_in);
   for (Tensor* t : {&r.y, &r.hn, &r.cn, &r.dx, &r.dh0, &r.dc0}) *t = moved(*t, Device::cpu());
-  if (r.dweights.flat().defined()) {
-    RNNWeights host(weights.descriptor(), weights.dtype());
-    host.flat() = r.dweights.flat().to(Device::cpu());
-    r.dweights = host;
-  }
+  if (r.dweights.flat().defined()) r.dweights = r.dweights.to(Device::cpu());
   return r;
 }
 

@@ -61,6 +61,9 @@ class RNNWeights {
   void init_uniform(std::uint64_t seed);
   void zero() { flat_.fill(0.0); }
   RNNWeights clone() const;
+  // A copy on `device` (same descriptor and dtype); Error(unsupported) for a device this build
+  // or machine does not have.
+  RNNWeights to(Device device) const;
 
  private:
   const ParameterInfo* find(ParamKind kind, int layer, int direction) const;

@@ -71,10 +71,7 @@ int run_run(const RunOptions& o) {
   load.dtype = dtype;
   if (!o.cell.empty()) load.cell = parse_cell_kind(o.cell);
 
-  const RNNWeights host_weights = io::load_rnn(o.weights, load);
-  RNNWeights weights(host_weights.descriptor(), dtype, device);
-  weights.flat() = host_weights.flat().to(device);
-  RNN rnn(weights, to_string(device));
+  RNN rnn(io::load_rnn(o.weights, load).to(device), to_string(device));
   if (!o.cn.empty() && !rnn.descriptor().has_cell_state()) {
     throw Error(ErrorCode::invalid_argument,
                 std::string("--cn: the model is a ") + to_string(rnn.descriptor().cell) +

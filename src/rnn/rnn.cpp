@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "rnn/validate_args.h"
+
 namespace gpurnn {
 namespace {
 
@@ -10,22 +12,6 @@ TensorView optional_view(Tensor& t) { return t.defined() ? t.view() : TensorView
 
 Tensor byte_buffer(std::size_t bytes, Device device) {
   return Tensor::empty({static_cast<std::int64_t>(bytes)}, DType::u8, device);
-}
-
-// T and B from x, before the backend validates everything else.
-SequenceShape shape_of(const Tensor& x, bool batch_first) {
-  check_argument(x.defined() && x.rank() == 3, "RNN::forward", "x",
-                 "must be a rank-3 tensor [T, B, I] (or [B, T, I] when batch_first), got " +
-                     (x.defined() ? to_string(x.shape()) : std::string("an undefined tensor")));
-  const SequenceShape s{batch_first ? x.dim(1) : x.dim(0), batch_first ? x.dim(0) : x.dim(1),
-                        batch_first};
-  check_argument(s.seq_len > 0 && s.batch > 0, "RNN::forward", "x",
-                 "has shape " + to_string(x.shape()) + ", expected at least one step and one sequence");
-  return s;
-}
-
-Shape sequence_shape(const SequenceShape& s, std::int64_t features) {
-  return s.batch_first ? Shape{s.batch, s.seq_len, features} : Shape{s.seq_len, s.batch, features};
 }
 
 }  // namespace
@@ -47,11 +33,11 @@ RNN::RNN(RNNWeights weights, const std::string& backend)
 RNNOutput RNN::run_forward(const Tensor& x, const SequenceInputs& inputs, ForwardMode mode,
                            std::uint64_t dropout_seed) {
   const RNNDescriptor& d = descriptor();
-  const SequenceShape s = shape_of(x, inputs.batch_first);
+  const SequenceShape s = sequence_shape_of("RNN::forward", "x", x.view(), descriptor().input_size, inputs.batch_first);
   const Device dev = backend_->device();
   const std::int64_t states = static_cast<std::int64_t>(d.num_layers) * d.num_directions();
   RNNOutput out;
-  out.y = Tensor::empty(sequence_shape(s, d.output_size()), weights_.dtype(), dev);
+  out.y = Tensor::empty(sequence_tensor_shape(s, d.output_size()), weights_.dtype(), dev);
   out.hn = Tensor::empty({states, s.batch, d.state_size()}, weights_.dtype(), dev);
   if (d.has_cell_state()) out.cn = Tensor::empty({states, s.batch, d.hidden_size}, weights_.dtype(), dev);
   Tensor workspace = byte_buffer(backend_->workspace_size(d, s, weights_.dtype(), mode), dev);
@@ -95,7 +81,7 @@ RNNGradients RNN::backward(const Tensor& dy, const Tensor& dhn, const Tensor& dc
                 "RNN::backward: no saved forward pass; call forward_train() first");
   }
   const RNNDescriptor& d = descriptor();
-  const SequenceShape s = shape_of(saved_x_, saved_inputs_.batch_first);
+  const SequenceShape s = sequence_shape_of("RNN::backward", "x", saved_x_.view(), descriptor().input_size, saved_inputs_.batch_first);
   const Device dev = backend_->device();
   const DType dt = weights_.dtype();
   const std::int64_t states = static_cast<std::int64_t>(d.num_layers) * d.num_directions();

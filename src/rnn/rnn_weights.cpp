@@ -111,4 +111,10 @@ RNNWeights RNNWeights::clone() const {
   return w;
 }
 
+RNNWeights RNNWeights::to(Device device) const {
+  RNNWeights w = *this;
+  w.flat_ = flat_.to(device);
+  return w;
+}
+
 }  // namespace gpurnn

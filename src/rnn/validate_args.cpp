@@ -30,10 +30,6 @@ void check_absent(const char* call, const char* arg, ConstTensorView v, const ch
   check_argument(v.empty(), call, arg, std::string("must be omitted: ") + why);
 }
 
-Shape sequence_tensor_shape(const SequenceShape& s, std::int64_t features) {
-  return s.batch_first ? Shape{s.batch, s.seq_len, features} : Shape{s.seq_len, s.batch, features};
-}
-
 Shape state_shape(const RNNDescriptor& d, const SequenceShape& s, std::int64_t units) {
   return {static_cast<std::int64_t>(d.num_layers) * d.num_directions(), s.batch, units};
 }
@@ -84,6 +80,10 @@ void check_no_alias(const char* call, std::initializer_list<NamedView> views) {
 }
 
 }  // namespace
+
+Shape sequence_tensor_shape(const SequenceShape& s, std::int64_t features) {
+  return s.batch_first ? Shape{s.batch, s.seq_len, features} : Shape{s.seq_len, s.batch, features};
+}
 
 void check_weights(const char* call, const RNNWeights& weights, Device device) {
   check_argument(weights.flat().defined(), call, "weights", "is empty (default-constructed)");

@@ -15,6 +15,9 @@ namespace gpurnn {
 SequenceShape sequence_shape_of(const char* call, const char* arg, ConstTensorView x,
                                 std::int64_t input_size, bool batch_first);
 
+// The shape of x or y for `features` per step: [T, B, F], or [B, T, F] when batch_first.
+Shape sequence_tensor_shape(const SequenceShape& shape, std::int64_t features);
+
 void check_weights(const char* call, const RNNWeights& weights, Device device);
 void check_forward(const RNNWeights& weights, const ForwardArgs& args, const SequenceShape& shape);
 void check_backward_data(const RNNWeights& weights, const BackwardDataArgs& args,
