@@ -150,5 +150,10 @@ TEST(InvalidArgs, RnnBackwardDyWrongShape) {
 }
 
 
+
+TEST(InvalidArgs, RnnFromDefaultConstructedWeights) {
+  expect_invalid([] { RNN rnn{RNNWeights()}; }, {"'weights'", "empty"});
+}
+
 }  // namespace
 }  // namespace gpurnn::invalid_args
