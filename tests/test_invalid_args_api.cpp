@@ -83,6 +83,27 @@ TEST(InvalidArgs, WeightsGetUnknownName) {
 TEST(InvalidArgs, MakeBackendUnknownName) {
   expect_error([] { make_backend("nope"); }, ErrorCode::unsupported, {"'name'", "'nope'", "cpu"});
 }
+TEST(InvalidArgs, MakeBackendUnknownAlgorithm) {
+  expect_error([] { make_backend("cpu/persistent"); }, ErrorCode::unsupported,
+               {"'persistent'", "'cpu'", "standard"});
+  BackendOptions options;
+  options.algorithm = "fastest";
+  expect_error([&] { make_backend("cpu", options); }, ErrorCode::unsupported, {"'fastest'", "standard"});
+}
+TEST(InvalidArgs, MakeBackendEmptyOrConflictingAlgorithm) {
+  expect_invalid([] { make_backend("cpu/"); }, {"'name'", "empty algorithm"});
+  BackendOptions options;
+  options.algorithm = "other";
+  expect_invalid([&] { make_backend("cpu/standard", options); }, {"'name'", "'other'"});
+}
+TEST(MakeBackend, AlgorithmInNameOrOptions) {
+  EXPECT_EQ(make_backend("cpu/standard")->name(), "cpu");
+  BackendOptions options;
+  options.algorithm = "standard";
+  EXPECT_EQ(make_backend("cpu", options)->name(), "cpu");
+  EXPECT_EQ(backend_algorithms("cpu"), std::vector<std::string>{"standard"});
+  EXPECT_TRUE(backend_algorithms("nope").empty());
+}
 TEST(InvalidArgs, BackendOptionsNegativeThreads) {
   BackendOptions options;
   options.num_threads = -1;

@@ -1,0 +1,57 @@
+#pragma once
+// A training task: its data (training and evaluation batch sources), the shape of what a model
+// reads and predicts, and how its result is reported against a trivial baseline.
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gpurnn/train/batch.h"
+
+namespace gpurnn::train {
+
+// What evaluation measured, over every counted prediction of the evaluation batches.
+struct EvalResult {
+  double mean_loss = 0.0;        // cross-entropy in nats per counted target, or mean squared error per row
+  std::int64_t count = 0;        // counted targets (classes) or rows (values)
+  std::optional<double> accuracy;  // classes only: fraction of counted targets predicted (argmax)
+};
+
+// Options common to the tasks; a task ignores what does not apply to it and says so in
+// describe(). Defaults are each task's own (0 / empty = the task's default).
+struct TaskOptions {
+  std::int64_t seq_len = 0;     // steps per batch (charlm, timeseries: BPTT chunk; adding, copy: T)
+  std::int64_t batch = 0;       // rows per batch
+  std::uint64_t seed = 1;
+  std::string text_path;        // charlm: a file instead of the embedded corpus
+  std::string csv_path;         // timeseries: a CSV file instead of Mackey-Glass
+  std::string csv_column;       // timeseries: the column to predict
+  std::int64_t horizon = 0;     // timeseries: steps ahead predicted (1 = one-step)
+};
+
+class Task {
+ public:
+  virtual ~Task() = default;
+  virtual std::string name() const = 0;
+  // One line on the data, e.g. "embedded corpus: 412,303 bytes, 97 symbols, 5% held out".
+  virtual std::string describe() const = 0;
+  virtual ModelInterface interface() const = 0;
+  virtual const BatchSource& train_data() const = 0;
+  // Evaluated in full (batch 0 .. batches_per_epoch()-1) by each evaluation pass.
+  virtual const BatchSource& eval_data() const = 0;
+  // The task's metrics from an evaluation, with its trivial baseline beside them, as ordered
+  // key/value pairs for the summary and the `result:` line (e.g. bits_per_char, unigram_bits).
+  virtual std::vector<std::pair<std::string, std::string>> report(const EvalResult& eval) const = 0;
+  // The token-to-text mapping for sampling (charlm); empty for other tasks.
+  virtual std::string token_text(std::int32_t /*token*/) const { return {}; }
+};
+
+// The task named `name` (charlm, timeseries, adding, copy, classify); Error(invalid_argument)
+// naming 'task' and the known tasks for any other name, and Error(io_error / invalid_argument)
+// for unreadable or unusable data, naming the file and what was wrong.
+std::unique_ptr<Task> make_task(const std::string& name, const TaskOptions& options);
+std::vector<std::string> task_names();
+
+}  // namespace gpurnn::train
