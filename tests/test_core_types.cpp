@@ -258,6 +258,22 @@ TEST(CoreTypes, TensorFill) {
   error_message([&] { undefined.to(DType::f64); }, ErrorCode::invalid_argument);
 }
 
+TEST(CoreTypes, CopyIntoWritesASliceAndChecksArguments) {
+  const float src_values[] = {1.5f, -2.0f, 3.25f};
+  const Tensor src = Tensor::from_host<float>({3}, src_values);
+  Tensor dst = Tensor::zeros({2, 3}, DType::f32);
+  // Into the second row only: a view with an offset and a different shape.
+  copy_into(src, TensorView(dst.data_as<float>() + 3, {1, 3}, DType::f32));
+  const float expected[] = {0, 0, 0, 1.5f, -2.0f, 3.25f};
+  for (int k = 0; k < 6; ++k) EXPECT_EQ(dst.data_as<float>()[k], expected[k]) << k;
+  Tensor wrong_count = Tensor::empty({4}, DType::f32);
+  EXPECT_TRUE(contains(error_message([&] { copy_into(src, wrong_count); }, ErrorCode::invalid_argument),
+                       "'dst' has 4 elements"));
+  Tensor wrong_dtype = Tensor::empty({3}, DType::f64);
+  EXPECT_TRUE(contains(error_message([&] { copy_into(src, wrong_dtype); }, ErrorCode::invalid_argument),
+                       "'dst' has dtype f64"));
+}
+
 // ---- views --------------------------------------------------------------------------------------
 TEST(CoreTypes, ViewConversions) {
   static_assert(std::is_convertible_v<TensorView, ConstTensorView>);

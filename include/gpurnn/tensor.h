@@ -127,4 +127,9 @@ class Tensor {
   Device device_ = Device::cpu();
 };
 
+// Copies the elements of `src` into `dst` (same dtype and element count; shapes may differ, e.g.
+// a slice into a larger tensor's view), across devices too; returns when the copy is complete.
+// Error(invalid_argument) naming 'src' or 'dst' otherwise.
+void copy_into(ConstTensorView src, TensorView dst);
+
 }  // namespace gpurnn

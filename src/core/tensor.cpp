@@ -133,4 +133,19 @@ Tensor Tensor::reshape(Shape shape) const {
   return t;
 }
 
+void copy_into(ConstTensorView src, TensorView dst) {
+  check_argument(!src.empty() || src.numel() == 0, "copy_into", "src", "is an empty view");
+  check_argument(!dst.empty() || dst.numel() == 0, "copy_into", "dst", "is an empty view");
+  check_argument(src.dtype() == dst.dtype(), "copy_into", "dst",
+                 std::string("has dtype ") + to_string(dst.dtype()) + ", src has " + to_string(src.dtype()));
+  check_argument(src.numel() == dst.numel(), "copy_into", "dst",
+                 "has " + std::to_string(dst.numel()) + " elements, src has " + std::to_string(src.numel()));
+  if (src.numel() == 0) return;
+  if (src.device().is_cpu() && dst.device().is_cpu()) {
+    std::memmove(dst.data(), src.data(), src.bytes());
+  } else {
+    detail::copy_storage(dst.data(), dst.device(), src.data(), src.device(), src.bytes());
+  }
+}
+
 }  // namespace gpurnn
