@@ -120,11 +120,17 @@ class Backend {
 
 struct BackendOptions {
   int num_threads = 0;  // CPU threads for BLAS and pointwise work; 0 = the library default
+  // The backend's algorithm: "" (its default), or one it names, e.g. "standard" for cpu and
+  // cuda. make_backend("cuda/standard") sets it from the name.
+  std::string algorithm;
 };
 
-// "cpu" (always available). Throws Error(unsupported) naming the backends this build has.
+// `name` is a backend, optionally followed by "/ALGORITHM" ("cpu", "cuda:1/standard"); "cpu" is
+// always available. Error(unsupported) names the backends or algorithms this build offers.
 std::unique_ptr<Backend> make_backend(const std::string& name, const BackendOptions& options = {});
 // Names of the backends this build offers.
 std::vector<std::string> available_backends();
+// The algorithms `backend` ("cpu", "cuda") accepts, its default first; empty for an unknown one.
+std::vector<std::string> backend_algorithms(const std::string& backend);
 
 }  // namespace gpurnn
