@@ -1,0 +1,238 @@
+#include "train/train_op_checks.h"
+
+#include <cmath>
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+
+namespace gpurnn::train::checks {
+namespace {
+
+std::string describe(ConstTensorView v) {
+  return to_string(v.shape()) + " " + to_string(v.dtype()) + " on " + to_string(v.device());
+}
+
+// "[?, 5]" for the wanted dims (-1: any).
+std::string wanted_dims(std::initializer_list<std::int64_t> want) {
+  std::string s = "[";
+  for (auto it = want.begin(); it != want.end(); ++it) {
+    if (it != want.begin()) s += ", ";
+    s += *it < 0 ? "?" : std::to_string(*it);
+  }
+  return s + "]";
+}
+
+// `v` present, of `dtype` on `device`, with as many dims as `want` and each dim equal to its
+// entry in `want` (-1: any). `pattern` names the dims for the message ("[out, in]").
+void check_tensor(const char* call, const char* arg, ConstTensorView v,
+                  std::initializer_list<std::int64_t> want, const char* pattern, DType dtype,
+                  Device device) {
+  const std::string expected = std::string(pattern) + " = " + wanted_dims(want) + " " +
+                               to_string(dtype) + " on " + to_string(device);
+  check_argument(!v.empty(), call, arg, "is required but empty (null data), expected " + expected);
+  bool ok = v.dtype() == dtype && v.device() == device &&
+            v.rank() == static_cast<int>(want.size());
+  int i = 0;
+  for (std::int64_t d : want) {
+    ok = ok && (d < 0 || v.dim(i) == d);
+    ++i;
+  }
+  check_argument(ok, call, arg, "is " + describe(v) + ", expected " + expected);
+}
+
+void check_optional(const char* call, const char* arg, ConstTensorView v,
+                    std::initializer_list<std::int64_t> want, const char* pattern, DType dtype,
+                    Device device) {
+  if (!v.empty()) check_tensor(call, arg, v, want, pattern, dtype, device);
+}
+
+// The call's floating dtype, read from its first tensor `v` (present, f32 or f64, on device).
+DType floating_of(const char* call, const char* arg, ConstTensorView v, Device device) {
+  check_argument(!v.empty(), call, arg, "is required but empty (null data)");
+  check_argument(v.dtype() == DType::f32 || v.dtype() == DType::f64, call, arg,
+                 "is " + describe(v) + ", expected dtype f32 or f64");
+  check_argument(v.device() == device, call, arg,
+                 "is " + describe(v) + ", expected a tensor on " + to_string(device));
+  return v.dtype();
+}
+
+// Same shape, dtype and device as `like`.
+void check_like(const char* call, const char* arg, ConstTensorView v, const char* like_name,
+                ConstTensorView like) {
+  check_argument(!v.empty(), call, arg, "is required but empty (null data), expected " +
+                                            describe(like) + " like '" + like_name + "'");
+  check_argument(v.shape() == like.shape() && v.dtype() == like.dtype() &&
+                     v.device() == like.device(),
+                 call, arg, "is " + describe(v) + ", expected " + describe(like) + " like '" +
+                                like_name + "'");
+}
+
+void check_range(const char* call, const char* arg, double value, bool ok, const char* expected) {
+  check_argument(ok, call, arg, "is " + std::to_string(value) + ", expected " + expected);
+}
+void check_finite(const char* call, const char* arg, double value) {
+  check_range(call, arg, value, std::isfinite(value), "a finite value");
+}
+void check_unit_interval(const char* call, const char* arg, double value) {
+  check_range(call, arg, value, value >= 0.0 && value < 1.0, "a value in [0, 1)");
+}
+void check_non_negative(const char* call, const char* arg, double value) {
+  check_range(call, arg, value, value >= 0.0 && std::isfinite(value), "a finite value >= 0");
+}
+
+struct Named {
+  const char* name;
+  ConstTensorView view;
+  bool written;  // read-only arguments may share memory; a written one may alias no other
+};
+
+void check_no_overlap(const char* call, std::initializer_list<Named> args) {
+  for (auto a = args.begin(); a != args.end(); ++a) {
+    if (a->view.empty()) continue;
+    const auto* a_begin = static_cast<const unsigned char*>(a->view.data());
+    for (auto b = a + 1; b != args.end(); ++b) {
+      if (b->view.empty() || !(a->written || b->written)) continue;
+      const auto* b_begin = static_cast<const unsigned char*>(b->view.data());
+      const bool overlap = a_begin < b_begin + b->view.bytes() && b_begin < a_begin + a->view.bytes();
+      check_argument(!overlap, call, b->name,
+                     std::string("overlaps argument '") + a->name +
+                         "' in memory; an argument the call writes may not alias another");
+    }
+  }
+}
+
+}  // namespace
+
+DType linear_forward(Device device, ConstTensorView x, ConstTensorView w, ConstTensorView b,
+                     ConstTensorView y) {
+  const char* call = "TrainOps::linear_forward";
+  const DType dt = floating_of(call, "x", x, device);
+  check_tensor(call, "x", x, {-1, -1}, "[N, in]", dt, device);
+  const std::int64_t n = x.dim(0), in = x.dim(1);
+  check_tensor(call, "w", w, {-1, in}, "[out, in]", dt, device);
+  const std::int64_t out = w.dim(0);
+  check_optional(call, "b", b, {out}, "[out]", dt, device);
+  check_tensor(call, "y", y, {n, out}, "[N, out]", dt, device);
+  check_no_overlap(call, {{"x", x, false}, {"w", w, false}, {"b", b, false}, {"y", y, true}});
+  return dt;
+}
+
+DType linear_backward(Device device, ConstTensorView x, ConstTensorView w, ConstTensorView dy,
+                      ConstTensorView dx, ConstTensorView dw, ConstTensorView db) {
+  const char* call = "TrainOps::linear_backward";
+  const DType dt = floating_of(call, "x", x, device);
+  check_tensor(call, "x", x, {-1, -1}, "[N, in]", dt, device);
+  const std::int64_t n = x.dim(0), in = x.dim(1);
+  check_tensor(call, "w", w, {-1, in}, "[out, in]", dt, device);
+  const std::int64_t out = w.dim(0);
+  check_tensor(call, "dy", dy, {n, out}, "[N, out]", dt, device);
+  check_optional(call, "dx", dx, {n, in}, "[N, in]", dt, device);
+  check_tensor(call, "dw", dw, {out, in}, "[out, in]", dt, device);
+  check_optional(call, "db", db, {out}, "[out]", dt, device);
+  check_no_overlap(call, {{"x", x, false}, {"w", w, false}, {"dy", dy, false}, {"dx", dx, true},
+                          {"dw", dw, true}, {"db", db, true}});
+  return dt;
+}
+
+DType embedding_forward(Device device, ConstTensorView table, ConstTensorView ids, ConstTensorView y) {
+  const char* call = "TrainOps::embedding_forward";
+  const DType dt = floating_of(call, "table", table, device);
+  check_tensor(call, "table", table, {-1, -1}, "[V, E]", dt, device);
+  check_tensor(call, "ids", ids, {-1}, "[N]", DType::i32, device);
+  check_tensor(call, "y", y, {ids.dim(0), table.dim(1)}, "[N, E]", dt, device);
+  check_no_overlap(call, {{"table", table, false}, {"ids", ids, false}, {"y", y, true}});
+  return dt;
+}
+
+DType embedding_backward(Device device, ConstTensorView ids, ConstTensorView dy, ConstTensorView dtable) {
+  const char* call = "TrainOps::embedding_backward";
+  const DType dt = floating_of(call, "dtable", dtable, device);
+  check_tensor(call, "dtable", dtable, {-1, -1}, "[V, E]", dt, device);
+  check_tensor(call, "ids", ids, {-1}, "[N]", DType::i32, device);
+  check_tensor(call, "dy", dy, {ids.dim(0), dtable.dim(1)}, "[N, E]", dt, device);
+  check_no_overlap(call, {{"ids", ids, false}, {"dy", dy, false}, {"dtable", dtable, true}});
+  return dt;
+}
+
+DType dropout(const char* call, Device device, const char* in_name, ConstTensorView in, double p,
+              const char* out_name, ConstTensorView out) {
+  const DType dt = floating_of(call, in_name, in, device);
+  check_unit_interval(call, "p", p);
+  check_like(call, out_name, out, in_name, in);
+  if (out.data() != in.data()) check_no_overlap(call, {{in_name, in, false}, {out_name, out, true}});
+  return dt;
+}
+
+DType softmax_cross_entropy(Device device, ConstTensorView logits, ConstTensorView targets,
+                            double grad_scale, ConstTensorView dlogits) {
+  const char* call = "TrainOps::softmax_cross_entropy";
+  const DType dt = floating_of(call, "logits", logits, device);
+  check_tensor(call, "logits", logits, {-1, -1}, "[N, V]", dt, device);
+  check_tensor(call, "targets", targets, {logits.dim(0)}, "[N]", DType::i32, device);
+  check_finite(call, "grad_scale", grad_scale);
+  check_optional(call, "dlogits", dlogits, {logits.dim(0), logits.dim(1)}, "[N, V]", dt, device);
+  check_no_overlap(call, {{"logits", logits, false}, {"targets", targets, false},
+                          {"dlogits", dlogits, true}});
+  return dt;
+}
+
+DType mean_squared_error(Device device, ConstTensorView pred, ConstTensorView target,
+                         ConstTensorView mask, double grad_scale, ConstTensorView dpred) {
+  const char* call = "TrainOps::mean_squared_error";
+  const DType dt = floating_of(call, "pred", pred, device);
+  check_tensor(call, "pred", pred, {-1, -1}, "[N, D]", dt, device);
+  check_like(call, "target", target, "pred", pred);
+  check_optional(call, "mask", mask, {pred.dim(0)}, "[N]", dt, device);
+  check_finite(call, "grad_scale", grad_scale);
+  if (!dpred.empty()) check_like(call, "dpred", dpred, "pred", pred);
+  check_no_overlap(call, {{"pred", pred, false}, {"target", target, false}, {"mask", mask, false},
+                          {"dpred", dpred, true}});
+  return dt;
+}
+
+DType sum_squares(Device device, ConstTensorView x) {
+  return floating_of("TrainOps::sum_squares", "x", x, device);
+}
+
+DType scale(Device device, ConstTensorView x, double factor) {
+  const DType dt = floating_of("TrainOps::scale", "x", x, device);
+  check_finite("TrainOps::scale", "factor", factor);
+  return dt;
+}
+
+DType sgd_update(Device device, ConstTensorView param, ConstTensorView grad, ConstTensorView momentum,
+                 const SgdHyper& hyper) {
+  const char* call = "TrainOps::sgd_update";
+  const DType dt = floating_of(call, "param", param, device);
+  check_like(call, "grad", grad, "param", param);
+  check_non_negative(call, "hyper.lr", hyper.lr);
+  check_non_negative(call, "hyper.momentum", hyper.momentum);
+  check_non_negative(call, "hyper.weight_decay", hyper.weight_decay);
+  check_argument(!hyper.nesterov || hyper.momentum > 0.0, call, "hyper.nesterov",
+                 "is true with momentum 0, expected a momentum > 0 for Nesterov momentum");
+  if (hyper.momentum != 0.0 || !momentum.empty()) check_like(call, "momentum", momentum, "param", param);
+  check_no_overlap(call, {{"param", param, true}, {"grad", grad, false}, {"momentum", momentum, true}});
+  return dt;
+}
+
+DType adam_update(Device device, ConstTensorView param, ConstTensorView grad, ConstTensorView m,
+                  ConstTensorView v, const AdamHyper& hyper) {
+  const char* call = "TrainOps::adam_update";
+  const DType dt = floating_of(call, "param", param, device);
+  check_like(call, "grad", grad, "param", param);
+  check_like(call, "m", m, "param", param);
+  check_like(call, "v", v, "param", param);
+  check_non_negative(call, "hyper.lr", hyper.lr);
+  check_unit_interval(call, "hyper.beta1", hyper.beta1);
+  check_unit_interval(call, "hyper.beta2", hyper.beta2);
+  check_range(call, "hyper.eps", hyper.eps, hyper.eps > 0.0 && std::isfinite(hyper.eps),
+              "a finite value > 0");
+  check_non_negative(call, "hyper.weight_decay", hyper.weight_decay);
+  check_argument(hyper.step >= 1, call, "hyper.step",
+                 "is " + std::to_string(hyper.step) + ", expected a 1-based step count >= 1");
+  check_no_overlap(call, {{"param", param, true}, {"grad", grad, false}, {"m", m, true},
+                          {"v", v, true}});
+  return dt;
+}
+
+}  // namespace gpurnn::train::checks
