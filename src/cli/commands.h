@@ -1,9 +1,17 @@
 #pragma once
 // The subcommands of the `gpurnn` command; each returns the process exit status.
 
+#include <cstdint>
 #include <string>
+#include <vector>
+
+#include "gpurnn/device.h"
 
 namespace gpurnn::cli {
+
+// --device TEXT: "auto" (the first CUDA device when there is one, else the CPU), cpu, cuda or
+// cuda:N; Error naming --device for anything else or a device this build and machine lack.
+Device resolve_device(const std::string& text);
 
 int run_info();
 
@@ -24,5 +32,29 @@ struct RunOptions {
   std::string dtype = "f32";
 };
 int run_run(const RunOptions& options);
+
+struct TrainOptions {
+  std::string task = "charlm";
+  std::string device = "auto";
+  std::string cell = "lstm";
+  std::int64_t hidden = 0, layers = 0, embedding = 0;  // 0: the task's default
+  std::int64_t seq_len = 0, batch = 0, steps = 0;      // 0: the task's default
+  double lr = 0, clip = -1, dropout = 0;               // lr 0 / clip -1: the task's default
+  std::string optimizer = "adam", schedule = "cosine";
+  double weight_decay = 0, momentum = 0.9;
+  std::int64_t warmup = -1;                            // -1: the task's default
+  unsigned long long seed = 1;
+  std::string save, resume;
+  std::string text, csv, column;
+  std::int64_t horizon = 0;
+  double temperature = 0.8;
+  std::int64_t sample = 300;
+  std::int64_t eval_batches = 0;
+  std::string progress = "auto";                       // auto, bar, lines, none
+  std::string dtype = "f32";
+  // Flags given on the command line (the architecture flags must then match a --resume file).
+  std::vector<std::string> given;
+};
+int run_train(const TrainOptions& options);
 
 }  // namespace gpurnn::cli

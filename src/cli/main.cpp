@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/train_options.h"
 #include "gpurnn/error.h"
 #include "gpurnn/version.h"
 
@@ -49,11 +50,23 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--dtype", run.dtype, "Compute and output precision: f32 or f64")
       ->capture_default_str();
 
+  gpurnn::cli::TrainOptions train;
+  CLI::App* train_cmd = app.add_subcommand(
+      "train", "Train a model on a built-in task (charlm, timeseries, adding, copy, classify); "
+               "each runs with no files on its embedded default data");
+  gpurnn::cli::add_train_options(*train_cmd, train);
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (app.got_subcommand("info")) return gpurnn::cli::run_info();
     if (app.got_subcommand("check")) return gpurnn::cli::run_check(check);
     if (app.got_subcommand("run")) return gpurnn::cli::run_run(run);
+    if (app.got_subcommand("train")) {
+      for (const CLI::Option* opt : train_cmd->get_options()) {
+        if (opt->count() > 0) train.given.push_back(opt->get_name());
+      }
+      return gpurnn::cli::run_train(train);
+    }
   } catch (const gpurnn::Error& e) {
     std::cerr << "gpurnn: error (" << gpurnn::to_string(e.code()) << "): " << e.what() << "\n";
     return 2;

@@ -40,6 +40,8 @@ Tensor read_lengths(const std::string& path) {
   return t.to(DType::i32);
 }
 
+}  // namespace
+
 // "auto": the first CUDA device when there is one, else the CPU.
 Device resolve_device(const std::string& text) {
   if (text == "auto") return cuda_device_count() > 0 ? Device::cuda(0) : Device::cpu();
@@ -58,7 +60,6 @@ Device resolve_device(const std::string& text) {
   return d;
 }
 
-}  // namespace
 
 int run_run(const RunOptions& o) {
   const Device device = resolve_device(o.device);

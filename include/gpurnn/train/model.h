@@ -1,0 +1,94 @@
+#pragma once
+// A sequence model: [Embedding] -> RNN stack -> Dropout -> Linear head, trained on the batches of
+// a Task (gpurnn/train/batch.h) with softmax cross-entropy (class targets) or squared error
+// (value targets). Per-step targets read the head at every step; final targets read it at each
+// row's last step (the top layer's final state).
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gpurnn/rnn_weights.h"
+#include "gpurnn/train/batch.h"
+#include "gpurnn/train/layers.h"
+
+namespace gpurnn::train {
+
+class RnnLayer;
+
+struct ModelConfig {
+  ModelInterface io;
+  CellKind cell = CellKind::lstm;
+  std::int64_t hidden = 128;
+  std::int64_t layers = 1;
+  std::int64_t embedding = 0;  // token inputs: embedding width (0: min(hidden, 64))
+  double dropout = 0.0;        // between RNN layers and before the head
+  DType dtype = DType::f32;
+  std::string backend = "cpu";  // any make_backend name ("cpu", "cuda", "cuda:1")
+  std::uint64_t seed = 1;       // parameter initialisation
+};
+
+// The final state of each row of a truncated-BPTT stream, carried to the next batch of that
+// stream without gradient. Undefined tensors: nothing carried yet.
+struct RecurrentState {
+  Tensor h;  // [L, B, H_out]
+  Tensor c;  // [L, B, H] (LSTM)
+};
+
+// Sums over the counted targets of one batch.
+struct BatchSums {
+  double loss = 0.0;          // summed loss (nats, or squared error per row)
+  std::int64_t count = 0;     // counted targets (classes) or rows (values)
+  std::int64_t correct = 0;   // classes: argmax == target (evaluation only)
+};
+
+class SequenceModel {
+ public:
+  // Error(invalid_argument) naming the field for sizes out of range; Error(unsupported) when the
+  // backend cannot run the RNN.
+  explicit SequenceModel(const ModelConfig& config);
+  ~SequenceModel();
+  SequenceModel(const SequenceModel&) = delete;
+  SequenceModel& operator=(const SequenceModel&) = delete;
+
+  const ModelConfig& config() const { return config_; }
+  const RNNDescriptor& rnn_descriptor() const;
+  Device device() const;
+  TrainOps& ops() { return *ops_; }
+  void* stream() const { return stream_; }
+  void set_stream(void* stream);  // cudaStream_t for every call (null: the default stream)
+
+  // Every trainable tensor: "embedding.weight" (tokens), "rnn" (the RNN's flat buffer; the
+  // checkpoint stores it per PyTorch name), "output.weight", "output.bias".
+  std::vector<Parameter> parameters() const;
+  const RNNWeights& rnn_weights() const;
+  std::int64_t parameter_count() const;
+  void zero_grad();
+
+  // One training forward and backward on a batch on the model's device: adds the gradients of
+  // the batch's mean loss (over its counted targets) and returns its sums. `state` is read for
+  // rows with carry_state and replaced by this batch's final states.
+  BatchSums train_step(const Batch& batch, RecurrentState& state, std::uint64_t dropout_seed);
+  // Inference forward: loss sums and correct predictions; no gradients, nothing saved.
+  BatchSums eval_step(const Batch& batch, RecurrentState& state);
+
+  // Token models with step_classes targets (language models): continues from `prompt` (token
+  // ids) for `count` tokens drawn from softmax(logits / temperature) with a seeded generator.
+  std::vector<std::int32_t> sample(const std::vector<std::int32_t>& prompt, std::int64_t count,
+                                   double temperature, std::uint64_t seed);
+
+ private:
+  struct Forward;
+  Forward run_forward(const Batch& batch, RecurrentState& state, bool training, std::uint64_t dropout_seed);
+
+  ModelConfig config_;
+  std::unique_ptr<TrainOps> ops_;
+  void* stream_ = nullptr;
+  Embedding embedding_;
+  std::unique_ptr<RnnLayer> rnn_;
+  Dropout head_dropout_;
+  Linear output_;
+};
+
+}  // namespace gpurnn::train

@@ -1,0 +1,76 @@
+#pragma once
+// The training loop over a Task: batches prepared on a host thread (Prefetcher) and moved to the
+// device while the previous step computes (BatchUploader), truncated BPTT with the state of each
+// stream row carried between chunks, global-norm clipping, an optimizer and a learning-rate
+// schedule, evaluation passes without saved activations, and checkpoints that resume exactly.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "gpurnn/train/model.h"
+#include "gpurnn/train/optimizer.h"
+#include "gpurnn/train/task.h"
+
+namespace gpurnn::train {
+
+struct TrainConfig {
+  std::int64_t steps = 1000;       // optimizer updates in all (a resumed run continues to this)
+  OptimizerConfig optimizer;
+  ScheduleConfig schedule;         // schedule.base_lr is the learning rate
+  double clip = 1.0;               // global gradient-norm limit (0: no clipping)
+  std::int64_t eval_batches = 0;   // batches per evaluation pass (0: the whole evaluation split)
+  std::uint64_t seed = 1;          // dropout masks
+};
+
+struct StepLog {
+  std::int64_t step = 0;        // 1-based: updates done
+  double loss = 0.0;            // the batch's mean loss
+  std::int64_t count = 0;       // its counted targets
+  std::int64_t items = 0;       // sequence steps processed (for throughput)
+  double grad_norm = 0.0;       // before clipping
+  double lr = 0.0;
+};
+
+class Trainer {
+ public:
+  Trainer(const Task& task, SequenceModel& model, const TrainConfig& config);
+  ~Trainer();
+
+  std::int64_t step() const { return step_; }
+  const TrainConfig& config() const { return config_; }
+
+  // Trains from step() until `until` updates (default: config.steps), calling on_step after each.
+  void run(const std::function<void(const StepLog&)>& on_step = {}, std::int64_t until = -1);
+  // A pass over the evaluation split (or its first config.eval_batches batches), inference mode.
+  EvalResult evaluate();
+
+  // Model, optimizer state, step, data position and carried stream state, to one safetensors file
+  // (written to a temporary file and renamed).
+  void save_checkpoint(const std::string& path) const;
+  // Restores everything save_checkpoint wrote. Error(invalid_argument) naming the setting when the
+  // checkpoint's task or architecture differs from this trainer's; Error(io_error) for an
+  // unreadable or malformed file.
+  void load_checkpoint(const std::string& path);
+
+ private:
+  const Task& task_;
+  SequenceModel& model_;
+  TrainConfig config_;
+  std::unique_ptr<Optimizer> optimizer_;
+  LrSchedule schedule_;
+  std::int64_t step_ = 0;
+  RecurrentState train_state_;
+};
+
+// The model settings a checkpoint was written with (to rebuild the model before resuming), and
+// the task it trained. Error(io_error) for a file that is not a gpurnn checkpoint.
+struct CheckpointInfo {
+  std::string task;
+  ModelConfig model;
+  std::int64_t step = 0;
+};
+CheckpointInfo read_checkpoint_info(const std::string& path);
+
+}  // namespace gpurnn::train

@@ -1,0 +1,183 @@
+// `gpurnn train TASK`: trains a sequence model on one of the built-in tasks (each with embedded
+// default data), with a progress display, an evaluation against the task's trivial baseline
+// before and after, optional checkpoints, and a last machine-readable `result:` line.
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "cli/progress.h"
+#include "gpurnn/train/trainer.h"
+
+namespace gpurnn::cli {
+namespace {
+
+// What a task trains with unless flags say otherwise: sized so that each task visibly learns
+// within about a minute or two on a 2-core CPU.
+struct TaskDefaults {
+  std::int64_t hidden, steps, warmup;
+  double lr, clip;
+};
+
+TaskDefaults defaults_for(const std::string& task) {
+  static const std::map<std::string, TaskDefaults> table = {
+      {"charlm", {256, 500, 30, 4e-3, 1.0}},     {"timeseries", {64, 600, 30, 5e-3, 1.0}},
+      {"adding", {64, 1500, 50, 3e-3, 1.0}},     {"copy", {128, 1200, 50, 3e-3, 1.0}},
+      {"classify", {64, 300, 20, 5e-3, 1.0}},
+  };
+  const auto it = table.find(task);
+  return it != table.end() ? it->second : TaskDefaults{128, 1000, 50, 3e-3, 1.0};
+}
+
+bool was_given(const TrainOptions& o, const std::string& flag) {
+  return std::find(o.given.begin(), o.given.end(), flag) != o.given.end();
+}
+
+// With --resume, the architecture comes from the checkpoint; a flag that says otherwise is an
+// error naming both.
+void check_resume_flag(const TrainOptions& o, const std::string& flag, const std::string& given,
+                       const std::string& stored, const std::string& path) {
+  if (was_given(o, flag) && given != stored) {
+    throw Error(ErrorCode::invalid_argument, flag + " " + given + " does not match the checkpoint " + path +
+                                                 ", which was trained with " + stored);
+  }
+}
+
+std::string format_number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", v);
+  return buf;
+}
+
+std::string report_line(const std::vector<std::pair<std::string, std::string>>& report) {
+  std::string out;
+  for (const auto& [key, value] : report) out += (out.empty() ? "" : "  ") + key + " " + value;
+  return out;
+}
+
+std::string printable(const std::string& text) {
+  std::string out;
+  for (unsigned char ch : text) out += (ch == '\n' || ch == '\t' || (ch >= 32 && ch != 127)) ? static_cast<char>(ch) : '?';
+  return out;
+}
+
+}  // namespace
+
+int run_train(const TrainOptions& o) {
+  std::string task_name = o.task;
+  train::ModelConfig model;
+  model.cell = parse_cell_kind(o.cell);
+  model.dtype = parse_dtype(o.dtype);
+  check_argument(model.dtype == DType::f32 || model.dtype == DType::f64, "gpurnn train", "--dtype",
+                 "must be f32 or f64, got " + o.dtype);
+  const TaskDefaults defaults = defaults_for(o.task);
+  model.hidden = o.hidden > 0 ? o.hidden : defaults.hidden;
+  model.layers = o.layers > 0 ? o.layers : 1;
+  model.embedding = o.embedding;
+  model.dropout = o.dropout;
+  model.seed = o.seed;
+  if (!o.resume.empty()) {
+    const train::CheckpointInfo info = train::read_checkpoint_info(o.resume);
+    check_resume_flag(o, "task", o.task, info.task, o.resume);
+    task_name = info.task;
+    check_resume_flag(o, "--cell", o.cell, to_string(info.model.cell), o.resume);
+    check_resume_flag(o, "--hidden", std::to_string(o.hidden), std::to_string(info.model.hidden), o.resume);
+    check_resume_flag(o, "--layers", std::to_string(o.layers), std::to_string(info.model.layers), o.resume);
+    check_resume_flag(o, "--embedding", std::to_string(o.embedding), std::to_string(info.model.embedding), o.resume);
+    check_resume_flag(o, "--dtype", o.dtype, to_string(info.model.dtype), o.resume);
+    model.cell = info.model.cell;
+    model.hidden = info.model.hidden;
+    model.layers = info.model.layers;
+    model.embedding = info.model.embedding;
+    model.dtype = info.model.dtype;
+    if (!was_given(o, "--dropout")) model.dropout = info.model.dropout;
+  }
+
+  train::TaskOptions task_options;
+  task_options.seq_len = o.seq_len;
+  task_options.batch = o.batch;
+  task_options.seed = o.seed;
+  task_options.text_path = o.text;
+  task_options.csv_path = o.csv;
+  task_options.csv_column = o.column;
+  task_options.horizon = o.horizon;
+  const std::unique_ptr<train::Task> task = train::make_task(task_name, task_options);
+
+  const Device device = resolve_device(o.device);
+  model.io = task->interface();
+  model.backend = to_string(device);
+
+  train::TrainConfig config;
+  config.steps = o.steps > 0 ? o.steps : defaults.steps;
+  config.clip = o.clip >= 0 ? o.clip : defaults.clip;
+  config.seed = o.seed;
+  config.eval_batches = o.eval_batches;
+  config.optimizer.kind = o.optimizer;
+  config.optimizer.weight_decay = o.weight_decay;
+  config.optimizer.momentum = o.optimizer == "sgd" ? o.momentum : 0.0;
+  config.schedule.kind = o.schedule;
+  config.schedule.base_lr = o.lr > 0 ? o.lr : defaults.lr;
+  config.schedule.warmup_steps = o.warmup >= 0 ? o.warmup : defaults.warmup;
+  config.schedule.total_steps = config.steps;
+  config.schedule.step_size = std::max<std::int64_t>(1, config.steps / 3);
+  check_argument(o.temperature > 0, "gpurnn train", "--temperature", "must be positive");
+  check_argument(o.sample >= 0, "gpurnn train", "--sample", "must be >= 0");
+  const ProgressStyle style = parse_progress_style(o.progress, isatty(STDERR_FILENO) != 0);
+
+  train::SequenceModel net(model);
+  train::Trainer trainer(*task, net, config);
+  if (!o.resume.empty()) trainer.load_checkpoint(o.resume);
+
+  std::cout << "gpurnn train " << task->name() << ": " << to_string(model.cell) << ", " << model.layers
+            << " layer(s) of " << model.hidden << ", " << net.parameter_count() << " parameters, device "
+            << to_string(device) << "\n"
+            << "data: " << task->describe() << "\n"
+            << "training: " << config.steps << " steps, " << config.optimizer.kind << " lr " << format_number(config.schedule.base_lr)
+            << " (" << config.schedule.kind << ", warm-up " << config.schedule.warmup_steps << "), clip "
+            << format_number(config.clip) << ", seed " << o.seed << "\n";
+  if (trainer.step() > 0) {
+    std::cout << "resumed from " << o.resume << " at step " << trainer.step() << "\n";
+  } else {
+    std::cout << "before: " << report_line(task->report(trainer.evaluate())) << "\n";
+  }
+  std::cout << std::flush;
+
+  const bool tokens = model.io.input == train::InputKind::tokens;
+  Progress progress(std::cerr, style, trainer.step(), config.steps, tokens ? "tokens" : "steps");
+  trainer.run([&](const train::StepLog& log) {
+    if (!std::isfinite(log.loss)) {
+      throw Error(ErrorCode::invalid_argument, "training diverged at step " + std::to_string(log.step) +
+                                                   " (loss " + format_number(log.loss) + "); try a lower --lr");
+    }
+    progress.update(log.step, log.loss, log.items);
+  });
+  progress.finish();
+  const double seconds = progress.seconds();
+  if (!o.save.empty()) {
+    trainer.save_checkpoint(o.save);
+    std::cout << "saved checkpoint " << o.save << " (step " << trainer.step() << ")\n";
+  }
+  const train::EvalResult final_eval = trainer.evaluate();
+  const auto report = task->report(final_eval);
+  std::cout << "after:  " << report_line(report) << "\n";
+  if (model.io.target == train::TargetKind::step_classes && tokens && o.sample > 0) {
+    const std::vector<std::int32_t> prompt = {0};
+    std::string text;
+    for (std::int32_t t : net.sample(prompt, o.sample, o.temperature, o.seed)) text += task->token_text(t);
+    std::cout << "sample (temperature " << format_number(o.temperature) << "):\n" << printable(text) << "\n";
+  }
+  std::ostringstream result;
+  result << "result: task=" << task->name() << " device=" << to_string(device);
+  for (const auto& [key, value] : report) result << " " << key << "=" << value;
+  result << " steps=" << trainer.step() << " seconds=" << format_number(seconds);
+  std::cout << result.str() << "\n";
+  return 0;
+}
+
+}  // namespace gpurnn::cli

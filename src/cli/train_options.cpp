@@ -1,0 +1,39 @@
+#include "cli/train_options.h"
+
+namespace gpurnn::cli {
+
+void add_train_options(CLI::App& cmd, TrainOptions& o) {
+  cmd.add_option("task", o.task, "charlm (default), timeseries, adding, copy or classify")->capture_default_str();
+  cmd.add_option("--device", o.device, "auto (a GPU when there is one), cpu, cuda or cuda:N")->capture_default_str();
+  cmd.add_option("--cell", o.cell, "lstm, gru, rnn_tanh, rnn_relu or rnn_sigmoid")->capture_default_str();
+  cmd.add_option("--hidden", o.hidden, "Hidden units per layer (default: the task's)");
+  cmd.add_option("--layers", o.layers, "RNN layers (default 1)");
+  cmd.add_option("--embedding", o.embedding, "Token embedding width (default min(hidden, 64))");
+  cmd.add_option("--dropout", o.dropout, "Dropout between layers and before the output layer");
+  cmd.add_option("--seq-len", o.seq_len, "Steps per sequence or BPTT chunk (default: the task's)");
+  cmd.add_option("--batch", o.batch, "Sequences per batch (default: the task's)");
+  cmd.add_option("--steps", o.steps, "Optimizer updates (default: the task's)");
+  cmd.add_option("--lr", o.lr, "Peak learning rate (default: the task's)");
+  cmd.add_option("--clip", o.clip, "Global gradient-norm limit, 0 = off (default: the task's)");
+  cmd.add_option("--optimizer", o.optimizer, "adam, adamw or sgd")->capture_default_str();
+  cmd.add_option("--momentum", o.momentum, "SGD momentum")->capture_default_str();
+  cmd.add_option("--weight-decay", o.weight_decay, "L2 (sgd, adam) or decoupled (adamw) weight decay")
+      ->capture_default_str();
+  cmd.add_option("--schedule", o.schedule, "Learning-rate schedule: constant, step or cosine")->capture_default_str();
+  cmd.add_option("--warmup", o.warmup, "Linear warm-up steps (default: the task's)");
+  cmd.add_option("--seed", o.seed, "Seed of the data, the initial weights and dropout")->capture_default_str();
+  cmd.add_option("--save", o.save, "Write a checkpoint here when training ends");
+  cmd.add_option("--resume", o.resume, "Continue from a checkpoint (its task and architecture)");
+  cmd.add_option("--text", o.text, "charlm: train on this file instead of the embedded corpus");
+  cmd.add_option("--csv", o.csv, "timeseries: a CSV file with a header row");
+  cmd.add_option("--column", o.column, "timeseries: the CSV column to predict");
+  cmd.add_option("--horizon", o.horizon, "timeseries: steps ahead to predict (default 1)");
+  cmd.add_option("--temperature", o.temperature, "charlm: sampling temperature")->capture_default_str();
+  cmd.add_option("--sample", o.sample, "charlm: characters to sample after training (0: none)")
+      ->capture_default_str();
+  cmd.add_option("--eval-batches", o.eval_batches, "Batches per evaluation (0: the whole held-out split)");
+  cmd.add_option("--dtype", o.dtype, "f32 or f64")->capture_default_str();
+  cmd.add_option("--progress", o.progress, "auto, bar, lines or none")->capture_default_str();
+}
+
+}  // namespace gpurnn::cli

@@ -1,0 +1,201 @@
+// Trainer checkpoints: one safetensors file holding the model ("model.*", the RNN under its
+// PyTorch names so io::load_rnn(path, {"model.rnn."}) reads it), the optimizer state ("optim.*"),
+// the carried stream state ("state.h", "state.c"), and in its metadata the task, the architecture,
+// the step and the data position.
+
+#include <map>
+#include <string>
+
+#include "gpurnn/io/safetensors.h"
+#include "gpurnn/train/trainer.h"
+
+namespace gpurnn::train {
+namespace {
+
+constexpr const char* kFormat = "gpurnn-checkpoint-1";
+
+const char* input_kind_name(InputKind k) { return k == InputKind::tokens ? "tokens" : "features"; }
+const char* target_kind_name(TargetKind k) {
+  switch (k) {
+    case TargetKind::step_classes: return "step_classes";
+    case TargetKind::step_values: return "step_values";
+    case TargetKind::final_classes: return "final_classes";
+    case TargetKind::final_values: return "final_values";
+  }
+  return "?";
+}
+
+Tensor on_host(const Tensor& t) { return t.device().is_cpu() ? t : t.to(Device::cpu()); }
+
+// The metadata entries that define the architecture, in the order errors report them.
+std::vector<std::pair<std::string, std::string>> architecture(const std::string& task, const ModelConfig& m,
+                                                              const RNNDescriptor& rnn) {
+  return {{"task", task},
+          {"cell", to_string(m.cell)},
+          {"hidden", std::to_string(m.hidden)},
+          {"layers", std::to_string(m.layers)},
+          {"embedding", std::to_string(m.io.input == InputKind::tokens ? rnn.input_size : 0)},
+          {"dtype", to_string(m.dtype)},
+          {"input", input_kind_name(m.io.input)},
+          {"input_size", std::to_string(m.io.input_size)},
+          {"target", target_kind_name(m.io.target)},
+          {"output_size", std::to_string(m.io.output_size)}};
+}
+
+const std::string& metadata_value(const io::SafetensorsReader& file, const std::string& key) {
+  const auto& meta = file.metadata();
+  const auto it = meta.find(key);
+  if (it == meta.end()) {
+    throw Error(ErrorCode::io_error, "checkpoint '" + file.origin() + "' has no metadata entry '" + key + "'");
+  }
+  return it->second;
+}
+
+std::int64_t metadata_int(const io::SafetensorsReader& file, const std::string& key) {
+  const std::string& text = metadata_value(file, key);
+  try {
+    std::size_t used = 0;
+    const long long v = std::stoll(text, &used);
+    if (used == text.size()) return v;
+  } catch (const std::exception&) {
+  }
+  throw Error(ErrorCode::io_error, "checkpoint '" + file.origin() + "': metadata '" + key + "' is '" + text +
+                                       "', expected an integer");
+}
+
+io::SafetensorsReader open_checkpoint(const std::string& path) {
+  io::SafetensorsReader file(path);
+  const auto& meta = file.metadata();
+  const auto it = meta.find("format");
+  if (it == meta.end() || it->second != kFormat) {
+    throw Error(ErrorCode::io_error, "'" + path + "' is not a gpurnn training checkpoint (metadata 'format' is not '" +
+                                         std::string(kFormat) + "')");
+  }
+  return file;
+}
+
+// Reads `name` as `dtype` after checking it holds `shape`.
+Tensor read_exact(const io::SafetensorsReader& file, const std::string& name, const Shape& shape, DType dtype) {
+  if (!file.contains(name)) {
+    throw Error(ErrorCode::invalid_argument, "checkpoint '" + file.origin() + "' has no tensor '" + name + "'");
+  }
+  const Shape& stored = file.record(name).shape;
+  if (stored != shape) {
+    throw Error(ErrorCode::invalid_argument, "checkpoint '" + file.origin() + "': tensor '" + name + "' has shape " +
+                                                 to_string(stored) + ", this model expects " + to_string(shape));
+  }
+  return file.read_as(name, dtype);
+}
+
+}  // namespace
+
+void Trainer::save_checkpoint(const std::string& path) const {
+  check_argument(!path.empty(), "Trainer::save_checkpoint", "path", "is empty");
+  std::vector<Tensor> keep_alive;  // host copies the views below point into
+  std::vector<io::NamedTensor> named;
+  for (const Parameter& p : model_.parameters()) {
+    const Tensor host = on_host(p.value);
+    keep_alive.push_back(host);
+    if (p.name != "rnn") {
+      named.push_back({"model." + p.name, host.view()});
+      continue;
+    }
+    const char* base = static_cast<const char*>(host.data());
+    for (const ParameterInfo& info : model_.rnn_weights().parameters()) {
+      named.push_back({"model.rnn." + info.name,
+                       ConstTensorView(base + info.offset * dtype_size(host.dtype()), info.shape, host.dtype())});
+    }
+  }
+  for (const auto& [key, tensor] : optimizer_->state_dict()) {
+    keep_alive.push_back(on_host(tensor));
+    named.push_back({"optim." + key, keep_alive.back().view()});
+  }
+  if (train_state_.h.defined()) {
+    keep_alive.push_back(on_host(train_state_.h));
+    named.push_back({"state.h", keep_alive.back().view()});
+  }
+  if (train_state_.c.defined()) {
+    keep_alive.push_back(on_host(train_state_.c));
+    named.push_back({"state.c", keep_alive.back().view()});
+  }
+  std::map<std::string, std::string> meta = {{"format", kFormat},
+                                             {"step", std::to_string(step_)},
+                                             {"data_index", std::to_string(step_)},
+                                             {"seed", std::to_string(config_.seed)},
+                                             {"optimizer", config_.optimizer.kind},
+                                             {"dropout", std::to_string(model_.config().dropout)}};
+  for (const auto& [key, value] : architecture(task_.name(), model_.config(), model_.rnn_descriptor())) {
+    meta[key] = value;
+  }
+  io::write_safetensors(path, named, meta);
+}
+
+void Trainer::load_checkpoint(const std::string& path) {
+  const io::SafetensorsReader file = open_checkpoint(path);
+  for (const auto& [key, value] : architecture(task_.name(), model_.config(), model_.rnn_descriptor())) {
+    const std::string& stored = metadata_value(file, key);
+    if (stored != value) {
+      throw Error(ErrorCode::invalid_argument, "checkpoint '" + path + "' was written for " + key + "=" + stored +
+                                                   ", but this run has " + key + "=" + value +
+                                                   " (a checkpoint resumes only the same task and architecture)");
+    }
+  }
+  const std::string& optimizer = metadata_value(file, "optimizer");
+  if (optimizer != config_.optimizer.kind) {
+    throw Error(ErrorCode::invalid_argument, "checkpoint '" + path + "' holds " + optimizer +
+                                                 " optimizer state, but this run uses " + config_.optimizer.kind);
+  }
+  const std::int64_t step = metadata_int(file, "step");
+  if (step < 0) throw Error(ErrorCode::io_error, "checkpoint '" + path + "': metadata 'step' is negative");
+
+  const DType dtype = model_.config().dtype;
+  const std::vector<Parameter> params = model_.parameters();
+  for (const Parameter& p : params) {
+    if (p.name != "rnn") {
+      copy_into(read_exact(file, "model." + p.name, p.value.shape(), dtype), Tensor(p.value).view());
+      continue;
+    }
+    Tensor flat = p.value;
+    char* base = static_cast<char*>(flat.data());
+    for (const ParameterInfo& info : model_.rnn_weights().parameters()) {
+      copy_into(read_exact(file, "model.rnn." + info.name, info.shape, dtype),
+                TensorView(base + info.offset * dtype_size(dtype), info.shape, dtype, flat.device()));
+    }
+  }
+  std::map<std::string, Tensor> optim;
+  for (const io::SafetensorsRecord& r : file.records()) {
+    if (r.name.rfind("optim.", 0) == 0) optim[r.name.substr(6)] = file.read(r.name);
+  }
+  optimizer_->load_state_dict(optim, params);
+  const auto read_state = [&](const char* name) {
+    return file.contains(name) ? file.read_as(name, dtype).to(model_.device()) : Tensor();
+  };
+  train_state_.h = read_state("state.h");
+  train_state_.c = read_state("state.c");
+  step_ = step;
+}
+
+CheckpointInfo read_checkpoint_info(const std::string& path) {
+  const io::SafetensorsReader file = open_checkpoint(path);
+  CheckpointInfo info;
+  info.task = metadata_value(file, "task");
+  info.step = metadata_int(file, "step");
+  ModelConfig& m = info.model;
+  m.cell = parse_cell_kind(metadata_value(file, "cell"));
+  m.hidden = metadata_int(file, "hidden");
+  m.layers = metadata_int(file, "layers");
+  m.embedding = metadata_int(file, "embedding");
+  m.dtype = parse_dtype(metadata_value(file, "dtype"));
+  m.dropout = std::stod(metadata_value(file, "dropout"));
+  m.io.input = metadata_value(file, "input") == "tokens" ? InputKind::tokens : InputKind::features;
+  m.io.input_size = metadata_int(file, "input_size");
+  const std::string& target = metadata_value(file, "target");
+  for (TargetKind k : {TargetKind::step_classes, TargetKind::step_values, TargetKind::final_classes,
+                       TargetKind::final_values}) {
+    if (target == target_kind_name(k)) m.io.target = k;
+  }
+  m.io.output_size = metadata_int(file, "output_size");
+  return info;
+}
+
+}  // namespace gpurnn::train

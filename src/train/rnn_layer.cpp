@@ -1,0 +1,93 @@
+#include "train/rnn_layer.h"
+
+namespace gpurnn::train {
+namespace {
+
+ConstTensorView optional_view(const Tensor& t) { return t.defined() ? t.view() : ConstTensorView(); }
+
+}  // namespace
+
+RnnLayer::RnnLayer(const RNNDescriptor& desc, DType dtype, const std::string& backend, std::uint64_t seed)
+    : backend_(make_backend(backend)) {
+  if (const auto why = backend_->unsupported_reason(desc, dtype)) {
+    throw Error(ErrorCode::unsupported, "RnnLayer: backend '" + backend + "' cannot train this RNN: " + *why);
+  }
+  weights_ = RNNWeights(desc, dtype, backend_->device());
+  weights_.init_uniform(seed);
+  grads_ = RNNWeights(desc, dtype, backend_->device());
+  grads_.zero();
+}
+
+Tensor& RnnLayer::grown(Tensor& buffer, std::size_t bytes) {
+  if (!buffer.defined() || buffer.bytes() < bytes) {
+    buffer = Tensor::empty({static_cast<std::int64_t>(std::max<std::size_t>(bytes, 1))}, DType::u8, device());
+  }
+  return buffer;
+}
+
+RnnStepOutput RnnLayer::forward(const Tensor& x, const Tensor& lengths, const Tensor& h0, const Tensor& c0,
+                                ForwardMode mode, std::uint64_t dropout_seed, void* stream) {
+  const RNNDescriptor& d = descriptor();
+  const DType dt = weights_.dtype();
+  const SequenceShape s{x.dim(0), x.dim(1), false};
+  RnnStepOutput out;
+  out.y = Tensor::empty({s.seq_len, s.batch, d.output_size()}, dt, device());
+  out.hn = Tensor::empty({d.num_layers, s.batch, d.state_size()}, dt, device());
+  if (d.has_cell_state()) out.cn = Tensor::empty({d.num_layers, s.batch, d.hidden_size}, dt, device());
+
+  ForwardArgs a;
+  a.mode = mode;
+  a.x = x.view();
+  a.lengths = optional_view(lengths);
+  a.h0 = optional_view(h0);
+  a.c0 = optional_view(c0);
+  a.y = out.y.view();
+  a.hn = out.hn.view();
+  if (out.cn.defined()) a.cn = out.cn.view();
+  a.workspace = grown(workspace_, backend_->workspace_size(d, s, dt, mode)).view();
+  if (mode == ForwardMode::training) {
+    a.reserve = grown(reserve_, backend_->reserve_size(d, s, dt)).view();
+  }
+  a.dropout_seed = dropout_seed;
+  a.stream = stream;
+  saved_ = false;
+  backend_->forward(weights_, a);
+  if (mode == ForwardMode::training) {
+    x_ = x;
+    lengths_ = lengths;
+    shape_ = s;
+    saved_ = true;
+  }
+  return out;
+}
+
+Tensor RnnLayer::backward(const Tensor& dy, const Tensor& dhn, bool want_dx, void* stream) {
+  check_argument(saved_, "RnnLayer::backward", "this", "has no saved training forward");
+  saved_ = false;  // the reserve is consumed by backward_data
+  Tensor dx = Tensor::empty(x_.shape(), weights_.dtype(), device());
+  grown(workspace_, backend_->workspace_size(descriptor(), shape_, weights_.dtype(), ForwardMode::training));
+  BackwardDataArgs bd;
+  bd.lengths = optional_view(lengths_);
+  bd.dy = optional_view(dy);
+  bd.dhn = optional_view(dhn);
+  bd.dx = dx.view();
+  bd.workspace = workspace_.view();
+  bd.reserve = reserve_.view();
+  bd.stream = stream;
+  backend_->backward_data(weights_, bd);
+
+  BackwardWeightsArgs bw;
+  bw.x = x_.view();
+  bw.workspace = workspace_.view();
+  bw.reserve = reserve_.view();
+  bw.grad_mode = GradMode::accumulate;
+  bw.stream = stream;
+  backend_->backward_weights(weights_, bw, grads_);
+  return want_dx ? dx : Tensor();
+}
+
+Parameter RnnLayer::parameter(const std::string& name) const {
+  return Parameter{name, weights_.flat(), grads_.flat()};
+}
+
+}  // namespace gpurnn::train

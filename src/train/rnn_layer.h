@@ -1,0 +1,56 @@
+#pragma once
+// The RNN stack as a training layer: a Backend, its weights and their gradients, and the
+// workspace and reserve buffers, kept between steps (regrown only when a batch needs more).
+// Backward adds into the gradients (GradMode::accumulate), like the other layers.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gpurnn/backend.h"
+#include "gpurnn/train/layers.h"
+
+namespace gpurnn::train {
+
+struct RnnStepOutput {
+  Tensor y;   // [T, B, H_out]
+  Tensor hn;  // [L, B, H_out]
+  Tensor cn;  // [L, B, H] (LSTM), else undefined
+};
+
+class RnnLayer {
+ public:
+  RnnLayer(const RNNDescriptor& desc, DType dtype, const std::string& backend, std::uint64_t seed);
+
+  const RNNDescriptor& descriptor() const { return weights_.descriptor(); }
+  Device device() const { return backend_->device(); }
+  RNNWeights& weights() { return weights_; }
+  const RNNWeights& weights() const { return weights_; }
+  RNNWeights& grads() { return grads_; }
+
+  // x [T, B, I]; lengths i32 [B] on the device (may be undefined: all T); h0/c0 may be
+  // undefined (zeros). Training keeps what backward needs until the next training forward.
+  RnnStepOutput forward(const Tensor& x, const Tensor& lengths, const Tensor& h0, const Tensor& c0,
+                        ForwardMode mode, std::uint64_t dropout_seed, void* stream);
+  // Gradient of the last training forward: dy [T, B, H_out] or undefined (zeros), dhn undefined
+  // or [L, B, H_out]. Adds the weight gradients; returns dx (undefined when !want_dx).
+  Tensor backward(const Tensor& dy, const Tensor& dhn, bool want_dx, void* stream);
+
+  // Parameter "<prefix>" over the whole flat buffer (the optimizer's unit) ...
+  Parameter parameter(const std::string& name) const;
+
+ private:
+  Tensor& grown(Tensor& buffer, std::size_t bytes);
+
+  std::unique_ptr<Backend> backend_;
+  RNNWeights weights_;
+  RNNWeights grads_;
+  Tensor workspace_, reserve_;
+  // Saved by the training forward.
+  Tensor x_, lengths_;
+  SequenceShape shape_;
+  bool saved_ = false;
+};
+
+}  // namespace gpurnn::train

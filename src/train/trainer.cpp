@@ -1,0 +1,101 @@
+#include "gpurnn/train/trainer.h"
+
+#include <numeric>
+
+#include "gpurnn/detail/counter_random.h"
+#include "train/batch_uploader.h"
+#include "train/prefetcher.h"
+
+namespace gpurnn::train {
+namespace {
+
+// Dropout masks of update `step` are drawn from this seed (a pure function: resumes match).
+std::uint64_t dropout_seed_of(std::uint64_t seed, std::int64_t step) {
+  return detail::random_bits(seed, 0x64726f70 /* "drop" */, static_cast<std::uint64_t>(step));
+}
+
+std::int64_t sequence_steps(const Batch& host) {
+  const std::int32_t* len = host.lengths.data_as<std::int32_t>();
+  return std::accumulate(len, len + host.lengths.numel(), std::int64_t{0});
+}
+
+bool has_class_targets(const Task& task) {
+  const TargetKind k = task.interface().target;
+  return k == TargetKind::step_classes || k == TargetKind::final_classes;
+}
+
+}  // namespace
+
+Trainer::Trainer(const Task& task, SequenceModel& model, const TrainConfig& config)
+    : task_(task), model_(model), config_(config), optimizer_(make_optimizer(config.optimizer)),
+      schedule_(config.schedule) {
+  check_argument(config.steps >= 0, "Trainer", "config.steps", "must be >= 0, got " + std::to_string(config.steps));
+  check_argument(config.clip >= 0, "Trainer", "config.clip", "must be >= 0 (0: off), got " + std::to_string(config.clip));
+  check_argument(config.eval_batches >= 0, "Trainer", "config.eval_batches",
+                 "must be >= 0 (0: all), got " + std::to_string(config.eval_batches));
+  const ModelInterface want = task.interface();
+  const ModelInterface have = model.config().io;
+  check_argument(want.input == have.input && want.input_size == have.input_size && want.target == have.target &&
+                     want.output_size == have.output_size,
+                 "Trainer", "model", "does not read and predict what task '" + task.name() + "' needs");
+}
+
+Trainer::~Trainer() = default;
+
+void Trainer::run(const std::function<void(const StepLog&)>& on_step, std::int64_t until) {
+  const std::int64_t last = until < 0 ? config_.steps : std::min(until, config_.steps);
+  if (step_ >= last) return;
+  Prefetcher prefetch(task_.train_data(), step_);
+  const std::unique_ptr<BatchUploader> uploader = make_batch_uploader(model_.device());
+  const std::vector<Parameter> params = model_.parameters();
+
+  Batch host = prefetch.next();
+  std::int64_t items = sequence_steps(host);
+  uploader->begin(host);
+  while (step_ < last) {
+    const Batch batch = uploader->finish(model_.stream());
+    const std::int64_t batch_items = items;
+    if (step_ + 1 < last) {  // the next batch moves while this one computes
+      host = prefetch.next();
+      items = sequence_steps(host);
+      uploader->begin(host);
+    }
+    model_.zero_grad();
+    const BatchSums sums = model_.train_step(batch, train_state_, dropout_seed_of(config_.seed, step_));
+    StepLog log;
+    log.grad_norm = clip_grad_norm(model_.ops(), params, config_.clip);
+    log.lr = schedule_.lr(step_);
+    optimizer_->step(model_.ops(), params, log.lr);
+    ++step_;
+    log.step = step_;
+    log.count = sums.count;
+    log.loss = sums.count > 0 ? sums.loss / static_cast<double>(sums.count) : 0.0;
+    log.items = batch_items;
+    if (on_step) on_step(log);
+  }
+}
+
+EvalResult Trainer::evaluate() {
+  const BatchSource& data = task_.eval_data();
+  std::int64_t batches = data.batches_per_epoch();
+  if (config_.eval_batches > 0) batches = std::min(batches, config_.eval_batches);
+  const std::unique_ptr<BatchUploader> uploader = make_batch_uploader(model_.device());
+  RecurrentState state;
+  BatchSums total;
+  for (std::int64_t i = 0; i < batches; ++i) {
+    uploader->begin(data.batch(i));
+    const BatchSums s = model_.eval_step(uploader->finish(model_.stream()), state);
+    total.loss += s.loss;
+    total.count += s.count;
+    total.correct += s.correct;
+  }
+  EvalResult result;
+  result.count = total.count;
+  result.mean_loss = total.count > 0 ? total.loss / static_cast<double>(total.count) : 0.0;
+  if (has_class_targets(task_) && total.count > 0) {
+    result.accuracy = static_cast<double>(total.correct) / static_cast<double>(total.count);
+  }
+  return result;
+}
+
+}  // namespace gpurnn::train
