@@ -14,6 +14,9 @@
 //     eventual free (legacy-stream order) is also after the copy; with a non-blocking compute
 //     stream the Tensor rule applies: finish with the tensors there before dropping them.
 //   - The destructor waits for the copy stream before anything it owns is released.
+// begin() blocks the host only on a slot's copy from two batches ago (normally long done) and
+// when a slot grows (cudaHostAlloc/cudaFreeHost, which may synchronise the device): on the first
+// batches, or when a batch is larger than any before.
 
 #include "cuda/cuda_batch_uploader.h"
 
