@@ -33,7 +33,10 @@ void check_tensor(const char* call, const char* arg, ConstTensorView v,
   bool ok = v.dtype() == dtype && v.device() == device &&
             v.rank() == static_cast<int>(want.size());
   int i = 0;
-  for (std::int64_t d : want) ok = ok && (d < 0 || v.dim(i++) == d);
+  for (std::int64_t d : want) {
+    ok = ok && (d < 0 || v.dim(i) == d);
+    ++i;
+  }
   check_argument(ok, call, arg, "is " + describe(v) + ", expected " + expected);
 }
 
