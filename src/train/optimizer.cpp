@@ -45,8 +45,9 @@ class StatefulOptimizer : public Optimizer {
     check_argument(std::isfinite(lr) && lr >= 0.0, "Optimizer::step", "lr",
                    "is " + std::to_string(lr) + ", expected a finite learning rate >= 0");
     check_parameters("Optimizer::step", params);
-    // Every parameter's state is found or made before the first update, so a mismatch leaves
-    // every parameter untouched.
+    // Every parameter's state is checked, then found or made, before the first update, so a
+    // mismatch leaves every parameter and the state untouched.
+    for (const Parameter& p : params) check_state_matches(p);
     std::vector<std::vector<Tensor>*> states;
     for (const Parameter& p : params) states.push_back(&state_for(p));
     for (std::size_t i = 0; i < params.size(); ++i) update(ops, params[i], *states[i], lr);
@@ -101,15 +102,21 @@ class StatefulOptimizer : public Optimizer {
   const OptimizerConfig& config() const { return config_; }
 
  private:
+  // The state of `p`, zeros the first time its name is seen.
   std::vector<Tensor>& state_for(const Parameter& p) {
     auto it = state_.find(p.name);
-    if (it == state_.end()) {
-      std::vector<Tensor> fresh;
-      for (std::size_t k = 0; k < state_names_.size(); ++k) {
-        fresh.push_back(Tensor::zeros(p.value.shape(), p.value.dtype(), p.value.device()));
-      }
-      return state_.emplace(p.name, std::move(fresh)).first->second;
+    if (it != state_.end()) return it->second;
+    std::vector<Tensor> fresh;
+    for (std::size_t k = 0; k < state_names_.size(); ++k) {
+      fresh.push_back(Tensor::zeros(p.value.shape(), p.value.dtype(), p.value.device()));
     }
+    return state_.emplace(p.name, std::move(fresh)).first->second;
+  }
+
+  // State kept under p's name must still fit p (shape, dtype, device).
+  void check_state_matches(const Parameter& p) const {
+    const auto it = state_.find(p.name);
+    if (it == state_.end()) return;
     for (std::size_t k = 0; k < state_names_.size(); ++k) {
       const Tensor& t = it->second[k];
       check_argument(t.shape() == p.value.shape() && t.dtype() == p.value.dtype() &&
@@ -118,7 +125,6 @@ class StatefulOptimizer : public Optimizer {
                      "has '" + p.name + "' " + describe(p.value) + " but its state '" + p.name + "." +
                          state_names_[k] + "' is " + describe(t) + "; a parameter may not change shape");
     }
-    return it->second;
   }
 
   OptimizerConfig config_;
