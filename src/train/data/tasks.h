@@ -1,0 +1,16 @@
+#pragma once
+// The task constructors behind make_task (src/train/data/task_registry.cpp), one file each.
+
+#include <memory>
+
+#include "gpurnn/train/task.h"
+
+namespace gpurnn::train::data {
+
+std::unique_ptr<Task> make_charlm_task(const TaskOptions& options);
+std::unique_ptr<Task> make_timeseries_task(const TaskOptions& options);
+std::unique_ptr<Task> make_adding_task(const TaskOptions& options);
+std::unique_ptr<Task> make_copy_task(const TaskOptions& options);
+std::unique_ptr<Task> make_classify_task(const TaskOptions& options);
+
+}  // namespace gpurnn::train::data
