@@ -11,6 +11,7 @@
 #include <exception>
 #include <memory>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
@@ -187,6 +188,25 @@ void run_case(benchmark::State& state, const BenchCase& c, const BenchOptions& o
 }
 
 }  // namespace
+
+CpuResults run_cpu_once(const BenchCase& c, const BenchOptions& options) {
+  BenchCase cpu_case = c;
+  cpu_case.backend = "cpu";
+  std::unique_ptr<Fixture> f = build_fixture(cpu_case, options);
+  if (!f->error.empty()) throw std::runtime_error("cpu backend: " + f->error);
+  CpuResults r;
+  r.weights = std::move(f->weights);
+  r.grads = std::move(f->grads);
+  r.x = std::move(f->x);
+  r.dy = std::move(f->dy);
+  r.y = std::move(f->y);
+  r.hn = std::move(f->hn);
+  r.cn = std::move(f->cn);
+  r.dx = std::move(f->dx);
+  r.dh0 = std::move(f->dh0);
+  r.dc0 = std::move(f->dc0);
+  return r;
+}
 
 void register_cpu_benchmarks(const std::vector<BenchCase>& cases, const BenchOptions& options) {
   for (const BenchCase& c : cases) {
