@@ -25,7 +25,7 @@ constexpr const char* kUsage =
     "                    (default; a few minutes on 2 cores)\n"
     "  --grid=deepbench  LSTM and GRU, H 512/1024/2048 x B 1/16/32/64/128 x T 25/50/100, I = H\n"
     "                    (hours on a CPU)\n"
-    "  --grid=tiny       LSTM and GRU H 16 x B 2 x T 3 (a smoke test, not a measurement)\n"
+    "  --grid=tiny       LSTM, GRU, tanh RNN H 16 x B 2 x T 3 (a smoke test, not a measurement)\n"
     "  --threads=N       BackendOptions::num_threads, and oneDNN's OpenMP threads\n"
     "                    (0 = each library's default)\n"
     "Each grid runs modes infer, train_fwd and fwd_bwd on backend cpu, then on onednn when\n"

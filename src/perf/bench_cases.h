@@ -81,7 +81,7 @@ inline double case_flops(const BenchCase& c) {
 //              machines (2 cores) run in a few minutes
 //   deepbench  DeepBench's LSTM/GRU training shapes, H 512/1024/2048 x B 1/16/32/64/128 x
 //              T 25/50/100 (hours on a CPU)
-//   tiny       LSTM and GRU H 16 x B 2, T 3: a smoke test of the machinery, not a measurement
+//   tiny       LSTM, GRU and tanh RNN H 16 x B 2, T 3: a smoke test of the machinery, not a measurement
 // Throws std::invalid_argument for another name.
 inline std::vector<BenchCase> make_grid(const std::string& grid, const std::string& backend) {
   const Mode modes[] = {Mode::infer, Mode::train_fwd, Mode::fwd_bwd};
@@ -105,6 +105,7 @@ inline std::vector<BenchCase> make_grid(const std::string& grid, const std::stri
   } else if (grid == "tiny") {
     add(CellKind::lstm, 16, 2, 3);
     add(CellKind::gru, 16, 2, 3);
+    add(CellKind::rnn_tanh, 16, 2, 3);
   } else {
     throw std::invalid_argument("unknown grid '" + grid + "' (expected quick, deepbench or tiny)");
   }
