@@ -40,7 +40,7 @@ struct BenchOptions {
 void register_cpu_benchmarks(const std::vector<BenchCase>& cases, const BenchOptions& options);
 
 // The cpu backend's results for one case, from the inputs its benchmark times (weights from
-// kWeightSeed, x and dy from kInputSeed, no initial state): what a rival is checked against.
+// perf::kWeightSeed, x and dy from perf::kInputSeed, no initial state): what a rival is checked against.
 // Backward outputs are set for Mode::fwd_bwd only.
 struct CpuResults {
   gpurnn::RNNWeights weights, grads;

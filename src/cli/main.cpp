@@ -49,11 +49,27 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--dtype", run.dtype, "Compute and output precision: f32 or f64")
       ->capture_default_str();
 
+  gpurnn::cli::BenchOptions bench;
+  CLI::App* bench_cmd = app.add_subcommand(
+      "bench", "Time the benchmark grid on gpurnn's backends: µs per step and GFLOP/s, median of repetitions");
+  bench_cmd->add_option("--backend", bench.backend, "Backend to time, or 'all' (cpu, and cuda when there is a device)")
+      ->capture_default_str();
+  bench_cmd->add_option("--cell", bench.cell, "Cell kind to time (lstm, gru, rnn_tanh, ...), or 'all'")
+      ->capture_default_str();
+  bench_cmd->add_option("--grid", bench.grid, "quick, deepbench (hours on a CPU) or tiny (a smoke test)")
+      ->capture_default_str();
+  bench_cmd->add_option("--repeat", bench.repeat, "Timed repetitions per case (the median is reported)")
+      ->capture_default_str();
+  bench_cmd->add_option("--threads", bench.threads, "CPU threads (0 = the library default)")
+      ->capture_default_str();
+  bench_cmd->add_option("--json", bench.json, "Also write the rows as JSON (bench/report reads it)");
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (app.got_subcommand("info")) return gpurnn::cli::run_info();
     if (app.got_subcommand("check")) return gpurnn::cli::run_check(check);
     if (app.got_subcommand("run")) return gpurnn::cli::run_run(run);
+    if (app.got_subcommand("bench")) return gpurnn::cli::run_bench(bench);
   } catch (const gpurnn::Error& e) {
     std::cerr << "gpurnn: error (" << gpurnn::to_string(e.code()) << "): " << e.what() << "\n";
     return 2;
