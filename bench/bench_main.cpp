@@ -13,6 +13,10 @@
 #include "bench_support.h"
 #include "gpurnn/version.h"
 
+#if defined(GPURNN_BENCH_HAVE_ONEDNN)
+#include <dnnl.hpp>
+#endif
+
 namespace {
 
 constexpr const char* kUsage =
@@ -21,8 +25,11 @@ constexpr const char* kUsage =
     "                    (default; a few minutes on 2 cores)\n"
     "  --grid=deepbench  LSTM and GRU, H 512/1024/2048 x B 1/16/32/64/128 x T 25/50/100, I = H\n"
     "                    (hours on a CPU)\n"
-    "  --threads=N       BackendOptions::num_threads (0 = the library default)\n"
-    "Each grid runs modes infer, train_fwd and fwd_bwd; rows are named\n"
+    "  --grid=tiny       LSTM, GRU, tanh RNN H 16 x B 2 x T 3 (a smoke test, not a measurement)\n"
+    "  --threads=N       BackendOptions::num_threads, and oneDNN's OpenMP threads\n"
+    "                    (0 = each library's default)\n"
+    "Each grid runs modes infer, train_fwd and fwd_bwd on backend cpu, then on onednn when\n"
+    "gpurnn_bench was built with oneDNN (libdnnl-dev); rows are named\n"
     "<cell>/<mode>/<backend>/H:<h>/B:<b>/T:<t>/I:<i>. Write JSON with --benchmark_out=FILE.json\n"
     "(or --benchmark_format=json) and turn it into a table with bench/report.\n\n";
 
@@ -97,6 +104,13 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("gpurnn_threads", std::to_string(options.threads));
 
   gpurnn_bench::register_cpu_benchmarks(cases, options);
+#if defined(GPURNN_BENCH_HAVE_ONEDNN)
+  const dnnl_version_t* dnnl = dnnl_version();
+  benchmark::AddCustomContext("onednn_version", std::to_string(dnnl->major) + "." +
+                                                    std::to_string(dnnl->minor) + "." +
+                                                    std::to_string(dnnl->patch));
+  gpurnn_bench::register_onednn_benchmarks(cases, options);
+#endif
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

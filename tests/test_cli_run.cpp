@@ -3,9 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <fstream>
-#include <sys/wait.h>
 
 #include "gpurnn/io/npy.h"
 #include "gpurnn/io/rnn_file.h"
@@ -18,17 +16,9 @@
 namespace gpurnn::testing {
 namespace {
 
-struct CliResult {
-  int exit_code;
-  std::string output;  // stdout and stderr
-};
+using CliResult = CommandResult;
 
-CliResult run_cli(const std::string& args) {
-  const ScratchDir dir;
-  const std::string log = dir.file("cli.log");
-  const int status = std::system((std::string(GPURNN_CLI_PATH) + " " + args + " > " + log + " 2>&1").c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_bytes(log)};
-}
+CliResult run_cli(const std::string& args) { return run_command(std::string(GPURNN_CLI_PATH) + " " + args); }
 
 class CliRun : public ::testing::Test {
  protected:

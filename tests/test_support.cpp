@@ -7,6 +7,7 @@
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <sys/wait.h>
 
 #include <gtest/gtest.h>
 
@@ -227,6 +228,13 @@ std::string read_bytes(const std::string& path) {
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+CommandResult run_command(const std::string& command) {
+  const ScratchDir dir;
+  const std::string log = dir.file("command.log");
+  const int status = std::system((command + " > " + log + " 2>&1").c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_bytes(log)};
 }
 
 FullRun full_run(Backend& backend, const RNNWeights& weights, const FullRunInputs& in) {

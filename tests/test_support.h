@@ -77,6 +77,14 @@ class ScratchDir {
 // The whole content of a file ("" when it cannot be read).
 std::string read_bytes(const std::string& path);
 
+// Runs `command` through the shell; its exit code (-1 when it did not exit normally) and its
+// stdout and stderr together.
+struct CommandResult {
+  int exit_code;
+  std::string output;
+};
+CommandResult run_command(const std::string& command);
+
 // A readable name for parameterised tests: "lstm_I7_H5_L2_bi_proj3_nobias".
 std::string case_name(const RNNDescriptor& desc);
 

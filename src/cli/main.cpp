@@ -56,6 +56,21 @@ int main(int argc, char** argv) {
                "each runs with no files on its embedded default data");
   gpurnn::cli::add_train_options(*train_cmd, train);
 
+  gpurnn::cli::BenchOptions bench;
+  CLI::App* bench_cmd = app.add_subcommand(
+      "bench", "Time the benchmark grid on gpurnn's backends: µs per step and GFLOP/s, median of repetitions");
+  bench_cmd->add_option("--backend", bench.backend, "Backend to time, or 'all' (cpu, and cuda when there is a device)")
+      ->capture_default_str();
+  bench_cmd->add_option("--cell", bench.cell, "Cell kind to time (lstm, gru, rnn_tanh, ...), or 'all'")
+      ->capture_default_str();
+  bench_cmd->add_option("--grid", bench.grid, "quick, deepbench (hours on a CPU) or tiny (a smoke test)")
+      ->capture_default_str();
+  bench_cmd->add_option("--repeat", bench.repeat, "Timed repetitions per case (the median is reported)")
+      ->capture_default_str();
+  bench_cmd->add_option("--threads", bench.threads, "CPU threads (0 = the library default)")
+      ->capture_default_str();
+  bench_cmd->add_option("--json", bench.json, "Also write the rows as JSON (bench/report reads it)");
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (app.got_subcommand("info")) return gpurnn::cli::run_info();
@@ -67,6 +82,8 @@ int main(int argc, char** argv) {
       }
       return gpurnn::cli::run_train(train);
     }
+
+    if (app.got_subcommand("bench")) return gpurnn::cli::run_bench(bench);
   } catch (const gpurnn::Error& e) {
     std::cerr << "gpurnn: error (" << gpurnn::to_string(e.code()) << "): " << e.what() << "\n";
     return 2;

@@ -123,7 +123,7 @@ int run_train(const TrainOptions& o) {
   config.optimizer.momentum = o.optimizer == "sgd" ? o.momentum : 0.0;
   config.schedule.kind = o.schedule;
   config.schedule.base_lr = o.lr > 0 ? o.lr : defaults.lr;
-  config.schedule.warmup_steps = o.warmup >= 0 ? o.warmup : defaults.warmup;
+  config.schedule.warmup_steps = o.warmup >= 0 ? o.warmup : std::min(defaults.warmup, config.steps / 5);
   config.schedule.total_steps = config.steps;
   config.schedule.step_size = std::max<std::int64_t>(1, config.steps / 3);
   check_argument(o.temperature > 0, "gpurnn train", "--temperature", "must be positive");

@@ -1,0 +1,79 @@
+// `gpurnn bench` end to end on the tiny grid: a progress line per case on stderr, a table row
+// per case with positive timings, JSON rows in the shape bench/report reads; bad arguments end
+// with a message naming the option and a non-zero exit.
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <regex>
+#include <string>
+
+#include "test_support.h"
+
+#ifndef GPURNN_CLI_PATH
+#error "GPURNN_CLI_PATH must name the gpurnn executable"
+#endif
+
+namespace gpurnn::testing {
+namespace {
+
+CommandResult run_bench(const std::string& args) {
+  return run_command(std::string(GPURNN_CLI_PATH) + " bench " + args);
+}
+
+TEST(CliBench, TinyGridPrintsProgressTableAndJson) {
+  const ScratchDir dir;
+  const std::string json_path = dir.file("bench.json");
+  const CommandResult r = run_bench("--backend cpu --grid tiny --cell gru --repeat 2 --json " + json_path);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+
+  const char* modes[] = {"infer", "train_fwd", "fwd_bwd"};
+  for (int k = 0; k < 3; ++k) {
+    const std::string name = std::string("gru/") + modes[k] + "/cpu/H:16/B:2/T:3/I:16";
+    EXPECT_NE(r.output.find("gpurnn bench: case " + std::to_string(k + 1) + "/3 " + name), std::string::npos)
+        << r.output;
+    // The table row: name, µs/step, GFLOP/s (positive, two and one decimals), iterations.
+    const std::regex row(name + R"( +([0-9]+\.[0-9]{2}) +([0-9]+\.[0-9]) +([0-9]+)\n)");
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(r.output, m, row)) << name << " has no table row in\n" << r.output;
+    EXPECT_GT(std::stod(m[1]), 0.0);
+    EXPECT_GT(std::stol(m[3]), 0);
+  }
+  EXPECT_EQ(r.output.find("lstm/"), std::string::npos) << "--cell gru ran other cells:\n" << r.output;
+
+  const nlohmann::json doc = nlohmann::json::parse(read_bytes(json_path));
+  EXPECT_EQ(doc["context"]["gpurnn_grid"], "tiny");
+  ASSERT_EQ(doc["benchmarks"].size(), 3U);
+  for (const auto& b : doc["benchmarks"]) {
+    EXPECT_FALSE(b.contains("error_occurred")) << b.dump();
+    EXPECT_GT(b["us_per_step"].get<double>(), 0.0);
+    EXPECT_GT(b["GFLOPs"].get<double>(), 0.0);
+    // µs per step is the median iteration time over T = 3 steps.
+    EXPECT_NEAR(b["us_per_step"].get<double>() * 3.0, b["real_time"].get<double>(),
+                1e-9 * b["real_time"].get<double>());
+  }
+  EXPECT_EQ(dir.entries().size(), 1U) << "the temporary JSON file was left behind";
+}
+
+TEST(CliBench, BadArgumentsNameTheOption) {
+  struct Bad {
+    const char* args;
+    const char* message;
+  };
+  const Bad cases[] = {
+      {"--grid huge", "--grid: unknown grid 'huge' (expected quick, deepbench or tiny)"},
+      {"--grid tiny --repeat 0", "--repeat"},
+      {"--grid tiny --cell lsmt", "--cell lsmt: expected all, rnn_tanh"},
+      {"--grid tiny --threads -1", "--threads"},
+      {"--grid tiny --backend nope", "nope"},
+  };
+  for (const Bad& b : cases) {
+    const CommandResult r = run_bench(b.args);
+    EXPECT_NE(r.exit_code, 0) << b.args;
+    EXPECT_NE(r.output.find(b.message), std::string::npos) << b.args << " printed:\n" << r.output;
+    EXPECT_EQ(r.output.find("case 1/"), std::string::npos) << b.args << " started timing";
+  }
+}
+
+}  // namespace
+}  // namespace gpurnn::testing
