@@ -23,7 +23,8 @@ constexpr const char* kUsage =
     "                    (hours on a CPU)\n"
     "  --threads=N       BackendOptions::num_threads (0 = the library default)\n"
     "Each grid runs modes infer, train_fwd and fwd_bwd; rows are named\n"
-    "<cell>/<mode>/<backend>/H:<h>/B:<b>/T:<t>/I:<i>. Write JSON with --benchmark_out=FILE.json\n"
+    "<cell>/<mode>/<backend>[/<algo>]/H:<h>/B:<b>/T:<t>/I:<i> (GPU backends, when a device is\n"
+    "present: cuda/<algo> and cudnn/<algo>). Write JSON with --benchmark_out=FILE.json\n"
     "(or --benchmark_format=json) and turn it into a table with bench/report.\n\n";
 
 bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
@@ -97,6 +98,9 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("gpurnn_threads", std::to_string(options.threads));
 
   gpurnn_bench::register_cpu_benchmarks(cases, options);
+#if defined(GPURNN_BENCH_GPU)
+  gpurnn_bench::register_gpu_benchmarks(options.grid);
+#endif
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

@@ -124,4 +124,10 @@ struct BenchOptions {
 // bench_cpu.cpp: registers every case of `cases` (backend "cpu") with Google Benchmark.
 void register_cpu_benchmarks(const std::vector<BenchCase>& cases, const BenchOptions& options);
 
+// bench_gpu.cpp (built with CUDA): the GPU backends this build and machine have, as
+// "<backend>/<algo>" (cuda/standard, cudnn/persist_static, ...; none without a device), and
+// the registration of `grid` for each of them.
+std::vector<std::string> gpu_benchmark_backends();
+void register_gpu_benchmarks(const std::string& grid);
+
 }  // namespace gpurnn_bench
