@@ -90,7 +90,8 @@ class CudnnBackend final : public Backend {
       return std::string(e.what());
     }
     if (auto why = cudnn_refusal(desc, dtype, algorithm_)) return why;
-    // What the documented rules miss, cuDNN says when asked to build the descriptor.
+    // What the documented rules miss, cuDNN says when asked to build the descriptor and size
+    // a one-sequence, two-step batch.
     try {
       const CallScope scope(device_.index, nullptr);
       RNNDescriptor no_dropout = desc;
@@ -98,6 +99,12 @@ class CudnnBackend final : public Backend {
       const RnnDescriptor probe = make_rnn_descriptor(scope.handle, no_dropout, dtype, algorithm_);
       std::size_t bytes = 0;
       GPURNN_CUDNN_CHECK(cudnnGetRNNWeightSpaceSize(scope.handle, probe.rnn.get(), &bytes));
+      if (algorithm_ != CudnnAlgorithm::persist_dynamic) {  // which needs its plan built first
+        const RnnDataDescOwner x = make_rnn_data_descriptor(dtype, false, 2, desc.input_size, {2});
+        std::size_t work = 0, reserve = 0;
+        GPURNN_CUDNN_CHECK(cudnnGetRNNTempSpaceSizes(scope.handle, probe.rnn.get(), CUDNN_FWD_MODE_TRAINING,
+                                                     x.get(), &work, &reserve));
+      }
     } catch (const Error& e) {
       if (e.code() == ErrorCode::unsupported) return std::string(e.what());
       throw;
