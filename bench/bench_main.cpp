@@ -30,7 +30,8 @@ constexpr const char* kUsage =
     "                    (0 = each library's default)\n"
     "Each grid runs modes infer, train_fwd and fwd_bwd on backend cpu, then on onednn when\n"
     "gpurnn_bench was built with oneDNN (libdnnl-dev); rows are named\n"
-    "<cell>/<mode>/<backend>/H:<h>/B:<b>/T:<t>/I:<i>. Write JSON with --benchmark_out=FILE.json\n"
+    "<cell>/<mode>/<backend>[/<algo>]/H:<h>/B:<b>/T:<t>/I:<i> (GPU backends, when a device is\n"
+    "present: cuda/<algo> and cudnn/<algo>). Write JSON with --benchmark_out=FILE.json\n"
     "(or --benchmark_format=json) and turn it into a table with bench/report.\n\n";
 
 bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
@@ -110,6 +111,9 @@ int main(int argc, char** argv) {
                                                     std::to_string(dnnl->minor) + "." +
                                                     std::to_string(dnnl->patch));
   gpurnn_bench::register_onednn_benchmarks(cases, options);
+#endif
+#if defined(GPURNN_BENCH_GPU)
+  gpurnn_bench::register_gpu_benchmarks(options.grid);
 #endif
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

@@ -55,4 +55,10 @@ CpuResults run_cpu_once(const BenchCase& c, const BenchOptions& options);
 void register_onednn_benchmarks(const std::vector<BenchCase>& cases, const BenchOptions& options);
 #endif
 
+// bench_gpu.cpp (built with CUDA): the GPU backends this build and machine have, as
+// "<backend>/<algo>" (cuda/standard, cudnn/persist_static, ...; none without a device), and
+// the registration of `grid` for each of them.
+std::vector<std::string> gpu_benchmark_backends();
+void register_gpu_benchmarks(const std::string& grid);
+
 }  // namespace gpurnn_bench

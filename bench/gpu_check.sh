@@ -19,7 +19,8 @@
 # Environment:
 #   BUILD_DIR         build folder (default <repo>/build-gpu)
 #   JOBS              parallel build and test jobs (default: nproc)
-#   SANITIZER_FILTER  gtest filter for the sanitizer runs (default '*Cuda*Small*:*CudaDevice*')
+#   SANITIZER_FILTER  gtest filter for the sanitizer runs (default
+#                     '*Cuda*Small*:*CudaDevice*:*Cudnn*Small*:*CudnnDevice*')
 #   BENCH_ARGS        extra gpurnn_bench flags (default '--benchmark_repetitions=3')
 #   GTEST_SRC, CUDNN_ROOT  as above
 # Exit status: 0 when every test passed (or was skipped) and the sanitizers found nothing;
@@ -49,7 +50,7 @@ done
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${BUILD_DIR:-$repo/build-gpu}"
 jobs="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
-sanitizer_filter="${SANITIZER_FILTER:-*Cuda*Small*:*CudaDevice*}"
+sanitizer_filter="${SANITIZER_FILTER:-*Cuda*Small*:*CudaDevice*:*Cudnn*Small*:*CudnnDevice*}"
 bench_args="${BENCH_ARGS:---benchmark_repetitions=3}"
 logs="$build/gpu_check"
 
@@ -291,8 +292,10 @@ for r in rows:
     parts = r.get("run_name", r["name"]).split("/")
     if len(parts) < 4:
         continue
-    shape = "/".join(parts[:2] + [p for p in parts[3:] if re.match(r"^[A-Z]:\d+$", p)])
-    backend = parts[2]
+    # The backend is everything between the mode and the shape: "cpu", "cudnn/persist_static".
+    first = next((i for i, p in enumerate(parts) if re.match(r"^[A-Z]:\d+$", p)), len(parts))
+    shape = "/".join(parts[:2] + [p for p in parts[first:] if re.match(r"^[A-Z]:\d+$", p)])
+    backend = "/".join(parts[2:first])
     if backend not in backends:
         backends.append(backend)
     table.setdefault(shape, {}).setdefault(backend, []).append(float(r["us_per_step"]))

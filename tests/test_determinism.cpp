@@ -34,7 +34,9 @@ TEST(Determinism, SameCallTwiceIsBitIdentical) {
     const RNNDescriptor d = model(cell);
     RNNWeights w(d, DType::f32);
     w.init_uniform(1);
-    const std::unique_ptr<Backend> cpu = make_backend("cpu", BackendOptions{2, ""});
+    BackendOptions two_threads;
+    two_threads.num_threads = 2;
+    const std::unique_ptr<Backend> cpu = make_backend("cpu", two_threads);
     const FullRun a = full_run(*cpu, w, inputs(d));
     const FullRun b = full_run(*cpu, w, inputs(d));
     EXPECT_EQ(to_vector(a.y), to_vector(b.y)) << to_string(cell);

@@ -119,18 +119,18 @@ class Backend {
 };
 
 struct BackendOptions {
-  int num_threads = 0;  // CPU threads for BLAS and pointwise work; 0 = the library default
-  // The backend's algorithm: "" (its default), or one it names, e.g. "standard" for cpu and
-  // cuda. make_backend("cuda/standard") sets it from the name.
-  std::string algorithm;
+  int num_threads = 0;    // CPU threads for BLAS and pointwise work; 0 = the library default
+  std::string algorithm;  // one of backend_algorithms(name); empty = the backend's default.
+                          // Also given in the name: make_backend("cudnn/persist_static").
 };
 
-// `name` is a backend, optionally followed by "/ALGORITHM" ("cpu", "cuda:1/standard"); "cpu" is
-// always available. Error(unsupported) names the backends or algorithms this build offers.
+// "cpu" (always available), "cuda[:N]", "cudnn[:N]", optionally "<name>/<algorithm>". Throws
+// Error(unsupported) naming the backends this build has, or the algorithms a backend offers.
 std::unique_ptr<Backend> make_backend(const std::string& name, const BackendOptions& options = {});
-// Names of the backends this build offers.
+// Names of the backends this build offers on this machine.
 std::vector<std::string> available_backends();
-// The algorithms `backend` ("cpu", "cuda") accepts, its default first; empty for an unknown one.
+// The algorithms `backend` offers in this build, the default first; empty for an unknown name
+// or a backend this build lacks.
 std::vector<std::string> backend_algorithms(const std::string& backend);
 
 }  // namespace gpurnn

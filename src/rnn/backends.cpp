@@ -6,6 +6,10 @@
 #if defined(GPURNN_HAVE_CUDA)
 #include "cuda/cuda_backend.h"
 #endif
+#if defined(GPURNN_HAVE_CUDNN)
+#include "cuda/cudnn/cudnn_backend.h"
+#include "cuda/cudnn/cudnn_rules.h"
+#endif
 
 namespace gpurnn {
 namespace {
@@ -13,6 +17,17 @@ namespace {
 bool is_cuda_name(const std::string& name) {
   return name == "cuda" || name.compare(0, 5, "cuda:") == 0;
 }
+
+bool is_cudnn_name(const std::string& name) {
+  return name == "cudnn" || name.compare(0, 6, "cudnn:") == 0;
+}
+
+#if defined(GPURNN_HAVE_CUDNN)
+// "cudnn:1" -> cuda:1; "cudnn" -> cuda:0.
+Device cudnn_device(const std::string& name) {
+  return name == "cudnn" ? Device::cuda(0) : parse_device("cuda" + name.substr(5));
+}
+#endif
 
 std::string joined(const std::vector<std::string>& names) {
   std::string out;
@@ -36,12 +51,18 @@ void check_algorithm(const std::string& backend, const std::string& algorithm) {
 std::vector<std::string> available_backends() {
   std::vector<std::string> names = {"cpu"};
   if (cuda_device_count() > 0) names.push_back("cuda");
+#if defined(GPURNN_HAVE_CUDNN)
+  if (cuda_device_count() > 0) names.push_back("cudnn");
+#endif
   return names;
 }
 
 std::vector<std::string> backend_algorithms(const std::string& backend) {
   if (backend == "cpu") return {"standard"};
   if (is_cuda_name(backend)) return {"standard"};
+#if defined(GPURNN_HAVE_CUDNN)
+  if (is_cudnn_name(backend)) return cuda::cudnn_algorithm_names();
+#endif
   return {};
 }
 
@@ -69,6 +90,16 @@ std::unique_ptr<Backend> make_backend(const std::string& full_name, const Backen
 #else
     throw Error(ErrorCode::unsupported,
                 "make_backend: backend '" + name + "' is not available: this build has no CUDA");
+#endif
+  }
+  if (is_cudnn_name(name)) {
+#if defined(GPURNN_HAVE_CUDNN)
+    check_algorithm(name, options.algorithm);
+    return cuda::make_cudnn_backend(cudnn_device(name), options);
+#else
+    throw Error(ErrorCode::unsupported, "make_backend: backend '" + name +
+                                            "' is not available: this build has no cuDNN (see "
+                                            "CUDNN_ROOT in src/cmake/gpurnn_cuda.cmake)");
 #endif
   }
   throw Error(ErrorCode::unsupported,

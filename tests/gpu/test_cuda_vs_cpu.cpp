@@ -1,11 +1,17 @@
-// The cuda backend (standard algorithm) against the cpu backend, f32, across the full sweep of
-// cell kinds × sizes × layers × directions × lengths × bias × projection: forward within 1e-5,
-// every gradient within 1e-4 (relative error). Outputs, workspace and reserve are poisoned with
-// NaN on the device before each run. Skipped, with the reason, when no GPU is present.
+// The GPU backends against the cpu backend, f32, across the full sweep of cell kinds × sizes ×
+// layers × directions × lengths × bias × projection: forward within 1e-5, every gradient within
+// 1e-4 (relative error). Outputs, workspace and reserve are poisoned with NaN on the device
+// before each run. Skipped, with the reason, when no GPU is present.
+//   CudaVsCpu               cuda (standard algorithm), the full sweep
+//   CudnnVsCpu              cudnn (standard algorithm), the full sweep; what unsupported_reason
+//                           refuses (rnn_sigmoid) is skipped with its reason
+//   CudnnAlgorithmsVsCpu    every other cudnn algorithm on a smaller sweep, likewise
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <string>
+#include <tuple>
 
 #include "gpu_test_support.h"
 #include "sweep_cases.h"
@@ -17,7 +23,7 @@ namespace {
 constexpr std::int64_t kSteps = 6;
 
 FullRunInputs sweep_inputs(const RNNDescriptor& d, const std::vector<std::int32_t>& lengths, bool ragged,
-                           ForwardMode mode, bool batch_first = false) {
+                           ForwardMode mode, bool batch_first = false, DType dtype = DType::f32) {
   const std::int64_t states = static_cast<std::int64_t>(d.num_layers) * d.num_directions();
   const auto B = static_cast<std::int64_t>(lengths.size());
   const auto seq = [&](std::int64_t f) {
@@ -26,34 +32,41 @@ FullRunInputs sweep_inputs(const RNNDescriptor& d, const std::vector<std::int32_
   FullRunInputs in;
   in.mode = mode;
   in.batch_first = batch_first;
-  in.x = random_tensor(seq(d.input_size), DType::f32, 7, 1);
-  in.h0 = random_tensor({states, B, d.state_size()}, DType::f32, 7, 2, 0.5);
-  if (d.has_cell_state()) in.c0 = random_tensor({states, B, d.hidden_size}, DType::f32, 7, 3, 0.5);
-  in.dy = random_tensor(seq(d.output_size()), DType::f32, 7, 4);
-  in.dhn = random_tensor({states, B, d.state_size()}, DType::f32, 7, 5);
-  if (d.has_cell_state()) in.dcn = random_tensor({states, B, d.hidden_size}, DType::f32, 7, 6);
+  in.x = random_tensor(seq(d.input_size), dtype, 7, 1);
+  in.h0 = random_tensor({states, B, d.state_size()}, dtype, 7, 2, 0.5);
+  if (d.has_cell_state()) in.c0 = random_tensor({states, B, d.hidden_size}, dtype, 7, 3, 0.5);
+  in.dy = random_tensor(seq(d.output_size()), dtype, 7, 4);
+  in.dhn = random_tensor({states, B, d.state_size()}, dtype, 7, 5);
+  if (d.has_cell_state()) in.dcn = random_tensor({states, B, d.hidden_size}, dtype, 7, 6);
   if (ragged) in.lengths = Tensor::from_host<std::int32_t>({B}, lengths.data());
   in.dropout_seed = 31;
   return in;
 }
 
-void expect_cuda_matches_cpu(const RNNDescriptor& d, const FullRunInputs& in) {
-  RNNWeights w(d, DType::f32);
+// `forward_tol` and `grad_tol` are relative errors (f32 by default; f64 runs pass tighter ones).
+void expect_backend_matches_cpu(const std::string& backend, const RNNDescriptor& d,
+                                const FullRunInputs& in, double forward_tol = 1e-5,
+                                double grad_tol = 1e-4) {
+  RNNWeights w(d, in.x.dtype());
   w.init_uniform(13);
   const FullRun cpu = full_run(*make_backend("cpu"), w, in);
-  const FullRun gpu = full_run(*make_backend("cuda"), w, in);
-  EXPECT_LT(relative_error(gpu.y, cpu.y), 1e-5) << "y";
-  EXPECT_LT(relative_error(gpu.hn, cpu.hn), 1e-5) << "hn";
+  const FullRun gpu = full_run(*make_backend(backend), w, in);
+  EXPECT_LT(relative_error(gpu.y, cpu.y), forward_tol) << backend << " y";
+  EXPECT_LT(relative_error(gpu.hn, cpu.hn), forward_tol) << backend << " hn";
   if (d.has_cell_state()) {
-    EXPECT_LT(relative_error(gpu.cn, cpu.cn), 1e-5) << "cn";
+    EXPECT_LT(relative_error(gpu.cn, cpu.cn), forward_tol) << backend << " cn";
   }
   if (in.mode == ForwardMode::inference) return;
-  EXPECT_LT(relative_error(gpu.dx, cpu.dx), 1e-4) << "dx";
-  EXPECT_LT(relative_error(gpu.dh0, cpu.dh0), 1e-4) << "dh0";
+  EXPECT_LT(relative_error(gpu.dx, cpu.dx), grad_tol) << backend << " dx";
+  EXPECT_LT(relative_error(gpu.dh0, cpu.dh0), grad_tol) << backend << " dh0";
   if (d.has_cell_state()) {
-    EXPECT_LT(relative_error(gpu.dc0, cpu.dc0), 1e-4) << "dc0";
+    EXPECT_LT(relative_error(gpu.dc0, cpu.dc0), grad_tol) << backend << " dc0";
   }
-  EXPECT_LT(relative_error(gpu.dweights.flat(), cpu.dweights.flat()), 1e-4) << "weights";
+  EXPECT_LT(relative_error(gpu.dweights.flat(), cpu.dweights.flat()), grad_tol) << backend << " weights";
+}
+
+void expect_cuda_matches_cpu(const RNNDescriptor& d, const FullRunInputs& in) {
+  expect_backend_matches_cpu("cuda", d, in);
 }
 
 class CudaVsCpu : public ::testing::TestWithParam<SweepCase> {};
@@ -80,6 +93,93 @@ TEST(CudaSmall, EveryCellBatchOneBatchFirstAndRagged) {
     expect_cuda_matches_cpu(c.desc, sweep_inputs(c.desc, {4}, c.ragged, ForwardMode::training));
     expect_cuda_matches_cpu(c.desc, sweep_inputs(c.desc, {2, kSteps, 1}, c.ragged,
                                                  ForwardMode::training, /*batch_first=*/true));
+  }
+}
+
+// ---- cudnn ----------------------------------------------------------------------------------------
+
+// Skips the current test, with cuDNN's reason, when `backend` cannot run `desc` in `dtype`.
+#define GPURNN_SKIP_UNSUPPORTED(backend, desc, dtype)                                        \
+  do {                                                                                       \
+    if (const auto why = make_backend(backend)->unsupported_reason((desc), (dtype))) {       \
+      GTEST_SKIP() << (backend) << ": " << *why;                                             \
+    }                                                                                        \
+  } while (false)
+
+// The cudnn backend refuses training with inter-layer dropout (its mask is not gpurnn's), so
+// dropout is set for inference only, where every backend ignores it.
+void expect_cudnn_matches_cpu(const std::string& backend, const SweepCase& c) {
+  for (ForwardMode mode : {ForwardMode::inference, ForwardMode::training}) {
+    SCOPED_TRACE(mode == ForwardMode::training ? "training" : "inference");
+    RNNDescriptor d = c.desc;
+    if (mode == ForwardMode::inference && d.num_layers > 1 && d.bias) d.dropout = 0.3;
+    expect_backend_matches_cpu(backend, d, sweep_inputs(d, {3, kSteps, 1, 5}, c.ragged, mode));
+  }
+}
+
+class CudnnVsCpu : public ::testing::TestWithParam<SweepCase> {};
+
+TEST_P(CudnnVsCpu, StandardAlgorithmMatchesCpu) {
+  GPURNN_REQUIRE_GPU();
+  GPURNN_SKIP_UNSUPPORTED("cudnn", GetParam().desc, DType::f32);
+  expect_cudnn_matches_cpu("cudnn", GetParam());
+}
+
+// Without cuDNN in the build backend_algorithms("cudnn") is empty and so are these suites.
+std::vector<SweepCase> cudnn_sweep() {
+  return backend_algorithms("cudnn").empty() ? std::vector<SweepCase>{} : sweep_cases({1, 7, 65, 256}, 3);
+}
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(CudnnVsCpu);
+INSTANTIATE_TEST_SUITE_P(Sweep, CudnnVsCpu, ::testing::ValuesIn(cudnn_sweep()), SweepCaseName());
+
+using AlgorithmCase = std::tuple<std::string, SweepCase>;
+
+class CudnnAlgorithmsVsCpu : public ::testing::TestWithParam<AlgorithmCase> {};
+
+TEST_P(CudnnAlgorithmsVsCpu, MatchesCpu) {
+  GPURNN_REQUIRE_GPU();
+  const auto& [algorithm, c] = GetParam();
+  const std::string backend = "cudnn/" + algorithm;
+  GPURNN_SKIP_UNSUPPORTED(backend, c.desc, DType::f32);
+  if (c.ragged && algorithm == "persist_static_small_h") {
+    // Refused per batch, not per descriptor; CudnnErrors.SmallHRefusesRaggedBatches checks it.
+    GTEST_SKIP() << backend << " takes only batches of equal lengths";
+  }
+  expect_cudnn_matches_cpu(backend, c);
+}
+
+std::vector<AlgorithmCase> cudnn_algorithm_sweep() {
+  std::vector<AlgorithmCase> cases;
+  for (const std::string& algorithm : backend_algorithms("cudnn")) {
+    if (algorithm == "standard") continue;  // CudnnVsCpu
+    for (const SweepCase& c : sweep_cases({7, 65}, 2)) cases.emplace_back(algorithm, c);
+  }
+  return cases;
+}
+struct AlgorithmCaseName {
+  std::string operator()(const ::testing::TestParamInfo<AlgorithmCase>& info) const {
+    return std::get<0>(info.param) + "_" + std::get<1>(info.param).name();
+  }
+};
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(CudnnAlgorithmsVsCpu);
+INSTANTIATE_TEST_SUITE_P(Sweep, CudnnAlgorithmsVsCpu, ::testing::ValuesIn(cudnn_algorithm_sweep()),
+                         AlgorithmCaseName());
+
+// Small cases for compute-sanitizer runs (bench/gpu_check.sh filters on "Small"): batch 1,
+// batch_first and ragged, f32 and f64 (f64 against the f64 cpu path, to 1e-10 / 1e-9).
+TEST(CudnnSmall, EveryCellBatchOneBatchFirstRaggedAndF64) {
+  GPURNN_REQUIRE_GPU();
+  if (backend_algorithms("cudnn").empty()) GTEST_SKIP() << "this build has no cuDNN";
+  for (const SweepCase& c : sweep_cases({5}, 2)) {
+    if (!c.desc.bias || make_backend("cudnn")->unsupported_reason(c.desc, DType::f32)) continue;
+    SCOPED_TRACE(c.name());
+    expect_backend_matches_cpu("cudnn", c.desc, sweep_inputs(c.desc, {4}, c.ragged, ForwardMode::training));
+    expect_backend_matches_cpu("cudnn", c.desc, sweep_inputs(c.desc, {2, kSteps, 1}, c.ragged,
+                                                             ForwardMode::training, /*batch_first=*/true));
+    expect_backend_matches_cpu("cudnn", c.desc,
+                               sweep_inputs(c.desc, {3, kSteps, 1}, c.ragged, ForwardMode::training,
+                                            /*batch_first=*/false, DType::f64),
+                               1e-10, 1e-9);
   }
 }
 
