@@ -1,0 +1,178 @@
+// The timeseries task: the Mackey-Glass series, normalisation, horizon targets, the
+// persistence baseline, and the CSV reader's errors.
+#include <cmath>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "test_support.h"
+#include "train/batch_test_support.h"
+#include "train/data/csv_column.h"
+#include "train/data/mackey_glass.h"
+
+namespace gpurnn::testing {
+namespace {
+
+using train::Batch;
+using train::TaskOptions;
+using train::data::mackey_glass_series;
+using train::data::read_csv_column;
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+TEST(MackeyGlass, RangeMeanAndQuasiPeriodOfTau17) {
+  const std::vector<double> x = mackey_glass_series(5000);
+  ASSERT_EQ(x.size(), 5000u);
+  double mean = 0.0;
+  for (double v : x) mean += v;
+  mean /= static_cast<double>(x.size());
+  double variance = 0.0;
+  for (double v : x) variance += (v - mean) * (v - mean);
+  const double sd = std::sqrt(variance / static_cast<double>(x.size()));
+  // The chaotic attractor of tau = 17 stays within about [0.2, 1.4], mean about 0.9, sd 0.23.
+  EXPECT_GT(*std::min_element(x.begin(), x.end()), 0.15);
+  EXPECT_LT(*std::max_element(x.begin(), x.end()), 1.45);
+  EXPECT_NEAR(mean, 0.90, 0.05);
+  EXPECT_NEAR(sd, 0.23, 0.04);
+  // Quasi-period about 50: the autocorrelation's highest peak between lags 30 and 80.
+  auto autocorrelation = [&](std::size_t lag) {
+    double sum = 0.0;
+    for (std::size_t i = 0; i + lag < x.size(); ++i) sum += (x[i] - mean) * (x[i + lag] - mean);
+    return sum / (static_cast<double>(x.size() - lag) * sd * sd);
+  };
+  std::size_t peak = 30;
+  for (std::size_t lag = 30; lag <= 80; ++lag) {
+    if (autocorrelation(lag) > autocorrelation(peak)) peak = lag;
+  }
+  EXPECT_GE(peak, 45u);
+  EXPECT_LE(peak, 55u);
+  EXPECT_LT(autocorrelation(peak / 2), 0.0);  // half a period away: anti-correlated
+}
+
+TEST(TimeseriesTask, NormalisedInputsAndHorizonTargets) {
+  TaskOptions options;
+  options.horizon = 3;
+  const auto task = train::make_task("timeseries", options);
+  const train::ModelInterface interface = task->interface();
+  EXPECT_EQ(interface.input, train::InputKind::features);
+  EXPECT_EQ(interface.target, train::TargetKind::step_values);
+  EXPECT_EQ(interface.output_size, 3);
+  double sum = 0.0, squares = 0.0;
+  std::int64_t count = 0, checked = 0;
+  for (std::int64_t i = 0; i < task->train_data().batches_per_epoch(); ++i) {
+    const Batch batch = task->train_data().batch(i);
+    const std::int64_t rows = batch.rows();
+    const float* x = batch.inputs.data_as<float>();
+    const float* y = batch.targets.data_as<float>();
+    for (std::int64_t row = 0; row < rows; ++row) {
+      const std::int64_t length = length_of(batch, row);
+      for (std::int64_t t = 0; t < length; ++t, ++count) {
+        sum += x[t * rows + row];
+        squares += x[t * rows + row] * x[t * rows + row];
+        for (std::int64_t j = 0; j < 3 && t + 1 + j < length; ++j, ++checked) {
+          EXPECT_EQ(y[(t * rows + row) * 3 + j], x[(t + 1 + j) * rows + row]);
+        }
+      }
+    }
+  }
+  const double mean = sum / static_cast<double>(count);
+  EXPECT_NEAR(mean, 0.0, 0.02);  // normalised on the training split (a few positions unused)
+  EXPECT_NEAR(std::sqrt(squares / static_cast<double>(count) - mean * mean), 1.0, 0.02);
+  EXPECT_GT(checked, count * 2);
+}
+
+TEST(TimeseriesTask, PersistenceBaselineInTheReportsUnits) {
+  for (std::int64_t horizon : {1, 4}) {
+    TaskOptions options;
+    options.horizon = horizon;
+    const auto task = train::make_task("timeseries", options);
+    // The loss of the persistence prediction, as the trainer would report it: squared error
+    // summed over a step's h values, averaged over the counted steps; and the targets' sd.
+    double loss = 0.0, sum = 0.0, squares = 0.0;
+    std::int64_t steps = 0;
+    const train::BatchSource& eval = task->eval_data();
+    for (std::int64_t i = 0; i < eval.batches_per_epoch(); ++i) {
+      const Batch batch = eval.batch(i);
+      for (std::int64_t row = 0; row < batch.rows(); ++row) {
+        for (std::int64_t t = 0; t < length_of(batch, row); ++t, ++steps) {
+          const double x = batch.inputs.data_as<float>()[t * batch.rows() + row];
+          for (std::int64_t j = 0; j < horizon; ++j) {
+            const double y = batch.targets.data_as<float>()[(t * batch.rows() + row) * horizon + j];
+            loss += (y - x) * (y - x);
+            sum += y;
+            squares += y * y;
+          }
+        }
+      }
+    }
+    const double values = static_cast<double>(steps * horizon);
+    const double sd = std::sqrt(squares / values - (sum / values) * (sum / values));
+    const double persistence = std::sqrt(loss / values) / sd;
+    EXPECT_NEAR(std::stod(report_value(*task, {}, "persistence_nrmse")), persistence, 1e-3 * persistence);
+    // A model that predicts persistence scores the baseline exactly.
+    train::EvalResult eval_result;
+    eval_result.mean_loss = loss / static_cast<double>(steps);
+    EXPECT_EQ(report_value(*task, eval_result, "nrmse"), report_value(*task, eval_result, "persistence_nrmse"));
+    EXPECT_GT(persistence, horizon == 1 ? 0.05 : 0.3);  // predicting 4 steps ahead is harder
+  }
+}
+
+TEST(TimeseriesTask, ReadsACsvColumn) {
+  ScratchDir dir;
+  std::string text = "time, \"load, kW\",other\r\n";
+  for (int i = 0; i < 400; ++i) {
+    text += std::to_string(i) + "," + std::to_string(std::sin(0.1 * i) * 5.0 + 20.0) + ",x\r\n";
+  }
+  write_file(dir.file("load.csv"), text);
+  const std::vector<double> column = read_csv_column(dir.file("load.csv"), "load, kW");
+  ASSERT_EQ(column.size(), 400u);
+  EXPECT_NEAR(column[7], std::sin(0.7) * 5.0 + 20.0, 1e-5);
+  TaskOptions options;
+  options.csv_path = dir.file("load.csv");
+  options.csv_column = "load, kW";
+  options.seq_len = 20;
+  const auto task = train::make_task("timeseries", options);
+  EXPECT_NE(task->describe().find("load, kW"), std::string::npos) << task->describe();
+  // The default batch (16) shrinks to what 320 training rows hold: 319 inputs / 20 = 15 lanes.
+  EXPECT_EQ(task->train_data().batch(0).rows(), 15);
+}
+
+TEST(TimeseriesTask, CsvErrorsNameTheFileAndTheCell) {
+  ScratchDir dir;
+  write_file(dir.file("a.csv"), "time,value\n1,2.5\n2,abc\n");
+  expect_error([&] { read_csv_column(dir.file("a.csv"), "price"); }, ErrorCode::invalid_argument,
+               {"csv_column", "'price'", "a.csv", "'time'", "'value'"});
+  expect_error([&] { read_csv_column(dir.file("a.csv"), "value"); }, ErrorCode::invalid_argument,
+               {"a.csv", "line 3", "'value'", "'abc'"});
+  write_file(dir.file("short_record.csv"), "time,value\n1,2.5\n2\n");
+  expect_error([&] { read_csv_column(dir.file("short_record.csv"), "value"); },
+               ErrorCode::invalid_argument, {"line 3", "missing"});
+  write_file(dir.file("empty.csv"), "");
+  expect_error([&] { read_csv_column(dir.file("empty.csv"), "value"); }, ErrorCode::invalid_argument,
+               {"empty.csv", "empty"});
+  expect_error([&] { read_csv_column(dir.file("missing.csv"), "value"); }, ErrorCode::io_error,
+               {"missing.csv", "csv"});
+
+  write_file(dir.file("few.csv"), "value\n1\n2\n3\n4\n5\n6\n7\n8\n9\n");
+  TaskOptions options;
+  options.csv_path = dir.file("few.csv");
+  options.csv_column = "value";
+  expect_error([&] { train::make_task("timeseries", options); }, ErrorCode::invalid_argument,
+               {"few.csv", "too few rows", "9"});
+  options.csv_column.clear();
+  expect_error([&] { train::make_task("timeseries", options); }, ErrorCode::invalid_argument,
+               {"csv_column", "required"});
+  options = {};
+  options.seq_len = 9000;
+  expect_error([&] { train::make_task("timeseries", options); }, ErrorCode::invalid_argument,
+               {"make_task(timeseries)", "seq_len", "9000", "larger than the data"});
+  options.seq_len = 100;
+  options.batch = 100;
+  expect_error([&] { train::make_task("timeseries", options); }, ErrorCode::invalid_argument,
+               {"batch", "100"});
+}
+
+}  // namespace
+}  // namespace gpurnn::testing
