@@ -166,7 +166,7 @@ int run_train(const TrainOptions& o) {
   const train::EvalResult final_eval = trainer.evaluate();
   const auto report = task->report(final_eval);
   std::cout << "after:  " << report_line(report) << "\n";
-  if (model.io.target == train::TargetKind::step_classes && tokens && o.sample > 0) {
+  if (model.io.target == train::TargetKind::step_classes && tokens && o.sample > 0 && !task->token_text(0).empty()) {
     const std::vector<std::int32_t> prompt = {0};
     std::string text;
     for (std::int32_t t : net.sample(prompt, o.sample, o.temperature, o.seed)) text += task->token_text(t);

@@ -98,7 +98,7 @@ TEST_P(ModelGradients, MatchFiniteDifferencesInF64) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Train, ModelGradients, ::testing::ValuesIn(kCases),
-                         [](const auto& info) { return std::string(info.param.name); });
+                         [](const auto& p) { return std::string(p.param.name); });
 
 // Two chunks with the state carried equal one pass over the concatenated sequence.
 TEST(ModelState, CarriedChunksEqualOnePass) {
