@@ -66,7 +66,9 @@ class TrainOps {
   virtual void embedding_backward(ConstTensorView ids, ConstTensorView dy, TensorView dtable,
                                   bool accumulate) = 0;
 
-  // y[i] = x[i] * detail::dropout_scale(seed, stream_id, i, p) (inverted dropout; p in [0, 1)).
+  // y[i] = x[i] * detail::dropout_scale(seed, stream_id, i, p) (inverted dropout; p in [0, 1)),
+  // multiplied in the tensor's dtype T as x[i] * T(scale), as the RNN backends' inter-layer
+  // dropout does, so every device gives the same bits. i is the flat (row-major) element index.
   // The mask is a function of (seed, stream_id, i) only, so backward recomputes it.
   virtual void dropout_forward(ConstTensorView x, double p, std::uint64_t seed, std::uint64_t stream_id,
                                TensorView y) = 0;
@@ -94,7 +96,8 @@ class TrainOps {
   // x *= factor
   virtual void scale(TensorView x, double factor) = 0;
   // One fused update per parameter tensor. `momentum` (SGD) and `m`, `v` (Adam) are state
-  // tensors shaped like the parameter, zero-initialised by the caller.
+  // tensors shaped like the parameter, zero-initialised by the caller; `momentum` may be empty
+  // when hyper.momentum is 0. cpu computes each element in double and rounds the results to T.
   virtual void sgd_update(TensorView param, ConstTensorView grad, TensorView momentum,
                           const SgdHyper& hyper) = 0;
   virtual void adam_update(TensorView param, ConstTensorView grad, TensorView m, TensorView v,

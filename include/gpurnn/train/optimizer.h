@@ -34,11 +34,17 @@ class Optimizer {
   virtual std::int64_t steps() const = 0;
 
   // Every state tensor, keyed "<parameter name>.<state>" (e.g. "rnn.exp_avg"), plus "step"
-  // (i64 [1] on the CPU). Tensors are the optimizer's own (on the parameters' device).
+  // (i64 [1] on the CPU). Tensors are the optimizer's own (on the parameters' device): clone
+  // them to keep a snapshot. States use PyTorch's names: sgd "momentum_buffer" (only when
+  // momentum != 0); adam and adamw "exp_avg", "exp_avg_sq". Adam's bias corrections use
+  // steps() + 1 for every parameter (PyTorch counts per parameter; they differ only for a
+  // parameter that joins after the first step).
   virtual std::map<std::string, Tensor> state_dict() const = 0;
   // Restores a state_dict() (CPU or device tensors; copied to the parameters' device). Every
-  // key the optimizer needs for `params` must be present with the parameter's shape;
-  // Error(invalid_argument) names the first missing or mismatched key.
+  // key the optimizer needs for `params` must be present with the parameter's shape and dtype;
+  // Error(invalid_argument) names the first missing or mismatched key, and then nothing is
+  // replaced. Keys of other parameters are ignored; state of parameters not in `params` is
+  // dropped.
   virtual void load_state_dict(const std::map<std::string, Tensor>& state,
                                const std::vector<Parameter>& params) = 0;
 };
@@ -49,6 +55,7 @@ std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& config);
 
 // The global L2 norm of all gradients; when max_norm > 0 and the norm exceeds it, every gradient
 // is scaled by max_norm / norm. Returns the norm before clipping. max_norm <= 0: norm only.
+// A non-finite norm (inf or NaN gradients) is returned and nothing is scaled.
 double clip_grad_norm(TrainOps& ops, const std::vector<Parameter>& params, double max_norm);
 
 struct ScheduleConfig {
