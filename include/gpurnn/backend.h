@@ -120,11 +120,16 @@ class Backend {
 
 struct BackendOptions {
   int num_threads = 0;  // CPU threads for BLAS and pointwise work; 0 = the library default
+  // The backend's algorithm (backend_algorithms lists them); empty = the backend's default.
+  // "cuda/persistent" in make_backend's name sets it too.
+  std::string algorithm;
 };
 
 // "cpu" (always available). Throws Error(unsupported) naming the backends this build has.
 std::unique_ptr<Backend> make_backend(const std::string& name, const BackendOptions& options = {});
 // Names of the backends this build offers.
 std::vector<std::string> available_backends();
+// The algorithms `backend` ("cpu", "cuda", "cuda:1") offers; empty for an unknown name.
+std::vector<std::string> backend_algorithms(const std::string& backend);
 
 }  // namespace gpurnn
