@@ -7,3 +7,10 @@
 #else
 #define GPURNN_HOST_DEVICE inline
 #endif
+
+// `#pragma unroll` for device code, nothing for a host compiler (which would warn about it).
+#if defined(__CUDACC__)
+#define GPURNN_UNROLL _Pragma("unroll")
+#else
+#define GPURNN_UNROLL
+#endif
