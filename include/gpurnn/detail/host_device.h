@@ -8,8 +8,8 @@
 #define GPURNN_HOST_DEVICE inline
 #endif
 
-// `#pragma unroll` for device code, nothing for a host compiler (which would warn about it).
-#if defined(__CUDACC__)
+// `#pragma unroll` in device code, nothing in host code (a host compiler would warn about it).
+#if defined(__CUDA_ARCH__)
 #define GPURNN_UNROLL _Pragma("unroll")
 #else
 #define GPURNN_UNROLL
