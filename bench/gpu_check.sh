@@ -20,7 +20,8 @@
 #   BUILD_DIR         build folder (default <repo>/build-gpu)
 #   JOBS              parallel build and test jobs (default: nproc)
 #   SANITIZER_FILTER  gtest filter for the sanitizer runs (default
-#                     '*Cuda*Small*:*CudaDevice*:*Cudnn*Small*:*CudnnDevice*')
+#                     '*Cuda*Small*:*CudaDevice*:*Cudnn*Small*:*CudnnDevice*:*CudaPersistentSmall*': the persistent kernel's
+#                     small cases are named so racecheck covers its shared-memory phases))
 #   BENCH_ARGS        extra gpurnn_bench flags (default '--benchmark_repetitions=3')
 #   GTEST_SRC, CUDNN_ROOT  as above
 # Exit status: 0 when every test passed (or was skipped) and the sanitizers found nothing;
@@ -50,7 +51,7 @@ done
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${BUILD_DIR:-$repo/build-gpu}"
 jobs="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
-sanitizer_filter="${SANITIZER_FILTER:-*Cuda*Small*:*CudaDevice*:*Cudnn*Small*:*CudnnDevice*}"
+sanitizer_filter="${SANITIZER_FILTER:-*Cuda*Small*:*CudaDevice*:*Cudnn*Small*:*CudnnDevice*:*CudaPersistentSmall*}"
 bench_args="${BENCH_ARGS:---benchmark_repetitions=3}"
 logs="$build/gpu_check"
 

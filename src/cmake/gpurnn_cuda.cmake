@@ -3,6 +3,8 @@
 #   -DGPURNN_CUDA=AUTO|ON|OFF   AUTO (default): CUDA when check_language(CUDA) finds nvcc;
 #                               ON: CUDA or a configure error; OFF: never.
 #   -DCMAKE_CUDA_ARCHITECTURES  default "80;90" (sm_80 and sm_90), unless set by the user
+#   -DGPURNN_PTXAS_REPORT=ON    print ptxas -v's report (registers, shared memory, stack, spills)
+#                               for every kernel of every architecture during the build
 #   -DCUDNN_ROOT=<dir>          (or the environment's CUDNN_ROOT) where cuDNN is: a toolkit-style
 #                               prefix (<dir>/include/cudnn.h, <dir>/lib*/libcudnn.so) or the
 #                               nvidia-cudnn Python wheel's .../site-packages/nvidia/cudnn
@@ -53,6 +55,10 @@ if(NOT DEFINED CMAKE_CUDA_RUNTIME_LIBRARY)
   set(CMAKE_CUDA_RUNTIME_LIBRARY Shared)
 endif()
 enable_language(CUDA)
+option(GPURNN_PTXAS_REPORT "Print ptxas -v's resource report for every kernel during the build" OFF)
+if(GPURNN_PTXAS_REPORT)
+  add_compile_options("$<$<COMPILE_LANGUAGE:CUDA>:-Xptxas=-v>")
+endif()
 set(CMAKE_CUDA_STANDARD 17)
 set(CMAKE_CUDA_STANDARD_REQUIRED ON)
 set(CMAKE_CUDA_EXTENSIONS OFF)

@@ -4,16 +4,24 @@
 #include "cuda/cuda_ops.h"
 #include "cuda/cuda_status.h"
 #include "cuda/device_guard.h"
+#include "cuda/persistent_lstm.h"
 #include "engine/standard_backend.h"
 
 namespace gpurnn::cuda {
 namespace {
 
+CudaAlgorithm parse_algorithm(const std::string& name) {
+  if (name.empty() || name == "standard") return CudaAlgorithm::standard;
+  if (name == "persistent") return CudaAlgorithm::persistent;
+  if (name == "auto") return CudaAlgorithm::automatic;
+  throw Error(ErrorCode::unsupported, "make_backend: algorithm '" + name + "' is not offered by backend 'cuda'");
+}
+
 // One CUDA device: the calls run on it (a DeviceGuard for the length of each call) and queue
-// their work on the caller's stream.
+// their work on the caller's stream, with the time loop of the chosen algorithm.
 class CudaPlatform {
  public:
-  explicit CudaPlatform(Device device) : device_(device) {
+  CudaPlatform(Device device, CudaAlgorithm algorithm) : device_(device) {
     check_argument(!device.is_cpu(), "make_backend", "device", "must be a CUDA device, got cpu");
     const int count = cuda_device_count();
     if (device.index < 0 || device.index >= count) {
@@ -21,16 +29,22 @@ class CudaPlatform {
                                               " is not present (" + std::to_string(count) +
                                               " CUDA devices found)");
     }
+    choice_.algorithm = algorithm;
+    choice_.device = device_limits(device.index);
   }
   const char* name() const { return "cuda"; }
   Device device() const { return device_; }
-  std::optional<std::string> unsupported_reason(const RNNDescriptor&, DType) const {
-    return std::nullopt;
+  // The persistent algorithm: what its plan refuses even at batch 1 (cell, projection, size).
+  std::optional<std::string> unsupported_reason(const RNNDescriptor& desc, DType dtype) const {
+    if (choice_.algorithm != CudaAlgorithm::persistent) return std::nullopt;
+    const engine::PersistentPlan plan = persistent_plan_for(desc, 1, dtype_size(dtype), choice_.device);
+    if (plan.fits) return std::nullopt;
+    return "algorithm 'persistent': " + plan.why_not;
   }
   DeviceGuard enter() const { return DeviceGuard(device_.index); }
   template <class T>
   CudaOps<T> ops(void* stream) const {
-    return CudaOps<T>(static_cast<cudaStream_t>(stream), cublas_handle_for(device_.index));
+    return CudaOps<T>(static_cast<cudaStream_t>(stream), cublas_handle_for(device_.index), &choice_);
   }
   engine::ReserveHeader read_header(const engine::ReserveHeader* header, void* stream) const {
     return ops<float>(stream).read_header(header);
@@ -38,12 +52,14 @@ class CudaPlatform {
 
  private:
   Device device_;
+  AlgorithmChoice choice_;
 };
 
 }  // namespace
 
-std::unique_ptr<Backend> make_cuda_backend(Device device, const BackendOptions& /*options*/) {
-  return std::make_unique<engine::StandardBackend<CudaPlatform>>(CudaPlatform(device));
+std::unique_ptr<Backend> make_cuda_backend(Device device, const BackendOptions& options) {
+  return std::make_unique<engine::StandardBackend<CudaPlatform>>(
+      CudaPlatform(device, parse_algorithm(options.algorithm)));
 }
 
 }  // namespace gpurnn::cuda

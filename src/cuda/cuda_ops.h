@@ -9,16 +9,28 @@
 #include <cstdint>
 
 #include "engine/buffer_layout.h"
+#include "engine/layer_loop.h"
+#include "engine/persistent_plan.h"
 #include "engine/step_ops.h"
 
 namespace gpurnn::cuda {
+
+// Which time loop a layer direction runs (BackendOptions::algorithm): the standard one (a GEMM
+// and a fused kernel per step), the persistent kernel (LSTM; an error when its plan does not
+// fit), or the persistent kernel when it fits and the batch is small, else standard.
+enum class CudaAlgorithm { standard, persistent, automatic };
+struct AlgorithmChoice {
+  CudaAlgorithm algorithm = CudaAlgorithm::standard;
+  engine::DeviceLimits device;  // for the persistent plan
+};
 
 template <class T>
 class CudaOps {
  public:
   using value_type = T;
 
-  CudaOps(cudaStream_t stream, cublasHandle_t cublas) : stream_(stream), cublas_(cublas) {}
+  CudaOps(cudaStream_t stream, cublasHandle_t cublas, const AlgorithmChoice* choice = nullptr)
+      : stream_(stream), cublas_(cublas), choice_(choice) {}
 
   void gemm(engine::Trans ta, engine::Trans tb, std::int64_t m, std::int64_t n, std::int64_t k,
             T alpha, const T* a, std::int64_t lda, const T* b, std::int64_t ldb, T beta, T* c,
@@ -40,10 +52,19 @@ class CudaOps {
   void finish_forward_step(const engine::StepOutput<T>& s);
   void output_gradient(const engine::OutputGradient<T>& s);
   void backward_step(const engine::BackwardStep<T>& s);
+  // engine::layer_forward's hook (src/cuda/persistent_time_loop.cpp): the persistent kernel
+  // runs the layer direction's time loop when the algorithm choice says so.
+  bool run_time_loop(const engine::LayerProblem& p, const engine::LayerWeights<T>& w,
+                     const engine::LayerBuffers<T>& buf, const engine::LayerForwardIO<T>& io);
 
  private:
   cudaStream_t stream_;
   cublasHandle_t cublas_;
+  const AlgorithmChoice* choice_;  // null: standard
 };
+
+// The persistent plan of one layer direction of `desc` at `batch` on `device`.
+engine::PersistentPlan persistent_plan_for(const RNNDescriptor& desc, std::int64_t batch, std::size_t elem_size,
+                                           const engine::DeviceLimits& device);
 
 }  // namespace gpurnn::cuda

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 
+#include <type_traits>
 #include <utility>
 
 #include "engine/step_ops.h"
@@ -91,6 +92,16 @@ struct LayerBackwardIO {
   T* dm;               // scratch [B, H] (projection)
 };
 
+// An Ops may run the whole time loop of a layer direction itself (the CUDA backend's persistent
+// kernel) with `bool run_time_loop(const LayerProblem&, const LayerWeights<T>&,
+// const LayerBuffers<T>&, const LayerForwardIO<T>&)`. layer_forward calls it once the input
+// projection is in buf.gates and the initial states are at their slots; returning true, it has
+// done what the loop below does: saved gates, every state slot, y; false leaves it to the loop.
+template <class Ops, class = void>
+struct has_time_loop_hook : std::false_type {};
+template <class Ops>
+struct has_time_loop_hook<Ops, std::void_t<decltype(&Ops::run_time_loop)>> : std::true_type {};
+
 // Runs the layer-direction forward, filling `buf` (gates, states) and the outputs.
 template <class Ops>
 void layer_forward(Ops& ops, const LayerProblem& p, const LayerWeights<typename Ops::value_type>& w,
@@ -108,7 +119,9 @@ void layer_forward(Ops& ops, const LayerProblem& p, const LayerWeights<typename 
   ops.copy_or_zero(buf.h_states + p.initial_index() * B * Ho, io.h0, B * Ho);
   if (lstm) ops.copy_or_zero(buf.c_states + p.initial_index() * B * H, io.c0, B * H);
 
-  for (std::int64_t step = 0; step < p.seq_len; ++step) {
+  bool loop_done = false;
+  if constexpr (has_time_loop_hook<Ops>::value) loop_done = ops.run_time_loop(p, w, buf, io);
+  for (std::int64_t step = 0; !loop_done && step < p.seq_len; ++step) {
     const std::int64_t t = p.time_at(step);
     const T* h_prev = buf.h_states + p.prev_index(t) * B * Ho;
     T* h_next = buf.h_states + p.next_index(t) * B * Ho;

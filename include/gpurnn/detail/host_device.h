@@ -7,3 +7,10 @@
 #else
 #define GPURNN_HOST_DEVICE inline
 #endif
+
+// `#pragma unroll` in device code, nothing in host code (a host compiler would warn about it).
+#if defined(__CUDA_ARCH__)
+#define GPURNN_UNROLL _Pragma("unroll")
+#else
+#define GPURNN_UNROLL
+#endif

@@ -1,0 +1,128 @@
+// The persistent LSTM kernel: one cooperative launch runs every step of one layer direction
+// (the design notes: ../../shared PERSISTENT.md and DESIGN.md, "Persistent fused LSTM kernel").
+// The input projection of all steps is already in `gates` (the standard algorithm's GEMM); this
+// kernel does the recurrent part, all four gates and the cell update of every step.
+//
+// Grid: plan.ctas CTAs (at most one per SM, all resident: cooperative launch); block:
+// plan.threads threads (1 to 8 warps). CTA c owns hidden units [c*U, min(H, (c+1)*U)).
+// Shared memory (dynamic, plan.shared_bytes): the CTA's 4*U rows of W_hh and its U x B cell
+// state for the whole launch, and a chunk of batch_chunk sequences of h_{t-1} each step.
+// Per step and chunk: all threads stage h_{t-1} (L1-bypassing loads); each warp takes items
+// (unit j, tile of BT sequences): its lanes split k = lane, lane+32, ... of the 4 x BT dot
+// products W_hh[gate*H + j, :] · h_{t-1}[b, :], a butterfly of shuffles sums them across the
+// warp, and lane l < BT applies the cell to sequence l of the tile, writing its gates, c_t,
+// h_t and y_t. Then one grid barrier (cooperative_groups grid sync) per step.
+// The thread-to-data arithmetic and the phases are kernels/persistent_lstm_map.h, which the CPU
+// tests enumerate and simulate. Deterministic: fixed summation order, no atomics.
+// Preconditions: the plan fits this device; pointers are device memory on the current device;
+// the initial states are at their slots of h_states/c_states.
+
+#include <cooperative_groups.h>
+
+#include <string>
+
+#include "cuda/cuda_status.h"
+#include "cuda/persistent_lstm.h"
+#include "gpurnn/error.h"
+#include "persistent_lstm_map.h"
+
+namespace gpurnn::cuda {
+namespace {
+
+namespace cg = cooperative_groups;
+using kernels::PersistentLstmArgs;
+
+template <class T, int BT>
+__device__ __forceinline__ void warp_sum(T (&acc)[4][BT]) {
+  GPURNN_UNROLL
+  for (int gate = 0; gate < 4; ++gate) {
+    GPURNN_UNROLL
+    for (int bb = 0; bb < BT; ++bb) {
+      GPURNN_UNROLL
+      for (int offset = kernels::kWarpSize / 2; offset > 0; offset /= 2) {
+        acc[gate][bb] += __shfl_xor_sync(0xffffffffu, acc[gate][bb], offset);
+      }
+    }
+  }
+}
+
+// See the file comment for the mapping.
+template <class T, int BT>
+__global__ void __launch_bounds__(engine::kPersistentMaxThreads, 1) persistent_lstm_kernel(PersistentLstmArgs<T> a) {
+  extern __shared__ __align__(16) unsigned char persistent_shared[];
+  T* smem = reinterpret_cast<T*>(persistent_shared);
+  const cg::grid_group grid = cg::this_grid();
+  const int cta = static_cast<int>(blockIdx.x);
+  const int tid = static_cast<int>(threadIdx.x), threads = static_cast<int>(blockDim.x);
+  const int warp = tid / kernels::kWarpSize, lane = tid % kernels::kWarpSize, warps = threads / kernels::kWarpSize;
+
+  kernels::load_cta_slices(a, cta, tid, threads, smem);
+  for (int step = 0; step < a.g.seq_len; ++step) {
+    for (int chunk = 0; chunk < kernels::chunk_count(a.g); ++chunk) {
+      // The previous chunk's readers (and, at a chunk's start, the weight loads) are done.
+      __syncthreads();
+      kernels::stage_h_chunk(a, step, chunk, tid, threads, smem);
+      __syncthreads();
+      const int items = kernels::items_in_chunk(a.g, cta, chunk);
+      for (int item = warp; item < items; item += warps) {  // warp-uniform: shuffles are safe
+        T acc[4][BT];
+        kernels::lane_partial_sums<T, BT>(a, smem, cta, chunk, item, lane, acc);
+        warp_sum<T, BT>(acc);
+        kernels::apply_cell<T, BT>(a, smem, step, cta, chunk, item, lane, acc);
+      }
+    }
+    // h_t of every CTA written before any CTA stages it as h_{t-1}.
+    if (step + 1 < a.g.seq_len) grid.sync();
+  }
+}
+
+template <class T, int BT>
+void launch_tiled(const PersistentLstmArgs<T>& args, const engine::PersistentPlan& plan, cudaStream_t stream) {
+  const void* kernel = reinterpret_cast<const void*>(&persistent_lstm_kernel<T, BT>);
+  const int bytes = static_cast<int>(plan.shared_bytes);
+  GPURNN_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes));
+  // Every CTA must be resident at once, or the grid barrier never opens.
+  int device = 0, sms = 0, per_sm = 0;
+  GPURNN_CUDA_CHECK(cudaGetDevice(&device));
+  GPURNN_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+  GPURNN_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, plan.threads, plan.shared_bytes));
+  if (per_sm * sms < plan.ctas) {
+    throw Error(ErrorCode::unsupported,
+                "forward: the persistent kernel needs " + std::to_string(plan.ctas) + " resident CTAs of " +
+                    std::to_string(plan.threads) + " threads and " + std::to_string(plan.shared_bytes) +
+                    " bytes of shared memory, but the device holds " + std::to_string(per_sm) + " per SM on " +
+                    std::to_string(sms) + " SMs");
+  }
+  PersistentLstmArgs<T> copy = args;
+  void* params[] = {&copy};
+  GPURNN_CUDA_CHECK(cudaLaunchCooperativeKernel(kernel, dim3(static_cast<unsigned>(plan.ctas)),
+                                                dim3(static_cast<unsigned>(plan.threads)), params,
+                                                plan.shared_bytes, stream));
+  check_launch("persistent_lstm_kernel");
+}
+
+}  // namespace
+
+template <class T>
+void launch_persistent_lstm(const engine::PersistentPlan& plan, const engine::LayerProblem& p,
+                            const engine::LayerWeights<T>& w, const engine::LayerBuffers<T>& buf,
+                            const engine::LayerForwardIO<T>& io, cudaStream_t stream) {
+  const PersistentLstmArgs<T> args = kernels::persistent_args(plan, p, w, buf, io);
+  switch (plan.batch_tile) {
+    case 1: return launch_tiled<T, 1>(args, plan, stream);
+    case 2: return launch_tiled<T, 2>(args, plan, stream);
+    case 4: return launch_tiled<T, 4>(args, plan, stream);
+    default:
+      throw Error(ErrorCode::internal, "launch_persistent_lstm: no kernel for batch tile " + std::to_string(plan.batch_tile));
+  }
+}
+
+#define GPURNN_INSTANTIATE_PERSISTENT(T)                                                                 \
+  template void launch_persistent_lstm<T>(const engine::PersistentPlan&, const engine::LayerProblem&,   \
+                                          const engine::LayerWeights<T>&, const engine::LayerBuffers<T>&, \
+                                          const engine::LayerForwardIO<T>&, cudaStream_t);
+GPURNN_INSTANTIATE_PERSISTENT(float)
+GPURNN_INSTANTIATE_PERSISTENT(double)
+#undef GPURNN_INSTANTIATE_PERSISTENT
+
+}  // namespace gpurnn::cuda

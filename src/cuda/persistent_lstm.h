@@ -1,0 +1,24 @@
+#pragma once
+// The persistent LSTM kernel's launcher (kernels/persistent_lstm.cu) and the device limits its
+// plan reads (internal header).
+
+#include <cuda_runtime.h>
+
+#include "engine/layer_loop.h"
+#include "engine/persistent_plan.h"
+
+namespace gpurnn::cuda {
+
+// What engine::plan_persistent_lstm needs of cudaDeviceProp, for device `index`.
+engine::DeviceLimits device_limits(int index);
+
+// Runs every step of one LSTM layer direction in one cooperative launch on `stream`: the
+// contract of engine::layer_forward's run_time_loop hook (buf.gates holds the input
+// pre-activations, the initial states are at their slots). `plan` must fit the current device;
+// throws Error(unsupported) when the device cannot keep plan.ctas CTAs resident.
+template <class T>
+void launch_persistent_lstm(const engine::PersistentPlan& plan, const engine::LayerProblem& p,
+                            const engine::LayerWeights<T>& w, const engine::LayerBuffers<T>& buf,
+                            const engine::LayerForwardIO<T>& io, cudaStream_t stream);
+
+}  // namespace gpurnn::cuda

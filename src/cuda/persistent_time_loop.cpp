@@ -1,0 +1,38 @@
+// The CUDA backend's choice of time loop per layer direction: the persistent kernel or the
+// standard per-step loop (engine/layer_loop.h), from the algorithm and the persistent plan.
+
+#include "cuda/cuda_ops.h"
+#include "cuda/persistent_lstm.h"
+#include "gpurnn/error.h"
+
+namespace gpurnn::cuda {
+
+engine::PersistentPlan persistent_plan_for(const RNNDescriptor& desc, std::int64_t batch, std::size_t elem_size,
+                                           const engine::DeviceLimits& device) {
+  return engine::plan_persistent_lstm({desc.cell, desc.hidden_size, batch, desc.proj_size, elem_size}, device);
+}
+
+template <class T>
+bool CudaOps<T>::run_time_loop(const engine::LayerProblem& p, const engine::LayerWeights<T>& w,
+                               const engine::LayerBuffers<T>& buf, const engine::LayerForwardIO<T>& io) {
+  if (choice_ == nullptr || choice_->algorithm == CudaAlgorithm::standard) return false;
+  const engine::PersistentPlan plan = persistent_plan_for(*p.desc, p.batch, sizeof(T), choice_->device);
+  if (choice_->algorithm == CudaAlgorithm::automatic) {
+    if (!engine::auto_prefers_persistent(plan, p.batch)) return false;
+  } else if (!plan.fits) {
+    // The first layer direction refuses before its kernel: nothing of y, hn or cn is written.
+    throw Error(ErrorCode::unsupported, "forward: algorithm 'persistent' cannot run B=" + std::to_string(p.batch) +
+                                            " on " + choice_->device.name + ": " + plan.why_not);
+  }
+  launch_persistent_lstm<T>(plan, p, w, buf, io, stream_);
+  return true;
+}
+
+template bool CudaOps<float>::run_time_loop(const engine::LayerProblem&, const engine::LayerWeights<float>&,
+                                            const engine::LayerBuffers<float>&,
+                                            const engine::LayerForwardIO<float>&);
+template bool CudaOps<double>::run_time_loop(const engine::LayerProblem&, const engine::LayerWeights<double>&,
+                                             const engine::LayerBuffers<double>&,
+                                             const engine::LayerForwardIO<double>&);
+
+}  // namespace gpurnn::cuda

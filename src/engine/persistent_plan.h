@@ -1,0 +1,78 @@
+#pragma once
+// The launch plan of the persistent LSTM kernel (kernels/persistent_lstm.cu): whether one layer
+// direction fits on the device, and how it is cut. A pure function of the problem and a few
+// device properties, so CPU tests check it for many devices (H100, A100, L4, T4 property sets)
+// and the CUDA backend fills DeviceLimits from cudaDeviceProp.
+//
+// The cut: one CTA per SM at most. CTA c owns hidden units [c*U, min(H, (c+1)*U)) and the rows
+// of all four gates for them: its slice of W_hh (4*U rows of H) lives in shared memory for the
+// whole launch, as does its slice of the cell state (U x B). Each step it stages h_{t-1} in
+// batch chunks of `batch_chunk` sequences (a multiple of the batch tile), so the batch only
+// costs shared memory for the cell state.
+//
+// Shared memory, in elements of the dtype (persistent_shared_elements):
+//   weights [4][U][H]  ·  h chunk [batch_chunk][H]  ·  cell state [U][B]
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "gpurnn/detail/host_device.h"
+#include "gpurnn/rnn_descriptor.h"
+
+namespace gpurnn::engine {
+
+// What the plan needs of cudaDeviceProp (its field names in the comments).
+struct DeviceLimits {
+  std::string name;                        // name
+  int sm_count = 0;                        // multiProcessorCount
+  std::size_t shared_per_block_optin = 0;  // sharedMemPerBlockOptin (bytes)
+  int registers_per_block = 0;             // regsPerBlock (32-bit registers)
+  int max_threads_per_block = 0;           // maxThreadsPerBlock
+  bool cooperative_launch = false;         // cooperativeLaunch
+};
+
+struct PersistentProblem {
+  CellKind cell = CellKind::lstm;
+  std::int64_t hidden = 0;      // H
+  std::int64_t batch = 0;       // B
+  std::int64_t proj_size = 0;   // LSTM projection (not supported by the kernel)
+  std::size_t elem_size = 4;    // 4 (f32) or 8 (f64)
+};
+
+struct PersistentPlan {
+  bool fits = false;
+  std::string why_not;          // when !fits: the reason, naming the limit and the numbers
+  int ctas = 0;                 // one per SM at most: ceil(H / units_per_cta)
+  int units_per_cta = 0;        // U = ceil(H / sm_count); the last CTA may own fewer
+  int threads = 0;              // 32 * warps, warps in [1, kPersistentMaxWarps]
+  int batch_tile = 0;           // BT: sequences per warp item (a kernel template argument)
+  int batch_chunk = 0;          // sequences of h_{t-1} staged at once, a multiple of BT
+  std::size_t shared_bytes = 0; // dynamic shared memory per CTA
+  int registers_per_thread = 0; // the budget: registers_per_block / threads, at most 255
+};
+
+constexpr int kPersistentMaxWarps = 8;
+constexpr int kPersistentMaxThreads = 32 * kPersistentMaxWarps;
+// `auto` prefers the persistent kernel up to this batch (PERSISTENT.md's estimate of where the
+// FP32 dot products stop beating tensor-core GEMMs). Not measured yet: replace it with the
+// crossover the GPU benchmark shows.
+constexpr std::int64_t kAutoPersistentMaxBatch = 32;
+
+// Elements of shared memory one CTA uses (see the layout above).
+GPURNN_HOST_DEVICE std::int64_t persistent_shared_elements(std::int64_t hidden, std::int64_t units,
+                                                           std::int64_t batch, std::int64_t batch_chunk) {
+  return 4 * units * hidden + batch_chunk * hidden + units * batch;
+}
+
+// The batch tile for a batch: 1, 2, or 4 sequences per warp item.
+GPURNN_HOST_DEVICE int persistent_batch_tile(std::int64_t batch) {
+  return batch <= 1 ? 1 : batch == 2 ? 2 : 4;
+}
+
+PersistentPlan plan_persistent_lstm(const PersistentProblem& problem, const DeviceLimits& device);
+
+// `auto`: the persistent kernel when it fits and the problem is latency-bound (small batch).
+bool auto_prefers_persistent(const PersistentPlan& plan, std::int64_t batch);
+
+}  // namespace gpurnn::engine

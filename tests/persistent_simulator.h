@@ -1,0 +1,123 @@
+#pragma once
+// The persistent LSTM kernel run on the CPU: its own phase functions
+// (kernels/persistent_lstm_map.h) called for every CTA, warp and lane in the order the kernel's
+// barriers allow, with the warp's shuffle sum replaced by a sum over its 32 lanes. Shared
+// memory is a NaN-filled array per CTA that lives for the whole launch, like the kernel's.
+//
+// And a Backend around it: the standard algorithm on the CPU (cpu::CpuOps) whose time loop is
+// the simulated kernel wherever the plan for `device` fits, so a test runs the whole network
+// (layers, directions, dropout, training reserve, then the standard backward on that reserve)
+// through the kernel's code and compares it with the cpu backend.
+
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <vector>
+
+#include "cpu/cpu_ops.h"
+#include "engine/persistent_plan.h"
+#include "engine/standard_backend.h"
+#include "persistent_lstm_map.h"
+
+namespace gpurnn::testing {
+
+template <class T, int BT>
+void simulate_persistent_lstm_tiled(const kernels::PersistentLstmArgs<T>& a, const engine::PersistentPlan& plan) {
+  using namespace kernels;
+  const PersistentGeometry& g = a.g;
+  const int threads = plan.threads, warps = threads / kWarpSize;
+  const auto elements = static_cast<std::size_t>(plan.shared_bytes / sizeof(T));
+  std::vector<std::vector<T>> smem(static_cast<std::size_t>(plan.ctas),
+                                   std::vector<T>(elements, std::numeric_limits<T>::quiet_NaN()));
+  auto shared_of = [&](int cta) { return smem[static_cast<std::size_t>(cta)].data(); };
+  for (int cta = 0; cta < plan.ctas; ++cta) {
+    for (int tid = 0; tid < threads; ++tid) load_cta_slices(a, cta, tid, threads, shared_of(cta));
+  }
+  for (int step = 0; step < g.seq_len; ++step) {
+    // Between grid barriers the CTAs run in any order: alternate it.
+    for (int n = 0; n < plan.ctas; ++n) {
+      const int cta = step % 2 == 0 ? n : plan.ctas - 1 - n;
+      for (int chunk = 0; chunk < chunk_count(g); ++chunk) {
+        for (int tid = 0; tid < threads; ++tid) stage_h_chunk(a, step, chunk, tid, threads, shared_of(cta));
+        // __syncthreads
+        const int items = items_in_chunk(g, cta, chunk);
+        for (int warp = 0; warp < warps; ++warp) {
+          for (int item = warp; item < items; item += warps) {
+            T sums[4][BT] = {};
+            for (int lane = 0; lane < kWarpSize; ++lane) {
+              T acc[4][BT];
+              lane_partial_sums<T, BT>(a, shared_of(cta), cta, chunk, item, lane, acc);
+              for (int gate = 0; gate < 4; ++gate) {
+                for (int bb = 0; bb < BT; ++bb) sums[gate][bb] += acc[gate][bb];
+              }
+            }
+            for (int lane = 0; lane < kWarpSize; ++lane) {
+              apply_cell<T, BT>(a, shared_of(cta), step, cta, chunk, item, lane, sums);
+            }
+          }
+        }
+        // __syncthreads
+      }
+    }
+    // grid barrier
+  }
+}
+
+template <class T>
+void simulate_persistent_lstm(const kernels::PersistentLstmArgs<T>& a, const engine::PersistentPlan& plan) {
+  switch (plan.batch_tile) {
+    case 1: return simulate_persistent_lstm_tiled<T, 1>(a, plan);
+    case 2: return simulate_persistent_lstm_tiled<T, 2>(a, plan);
+    default: return simulate_persistent_lstm_tiled<T, 4>(a, plan);
+  }
+}
+
+// cpu::CpuOps whose layer time loop is the simulated kernel when the plan fits.
+template <class T>
+struct SimulatedPersistentOps : cpu::CpuOps<T> {
+  engine::DeviceLimits device;
+  int* layers_simulated = nullptr;
+
+  bool run_time_loop(const engine::LayerProblem& p, const engine::LayerWeights<T>& w,
+                     const engine::LayerBuffers<T>& buf, const engine::LayerForwardIO<T>& io) {
+    const RNNDescriptor& d = *p.desc;
+    const engine::PersistentPlan plan =
+        engine::plan_persistent_lstm({d.cell, d.hidden_size, p.batch, d.proj_size, sizeof(T)}, device);
+    if (!plan.fits) return false;
+    simulate_persistent_lstm(kernels::persistent_args(plan, p, w, buf, io), plan);
+    ++*layers_simulated;
+    return true;
+  }
+};
+
+// The Platform of engine::StandardBackend (host memory, like the cpu backend's).
+class SimulatedPersistentPlatform {
+ public:
+  SimulatedPersistentPlatform(engine::DeviceLimits device, int* layers_simulated)
+      : device_(std::move(device)), layers_simulated_(layers_simulated) {}
+  const char* name() const { return "simulated-persistent"; }
+  Device device() const { return Device::cpu(); }
+  std::optional<std::string> unsupported_reason(const RNNDescriptor&, DType) const { return std::nullopt; }
+  struct NoScope {};
+  NoScope enter() const { return {}; }
+  template <class T>
+  SimulatedPersistentOps<T> ops(void*) const {
+    SimulatedPersistentOps<T> o;
+    o.device = device_;
+    o.layers_simulated = layers_simulated_;
+    return o;
+  }
+  engine::ReserveHeader read_header(const engine::ReserveHeader* header, void*) const { return *header; }
+
+ private:
+  engine::DeviceLimits device_;
+  int* layers_simulated_;
+};
+
+inline std::unique_ptr<Backend> make_simulated_persistent_backend(engine::DeviceLimits device,
+                                                                  int* layers_simulated) {
+  return std::make_unique<engine::StandardBackend<SimulatedPersistentPlatform>>(
+      SimulatedPersistentPlatform(std::move(device), layers_simulated));
+}
+
+}  // namespace gpurnn::testing
