@@ -37,9 +37,9 @@ struct TrainOptions {
   std::string task = "charlm";
   std::string device = "auto";
   std::string cell = "lstm";
-  std::int64_t hidden = 0, layers = 0, embedding = 0;  // 0: the task's default
+  std::int64_t hidden = 0, layers = 0, embedding = 0;  // hidden, layers: the task's default unless given
   std::int64_t seq_len = 0, batch = 0, steps = 0;      // 0: the task's default
-  double lr = 0, clip = -1, dropout = 0;               // lr 0 / clip -1: the task's default
+  double lr = 0, clip = 0, dropout = 0;                // lr, clip: the task's default unless given
   std::string optimizer = "adam", schedule = "cosine";
   double weight_decay = 0, momentum = 0.9;
   std::int64_t warmup = -1;                            // -1: the task's default

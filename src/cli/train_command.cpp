@@ -77,8 +77,8 @@ int run_train(const TrainOptions& o) {
   check_argument(model.dtype == DType::f32 || model.dtype == DType::f64, "gpurnn train", "--dtype",
                  "must be f32 or f64, got " + o.dtype);
   const TaskDefaults defaults = defaults_for(o.task);
-  model.hidden = o.hidden > 0 ? o.hidden : defaults.hidden;
-  model.layers = o.layers > 0 ? o.layers : 1;
+  model.hidden = was_given(o, "--hidden") ? o.hidden : defaults.hidden;
+  model.layers = was_given(o, "--layers") ? o.layers : 1;
   model.embedding = o.embedding;
   model.dropout = o.dropout;
   model.seed = o.seed;
@@ -114,16 +114,17 @@ int run_train(const TrainOptions& o) {
   model.backend = to_string(device);
 
   train::TrainConfig config;
-  config.steps = o.steps > 0 ? o.steps : defaults.steps;
-  config.clip = o.clip >= 0 ? o.clip : defaults.clip;
+  config.steps = was_given(o, "--steps") ? o.steps : defaults.steps;
+  check_argument(config.steps > 0, "gpurnn train", "--steps", "must be positive, got " + std::to_string(config.steps));
+  config.clip = was_given(o, "--clip") ? o.clip : defaults.clip;
   config.seed = o.seed;
   config.eval_batches = o.eval_batches;
   config.optimizer.kind = o.optimizer;
   config.optimizer.weight_decay = o.weight_decay;
   config.optimizer.momentum = o.optimizer == "sgd" ? o.momentum : 0.0;
   config.schedule.kind = o.schedule;
-  config.schedule.base_lr = o.lr > 0 ? o.lr : defaults.lr;
-  config.schedule.warmup_steps = o.warmup >= 0 ? o.warmup : std::min(defaults.warmup, config.steps / 5);
+  config.schedule.base_lr = was_given(o, "--lr") ? o.lr : defaults.lr;
+  config.schedule.warmup_steps = was_given(o, "--warmup") ? o.warmup : std::min(defaults.warmup, config.steps / 5);
   config.schedule.total_steps = config.steps;
   config.schedule.step_size = std::max<std::int64_t>(1, config.steps / 3);
   check_argument(o.temperature > 0, "gpurnn train", "--temperature", "must be positive");

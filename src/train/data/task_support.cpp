@@ -38,7 +38,10 @@ std::int64_t stream_lanes(std::int64_t positions, std::int64_t steps, std::int64
 }
 
 std::int64_t eval_stream_lanes(std::int64_t positions, std::int64_t steps, std::int64_t lanes) {
-  return std::max<std::int64_t>(1, std::min(lanes, positions / steps));
+  // At least kChunksPerLane chunks per lane: every lane starts from a zero state, so its first
+  // steps are predicted without context; long lanes keep that warm-up a small share of the score.
+  constexpr std::int64_t kChunksPerLane = 8;
+  return std::max<std::int64_t>(1, std::min(lanes, positions / (steps * kChunksPerLane)));
 }
 
 void for_each_batch(const BatchSource& source, const std::function<void(const Batch&)>& fn) {

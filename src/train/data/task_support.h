@@ -49,7 +49,7 @@ std::int64_t option_or(std::int64_t value, std::int64_t fallback, const char* wh
 // (or `batch` lanes) would be shorter than seq_len; `data` says what the positions are.
 std::int64_t stream_lanes(std::int64_t positions, std::int64_t steps, std::int64_t batch,
                           std::int64_t default_batch, const char* where, const std::string& data);
-// Lanes for the evaluation stream: as many as fill a chunk each, at least 1, at most `lanes`.
+// Lanes for the evaluation stream: as many as hold 8 chunks each, at least 1, at most `lanes`.
 std::int64_t eval_stream_lanes(std::int64_t positions, std::int64_t steps, std::int64_t lanes);
 
 // Calls fn on batch 0 .. batches_per_epoch()-1 (what an evaluation pass reads).
