@@ -36,7 +36,7 @@ int run_run(const RunOptions& options);
 struct TrainOptions {
   std::string task = "charlm";
   std::string device = "auto";
-  std::string cell = "lstm";
+  std::string cell;  // "": the task's default (gru for copy, lstm otherwise)
   std::int64_t hidden = 0, layers = 0, embedding = 0;  // hidden, layers: the task's default unless given
   std::int64_t seq_len = 0, batch = 0, steps = 0;      // 0: the task's default
   double lr = 0, clip = 0, dropout = 0;                // lr, clip: the task's default unless given

@@ -5,7 +5,7 @@ namespace gpurnn::cli {
 void add_train_options(CLI::App& cmd, TrainOptions& o) {
   cmd.add_option("task", o.task, "charlm (default), timeseries, adding, copy or classify")->capture_default_str();
   cmd.add_option("--device", o.device, "auto (a GPU when there is one), cpu, cuda or cuda:N")->capture_default_str();
-  cmd.add_option("--cell", o.cell, "lstm, gru, rnn_tanh, rnn_relu or rnn_sigmoid")->capture_default_str();
+  cmd.add_option("--cell", o.cell, "lstm, gru, rnn_tanh, rnn_relu or rnn_sigmoid (default: gru for copy, lstm otherwise)");
   cmd.add_option("--hidden", o.hidden, "Hidden units per layer (default: the task's)");
   cmd.add_option("--layers", o.layers, "RNN layers (default 1)");
   cmd.add_option("--embedding", o.embedding, "Token embedding width (default min(hidden, 64))");
