@@ -1,12 +1,15 @@
 // The CPU backend's step operations: per sequence, the cell equations of detail/cell_math.h
-// for active rows, state carried through for finished ones.
+// for active rows, state carried through for finished ones. f32 rows of the cells that need
+// exp/tanh go to the vectorised copies of the same equations in cpu_rows_f32.h.
 
 #include "cpu/cpu_ops.h"
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "cpu/blas.h"
+#include "cpu/cpu_rows_f32.h"
 #include "gpurnn/detail/cell_math.h"
 #include "gpurnn/detail/counter_random.h"
 
@@ -27,6 +30,15 @@ void copy_row(T* dst, const T* src, std::int64_t n) {
 template <class T>
 void cell_forward(CellKind cell, std::int64_t h, T* gates, const T* hh, const T* b_hh,
                   const T* h_prev, const T* c_prev, T* c_next, T* out) {
+  if constexpr (std::is_same_v<T, float>) {
+    switch (cell) {
+      case CellKind::lstm: return lstm_forward_row_f32(h, gates, hh, b_hh, c_prev, c_next, out);
+      case CellKind::gru: return gru_forward_row_f32(h, gates, hh, b_hh, h_prev, out);
+      case CellKind::rnn_tanh:
+      case CellKind::rnn_sigmoid: return vanilla_forward_row_f32(cell, h, gates, hh, b_hh, out);
+      case CellKind::rnn_relu: break;
+    }
+  }
   auto rec = [&](std::int64_t k) { return hh[k] + (b_hh ? b_hh[k] : T(0)); };
   if (cell == CellKind::lstm) {
     for (std::int64_t j = 0; j < h; ++j) {
@@ -64,6 +76,11 @@ void cell_forward(CellKind cell, std::int64_t h, T* gates, const T* hh, const T*
 template <class T>
 void cell_backward(CellKind cell, std::int64_t h, const T* gates, const T* c_prev,
                    const T* c_next, const T* h_prev, const T* grad, T* dh, T* dc, T* d_ih, T* d_hh) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (cell == CellKind::lstm) {
+      return lstm_backward_row_f32(h, gates, c_prev, c_next, grad, dc, d_ih);
+    }
+  }
   if (cell == CellKind::lstm) {
     for (std::int64_t j = 0; j < h; ++j) {
       const detail::LstmGates<T> g{gates[j], gates[h + j], gates[2 * h + j], gates[3 * h + j]};

@@ -1,6 +1,7 @@
 #pragma once
 // The CPU backend's Ops for the standard algorithm (engine/step_ops.h): OpenBLAS GEMMs and
-// plain loops over detail/cell_math.h. Single-threaded except inside BLAS.
+// plain loops over detail/cell_math.h (f32 LSTM, GRU, tanh and sigmoid rows: the vectorised
+// copies in cpu_rows_f32.h). Single-threaded except inside BLAS.
 
 #include <cstdint>
 
