@@ -62,7 +62,7 @@ TEST(TaskQuality, AddingProblemAtT50IsSolved) {
   TrainingSetup s;
   s.task = "adding";
   s.options.seq_len = 50;
-  s.steps = 1000;
+  s.steps = 1500;  // 1,000 reach MSE 0.0073 with these seeds: too close to the bar
   const TaskRun run = train_task(s);
   const double baseline = reported(run, run.after, "baseline_mse");
   EXPECT_NEAR(baseline, 0.167, 0.02);
