@@ -3,7 +3,8 @@
 #
 # Configures a Release build for the card(s) nvidia-smi reports (build-gpu/), builds, runs the
 # GPU tests (ctest -L gpu) and the CPU suite, runs compute-sanitizer (memcheck, racecheck) over
-# a short subset of the GPU tests, runs the benchmark's quick grid, prints one summary table and
+# a short subset of the GPU tests, trains every `gpurnn train` task on its defaults on cuda:0,
+# runs the benchmark's quick grid, prints one summary table and
 # appends it, with card, driver, date and commit, to bench/results/gpu.md.
 #
 # Needs CUDA (nvcc, compute-sanitizer), CMake, a C++ compiler and the libraries of the README's
@@ -20,12 +21,13 @@
 #   BUILD_DIR         build folder (default <repo>/build-gpu)
 #   JOBS              parallel build and test jobs (default: nproc)
 #   SANITIZER_FILTER  gtest filter for the sanitizer runs (default
-#                     '*Cuda*Small*:*CudaDevice*:*Cudnn*Small*:*CudnnDevice*:*CudaPersistentSmall*': the persistent kernel's
-#                     small cases are named so racecheck covers its shared-memory phases))
+#                     '*Cuda*Small*:*CudaDevice*:*Cudnn*Small*:*CudnnDevice*:*CudaPersistentSmall*';
+#                     the persistent kernel's small cases are named so racecheck covers its
+#                     shared-memory phases)
 #   BENCH_ARGS        extra gpurnn_bench flags (default '--benchmark_repetitions=3')
 #   GTEST_SRC, CUDNN_ROOT  as above
 # Exit status: 0 when every test passed (or was skipped) and the sanitizers found nothing;
-# 1 when a test failed or a sanitizer reported errors; 2 for a setup or build failure.
+# 1 when a test or a training run failed or a sanitizer reported errors; 2 for a setup or build failure.
 
 set -uo pipefail
 
@@ -267,6 +269,23 @@ for tool in memcheck racecheck; do
   note "${sanitizer_result[$tool]} (log: $log)"
 done
 
+# ---- training on the GPU -------------------------------------------------------------------
+# Every `gpurnn train` task on its defaults on cuda:0 (the model, losses, optimizer kernels and
+# the batch uploader end to end); each must exit 0 and print its result line.
+train_results=""
+say "gpurnn train on cuda:0 (every task, defaults)"
+for task in charlm timeseries adding copy classify; do
+  if line="$("$build/gpurnn" train "$task" --device cuda:0 --progress none 2>"$logs/train-$task.err" |
+    tee "$logs/train-$task.log" | grep '^result: ')"; then
+    train_results+="${line#result: }"$'\n'
+    note "${line#result: }"
+  else
+    train_results+="task=$task FAILED (log: $logs/train-$task.err)"$'\n'
+    note "$task FAILED: $(tail -n 1 "$logs/train-$task.err")"
+    status=1
+  fi
+done
+
 # ---- benchmarks ----------------------------------------------------------------------------
 bench_table=""
 per_backend=""
@@ -328,6 +347,7 @@ summary="$(
   printf '| compute-sanitizer memcheck | %s |\n' "${sanitizer_result[memcheck]}"
   printf '| compute-sanitizer racecheck | %s |\n' "${sanitizer_result[racecheck]}"
   printf '| benchmarks | %s |\n' "$bench_note"
+  printf '\n`gpurnn train` on cuda:0, every task on its defaults:\n\n```\n%s```\n' "$train_results"
   if [ -n "$per_backend" ]; then printf '\n%s\n' "$per_backend"; fi
   if [ -n "$bench_table" ]; then printf '\n<details><summary>every row</summary>\n\n%s\n\n</details>\n' "$bench_table"; fi
 )"
