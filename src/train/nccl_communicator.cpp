@@ -7,6 +7,7 @@
 #include <cuda_runtime.h>
 #include <nccl.h>
 
+#include <cstdlib>
 #include <cstring>
 
 #include "cuda/cuda_status.h"
@@ -81,6 +82,7 @@ class Nccl final : public Communicator {
     if (comm_ != nullptr) ncclCommAbort(comm_);  // no rank waits in a collective of ours any longer
     comm_ = nullptr;
     bootstrap_->abort(message);
+    std::_Exit(1);  // not reached: the bootstrap's abort ends the job
   }
 
  private:
