@@ -49,7 +49,7 @@ Trainer::Trainer(const Task& task, SequenceModel& model, const TrainConfig& conf
   check_argument(want.input == have.input && want.input_size == have.input_size && want.target == have.target &&
                      want.output_size == have.output_size,
                  "Trainer", "model", "does not read and predict what task '" + task.name() + "' needs");
-  if (comm_->size() > 1) {
+  if (distributed()) {
     for (Parameter& p : model.parameters()) comm_->broadcast(p.value.view(), 0, model.stream());
   }
 }
@@ -63,7 +63,7 @@ void Trainer::run(const std::function<void(const StepLog&)>& on_step, std::int64
   const std::unique_ptr<BatchUploader> uploader = make_batch_uploader(model_.device());
   const std::vector<Parameter> params = model_.parameters();
   std::unique_ptr<GradientAllreduce> allreduce;
-  if (comm_->size() > 1) allreduce = std::make_unique<GradientAllreduce>(*comm_, model_.ops(), params);
+  if (distributed()) allreduce = std::make_unique<GradientAllreduce>(*comm_, model_.ops(), params);
   const TargetKind target = task_.interface().target;
   const auto next_shard = [&] {
     const Batch global = prefetch.next();
@@ -119,7 +119,7 @@ EvalResult Trainer::evaluate() {
     total.count += s.count;
     total.correct += s.correct;
   }
-  if (comm_->size() > 1) {
+  if (distributed()) {
     Tensor sums = Tensor::empty(Shape{3}, DType::f64);
     double* v = sums.data_as<double>();
     v[0] = total.loss;

@@ -29,6 +29,7 @@ struct TrainConfig {
   // each rank's counted targets) before clipping and the optimizer step, so the parameters match
   // one rank training on the whole batch up to the order of floating-point sums. The parameters
   // are broadcast from rank 0 when the Trainer is made. Dropout masks also depend on the rank.
+  // A communicator of one rank still runs its collectives (so `mpirun -np 1` exercises them).
   std::shared_ptr<Communicator> communicator;
 };
 
@@ -77,6 +78,7 @@ class Trainer {
   std::unique_ptr<Optimizer> optimizer_;
   LrSchedule schedule_;
   std::int64_t step_ = 0;
+  bool distributed() const { return config_.communicator != nullptr; }
   std::shared_ptr<Communicator> comm_;  // never null (single_process_communicator())
   RecurrentState train_state_;           // of this rank's rows
   std::int64_t global_rows_ = 0;         // rows of the last global training batch
