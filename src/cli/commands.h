@@ -52,6 +52,7 @@ struct TrainOptions {
   std::int64_t eval_batches = 0;
   std::string progress = "auto";                       // auto, bar, lines, none
   std::string dtype = "f32";
+  bool distributed = false;  // one rank of an MPI job (mpirun -np N gpurnn train ... --distributed)
   // Flags given on the command line (the architecture flags must then match a --resume file).
   std::vector<std::string> given;
 };

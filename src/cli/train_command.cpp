@@ -70,9 +70,39 @@ std::string printable(const std::string& text) {
   return out;
 }
 
+// A distributed rank's device: "auto" and "cuda" mean the GPU of its local rank.
+Device rank_device(const std::string& text, const train::Communicator& comm) {
+  const Device device = resolve_device(text);
+  if (device.is_cpu() || (text != "auto" && text != "cuda")) return device;
+  return Device::cuda(comm.local_rank() % cuda_device_count());
+}
+
+int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm);
+
 }  // namespace
 
 int run_train(const TrainOptions& o) {
+  if (!o.distributed) return train_ranks(o, nullptr);
+  const std::shared_ptr<train::Communicator> comm = train::mpi_world_communicator();
+  try {
+    return train_ranks(o, comm);
+  } catch (const std::exception& e) {
+    if (comm->size() == 1) throw;
+    // The other ranks may be waiting in a collective: end the job rather than leave them hanging.
+    const auto* error = dynamic_cast<const Error*>(&e);
+    comm->abort(std::string("error") + (error ? std::string(" (") + to_string(error->code()) + ")" : "") + ": " +
+                e.what());
+  }
+  return 2;  // not reached: abort() ends the process
+}
+
+namespace {
+
+int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm) {
+  // Only rank 0 reports; the others stay silent unless they fail.
+  const bool reporter = !comm || comm->rank() == 0;
+  std::ostream silent(nullptr);
+  std::ostream& out = reporter ? std::cout : silent;
   std::string task_name = o.task;
   train::ModelConfig model;
   const TaskDefaults defaults = defaults_for(o.task);
@@ -113,7 +143,8 @@ int run_train(const TrainOptions& o) {
   task_options.horizon = o.horizon;
   const std::unique_ptr<train::Task> task = train::make_task(task_name, task_options);
 
-  const Device device = resolve_device(o.device);
+  const Device device = comm ? rank_device(o.device, *comm) : resolve_device(o.device);
+  if (comm && !device.is_cpu() && train::nccl_available()) comm = train::nccl_communicator(comm, device);
   model.io = task->interface();
   model.backend = to_string(device);
 
@@ -123,6 +154,7 @@ int run_train(const TrainOptions& o) {
   config.clip = was_given(o, "--clip") ? o.clip : defaults.clip;
   config.seed = o.seed;
   config.eval_batches = o.eval_batches;
+  config.communicator = comm;
   config.optimizer.kind = o.optimizer;
   config.optimizer.weight_decay = o.weight_decay;
   config.optimizer.momentum = o.optimizer == "sgd" ? o.momentum : 0.0;
@@ -133,28 +165,33 @@ int run_train(const TrainOptions& o) {
   config.schedule.step_size = std::max<std::int64_t>(1, config.steps / 3);
   check_argument(o.temperature > 0, "gpurnn train", "--temperature", "must be positive");
   check_argument(o.sample >= 0, "gpurnn train", "--sample", "must be >= 0");
-  const ProgressStyle style = parse_progress_style(o.progress, isatty(STDERR_FILENO) != 0);
+  const ProgressStyle style =
+      reporter ? parse_progress_style(o.progress, isatty(STDERR_FILENO) != 0) : parse_progress_style("none", false);
 
   train::SequenceModel net(model);
   train::Trainer trainer(*task, net, config);
   if (!o.resume.empty()) trainer.load_checkpoint(o.resume);
 
-  std::cout << "gpurnn train " << task->name() << ": " << to_string(model.cell) << ", " << model.layers
+  out << "gpurnn train " << task->name() << ": " << to_string(model.cell) << ", " << model.layers
             << " layer(s) of " << model.hidden << ", " << net.parameter_count() << " parameters, device "
             << to_string(device) << "\n"
             << "data: " << task->describe() << "\n"
             << "training: " << config.steps << " steps, " << config.optimizer.kind << " lr " << format_number(config.schedule.base_lr)
             << " (" << config.schedule.kind << ", warm-up " << config.schedule.warmup_steps << "), clip "
             << format_number(config.clip) << ", seed " << o.seed << "\n";
-  if (trainer.step() > 0) {
-    std::cout << "resumed from " << o.resume << " at step " << trainer.step() << "\n";
-  } else {
-    std::cout << "before: " << report_line(task->report(trainer.evaluate())) << "\n";
+  if (comm) {
+    out << "distributed: " << comm->size() << " ranks (" << comm->name()
+        << "), each training on its rows of every batch; progress and throughput are global\n";
   }
-  std::cout << std::flush;
+  if (trainer.step() > 0) {
+    out << "resumed from " << o.resume << " at step " << trainer.step() << "\n";
+  } else {
+    out << "before: " << report_line(task->report(trainer.evaluate())) << "\n";
+  }
+  out << std::flush;
 
   const bool tokens = model.io.input == train::InputKind::tokens;
-  Progress progress(std::cerr, style, trainer.step(), config.steps, tokens ? "tokens" : "steps");
+  Progress progress(reporter ? std::cerr : silent, style, trainer.step(), config.steps, tokens ? "tokens" : "steps");
   trainer.run([&](const train::StepLog& log) {
     if (!std::isfinite(log.loss)) {
       throw Error(ErrorCode::invalid_argument, "training diverged at step " + std::to_string(log.step) +
@@ -166,12 +203,12 @@ int run_train(const TrainOptions& o) {
   const double seconds = progress.seconds();
   if (!o.save.empty()) {
     trainer.save_checkpoint(o.save);
-    std::cout << "saved checkpoint " << o.save << " (step " << trainer.step() << ")\n";
+    out << "saved checkpoint " << o.save << " (step " << trainer.step() << ")\n";
   }
   const train::EvalResult final_eval = trainer.evaluate();
   const auto report = task->report(final_eval);
-  std::cout << "after:  " << report_line(report) << "\n";
-  if (model.io.target == train::TargetKind::step_classes && tokens && o.sample > 0 && !task->token_text(0).empty()) {
+  out << "after:  " << report_line(report) << "\n";
+  if (reporter && model.io.target == train::TargetKind::step_classes && tokens && o.sample > 0 && !task->token_text(0).empty()) {
     const std::vector<std::int32_t> prompt = {0};
     std::string text;
     for (std::int32_t t : net.sample(prompt, o.sample, o.temperature, o.seed)) text += task->token_text(t);
@@ -181,8 +218,10 @@ int run_train(const TrainOptions& o) {
   result << "result: task=" << task->name() << " device=" << to_string(device);
   for (const auto& [key, value] : report) result << " " << key << "=" << value;
   result << " steps=" << trainer.step() << " seconds=" << format_number(seconds);
-  std::cout << result.str() << "\n";
+  out << result.str() << "\n";
   return 0;
 }
+
+}  // namespace
 
 }  // namespace gpurnn::cli

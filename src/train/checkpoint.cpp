@@ -8,6 +8,7 @@
 
 #include "gpurnn/io/safetensors.h"
 #include "gpurnn/train/trainer.h"
+#include "train/batch_shard.h"
 
 namespace gpurnn::train {
 namespace {
@@ -26,6 +27,28 @@ const char* target_kind_name(TargetKind k) {
 }
 
 Tensor on_host(const Tensor& t) { return t.device().is_cpu() ? t : t.to(Device::cpu()); }
+
+// The carried state of every rank's rows ([L, b, H] each), as the global [L, global_rows, H] on
+// every rank: each rank places its rows into zeros and the ranks sum.
+Tensor gather_state(const Tensor& local, std::int64_t global_rows, Communicator& comm) {
+  const Tensor host = on_host(local);
+  if (comm.size() == 1) return host;
+  Tensor whole = Tensor::zeros(Shape{host.dim(0), global_rows, host.dim(2)}, host.dtype());
+  place_rows(host, 1, shard_rows(global_rows, comm.rank(), comm.size()).first, whole);
+  comm.allreduce_sum(whole.view());
+  return whole;
+}
+
+// Rank 0 tells every rank whether the file was written (and so holds them until it is).
+void share_write_status(bool written, const std::string& path, Communicator& comm) {
+  if (comm.size() == 1) return;
+  Tensor status = Tensor::empty(Shape{1}, DType::i32);
+  status.data_as<std::int32_t>()[0] = written ? 1 : 0;
+  comm.broadcast(status.view(), 0);
+  if (status.data_as<std::int32_t>()[0] != 1 && comm.rank() != 0) {
+    throw Error(ErrorCode::io_error, "rank 0 could not write the checkpoint '" + path + "' (its error is on its stderr)");
+  }
+}
 
 // The metadata entries that define the architecture, in the order errors report them.
 std::vector<std::pair<std::string, std::string>> architecture(const std::string& task, const ModelConfig& m,
@@ -111,23 +134,37 @@ void Trainer::save_checkpoint(const std::string& path) const {
     named.push_back({"optim." + key, keep_alive.back().view()});
   }
   if (train_state_.h.defined()) {
-    keep_alive.push_back(on_host(train_state_.h));
+    keep_alive.push_back(gather_state(train_state_.h, global_rows_, *comm_));
     named.push_back({"state.h", keep_alive.back().view()});
   }
   if (train_state_.c.defined()) {
-    keep_alive.push_back(on_host(train_state_.c));
+    keep_alive.push_back(gather_state(train_state_.c, global_rows_, *comm_));
     named.push_back({"state.c", keep_alive.back().view()});
   }
   std::map<std::string, std::string> meta = {{"format", kFormat},
                                              {"step", std::to_string(step_)},
                                              {"data_index", std::to_string(step_)},
+                                             {"ranks", std::to_string(comm_->size())},
+                                             {"data_position",
+                                              "every rank's: global batch data_index, rank r of ranks reading its rows "
+                                              "[r*B/ranks, (r+1)*B/ranks)"},
                                              {"seed", std::to_string(config_.seed)},
                                              {"optimizer", config_.optimizer.kind},
                                              {"dropout", std::to_string(model_.config().dropout)}};
   for (const auto& [key, value] : architecture(task_.name(), model_.config(), model_.rnn_descriptor())) {
     meta[key] = value;
   }
-  io::write_safetensors(path, named, meta);
+  if (comm_->rank() != 0) {
+    share_write_status(true, path, *comm_);
+    return;
+  }
+  try {
+    io::write_safetensors(path, named, meta);
+  } catch (...) {
+    share_write_status(false, path, *comm_);
+    throw;
+  }
+  share_write_status(true, path, *comm_);
 }
 
 void Trainer::load_checkpoint(const std::string& path) {
@@ -144,6 +181,15 @@ void Trainer::load_checkpoint(const std::string& path) {
   if (optimizer != config_.optimizer.kind) {
     throw Error(ErrorCode::invalid_argument, "checkpoint '" + path + "' holds " + optimizer +
                                                  " optimizer state, but this run uses " + config_.optimizer.kind);
+  }
+  // Checkpoints from before distributed training have no "ranks": one rank wrote them.
+  const std::int64_t ranks = file.metadata().count("ranks") ? metadata_int(file, "ranks") : 1;
+  if (ranks != comm_->size()) {
+    throw Error(ErrorCode::invalid_argument, "checkpoint '" + path + "' was written by a run with " +
+                                                 std::to_string(ranks) + " rank(s), but this run has " +
+                                                 std::to_string(comm_->size()) +
+                                                 " (resume with the same number of ranks: a rank's rows of each batch "
+                                                 "and its dropout masks depend on it)");
   }
   const std::int64_t step = metadata_int(file, "step");
   if (step < 0) throw Error(ErrorCode::io_error, "checkpoint '" + path + "': metadata 'step' is negative");
@@ -168,7 +214,14 @@ void Trainer::load_checkpoint(const std::string& path) {
   }
   optimizer_->load_state_dict(optim, params);
   const auto read_state = [&](const char* name) {
-    return file.contains(name) ? file.read_as(name, dtype).to(model_.device()) : Tensor();
+    if (!file.contains(name)) return Tensor();
+    Tensor whole = file.read_as(name, dtype);
+    if (comm_->size() > 1) {
+      global_rows_ = whole.dim(1);
+      const auto [first, last] = shard_rows(global_rows_, comm_->rank(), comm_->size());
+      whole = slice_rows(whole, 1, first, last);
+    }
+    return whole.to(model_.device());
   };
   train_state_.h = read_state("state.h");
   train_state_.c = read_state("state.c");

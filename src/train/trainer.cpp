@@ -1,9 +1,13 @@
 #include "gpurnn/train/trainer.h"
 
 #include <numeric>
+#include <tuple>
+#include <utility>
 
 #include "gpurnn/detail/counter_random.h"
+#include "train/batch_shard.h"
 #include "train/batch_uploader.h"
+#include "train/gradient_allreduce.h"
 #include "train/prefetcher.h"
 
 namespace gpurnn::train {
@@ -12,6 +16,12 @@ namespace {
 // Dropout masks of update `step` are drawn from this seed (a pure function: resumes match).
 std::uint64_t dropout_seed_of(std::uint64_t seed, std::int64_t step) {
   return detail::random_bits(seed, 0x64726f70 /* "drop" */, static_cast<std::uint64_t>(step));
+}
+
+// With several ranks, each rank's masks differ (rows of different ranks are different rows).
+std::uint64_t rank_dropout_seed(std::uint64_t seed, std::int64_t step, const Communicator& comm) {
+  const std::uint64_t s = dropout_seed_of(seed, step);
+  return comm.size() == 1 ? s : detail::random_bits(s, 0x72616e6b /* "rank" */, static_cast<std::uint64_t>(comm.rank()));
 }
 
 std::int64_t sequence_steps(const Batch& host) {
@@ -28,7 +38,8 @@ bool has_class_targets(const Task& task) {
 
 Trainer::Trainer(const Task& task, SequenceModel& model, const TrainConfig& config)
     : task_(task), model_(model), config_(config), optimizer_(make_optimizer(config.optimizer)),
-      schedule_(config.schedule) {
+      schedule_(config.schedule),
+      comm_(config.communicator ? config.communicator : single_process_communicator()) {
   check_argument(config.steps >= 0, "Trainer", "config.steps", "must be >= 0, got " + std::to_string(config.steps));
   check_argument(config.clip >= 0, "Trainer", "config.clip", "must be >= 0 (0: off), got " + std::to_string(config.clip));
   check_argument(config.eval_batches >= 0, "Trainer", "config.eval_batches",
@@ -38,6 +49,9 @@ Trainer::Trainer(const Task& task, SequenceModel& model, const TrainConfig& conf
   check_argument(want.input == have.input && want.input_size == have.input_size && want.target == have.target &&
                      want.output_size == have.output_size,
                  "Trainer", "model", "does not read and predict what task '" + task.name() + "' needs");
+  if (distributed()) {
+    for (Parameter& p : model.parameters()) comm_->broadcast(p.value.view(), 0, model.stream());
+  }
 }
 
 Trainer::~Trainer() = default;
@@ -48,20 +62,29 @@ void Trainer::run(const std::function<void(const StepLog&)>& on_step, std::int64
   Prefetcher prefetch(task_.train_data(), step_);
   const std::unique_ptr<BatchUploader> uploader = make_batch_uploader(model_.device());
   const std::vector<Parameter> params = model_.parameters();
+  std::unique_ptr<GradientAllreduce> allreduce;
+  if (distributed()) allreduce = std::make_unique<GradientAllreduce>(*comm_, model_.ops(), params);
+  const TargetKind target = task_.interface().target;
+  const auto next_shard = [&] {
+    const Batch global = prefetch.next();
+    global_rows_ = global.rows();
+    return std::make_pair(shard_batch(global, target, comm_->rank(), comm_->size()), sequence_steps(global));
+  };
 
-  Batch host = prefetch.next();
-  std::int64_t items = sequence_steps(host);
+  Batch host;
+  std::int64_t items = 0;
+  std::tie(host, items) = next_shard();
   uploader->begin(host);
   while (step_ < last) {
     const Batch batch = uploader->finish(model_.stream());
     const std::int64_t batch_items = items;
     if (step_ + 1 < last) {  // the next batch moves while this one computes
-      host = prefetch.next();
-      items = sequence_steps(host);
+      std::tie(host, items) = next_shard();
       uploader->begin(host);
     }
     model_.zero_grad();
-    const BatchSums sums = model_.train_step(batch, train_state_, dropout_seed_of(config_.seed, step_));
+    BatchSums sums = model_.train_step(batch, train_state_, rank_dropout_seed(config_.seed, step_, *comm_));
+    if (allreduce) sums = allreduce->reduce(sums, model_.stream());
     StepLog log;
     log.grad_norm = clip_grad_norm(model_.ops(), params, config_.clip);
     log.lr = schedule_.lr(step_);
@@ -83,11 +106,27 @@ EvalResult Trainer::evaluate() {
   RecurrentState state;
   BatchSums total;
   for (std::int64_t i = 0; i < batches; ++i) {
-    uploader->begin(data.batch(i));
+    const Batch global = data.batch(i);
+    if (global.rows() >= comm_->size()) {
+      uploader->begin(shard_batch(global, task_.interface().target, comm_->rank(), comm_->size()));
+    } else if (comm_->rank() == 0) {
+      uploader->begin(global);
+    } else {
+      continue;
+    }
     const BatchSums s = model_.eval_step(uploader->finish(model_.stream()), state);
     total.loss += s.loss;
     total.count += s.count;
     total.correct += s.correct;
+  }
+  if (distributed()) {
+    Tensor sums = Tensor::empty(Shape{3}, DType::f64);
+    double* v = sums.data_as<double>();
+    v[0] = total.loss;
+    v[1] = static_cast<double>(total.count);
+    v[2] = static_cast<double>(total.correct);
+    comm_->allreduce_sum(sums.view());
+    total = {v[0], static_cast<std::int64_t>(v[1] + 0.5), static_cast<std::int64_t>(v[2] + 0.5)};
   }
   EvalResult result;
   result.count = total.count;

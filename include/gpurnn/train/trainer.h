@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "gpurnn/train/communicator.h"
 #include "gpurnn/train/model.h"
 #include "gpurnn/train/optimizer.h"
 #include "gpurnn/train/task.h"
@@ -22,13 +23,21 @@ struct TrainConfig {
   double clip = 1.0;               // global gradient-norm limit (0: no clipping)
   std::int64_t eval_batches = 0;   // batches per evaluation pass (0: the whole evaluation split)
   std::uint64_t seed = 1;          // dropout masks
+  // Data parallelism: null or one rank trains alone. With N ranks (every rank builds the same
+  // task, model and config and calls the same Trainer methods in the same order), rank r trains
+  // on rows [r*B/N, (r+1)*B/N) of every global batch; the gradients are all-reduced (weighted by
+  // each rank's counted targets) before clipping and the optimizer step, so the parameters match
+  // one rank training on the whole batch up to the order of floating-point sums. The parameters
+  // are broadcast from rank 0 when the Trainer is made. Dropout masks also depend on the rank.
+  // A communicator of one rank still runs its collectives (so `mpirun -np 1` exercises them).
+  std::shared_ptr<Communicator> communicator;
 };
 
 struct StepLog {
   std::int64_t step = 0;        // 1-based: updates done
-  double loss = 0.0;            // the batch's mean loss
+  double loss = 0.0;            // the global batch's mean loss (over every rank)
   std::int64_t count = 0;       // its counted targets
-  std::int64_t items = 0;       // sequence steps processed (for throughput)
+  std::int64_t items = 0;       // sequence steps of the global batch (for global throughput)
   double grad_norm = 0.0;       // before clipping
   double lr = 0.0;
 };
@@ -44,14 +53,22 @@ class Trainer {
   // Trains from step() until `until` updates (default: config.steps), calling on_step after each.
   void run(const std::function<void(const StepLog&)>& on_step = {}, std::int64_t until = -1);
   // A pass over the evaluation split (or its first config.eval_batches batches), inference mode.
+  // Distributed: sharded by rows like training (a batch with fewer rows than ranks is evaluated
+  // by rank 0 alone) and the sums all-reduced, so every rank returns the same global result.
   EvalResult evaluate();
 
   // Model, optimizer state, step, data position and carried stream state, to one safetensors file
-  // (written to a temporary file and renamed).
+  // (written to a temporary file and renamed). Distributed: every rank must call it (the carried
+  // state of every rank's rows is gathered), rank 0 alone writes the file, and it returns on every
+  // rank once the file is written (an error writing it is thrown on every rank). The file holds
+  // the global state; its metadata records the rank count and the data position, which is the
+  // global step for every rank.
   void save_checkpoint(const std::string& path) const;
   // Restores everything save_checkpoint wrote. Error(invalid_argument) naming the setting when the
   // checkpoint's task or architecture differs from this trainer's; Error(io_error) for an
-  // unreadable or malformed file.
+  // unreadable or malformed file; Error(invalid_argument) when it was written by a run with
+  // another number of ranks (resume with the same N: the rows of a rank, and its dropout masks,
+  // depend on N).
   void load_checkpoint(const std::string& path);
 
  private:
@@ -61,7 +78,10 @@ class Trainer {
   std::unique_ptr<Optimizer> optimizer_;
   LrSchedule schedule_;
   std::int64_t step_ = 0;
-  RecurrentState train_state_;
+  bool distributed() const { return config_.communicator != nullptr; }
+  std::shared_ptr<Communicator> comm_;  // never null (single_process_communicator())
+  RecurrentState train_state_;           // of this rank's rows
+  std::int64_t global_rows_ = 0;         // rows of the last global training batch
 };
 
 // The model settings a checkpoint was written with (to rebuild the model before resuming), and

@@ -1,0 +1,56 @@
+#include "train/gradient_allreduce.h"
+
+#include "gpurnn/error.h"
+
+namespace gpurnn::train {
+namespace {
+
+TensorView slice(Tensor& flat, std::int64_t offset, std::int64_t count) {
+  return TensorView(static_cast<char*>(flat.data()) + static_cast<std::size_t>(offset) * dtype_size(flat.dtype()),
+                    Shape{count}, flat.dtype(), flat.device());
+}
+
+}  // namespace
+
+GradientAllreduce::GradientAllreduce(Communicator& comm, TrainOps& ops, std::vector<Parameter> params)
+    : comm_(comm), ops_(ops), params_(std::move(params)) {
+  check_argument(!params_.empty(), "GradientAllreduce", "params", "is empty");
+  for (const Parameter& p : params_) {
+    check_argument(p.grad.dtype() == params_.front().grad.dtype() && p.grad.device() == params_.front().grad.device(),
+                   "GradientAllreduce", "params", "must share one dtype and device ('" + p.name + "' differs)");
+    grad_elements_ += p.grad.numel();
+  }
+  flat_ = Tensor::empty(Shape{grad_elements_ + 2}, params_.front().grad.dtype(), params_.front().grad.device());
+}
+
+BatchSums GradientAllreduce::reduce(const BatchSums& local, void* stream) {
+  std::int64_t offset = 0;
+  for (const Parameter& p : params_) {
+    copy_into(p.grad.view(), slice(flat_, offset, p.grad.numel()));
+    offset += p.grad.numel();
+  }
+  ops_.scale(slice(flat_, 0, grad_elements_), static_cast<double>(local.count));
+  Tensor sums = Tensor::empty(Shape{2}, DType::f64);
+  sums.data_as<double>()[0] = local.loss;
+  sums.data_as<double>()[1] = static_cast<double>(local.count);
+  copy_into(sums.to(flat_.dtype()).view(), slice(flat_, grad_elements_, 2));
+
+  comm_.allreduce_sum(flat_.view(), stream);
+
+  Tensor reduced = Tensor::empty(Shape{2}, flat_.dtype());
+  copy_into(slice(flat_, grad_elements_, 2), reduced.view());
+  reduced = reduced.to(DType::f64);
+  BatchSums global;
+  global.loss = reduced.data_as<double>()[0];
+  global.count = static_cast<std::int64_t>(reduced.data_as<double>()[1] + 0.5);
+  // No counted target anywhere: every rank's gradients were zero, and stay so.
+  ops_.scale(slice(flat_, 0, grad_elements_), global.count > 0 ? 1.0 / static_cast<double>(global.count) : 0.0);
+  offset = 0;
+  for (Parameter& p : params_) {
+    copy_into(slice(flat_, offset, p.grad.numel()), p.grad.view());
+    offset += p.grad.numel();
+  }
+  return global;
+}
+
+}  // namespace gpurnn::train
