@@ -4,11 +4,14 @@
 
 #include <dnnl.hpp>
 
+#include <string>
+
+#include "gpurnn/error.h"
+
 namespace gpurnn::cpu {
 namespace {
 
 using dnnl::memory;
-using Tag = memory::format_tag;
 
 const dnnl::engine& cpu_engine() {
   static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
@@ -18,6 +21,12 @@ const dnnl::engine& cpu_engine() {
 // A row-major [rows, cols] f32 matrix with leading dimension ld.
 memory::desc matrix(std::int64_t rows, std::int64_t cols, std::int64_t ld) {
   return memory::desc({rows, cols}, memory::data_type::f32, memory::dims{ld, 1});
+}
+
+// A failed oneDNN call as the library's Error (backend_error), naming the call.
+[[noreturn]] void rethrow(const char* where, const dnnl::error& e) {
+  throw Error(ErrorCode::backend_error,
+              std::string("cpu backend: oneDNN ") + where + " failed: " + e.what());
 }
 
 }  // namespace
@@ -30,13 +39,21 @@ struct PackedGemm::Impl {
 };
 
 PackedGemm::PackedGemm(const engine::FixedWeightGemm<float>& g) : impl_(std::make_unique<Impl>()) {
+  try {
+    pack(g);
+  } catch (const dnnl::error& e) {
+    rethrow("matmul setup or weight reorder", e);
+  }
+}
+
+void PackedGemm::pack(const engine::FixedWeightGemm<float>& g) {
   const dnnl::engine& engine = cpu_engine();
   // op(W) as oneDNN's [k, n] weights: W itself is [n, k] (transposed) or [k, n], ld ldw.
   const memory::desc user_weights =
       g.tw == engine::Trans::yes
           ? memory::desc({g.k, g.n}, memory::data_type::f32, memory::dims{1, g.ldw})
           : matrix(g.k, g.n, g.ldw);
-  const memory::desc any_weights({g.k, g.n}, memory::data_type::f32, Tag::any);
+  const memory::desc any_weights({g.k, g.n}, memory::data_type::f32, memory::format_tag::any);
   const memory::desc a_desc = matrix(g.m, g.k, g.lda), c_desc = matrix(g.m, g.n, g.ldc);
   dnnl::primitive_attr attr;
   if (g.beta != 0.0f) {
@@ -61,8 +78,12 @@ void PackedGemm::run(const float* a, float* c) const {
   Impl& m = *impl_;
   m.a.set_data_handle(const_cast<float*>(a));
   m.c.set_data_handle(c);
-  m.matmul.execute(m.stream, {{DNNL_ARG_SRC, m.a}, {DNNL_ARG_WEIGHTS, m.weights}, {DNNL_ARG_DST, m.c}});
-  m.stream.wait();
+  try {
+    m.matmul.execute(m.stream, {{DNNL_ARG_SRC, m.a}, {DNNL_ARG_WEIGHTS, m.weights}, {DNNL_ARG_DST, m.c}});
+    m.stream.wait();
+  } catch (const dnnl::error& e) {
+    rethrow("matmul", e);
+  }
 }
 
 void set_onednn_threads(int n) {

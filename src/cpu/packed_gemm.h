@@ -14,7 +14,7 @@ namespace gpurnn::cpu {
 
 class PackedGemm {
  public:
-  // Packs g.w; throws dnnl::error when oneDNN cannot build the matmul.
+  // Packs g.w. A failing oneDNN call (here or in run) throws Error(backend_error).
   explicit PackedGemm(const engine::FixedWeightGemm<float>& g);
   ~PackedGemm();
   PackedGemm(const PackedGemm&) = delete;
@@ -24,6 +24,7 @@ class PackedGemm {
   void run(const float* a, float* c) const;
 
  private:
+  void pack(const engine::FixedWeightGemm<float>& g);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
