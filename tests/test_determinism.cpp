@@ -1,4 +1,6 @@
-// The same call twice gives bit-identical results; accumulate adds exactly what overwrite writes.
+// The same call twice gives bit-identical results; accumulate adds exactly what overwrite writes;
+// weights changed in place between calls are the ones the next call uses (the cpu backend packs
+// W_hh once per layer call, never caching the packed copy by pointer).
 
 #include <gtest/gtest.h>
 
@@ -44,6 +46,25 @@ TEST(Determinism, SameCallTwiceIsBitIdentical) {
     EXPECT_EQ(to_vector(a.dx), to_vector(b.dx)) << to_string(cell);
     EXPECT_EQ(to_vector(a.dh0), to_vector(b.dh0)) << to_string(cell);
     EXPECT_EQ(to_vector(a.dweights.flat()), to_vector(b.dweights.flat())) << to_string(cell);
+  }
+}
+
+TEST(Determinism, WeightsChangedInPlaceAreUsedByTheNextCall) {
+  for (CellKind cell : {CellKind::lstm, CellKind::gru}) {
+    const RNNDescriptor d = model(cell);
+    RNNWeights w(d, DType::f32);
+    w.init_uniform(1);
+    RNNWeights fresh(d, DType::f32);
+    fresh.init_uniform(2);
+    const std::unique_ptr<Backend> cpu = make_backend("cpu", {});
+    const FullRun before = full_run(*cpu, w, inputs(d));
+    w.init_uniform(2);  // same storage, new values
+    const FullRun changed = full_run(*cpu, w, inputs(d));
+    const FullRun expected = full_run(*make_backend("cpu", {}), fresh, inputs(d));
+    EXPECT_NE(to_vector(before.y), to_vector(changed.y)) << to_string(cell);
+    EXPECT_EQ(to_vector(changed.y), to_vector(expected.y)) << to_string(cell);
+    EXPECT_EQ(to_vector(changed.dx), to_vector(expected.dx)) << to_string(cell);
+    EXPECT_EQ(to_vector(changed.dweights.flat()), to_vector(expected.dweights.flat())) << to_string(cell);
   }
 }
 

@@ -2,12 +2,14 @@
 
 #include "cpu/blas.h"
 #include "cpu/cpu_ops.h"
+#include "cpu/packed_gemm.h"
 #include "engine/standard_backend.h"
 
 namespace gpurnn::cpu {
 namespace {
 
-// The host: OpenBLAS GEMMs with the backend's thread count, loops for the steps.
+// The host: OpenBLAS (and oneDNN, when built with it) GEMMs with the backend's thread count,
+// loops for the steps. Both pools get the same count, so num_threads = 1 is single-threaded.
 class CpuPlatform {
  public:
   explicit CpuPlatform(const BackendOptions& options) : num_threads_(options.num_threads) {
@@ -24,6 +26,9 @@ class CpuPlatform {
   template <class T>
   CpuOps<T> ops(void* /*stream*/) const {
     set_blas_threads(num_threads_);
+#if defined(GPURNN_HAVE_ONEDNN)
+    set_onednn_threads(num_threads_);
+#endif
     return {};
   }
   engine::ReserveHeader read_header(const engine::ReserveHeader* header, void*) const {

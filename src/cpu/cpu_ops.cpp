@@ -10,6 +10,7 @@
 
 #include "cpu/blas.h"
 #include "cpu/cpu_rows_f32.h"
+#include "cpu/packed_gemm.h"
 #include "gpurnn/detail/cell_math.h"
 #include "gpurnn/detail/counter_random.h"
 
@@ -112,6 +113,29 @@ void CpuOps<T>::gemm(engine::Trans ta, engine::Trans tb, std::int64_t m, std::in
                      std::int64_t k, T alpha, const T* a, std::int64_t lda, const T* b,
                      std::int64_t ldb, T beta, T* c, std::int64_t ldc) {
   cpu::gemm<T>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+template <class T>
+typename CpuOps<T>::FixedGemm CpuOps<T>::prepare_fixed_gemm(const engine::FixedWeightGemm<T>& g) {
+  FixedGemm prepared{g, nullptr};
+#if defined(GPURNN_HAVE_ONEDNN)
+  // One row (batch 1) stays on cpu::gemm's GEMV, which runs at memory bandwidth unpacked.
+  if constexpr (std::is_same_v<T, float>) {
+    if (g.m > 1) prepared.packed = std::make_shared<const PackedGemm>(g);
+  }
+#endif
+  return prepared;
+}
+
+template <class T>
+void CpuOps<T>::run_fixed_gemm(const FixedGemm& g, const T* a, T* c) {
+#if defined(GPURNN_HAVE_ONEDNN)
+  if constexpr (std::is_same_v<T, float>) {
+    if (g.packed != nullptr) return g.packed->run(a, c);
+  }
+#endif
+  const engine::FixedWeightGemm<T>& s = g.gemm;
+  cpu::gemm<T>(engine::Trans::no, s.tw, s.m, s.n, s.k, T(1), a, s.lda, s.w, s.ldw, s.beta, c, s.ldc);
 }
 
 template <class T>

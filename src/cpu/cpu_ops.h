@@ -1,12 +1,19 @@
 #pragma once
 // The CPU backend's Ops for the standard algorithm (engine/step_ops.h): OpenBLAS GEMMs and
 // plain loops over detail/cell_math.h (f32 LSTM, GRU, tanh and sigmoid rows: the vectorised
-// copies in cpu_rows_f32.h). Single-threaded except inside BLAS.
+// copies in cpu_rows_f32.h). With oneDNN (GPURNN_HAVE_ONEDNN) the f32 GEMMs by W_ih, W_hh and
+// W_hr use oneDNN's matmul on weights packed once per layer call (packed_gemm.h). Single-threaded except inside
+// BLAS and oneDNN.
 
 #include <cstdint>
+#include <memory>
 
 #include "engine/buffer_layout.h"
 #include "engine/step_ops.h"
+
+namespace gpurnn::cpu {
+class PackedGemm;
+}
 
 namespace gpurnn::cpu {
 
@@ -17,6 +24,14 @@ struct CpuOps {
   void gemm(engine::Trans ta, engine::Trans tb, std::int64_t m, std::int64_t n, std::int64_t k,
             T alpha, const T* a, std::int64_t lda, const T* b, std::int64_t ldb, T beta, T* c,
             std::int64_t ldc);
+  // The GEMMs by weights (engine/layer_loop.h WeightGemm): `packed` is set when W
+  // was packed for oneDNN (f32, more than one row, built with oneDNN), else cpu::gemm runs.
+  struct FixedGemm {
+    engine::FixedWeightGemm<T> gemm{};
+    std::shared_ptr<const PackedGemm> packed;
+  };
+  FixedGemm prepare_fixed_gemm(const engine::FixedWeightGemm<T>& g);
+  void run_fixed_gemm(const FixedGemm& g, const T* a, T* c);
   void add_bias_rows(T* rows, std::int64_t count, std::int64_t n, std::int64_t ld, const T* bias);
   void copy(T* dst, const T* src, std::int64_t n);
   void copy_or_zero(T* dst, const T* src, std::int64_t n);

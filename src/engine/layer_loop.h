@@ -13,6 +13,7 @@
 
 #include <type_traits>
 #include <utility>
+#include <variant>
 
 #include "engine/step_ops.h"
 #include "gpurnn/rnn_descriptor.h"
@@ -102,6 +103,69 @@ struct has_time_loop_hook : std::false_type {};
 template <class Ops>
 struct has_time_loop_hook<Ops, std::void_t<decltype(&Ops::run_time_loop)>> : std::true_type {};
 
+// The per-step GEMMs by a layer's weight matrices (W_hh, W_hr, forward and backward) go through
+// WeightGemm: prepared once per layer call, run at every step. An Ops may hook the preparation
+// (the CPU backend packs W for oneDNN's matmul there) by declaring `using FixedGemm = <handle>;`,
+// `FixedGemm prepare_fixed_gemm(const FixedWeightGemm<T>&)` and
+// `void run_fixed_gemm(const FixedGemm&, const T* a, T* c)`. The handle lives for one
+// layer_forward / layer_backward_data call, never longer, so weights a caller changes in place
+// between calls are always the ones used. Without the hook every step is a plain ops.gemm.
+template <class Ops, class = void>
+struct fixed_gemm_hook {
+  static constexpr bool value = false;
+  using handle = std::monostate;
+};
+template <class Ops>
+struct fixed_gemm_hook<Ops, std::void_t<typename Ops::FixedGemm>> {
+  static constexpr bool value = true;
+  using handle = typename Ops::FixedGemm;
+};
+
+template <class Ops>
+class WeightGemm {
+ public:
+  using T = typename Ops::value_type;
+  // g.w null: a GEMM the layer never runs (no projection), so nothing is prepared.
+  WeightGemm(Ops& ops, const FixedWeightGemm<T>& g) : ops_(ops), g_(g), handle_(prepare(ops, g)) {}
+  // C = A op(W) + beta C with this call's A and C.
+  void operator()(const T* a, T* c) {
+    if constexpr (kHook) {
+      ops_.run_fixed_gemm(handle_, a, c);
+    } else {
+      ops_.gemm(Trans::no, g_.tw, g_.m, g_.n, g_.k, T(1), a, g_.lda, g_.w, g_.ldw, g_.beta, c, g_.ldc);
+    }
+  }
+
+ private:
+  static constexpr bool kHook = fixed_gemm_hook<Ops>::value;
+  using Handle = typename fixed_gemm_hook<Ops>::handle;
+  static Handle prepare(Ops& ops, const FixedWeightGemm<T>& g) {
+    if constexpr (kHook) {
+      if (g.w == nullptr) return {};
+      return ops.prepare_fixed_gemm(g);
+    } else {
+      (void)ops, (void)g;
+      return {};
+    }
+  }
+  Ops& ops_;
+  FixedWeightGemm<T> g_;
+  Handle handle_;
+};
+
+// The final states out of their slots.
+template <class Ops>
+void finish_layer_forward(Ops& ops, const LayerProblem& p,
+                          const LayerBuffers<typename Ops::value_type>& buf,
+                          const LayerForwardIO<typename Ops::value_type>& io) {
+  const RNNDescriptor& d = *p.desc;
+  const std::int64_t B = p.batch, H = d.hidden_size, Ho = d.state_size();
+  if (io.hn != nullptr) ops.copy(io.hn, buf.h_states + p.final_index() * B * Ho, B * Ho);
+  if (io.cn != nullptr && d.cell == CellKind::lstm) {
+    ops.copy(io.cn, buf.c_states + p.final_index() * B * H, B * H);
+  }
+}
+
 // Runs the layer-direction forward, filling `buf` (gates, states) and the outputs.
 template <class Ops>
 void layer_forward(Ops& ops, const LayerProblem& p, const LayerWeights<typename Ops::value_type>& w,
@@ -121,23 +185,29 @@ void layer_forward(Ops& ops, const LayerProblem& p, const LayerWeights<typename 
 
   bool loop_done = false;
   if constexpr (has_time_loop_hook<Ops>::value) loop_done = ops.run_time_loop(p, w, buf, io);
-  for (std::int64_t step = 0; !loop_done && step < p.seq_len; ++step) {
+  if (loop_done) {
+    finish_layer_forward(ops, p, buf, io);
+    return;
+  }
+  // Recurrent pre-activations of every sequence: hh = h_prev W_hh^T (b_hh added per step);
+  // with a projection, h_next = m W_hr^T.
+  WeightGemm<Ops> recurrent(ops, {Trans::yes, B, gh, Ho, w.w_hh, Ho, Ho, gh, T(0)});
+  WeightGemm<Ops> projection(ops, {Trans::yes, B, Ho, H, w.w_hr, H, H, Ho, T(0)});
+  for (std::int64_t step = 0; step < p.seq_len; ++step) {
     const std::int64_t t = p.time_at(step);
     const T* h_prev = buf.h_states + p.prev_index(t) * B * Ho;
     T* h_next = buf.h_states + p.next_index(t) * B * Ho;
-    // Recurrent pre-activations of every sequence: hh = h_prev W_hh^T (b_hh added per step).
-    ops.gemm(Trans::no, Trans::yes, B, gh, Ho, T(1), h_prev, Ho, w.w_hh, Ho, T(0), io.hh, gh);
+    recurrent(h_prev, io.hh);
     ForwardStep<T> f{d.cell, t, B, H, Ho, p.lengths, buf.gates + t * B * S, S, io.hh, w.b_hh,
                      h_prev, h_next,
                      lstm ? buf.c_states + p.prev_index(t) * B * H : nullptr,
                      lstm ? buf.c_states + p.next_index(t) * B * H : nullptr,
                      proj ? buf.m + t * B * H : nullptr};
     ops.forward_step(f);
-    if (proj) ops.gemm(Trans::no, Trans::yes, B, Ho, H, T(1), f.m, H, w.w_hr, H, T(0), h_next, Ho);
+    if (proj) projection(f.m, h_next);
     ops.finish_forward_step(StepOutput<T>{t, B, Ho, p.lengths, h_prev, h_next, io.y + t * B * io.ldy, io.ldy});
   }
-  if (io.hn != nullptr) ops.copy(io.hn, buf.h_states + p.final_index() * B * Ho, B * Ho);
-  if (io.cn != nullptr && lstm) ops.copy(io.cn, buf.c_states + p.final_index() * B * H, B * H);
+  finish_layer_forward(ops, p, buf, io);
 }
 
 // Back-propagates through time: fills buf.d_ih (and d_hh, d_h) and the state gradients.
@@ -159,6 +229,9 @@ void layer_backward_data(Ops& ops, const LayerProblem& p,
   T* dh = io.dh;
   ops.copy_or_zero(carry, io.dhn, B * Ho);
   if (lstm) ops.copy_or_zero(io.dc_carry, io.dcn, B * H);
+  // dh += d_hh W_hh (the gradient reaching h_{t-1}); dm = dh W_hr through the projection.
+  WeightGemm<Ops> recurrent(ops, {Trans::no, B, Ho, gh, w.w_hh, Ho, gh, Ho, T(1)});
+  WeightGemm<Ops> projection(ops, {Trans::no, B, H, Ho, w.w_hr, H, Ho, H, T(0)});
 
   for (std::int64_t step = p.seq_len - 1; step >= 0; --step) {
     const std::int64_t t = p.time_at(step);
@@ -166,7 +239,7 @@ void layer_backward_data(Ops& ops, const LayerProblem& p,
     // Through the projection h = W_hr m: keep dh for dW_hr, dm = dh W_hr.
     if (proj) {
       ops.copy(buf.d_h + t * B * Ho, dh, B * Ho);
-      ops.gemm(Trans::no, Trans::no, B, H, Ho, T(1), dh, Ho, w.w_hr, H, T(0), io.dm, H);
+      projection(dh, io.dm);
     }
     T* d_hh = d_hh_all + t * B * gh;
     ops.backward_step(BackwardStep<T>{
@@ -176,7 +249,7 @@ void layer_backward_data(Ops& ops, const LayerProblem& p,
         lstm ? buf.c_states + p.next_index(t) * B * H : nullptr, proj ? io.dm : nullptr, dh, carry,
         lstm ? io.dc_carry : nullptr, buf.d_ih + t * B * gh, gru ? d_hh : nullptr});
     // Gradient reaching h_{t-1}: the part left in dh plus d_hh W_hh.
-    ops.gemm(Trans::no, Trans::no, B, Ho, gh, T(1), d_hh, gh, w.w_hh, Ho, T(1), dh, Ho);
+    recurrent(d_hh, dh);
     std::swap(carry, dh);
   }
   if (io.dh0 != nullptr) ops.copy(io.dh0, carry, B * Ho);

@@ -14,6 +14,7 @@
 //   output_gradient(OutputGradient), backward_step(BackwardStep)
 //   stage_lengths(host_lengths, batch, slot) -> pointer the step functions read lengths from
 //   write_header(reserve_header_ptr, ReserveHeader) / read_header(ptr) -> ReserveHeader
+// and optionally prepare_fixed_gemm / run_fixed_gemm for the GEMMs by weights (layer_loop.h).
 //
 // A sequence b is active at step t when t < lengths[b] (lengths null: always).
 
@@ -24,6 +25,17 @@
 namespace gpurnn::engine {
 
 enum class Trans { no, yes };
+
+// A GEMM by a weight matrix W that stays the same for one layer call (at every step):
+// C[m, n] = A[m, k] op(W) + beta C, row-major (op(W) = Wᵀ when tw is yes; W is then [n, k]).
+template <class T>
+struct FixedWeightGemm {
+  Trans tw;
+  std::int64_t m, n, k;
+  const T* w;
+  std::int64_t ldw, lda, ldc;
+  T beta;
+};
 
 // Apply the gates of every sequence at step t.
 template <class T>

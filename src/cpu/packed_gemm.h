@@ -1,0 +1,35 @@
+#pragma once
+// A per-step f32 GEMM on weights fixed for one layer call, through oneDNN's matmul: W is
+// reordered once (format_tag::any: oneDNN's packed layout for this shape) when the object is
+// built, and each run multiplies by the packed copy. OpenBLAS has no pack-once API, so its
+// GEMM repacks W on every step (bench/results/cpu-vs-onednn-2026-11-25-2.md).
+// Built only with oneDNN (GPURNN_HAVE_ONEDNN); the object owns its packed copy, so it reflects
+// W as it was when built and is never reused for another call.
+
+#include <memory>
+
+#include "engine/step_ops.h"
+
+namespace gpurnn::cpu {
+
+class PackedGemm {
+ public:
+  // Packs g.w. A failing oneDNN call (here or in run) throws Error(backend_error).
+  explicit PackedGemm(const engine::FixedWeightGemm<float>& g);
+  ~PackedGemm();
+  PackedGemm(const PackedGemm&) = delete;
+  PackedGemm& operator=(const PackedGemm&) = delete;
+
+  // C = A op(W) + beta C, with the shapes and strides given at construction.
+  void run(const float* a, float* c) const;
+
+ private:
+  void pack(const engine::FixedWeightGemm<float>& g);
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Sets oneDNN's thread count (OpenMP's, for the calling thread); n <= 0 leaves it unchanged.
+void set_onednn_threads(int n);
+
+}  // namespace gpurnn::cpu
