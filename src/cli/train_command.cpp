@@ -209,7 +209,11 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
   const auto report = task->report(final_eval);
   out << "after:  " << report_line(report) << "\n";
   if (reporter && model.io.target == train::TargetKind::step_classes && tokens && o.sample > 0 && !task->token_text(0).empty()) {
-    const std::vector<std::int32_t> prompt = {0};
+    // Start after a newline when the vocabulary has one (a fresh line reads best).
+    std::vector<std::int32_t> prompt = {0};
+    for (std::int32_t t = 0; t < static_cast<std::int32_t>(model.io.input_size); ++t) {
+      if (task->token_text(t) == "\n") prompt = {t};
+    }
     std::string text;
     for (std::int32_t t : net.sample(prompt, o.sample, o.temperature, o.seed)) text += task->token_text(t);
     std::cout << "sample (temperature " << format_number(o.temperature) << "):\n" << printable(text) << "\n";
