@@ -1,5 +1,7 @@
 #include "rnn/validate_args.h"
 
+#include "core/alias_check.h"
+
 #include <initializer_list>
 #include <string>
 
@@ -57,27 +59,6 @@ void check_states(const char* call, const RNNWeights& w, const SequenceShape& s,
   }
 }
 
-struct NamedView {
-  const char* name;
-  ConstTensorView view;
-  bool written;  // the call writes it; read-only arguments may share memory with each other
-};
-
-// No written argument may share a byte with any other argument.
-void check_no_alias(const char* call, std::initializer_list<NamedView> views) {
-  for (auto a = views.begin(); a != views.end(); ++a) {
-    if (a->view.empty()) continue;
-    const auto* a_begin = static_cast<const unsigned char*>(a->view.data());
-    for (auto b = a + 1; b != views.end(); ++b) {
-      if (b->view.empty() || !(a->written || b->written)) continue;
-      const auto* b_begin = static_cast<const unsigned char*>(b->view.data());
-      const bool overlap = a_begin < b_begin + b->view.bytes() && b_begin < a_begin + a->view.bytes();
-      check_argument(!overlap, call, b->name,
-                     std::string("overlaps argument '") + a->name +
-                         "' in memory; an argument the call writes may not alias another");
-    }
-  }
-}
 
 }  // namespace
 
@@ -119,7 +100,7 @@ void check_forward(const RNNWeights& w, const ForwardArgs& a, const SequenceShap
   check_states(call, w, s, "h0", a.h0, "c0", a.c0);
   check_tensor(call, "y", a.y, sequence_tensor_shape(s, d.output_size()), w.dtype(), w.device());
   check_states(call, w, s, "hn", a.hn, "cn", a.cn);
-  check_no_alias(call, {{"weights", w.flat().view(), false}, {"x", a.x, false},
+  detail::check_no_alias(call, {{"weights", w.flat().view(), false}, {"x", a.x, false},
                         {"lengths", a.lengths, false}, {"h0", a.h0, false}, {"c0", a.c0, false},
                         {"y", a.y, true}, {"hn", a.hn, true}, {"cn", a.cn, true},
                         {"workspace", a.workspace, true}, {"reserve", a.reserve, true}});
@@ -133,7 +114,7 @@ void check_backward_data(const RNNWeights& w, const BackwardDataArgs& a, const S
   check_tensor(call, "dy", a.dy, sequence_tensor_shape(s, d.output_size()), w.dtype(), w.device());
   check_states(call, w, s, "dhn", a.dhn, "dcn", a.dcn);
   check_states(call, w, s, "dh0", a.dh0, "dc0", a.dc0);
-  check_no_alias(call, {{"weights", w.flat().view(), false}, {"lengths", a.lengths, false},
+  detail::check_no_alias(call, {{"weights", w.flat().view(), false}, {"lengths", a.lengths, false},
                         {"dy", a.dy, false}, {"dhn", a.dhn, false}, {"dcn", a.dcn, false},
                         {"dx", a.dx, true}, {"dh0", a.dh0, true}, {"dc0", a.dc0, true},
                         {"workspace", a.workspace, true}, {"reserve", a.reserve, true}});
@@ -154,7 +135,7 @@ void check_backward_weights(const RNNWeights& w, const BackwardWeightsArgs& a,
   check_argument(grads.dtype() == w.dtype() && grads.device() == w.device(), call, "grads",
                  std::string("is ") + to_string(grads.dtype()) + " on " + to_string(grads.device()) +
                      ", expected " + to_string(w.dtype()) + " on " + to_string(w.device()));
-  check_no_alias(call, {{"weights", w.flat().view(), false}, {"x", a.x, false},
+  detail::check_no_alias(call, {{"weights", w.flat().view(), false}, {"x", a.x, false},
                         {"reserve", a.reserve, false}, {"workspace", a.workspace, true},
                         {"grads", grads.flat().view(), true}});
 }

@@ -1,5 +1,7 @@
 #include "train/train_op_checks.h"
 
+#include "core/alias_check.h"
+
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
@@ -80,26 +82,6 @@ void check_non_negative(const char* call, const char* arg, double value) {
   check_range(call, arg, value, value >= 0.0 && std::isfinite(value), "a finite value >= 0");
 }
 
-struct Named {
-  const char* name;
-  ConstTensorView view;
-  bool written;  // read-only arguments may share memory; a written one may alias no other
-};
-
-void check_no_overlap(const char* call, std::initializer_list<Named> args) {
-  for (auto a = args.begin(); a != args.end(); ++a) {
-    if (a->view.empty()) continue;
-    const auto* a_begin = static_cast<const unsigned char*>(a->view.data());
-    for (auto b = a + 1; b != args.end(); ++b) {
-      if (b->view.empty() || !(a->written || b->written)) continue;
-      const auto* b_begin = static_cast<const unsigned char*>(b->view.data());
-      const bool overlap = a_begin < b_begin + b->view.bytes() && b_begin < a_begin + a->view.bytes();
-      check_argument(!overlap, call, b->name,
-                     std::string("overlaps argument '") + a->name +
-                         "' in memory; an argument the call writes may not alias another");
-    }
-  }
-}
 
 }  // namespace
 
@@ -113,7 +95,7 @@ DType linear_forward(Device device, ConstTensorView x, ConstTensorView w, ConstT
   const std::int64_t out = w.dim(0);
   check_optional(call, "b", b, {out}, "[out]", dt, device);
   check_tensor(call, "y", y, {n, out}, "[N, out]", dt, device);
-  check_no_overlap(call, {{"x", x, false}, {"w", w, false}, {"b", b, false}, {"y", y, true}});
+  detail::check_no_alias(call, {{"x", x, false}, {"w", w, false}, {"b", b, false}, {"y", y, true}});
   return dt;
 }
 
@@ -129,7 +111,7 @@ DType linear_backward(Device device, ConstTensorView x, ConstTensorView w, Const
   check_optional(call, "dx", dx, {n, in}, "[N, in]", dt, device);
   check_tensor(call, "dw", dw, {out, in}, "[out, in]", dt, device);
   check_optional(call, "db", db, {out}, "[out]", dt, device);
-  check_no_overlap(call, {{"x", x, false}, {"w", w, false}, {"dy", dy, false}, {"dx", dx, true},
+  detail::check_no_alias(call, {{"x", x, false}, {"w", w, false}, {"dy", dy, false}, {"dx", dx, true},
                           {"dw", dw, true}, {"db", db, true}});
   return dt;
 }
@@ -140,7 +122,7 @@ DType embedding_forward(Device device, ConstTensorView table, ConstTensorView id
   check_tensor(call, "table", table, {-1, -1}, "[V, E]", dt, device);
   check_tensor(call, "ids", ids, {-1}, "[N]", DType::i32, device);
   check_tensor(call, "y", y, {ids.dim(0), table.dim(1)}, "[N, E]", dt, device);
-  check_no_overlap(call, {{"table", table, false}, {"ids", ids, false}, {"y", y, true}});
+  detail::check_no_alias(call, {{"table", table, false}, {"ids", ids, false}, {"y", y, true}});
   return dt;
 }
 
@@ -150,7 +132,7 @@ DType embedding_backward(Device device, ConstTensorView ids, ConstTensorView dy,
   check_tensor(call, "dtable", dtable, {-1, -1}, "[V, E]", dt, device);
   check_tensor(call, "ids", ids, {-1}, "[N]", DType::i32, device);
   check_tensor(call, "dy", dy, {ids.dim(0), dtable.dim(1)}, "[N, E]", dt, device);
-  check_no_overlap(call, {{"ids", ids, false}, {"dy", dy, false}, {"dtable", dtable, true}});
+  detail::check_no_alias(call, {{"ids", ids, false}, {"dy", dy, false}, {"dtable", dtable, true}});
   return dt;
 }
 
@@ -159,7 +141,7 @@ DType dropout(const char* call, Device device, const char* in_name, ConstTensorV
   const DType dt = floating_of(call, in_name, in, device);
   check_unit_interval(call, "p", p);
   check_like(call, out_name, out, in_name, in);
-  if (out.data() != in.data()) check_no_overlap(call, {{in_name, in, false}, {out_name, out, true}});
+  if (out.data() != in.data()) detail::check_no_alias(call, {{in_name, in, false}, {out_name, out, true}});
   return dt;
 }
 
@@ -171,7 +153,7 @@ DType softmax_cross_entropy(Device device, ConstTensorView logits, ConstTensorVi
   check_tensor(call, "targets", targets, {logits.dim(0)}, "[N]", DType::i32, device);
   check_finite(call, "grad_scale", grad_scale);
   check_optional(call, "dlogits", dlogits, {logits.dim(0), logits.dim(1)}, "[N, V]", dt, device);
-  check_no_overlap(call, {{"logits", logits, false}, {"targets", targets, false},
+  detail::check_no_alias(call, {{"logits", logits, false}, {"targets", targets, false},
                           {"dlogits", dlogits, true}});
   return dt;
 }
@@ -185,7 +167,7 @@ DType mean_squared_error(Device device, ConstTensorView pred, ConstTensorView ta
   check_optional(call, "mask", mask, {pred.dim(0)}, "[N]", dt, device);
   check_finite(call, "grad_scale", grad_scale);
   if (!dpred.empty()) check_like(call, "dpred", dpred, "pred", pred);
-  check_no_overlap(call, {{"pred", pred, false}, {"target", target, false}, {"mask", mask, false},
+  detail::check_no_alias(call, {{"pred", pred, false}, {"target", target, false}, {"mask", mask, false},
                           {"dpred", dpred, true}});
   return dt;
 }
@@ -211,7 +193,7 @@ DType sgd_update(Device device, ConstTensorView param, ConstTensorView grad, Con
   check_argument(!hyper.nesterov || hyper.momentum > 0.0, call, "hyper.nesterov",
                  "is true with momentum 0, expected a momentum > 0 for Nesterov momentum");
   if (hyper.momentum != 0.0 || !momentum.empty()) check_like(call, "momentum", momentum, "param", param);
-  check_no_overlap(call, {{"param", param, true}, {"grad", grad, false}, {"momentum", momentum, true}});
+  detail::check_no_alias(call, {{"param", param, true}, {"grad", grad, false}, {"momentum", momentum, true}});
   return dt;
 }
 
@@ -230,7 +212,7 @@ DType adam_update(Device device, ConstTensorView param, ConstTensorView grad, Co
   check_non_negative(call, "hyper.weight_decay", hyper.weight_decay);
   check_argument(hyper.step >= 1, call, "hyper.step",
                  "is " + std::to_string(hyper.step) + ", expected a 1-based step count >= 1");
-  check_no_overlap(call, {{"param", param, true}, {"grad", grad, false}, {"m", m, true},
+  detail::check_no_alias(call, {{"param", param, true}, {"grad", grad, false}, {"m", m, true},
                           {"v", v, true}});
   return dt;
 }
