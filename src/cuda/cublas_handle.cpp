@@ -1,58 +1,23 @@
 #include "cuda/cublas_handle.h"
 
-#include <cstddef>
-#include <string>
-#include <vector>
-
 #include "cuda/cuda_status.h"
-#include "cuda/device_guard.h"
+#include "cuda/per_thread_handles.h"
 #include "gpurnn/error.h"
 
 namespace gpurnn::cuda {
 namespace {
 
-// This thread's handles, indexed by device; destroyed when the thread exits (for the main
-// thread: at exit(), before static destructors and the CUDA runtime's own teardown).
-class ThreadHandles {
- public:
-  ThreadHandles() = default;
-  ThreadHandles(const ThreadHandles&) = delete;
-  ThreadHandles& operator=(const ThreadHandles&) = delete;
-  ~ThreadHandles() {
-    for (std::size_t device = 0; device < handles_.size(); ++device) {
-      if (handles_[device] == nullptr) continue;
-      // Best effort and silent: nothing can be reported from here.
-      int previous = 0;
-      const bool have_previous = cudaGetDevice(&previous) == cudaSuccess;
-      if (cudaSetDevice(static_cast<int>(device)) == cudaSuccess) {
-        (void)cublasDestroy(handles_[device]);
-      }
-      if (have_previous) (void)cudaSetDevice(previous);
-      (void)cudaGetLastError();
-    }
-  }
-
-  cublasHandle_t get(int device) {
-    if (device < 0) {
-      throw Error(ErrorCode::invalid_argument,
-                  "cublas_handle_for: argument 'device' is " + std::to_string(device) +
-                      ", expected a CUDA device ordinal >= 0");
-    }
-    const auto index = static_cast<std::size_t>(device);
-    if (index < handles_.size() && handles_[index] != nullptr) return handles_[index];
-    DeviceGuard guard(device);  // cublasCreate binds the handle to the current device
+struct CublasHandleTraits {
+  static constexpr const char* where = "cublas_handle_for";
+  static cublasHandle_t create() {
     cublasHandle_t handle = nullptr;
     GPURNN_CUBLAS_CHECK(cublasCreate(&handle));
-    if (index >= handles_.size()) handles_.resize(index + 1, nullptr);
-    handles_[index] = handle;
     return handle;
   }
-
- private:
-  std::vector<cublasHandle_t> handles_;
+  static void destroy(cublasHandle_t handle) { (void)cublasDestroy(handle); }
 };
 
-thread_local ThreadHandles thread_handles;
+thread_local PerThreadHandles<cublasHandle_t, CublasHandleTraits> thread_handles;
 
 }  // namespace
 
