@@ -139,6 +139,18 @@ void CpuOps<T>::run_fixed_gemm(const FixedGemm& g, const T* a, T* c) {
 }
 
 template <class T>
+void CpuOps<T>::gemm_bias_rows(const engine::FixedWeightGemm<T>& g, const T* a, const T* bias, T* c) {
+#if defined(GPURNN_HAVE_ONEDNN)
+  // Same rule as prepare_fixed_gemm: f32 with more than one row.
+  if constexpr (std::is_same_v<T, float>) {
+    if (g.m > 1) return matmul_bias_rows(g, a, bias, c);
+  }
+#endif
+  cpu::gemm<T>(engine::Trans::no, g.tw, g.m, g.n, g.k, T(1), a, g.lda, g.w, g.ldw, g.beta, c, g.ldc);
+  add_bias_rows(c, g.m, g.n, g.ldc, bias);
+}
+
+template <class T>
 void CpuOps<T>::add_bias_rows(T* rows, std::int64_t count, std::int64_t n, std::int64_t ld,
                               const T* bias) {
   if (bias == nullptr) return;

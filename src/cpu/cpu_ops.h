@@ -1,9 +1,9 @@
 #pragma once
 // The CPU backend's Ops for the standard algorithm (engine/step_ops.h): OpenBLAS GEMMs and
 // plain loops over detail/cell_math.h (f32 LSTM, GRU, tanh and sigmoid rows: the vectorised
-// copies in cpu_rows_f32.h). With oneDNN (GPURNN_HAVE_ONEDNN) the f32 GEMMs by W_ih, W_hh and
-// W_hr use oneDNN's matmul on weights packed once per layer call (packed_gemm.h). Single-threaded except inside
-// BLAS and oneDNN.
+// copies in cpu_rows_f32.h). With oneDNN (GPURNN_HAVE_ONEDNN) the f32 per-step GEMMs by W_hh
+// and W_hr use oneDNN's matmul on weights packed once per layer call, and the input projection
+// by W_ih one matmul with the bias (packed_gemm.h). Single-threaded except inside BLAS and oneDNN.
 
 #include <cstdint>
 #include <memory>
@@ -32,6 +32,9 @@ struct CpuOps {
   };
   FixedGemm prepare_fixed_gemm(const engine::FixedWeightGemm<T>& g);
   void run_fixed_gemm(const FixedGemm& g, const T* a, T* c);
+  // The input projection C = A op(W) + bias rows (engine/layer_loop.h): one oneDNN matmul with
+  // the bias when `packed` would be used, else cpu::gemm and add_bias_rows.
+  void gemm_bias_rows(const engine::FixedWeightGemm<T>& g, const T* a, const T* bias, T* c);
   void add_bias_rows(T* rows, std::int64_t count, std::int64_t n, std::int64_t ld, const T* bias);
   void copy(T* dst, const T* src, std::int64_t n);
   void copy_or_zero(T* dst, const T* src, std::int64_t n);

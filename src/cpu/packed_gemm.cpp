@@ -5,6 +5,7 @@
 #include <dnnl.hpp>
 
 #include <string>
+#include <unordered_map>
 
 #include "gpurnn/error.h"
 
@@ -21,6 +22,24 @@ const dnnl::engine& cpu_engine() {
 // A row-major [rows, cols] f32 matrix with leading dimension ld.
 memory::desc matrix(std::int64_t rows, std::int64_t cols, std::int64_t ld) {
   return memory::desc({rows, cols}, memory::data_type::f32, memory::dims{ld, 1});
+}
+
+// op(W) as oneDNN's [k, n] weights: W itself is [n, k] (transposed) or [k, n], ld ldw.
+memory::desc weights_as_given(const engine::FixedWeightGemm<float>& g) {
+  return g.tw == engine::Trans::yes
+             ? memory::desc({g.k, g.n}, memory::data_type::f32, memory::dims{1, g.ldw})
+             : matrix(g.k, g.n, g.ldw);
+}
+
+// C = ... + beta C as a sum post-op (none when beta is 0).
+dnnl::primitive_attr beta_attr(float beta) {
+  dnnl::primitive_attr attr;
+  if (beta != 0.0f) {
+    dnnl::post_ops sum;
+    sum.append_sum(beta);
+    attr.set_post_ops(sum);
+  }
+  return attr;
 }
 
 // A failed oneDNN call as the library's Error (backend_error), naming the call.
@@ -48,20 +67,10 @@ PackedGemm::PackedGemm(const engine::FixedWeightGemm<float>& g) : impl_(std::mak
 
 void PackedGemm::pack(const engine::FixedWeightGemm<float>& g) {
   const dnnl::engine& engine = cpu_engine();
-  // op(W) as oneDNN's [k, n] weights: W itself is [n, k] (transposed) or [k, n], ld ldw.
-  const memory::desc user_weights =
-      g.tw == engine::Trans::yes
-          ? memory::desc({g.k, g.n}, memory::data_type::f32, memory::dims{1, g.ldw})
-          : matrix(g.k, g.n, g.ldw);
+  const memory::desc user_weights = weights_as_given(g);
   const memory::desc any_weights({g.k, g.n}, memory::data_type::f32, memory::format_tag::any);
   const memory::desc a_desc = matrix(g.m, g.k, g.lda), c_desc = matrix(g.m, g.n, g.ldc);
-  dnnl::primitive_attr attr;
-  if (g.beta != 0.0f) {
-    dnnl::post_ops sum;
-    sum.append_sum(g.beta);
-    attr.set_post_ops(sum);
-  }
-  const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_desc, any_weights, c_desc), attr, engine);
+  const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_desc, any_weights, c_desc), beta_attr(g.beta), engine);
   impl_->stream = dnnl::stream(engine);
   impl_->matmul = dnnl::matmul(pd);
   impl_->weights = memory(pd.weights_desc(), engine);
@@ -83,6 +92,29 @@ void PackedGemm::run(const float* a, float* c) const {
     m.stream.wait();
   } catch (const dnnl::error& e) {
     rethrow("matmul", e);
+  }
+}
+
+void matmul_bias_rows(const engine::FixedWeightGemm<float>& g, const float* a, const float* bias,
+                      float* c) {
+  const dnnl::engine& engine = cpu_engine();
+  const memory::desc a_desc = matrix(g.m, g.k, g.lda), w_desc = weights_as_given(g);
+  const memory::desc c_desc = matrix(g.m, g.n, g.ldc), bias_desc = matrix(1, g.n, g.n);
+  try {
+    // The primitive is rebuilt per call; oneDNN's primitive cache makes repeats cheap.
+    const dnnl::matmul::primitive_desc pd(
+        bias != nullptr ? dnnl::matmul::desc(a_desc, w_desc, bias_desc, c_desc)
+                        : dnnl::matmul::desc(a_desc, w_desc, c_desc),
+        beta_attr(g.beta), engine);
+    dnnl::stream stream(engine);
+    memory a_mem(a_desc, engine, const_cast<float*>(a)), w_mem(w_desc, engine, const_cast<float*>(g.w));
+    memory c_mem(c_desc, engine, c);
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, w_mem}, {DNNL_ARG_DST, c_mem}};
+    if (bias != nullptr) args.emplace(DNNL_ARG_BIAS, memory(bias_desc, engine, const_cast<float*>(bias)));
+    dnnl::matmul(pd).execute(stream, args);
+    stream.wait();
+  } catch (const dnnl::error& e) {
+    rethrow("input-projection matmul", e);
   }
 }
 

@@ -4,7 +4,8 @@
 // built, and each run multiplies by the packed copy. OpenBLAS has no pack-once API, so its
 // GEMM repacks W on every step (bench/results/cpu-vs-onednn-2026-11-25-2.md).
 // Built only with oneDNN (GPURNN_HAVE_ONEDNN); the object owns its packed copy, so it reflects
-// W as it was when built and is never reused for another call.
+// W as it was when built and is never reused for another call. matmul_bias_rows below is the
+// one-shot counterpart, for the input projection.
 
 #include <memory>
 
@@ -28,6 +29,14 @@ class PackedGemm {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// C[m, n] = A[m, k] op(W) + bias[n] in every row (bias null: none) with g's shapes and strides
+// (plus g.beta C), one oneDNN matmul on W as it is: for a GEMM run once per layer call (the
+// input projection), where oneDNN packing W inside the call costs less than a reorder into a
+// packed copy, and the bias is added as C is written instead of in a second pass over C.
+// A failing oneDNN call throws Error(backend_error).
+void matmul_bias_rows(const engine::FixedWeightGemm<float>& g, const float* a, const float* bias,
+                      float* c);
 
 // Sets oneDNN's thread count (OpenMP's, for the calling thread); n <= 0 leaves it unchanged.
 void set_onednn_threads(int n);

@@ -153,6 +153,28 @@ class WeightGemm {
   Handle handle_;
 };
 
+// The input projection of a layer call, C = A op(W) + bias in every row (bias null: none), is
+// one ops.gemm and an ops.add_bias_rows pass over C, unless the Ops declares
+// `void gemm_bias_rows(const FixedWeightGemm<T>&, const T* a, const T* bias, T* c)` to do both
+// at once (the CPU backend's f32 oneDNN matmul adds the bias as it writes C).
+template <class Ops, class = void>
+struct has_gemm_bias_rows_hook : std::false_type {};
+template <class Ops>
+struct has_gemm_bias_rows_hook<Ops, std::void_t<decltype(&Ops::gemm_bias_rows)>> : std::true_type {};
+
+template <class Ops>
+void gemm_bias_rows(Ops& ops, const FixedWeightGemm<typename Ops::value_type>& g,
+                    const typename Ops::value_type* a, const typename Ops::value_type* bias,
+                    typename Ops::value_type* c) {
+  using T = typename Ops::value_type;
+  if constexpr (has_gemm_bias_rows_hook<Ops>::value) {
+    ops.gemm_bias_rows(g, a, bias, c);
+  } else {
+    ops.gemm(Trans::no, g.tw, g.m, g.n, g.k, T(1), a, g.lda, g.w, g.ldw, g.beta, c, g.ldc);
+    ops.add_bias_rows(c, g.m, g.n, g.ldc, bias);
+  }
+}
+
 // The final states out of their slots.
 template <class Ops>
 void finish_layer_forward(Ops& ops, const LayerProblem& p,
@@ -178,8 +200,7 @@ void layer_forward(Ops& ops, const LayerProblem& p, const LayerWeights<typename 
   const bool lstm = d.cell == CellKind::lstm, proj = d.proj_size > 0;
 
   // Input projection of all steps at once: gates[t*B + b, 0..gh) = x W_ih^T + b_ih.
-  ops.gemm(Trans::no, Trans::yes, p.seq_len * B, gh, in, T(1), io.x, in, w.w_ih, in, T(0), buf.gates, S);
-  ops.add_bias_rows(buf.gates, p.seq_len * B, gh, S, w.b_ih);
+  gemm_bias_rows(ops, {Trans::yes, p.seq_len * B, gh, in, w.w_ih, in, in, S, T(0)}, io.x, w.b_ih, buf.gates);
   ops.copy_or_zero(buf.h_states + p.initial_index() * B * Ho, io.h0, B * Ho);
   if (lstm) ops.copy_or_zero(buf.c_states + p.initial_index() * B * H, io.c0, B * H);
 

@@ -14,7 +14,8 @@
 //   output_gradient(OutputGradient), backward_step(BackwardStep)
 //   stage_lengths(host_lengths, batch, slot) -> pointer the step functions read lengths from
 //   write_header(reserve_header_ptr, ReserveHeader) / read_header(ptr) -> ReserveHeader
-// and optionally prepare_fixed_gemm / run_fixed_gemm for the GEMMs by weights (layer_loop.h).
+// and optionally prepare_fixed_gemm / run_fixed_gemm for the GEMMs by weights and gemm_bias_rows
+// for the input projection with its bias (layer_loop.h).
 //
 // A sequence b is active at step t when t < lengths[b] (lengths null: always).
 
