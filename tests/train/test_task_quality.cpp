@@ -84,7 +84,8 @@ TEST(TaskQuality, CharlmOnTheEmbeddedCorpusIsBelowThreeBitsPerChar) {
   TrainingSetup s;
   s.task = "charlm";
   s.hidden = 128;
-  s.steps = 250;
+  s.steps = 400;  // 2.58 bits/char; 250 steps gave 2.90, too near the bar for a corpus that
+                  // changes with every commit (it is the source tree)
   s.options.seq_len = 64;
   s.options.batch = 32;
   const TaskRun run = train_task(s);
