@@ -12,11 +12,9 @@
 
 #include <cuda_runtime.h>
 
-#include <cmath>
-#include <cstdint>
+#include <cstddef>
 #include <exception>
 #include <memory>
-#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -24,78 +22,41 @@
 #include "bench_support.h"
 #include "gpurnn/backend.h"
 #include "gpurnn/device.h"
-#include "gpurnn/rnn_weights.h"
 #include "gpurnn/tensor.h"
+#include "perf/backend_case.h"
 
 namespace gpurnn_bench {
 namespace {
 
 using gpurnn::Device;
-using gpurnn::DType;
-using gpurnn::ForwardMode;
-using gpurnn::Shape;
 using gpurnn::Tensor;
-
-constexpr std::uint64_t kWeightSeed = 1234;
-constexpr std::uint64_t kInputSeed = 42;
 
 void check(cudaError_t status, const char* what) {
   if (status != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(status));
 }
 
-Tensor random_host(Shape shape, std::mt19937_64& rng) {
-  Tensor t = Tensor::empty(shape, DType::f32);
-  std::uniform_real_distribution<float> dist(-1.0F, 1.0F);
-  float* p = t.data_as<float>();
-  for (std::int64_t i = 0; i < t.numel(); ++i) p[i] = dist(rng);
-  return t;
-}
-
-Tensor device_bytes(std::size_t bytes, Device dev) {
-  return Tensor::zeros({static_cast<std::int64_t>(bytes > 0 ? bytes : 1)}, DType::u8, dev);
-}
-
-double relative_error(const Tensor& a, const Tensor& b) {
-  double diff = 0.0, norm = 0.0;
-  for (std::int64_t i = 0; i < a.numel(); ++i) {
-    const double x = a.data_as<float>()[i], y = b.data_as<float>()[i];
-    diff += (x - y) * (x - y);
-    norm += y * y;
-  }
-  return std::isfinite(diff) ? std::sqrt(diff / (norm > 0 ? norm : 1.0)) : INFINITY;
-}
-
+// A case built by perf::make_backend_case on this fixture's stream, and the events that time it.
 struct GpuFixture {
   std::string name;
   std::string error;
-  Mode mode = Mode::infer;
-  std::unique_ptr<gpurnn::Backend> backend;
-  gpurnn::RNNWeights weights, grads;
-  Tensor x, y, hn, cn, dy, dx, dh0, dc0, workspace, reserve;
-  gpurnn::ForwardArgs fwd;
-  gpurnn::BackwardDataArgs bwd_data;
-  gpurnn::BackwardWeightsArgs bwd_weights;
+  std::unique_ptr<gpurnn::perf::BackendCase> kase;
   cudaStream_t stream = nullptr;
   cudaEvent_t start = nullptr, stop = nullptr;
 
   ~GpuFixture() {
+    // The case's buffers go back to a pool ordered on the legacy stream: let the work queued on
+    // this stream finish before they do.
+    if (stream != nullptr) (void)cudaStreamSynchronize(stream);
+    kase.reset();
     if (start != nullptr) (void)cudaEventDestroy(start);
     if (stop != nullptr) (void)cudaEventDestroy(stop);
     if (stream != nullptr) (void)cudaStreamDestroy(stream);
   }
 
-  void run() {
-    backend->forward(weights, fwd);
-    if (mode == Mode::fwd_bwd) {
-      backend->backward_data(weights, bwd_data);
-      backend->backward_weights(weights, bwd_weights, grads);
-    }
-  }
-
   // Seconds the calls of one iteration took on the stream.
   double timed_run() {
     check(cudaEventRecord(start, stream), "cudaEventRecord");
-    run();
+    kase->run();
     check(cudaEventRecord(stop, stream), "cudaEventRecord");
     check(cudaEventSynchronize(stop), "cudaEventSynchronize");
     float ms = 0.0F;
@@ -107,78 +68,29 @@ struct GpuFixture {
 std::unique_ptr<GpuFixture> build_fixture(const BenchCase& c) {
   auto f = std::make_unique<GpuFixture>();
   f->name = c.name();
-  f->mode = c.mode;
-  const gpurnn::RNNDescriptor desc = c.descriptor();
-  f->backend = gpurnn::make_backend(c.backend);
-  if (auto why = f->backend->unsupported_reason(desc, DType::f32)) {
-    f->error = "unsupported: " + *why;
-    return f;
-  }
-  const Device dev = f->backend->device();
   check(cudaStreamCreateWithFlags(&f->stream, cudaStreamNonBlocking), "cudaStreamCreate");
   check(cudaEventCreate(&f->start), "cudaEventCreate");
   check(cudaEventCreate(&f->stop), "cudaEventCreate");
-
-  gpurnn::RNNWeights host_weights(desc, DType::f32);
-  host_weights.init_uniform(kWeightSeed);
-  f->weights = host_weights.to(dev);
-  std::mt19937_64 rng(kInputSeed);
-  const std::int64_t T = c.steps, B = c.batch;
-  const std::int64_t states = static_cast<std::int64_t>(desc.num_layers) * desc.num_directions();
-  const Tensor x_host = random_host({T, B, desc.input_size}, rng);
-  f->x = x_host.to(dev);
-  f->y = Tensor::zeros({T, B, desc.output_size()}, DType::f32, dev);
-  f->hn = Tensor::zeros({states, B, desc.state_size()}, DType::f32, dev);
-  if (desc.has_cell_state()) f->cn = Tensor::zeros({states, B, desc.hidden_size}, DType::f32, dev);
-
-  const ForwardMode fmode = c.mode == Mode::infer ? ForwardMode::inference : ForwardMode::training;
-  const gpurnn::SequenceShape shape{T, B, false};
-  f->workspace = device_bytes(f->backend->workspace_size(desc, shape, DType::f32, fmode), dev);
-  if (fmode == ForwardMode::training) {
-    f->reserve = device_bytes(f->backend->reserve_size(desc, shape, DType::f32), dev);
-  }
-  f->fwd.mode = fmode;
-  f->fwd.x = f->x;
-  f->fwd.y = f->y;
-  f->fwd.hn = f->hn;
-  if (f->cn.defined()) f->fwd.cn = f->cn;
-  f->fwd.workspace = f->workspace;
-  if (f->reserve.defined()) f->fwd.reserve = f->reserve;
-  f->fwd.stream = f->stream;
-
-  if (c.mode == Mode::fwd_bwd) {
-    f->grads = gpurnn::RNNWeights(desc, DType::f32, dev);
-    f->dy = random_host(f->y.shape(), rng).to(dev);
-    f->dx = Tensor::zeros(f->x.shape(), DType::f32, dev);
-    f->dh0 = Tensor::zeros(f->hn.shape(), DType::f32, dev);
-    if (f->cn.defined()) f->dc0 = Tensor::zeros(f->cn.shape(), DType::f32, dev);
-    f->bwd_data.dy = f->dy;
-    f->bwd_data.dx = f->dx;
-    f->bwd_data.dh0 = f->dh0;
-    if (f->dc0.defined()) f->bwd_data.dc0 = f->dc0;
-    f->bwd_data.workspace = f->workspace;
-    f->bwd_data.reserve = f->reserve;
-    f->bwd_data.stream = f->stream;
-    f->bwd_weights.x = f->x;
-    f->bwd_weights.workspace = f->workspace;
-    f->bwd_weights.reserve = f->reserve;
-    f->bwd_weights.grad_mode = gpurnn::GradMode::overwrite;
-    f->bwd_weights.stream = f->stream;
+  // The device's buffers come from a pool ordered on the legacy default stream: finish their
+  // allocation before the non-blocking stream uses them.
+  f->kase = gpurnn::perf::make_backend_case(c, 0, f->stream);
+  check(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
+  if (!f->kase->unsupported.empty()) {
+    f->error = "unsupported: " + f->kase->unsupported;
+    return f;
   }
 
-  // Warm-up (builds cuDNN's plans), then y against the cpu backend's.
-  f->run();
+  // Warm-up (builds cuDNN's plans), then y against the cpu backend's on the same inputs (the
+  // same seeds make the same weights and x on every backend).
+  f->kase->run();
   check(cudaStreamSynchronize(f->stream), "cudaStreamSynchronize");
-  auto cpu = gpurnn::make_backend("cpu");
-  Tensor y_cpu = Tensor::empty(f->y.shape(), DType::f32);
-  Tensor ws_cpu = Tensor::empty(
-      {static_cast<std::int64_t>(cpu->workspace_size(desc, shape, DType::f32, ForwardMode::inference))}, DType::u8);
-  gpurnn::ForwardArgs a;
-  a.x = x_host;
-  a.y = y_cpu;
-  a.workspace = ws_cpu;
-  cpu->forward(host_weights, a);
-  const double err = relative_error(f->y.to(Device::cpu()), y_cpu);
+  BenchCase on_cpu = c;
+  on_cpu.backend = "cpu";
+  on_cpu.mode = Mode::infer;
+  const auto cpu = gpurnn::perf::make_backend_case(on_cpu, 0);
+  cpu->run();
+  const Tensor y = f->kase->y.to(Device::cpu());
+  const double err = relative_error(y.data_as<float>(), cpu->y.data_as<float>(), static_cast<std::size_t>(y.numel()));
   if (!(err < 1e-4)) f->error = "y differs from the cpu backend's: relative error " + std::to_string(err);
   return f;
 }

@@ -168,16 +168,6 @@ void fill(const memory& m, const float* values, std::size_t count) {
 }
 void fill_zero(const memory& m) { std::memset(m.get_data_handle(), 0, m.get_desc().get_size()); }
 
-// ||a - b|| / ||b|| over `count` floats (b is the cpu backend's result).
-double relative_error(const float* a, const float* b, std::size_t count) {
-  double diff = 0.0, norm = 0.0;
-  for (std::size_t k = 0; k < count; ++k) {
-    diff += (static_cast<double>(a[k]) - b[k]) * (static_cast<double>(a[k]) - b[k]);
-    norm += static_cast<double>(b[k]) * b[k];
-  }
-  return norm > 0.0 ? std::sqrt(diff / norm) : std::sqrt(diff);
-}
-
 struct Fixture {
   std::string name;
   std::string error;  // set when setup or the check against the cpu backend failed

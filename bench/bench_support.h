@@ -5,6 +5,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include <cmath>
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -29,6 +31,17 @@ inline void set_counters(benchmark::State& state, const BenchCase& c) {
   state.counters["us_per_step"] =
       Counter(static_cast<double>(c.steps) * 1e-6, Counter::kIsIterationInvariantRate | Counter::kInvert);
   state.counters["GFLOPs"] = Counter(case_flops(c) * 1e-9, Counter::kIsIterationInvariantRate);
+}
+
+// ||a - b|| / ||b|| over `count` floats (b is the cpu backend's result); NaN when either holds a
+// NaN, so a check written as !(error <= tolerance) rejects it.
+inline double relative_error(const float* a, const float* b, std::size_t count) {
+  double diff = 0.0, norm = 0.0;
+  for (std::size_t k = 0; k < count; ++k) {
+    diff += (static_cast<double>(a[k]) - b[k]) * (static_cast<double>(a[k]) - b[k]);
+    norm += static_cast<double>(b[k]) * b[k];
+  }
+  return norm > 0.0 ? std::sqrt(diff / norm) : std::sqrt(diff);
 }
 
 struct BenchOptions {

@@ -56,7 +56,7 @@ std::string BackendCase::check_finite() const {
   return {};
 }
 
-std::unique_ptr<BackendCase> make_backend_case(const BenchCase& c, int num_threads) {
+std::unique_ptr<BackendCase> make_backend_case(const BenchCase& c, int num_threads, void* stream) {
   auto f = std::make_unique<BackendCase>();
   f->spec = c;
   const RNNDescriptor desc = c.descriptor();
@@ -94,6 +94,7 @@ std::unique_ptr<BackendCase> make_backend_case(const BenchCase& c, int num_threa
   if (f->cn.defined()) f->fwd.cn = f->cn;
   f->fwd.workspace = f->workspace;
   if (f->reserve.defined()) f->fwd.reserve = f->reserve;
+  f->fwd.stream = stream;
 
   if (c.mode == Mode::fwd_bwd) {
     f->grads = RNNWeights(desc, DType::f32, device);
@@ -111,6 +112,8 @@ std::unique_ptr<BackendCase> make_backend_case(const BenchCase& c, int num_threa
     f->bwd_weights.workspace = f->workspace;
     f->bwd_weights.reserve = f->reserve;
     f->bwd_weights.grad_mode = GradMode::overwrite;
+    f->bwd_data.stream = stream;
+    f->bwd_weights.stream = stream;
   }
   return f;
 }

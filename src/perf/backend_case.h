@@ -42,9 +42,10 @@ struct BackendCase {
   std::string check_finite() const;
 };
 
-// Builds `c` on backend `c.backend` with BackendOptions::num_threads = `num_threads`; when the
-// backend reports the case unsupported, only `spec` and `unsupported` are set. Throws
+// Builds `c` on backend `c.backend` with BackendOptions::num_threads = `num_threads`, every call
+// of run() queued on `stream` (a cudaStream_t for a GPU backend; null: the default stream); when
+// the backend reports the case unsupported, only `spec` and `unsupported` are set. Throws
 // gpurnn::Error for an unknown backend or a device this machine does not have.
-std::unique_ptr<BackendCase> make_backend_case(const BenchCase& c, int num_threads);
+std::unique_ptr<BackendCase> make_backend_case(const BenchCase& c, int num_threads, void* stream = nullptr);
 
 }  // namespace gpurnn::perf
