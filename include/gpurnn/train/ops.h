@@ -91,6 +91,47 @@ class TrainOps {
   virtual LossSum mean_squared_error(ConstTensorView pred, ConstTensorView target, ConstTensorView mask,
                                      double grad_scale, TensorView dpred) = 0;
 
+  // --- Attention (gpurnn/train/attention.h). Every tensor is time-major like the RNN's:
+  // queries [T, B, D] (T decoder steps), memory rows [S, B, D] (S source positions), scores and
+  // weights [T, B, S]. Batch row b only ever meets batch row b.
+
+  // scores[t, b, s] = sum_d query[t, b, d] * keys[s, b, d]
+  virtual void attention_scores(ConstTensorView query, ConstTensorView keys, TensorView scores) = 0;
+  // dquery[t, b, :] (+)= sum_s dscores[t, b, s] * keys[s, b, :];
+  // dkeys[s, b, :] (+)= sum_t dscores[t, b, s] * query[t, b, :]   (either may be empty: not wanted)
+  virtual void attention_scores_backward(ConstTensorView query, ConstTensorView keys, ConstTensorView dscores,
+                                         TensorView dquery, TensorView dkeys, bool accumulate) = 0;
+  // context[t, b, :] = sum_s weights[t, b, s] * values[s, b, :]   (values [S, B, D], context [T, B, D])
+  virtual void attention_context(ConstTensorView weights, ConstTensorView values, TensorView context) = 0;
+  // dweights[t, b, s] = dcontext[t, b, :] . values[s, b, :] (always overwritten; may be empty);
+  // dvalues[s, b, :] (+)= sum_t weights[t, b, s] * dcontext[t, b, :] (may be empty)
+  virtual void attention_context_backward(ConstTensorView weights, ConstTensorView values, ConstTensorView dcontext,
+                                          TensorView dweights, TensorView dvalues, bool accumulate) = 0;
+  // Bahdanau's additive score: scores[t, b, s] = sum_a v[a] * tanh(keys[s, b, a] + query[t, b, a]),
+  // query [T, B, A], keys [S, B, A], v [A].
+  virtual void additive_scores(ConstTensorView query, ConstTensorView keys, ConstTensorView v, TensorView scores) = 0;
+  // With g = dscores[t, b, s] * v[a] * (1 - tanh(...)^2): dquery[t, b, a] (+)= sum_s g;
+  // dkeys[s, b, a] (+)= sum_t g; dv[a] (+)= sum_{t, b, s} dscores[t, b, s] * tanh(...).
+  // Any of dquery, dkeys, dv may be empty (not wanted). The tanh is recomputed, not stored.
+  virtual void additive_scores_backward(ConstTensorView query, ConstTensorView keys, ConstTensorView v,
+                                        ConstTensorView dscores, TensorView dquery, TensorView dkeys, TensorView dv,
+                                        bool accumulate) = 0;
+  // In place on scores [T, B, S]: -infinity where s >= lengths[b] (lengths i32 [B]; may be empty:
+  // all S) or where excluded[t, b, s] != 0 (excluded u8 [T, B, S]; may be empty: none). A length
+  // outside [1, S] is Error(invalid_argument) on cpu.
+  virtual void mask_scores(TensorView scores, ConstTensorView lengths, ConstTensorView excluded) = 0;
+  // y[n, :] = softmax(x[n, :]) over the last dimension of x [N, S] (entries of -infinity get 0; a
+  // row that is all -infinity gives zeros). y may alias x.
+  virtual void softmax(ConstTensorView x, TensorView y) = 0;
+  // dx[n, :] = y[n, :] * (dy[n, :] - sum_s dy[n, s] * y[n, s])   (dx may alias dy)
+  virtual void softmax_backward(ConstTensorView y, ConstTensorView dy, TensorView dx) = 0;
+  // y = tanh(x) elementwise (y may alias x)
+  virtual void tanh_forward(ConstTensorView x, TensorView y) = 0;
+  // dx = dy * (1 - y^2) (dx may alias dy)
+  virtual void tanh_backward(ConstTensorView y, ConstTensorView dy, TensorView dx) = 0;
+  // y += alpha * x (same shape)
+  virtual void add_scaled(ConstTensorView x, double alpha, TensorView y) = 0;
+
   // Sum of squares of every element (for global-norm clipping), in double.
   virtual double sum_squares(ConstTensorView x) = 0;
   // x *= factor
