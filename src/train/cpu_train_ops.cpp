@@ -8,6 +8,7 @@
 #include "cpu/blas.h"
 #include "gpurnn/detail/counter_random.h"
 #include "gpurnn/detail/dtype_dispatch.h"
+#include "train/cpu_attention_ops.h"
 #include "train/train_op_checks.h"
 
 namespace gpurnn::train {
@@ -281,6 +282,73 @@ class CpuTrainOps final : public TrainOps {
     return detail::visit_floating(dt, [&](auto tag) {
       return train::mean_squared_error<decltype(tag)>(pred, target, mask, grad_scale, dpred);
     });
+  }
+  void attention_scores(ConstTensorView query, ConstTensorView keys, TensorView scores) override {
+    detail::visit_floating(checks::attention_scores(device(), query, keys, scores), [&](auto tag) {
+      cpu_attention::attention_scores<decltype(tag)>(query, keys, scores);
+    });
+  }
+  void attention_scores_backward(ConstTensorView query, ConstTensorView keys, ConstTensorView dscores,
+                                 TensorView dquery, TensorView dkeys, bool accumulate) override {
+    const DType dt = checks::attention_scores_backward(device(), query, keys, dscores, dquery, dkeys);
+    detail::visit_floating(dt, [&](auto tag) {
+      cpu_attention::attention_scores_backward<decltype(tag)>(query, keys, dscores, dquery, dkeys, accumulate);
+    });
+  }
+  void attention_context(ConstTensorView weights, ConstTensorView values, TensorView context) override {
+    detail::visit_floating(checks::attention_context(device(), weights, values, context), [&](auto tag) {
+      cpu_attention::attention_context<decltype(tag)>(weights, values, context);
+    });
+  }
+  void attention_context_backward(ConstTensorView weights, ConstTensorView values, ConstTensorView dcontext,
+                                  TensorView dweights, TensorView dvalues, bool accumulate) override {
+    const DType dt = checks::attention_context_backward(device(), weights, values, dcontext, dweights, dvalues);
+    detail::visit_floating(dt, [&](auto tag) {
+      cpu_attention::attention_context_backward<decltype(tag)>(weights, values, dcontext, dweights, dvalues,
+                                                               accumulate);
+    });
+  }
+  void additive_scores(ConstTensorView query, ConstTensorView keys, ConstTensorView v,
+                       TensorView scores) override {
+    detail::visit_floating(checks::additive_scores(device(), query, keys, v, scores), [&](auto tag) {
+      cpu_attention::additive_scores<decltype(tag)>(query, keys, v, scores);
+    });
+  }
+  void additive_scores_backward(ConstTensorView query, ConstTensorView keys, ConstTensorView v,
+                                ConstTensorView dscores, TensorView dquery, TensorView dkeys, TensorView dv,
+                                bool accumulate) override {
+    const DType dt = checks::additive_scores_backward(device(), query, keys, v, dscores, dquery, dkeys, dv);
+    detail::visit_floating(dt, [&](auto tag) {
+      cpu_attention::additive_scores_backward<decltype(tag)>(query, keys, v, dscores, dquery, dkeys, dv,
+                                                             accumulate);
+    });
+  }
+  void mask_scores(TensorView scores, ConstTensorView lengths, ConstTensorView excluded) override {
+    const DType dt = checks::mask_scores(device(), scores, lengths, excluded);
+    if (!lengths.empty()) cpu_attention::check_lengths(lengths, scores.dim(2));
+    detail::visit_floating(dt, [&](auto tag) {
+      cpu_attention::mask_scores<decltype(tag)>(scores, lengths, excluded);
+    });
+  }
+  void softmax(ConstTensorView x, TensorView y) override {
+    detail::visit_floating(checks::softmax(device(), x, y),
+                           [&](auto tag) { cpu_attention::softmax<decltype(tag)>(x, y); });
+  }
+  void softmax_backward(ConstTensorView y, ConstTensorView dy, TensorView dx) override {
+    detail::visit_floating(checks::softmax_backward(device(), y, dy, dx),
+                           [&](auto tag) { cpu_attention::softmax_backward<decltype(tag)>(y, dy, dx); });
+  }
+  void tanh_forward(ConstTensorView x, TensorView y) override {
+    detail::visit_floating(checks::tanh_forward(device(), x, y),
+                           [&](auto tag) { cpu_attention::tanh_forward<decltype(tag)>(x, y); });
+  }
+  void tanh_backward(ConstTensorView y, ConstTensorView dy, TensorView dx) override {
+    detail::visit_floating(checks::tanh_backward(device(), y, dy, dx),
+                           [&](auto tag) { cpu_attention::tanh_backward<decltype(tag)>(y, dy, dx); });
+  }
+  void add_scaled(ConstTensorView x, double alpha, TensorView y) override {
+    detail::visit_floating(checks::add_scaled(device(), x, alpha, y),
+                           [&](auto tag) { cpu_attention::add_scaled<decltype(tag)>(x, alpha, y); });
   }
   double sum_squares(ConstTensorView x) override {
     return detail::visit_floating(checks::sum_squares(device(), x),

@@ -82,6 +82,26 @@ void check_non_negative(const char* call, const char* arg, double value) {
   check_range(call, arg, value, value >= 0.0 && std::isfinite(value), "a finite value >= 0");
 }
 
+// A tensor of rank >= 1 (the elementwise and softmax calls take any leading dims).
+void check_rank_at_least_one(const char* call, const char* arg, ConstTensorView v) {
+  check_argument(v.rank() >= 1, call, arg, "is " + describe(v) + ", expected a tensor of rank >= 1");
+}
+
+// An output `out` shaped like `in` that may be `in` itself (in place) but may not overlap it
+// otherwise, nor overlap any of `others` (read-only).
+void check_in_place_allowed(const char* call, const char* in_name, ConstTensorView in,
+                            const char* out_name, ConstTensorView out, const char* other_name = nullptr,
+                            ConstTensorView other = {}) {
+  if (out.data() == in.data()) {
+    if (other_name) detail::check_no_alias(call, {{other_name, other, false}, {out_name, out, true}});
+    return;
+  }
+  if (other_name) {
+    detail::check_no_alias(call, {{in_name, in, false}, {other_name, other, false}, {out_name, out, true}});
+  } else {
+    detail::check_no_alias(call, {{in_name, in, false}, {out_name, out, true}});
+  }
+}
 
 }  // namespace
 
@@ -169,6 +189,158 @@ DType mean_squared_error(Device device, ConstTensorView pred, ConstTensorView ta
   if (!dpred.empty()) check_like(call, "dpred", dpred, "pred", pred);
   detail::check_no_alias(call, {{"pred", pred, false}, {"target", target, false}, {"mask", mask, false},
                           {"dpred", dpred, true}});
+  return dt;
+}
+
+DType attention_scores(Device device, ConstTensorView query, ConstTensorView keys, ConstTensorView scores) {
+  const char* call = "TrainOps::attention_scores";
+  const DType dt = floating_of(call, "query", query, device);
+  check_tensor(call, "query", query, {-1, -1, -1}, "[T, B, D]", dt, device);
+  const std::int64_t t = query.dim(0), b = query.dim(1), d = query.dim(2);
+  check_tensor(call, "keys", keys, {-1, b, d}, "[S, B, D]", dt, device);
+  check_tensor(call, "scores", scores, {t, b, keys.dim(0)}, "[T, B, S]", dt, device);
+  detail::check_no_alias(call, {{"query", query, false}, {"keys", keys, false}, {"scores", scores, true}});
+  return dt;
+}
+
+DType attention_scores_backward(Device device, ConstTensorView query, ConstTensorView keys,
+                                ConstTensorView dscores, ConstTensorView dquery, ConstTensorView dkeys) {
+  const char* call = "TrainOps::attention_scores_backward";
+  const DType dt = floating_of(call, "query", query, device);
+  check_tensor(call, "query", query, {-1, -1, -1}, "[T, B, D]", dt, device);
+  const std::int64_t t = query.dim(0), b = query.dim(1), d = query.dim(2);
+  check_tensor(call, "keys", keys, {-1, b, d}, "[S, B, D]", dt, device);
+  const std::int64_t s = keys.dim(0);
+  check_tensor(call, "dscores", dscores, {t, b, s}, "[T, B, S]", dt, device);
+  check_optional(call, "dquery", dquery, {t, b, d}, "[T, B, D]", dt, device);
+  check_optional(call, "dkeys", dkeys, {s, b, d}, "[S, B, D]", dt, device);
+  detail::check_no_alias(call, {{"query", query, false}, {"keys", keys, false}, {"dscores", dscores, false},
+                                {"dquery", dquery, true}, {"dkeys", dkeys, true}});
+  return dt;
+}
+
+DType attention_context(Device device, ConstTensorView weights, ConstTensorView values,
+                        ConstTensorView context) {
+  const char* call = "TrainOps::attention_context";
+  const DType dt = floating_of(call, "weights", weights, device);
+  check_tensor(call, "weights", weights, {-1, -1, -1}, "[T, B, S]", dt, device);
+  const std::int64_t t = weights.dim(0), b = weights.dim(1), s = weights.dim(2);
+  check_tensor(call, "values", values, {s, b, -1}, "[S, B, D]", dt, device);
+  check_tensor(call, "context", context, {t, b, values.dim(2)}, "[T, B, D]", dt, device);
+  detail::check_no_alias(call, {{"weights", weights, false}, {"values", values, false},
+                                {"context", context, true}});
+  return dt;
+}
+
+DType attention_context_backward(Device device, ConstTensorView weights, ConstTensorView values,
+                                 ConstTensorView dcontext, ConstTensorView dweights, ConstTensorView dvalues) {
+  const char* call = "TrainOps::attention_context_backward";
+  const DType dt = floating_of(call, "weights", weights, device);
+  check_tensor(call, "weights", weights, {-1, -1, -1}, "[T, B, S]", dt, device);
+  const std::int64_t t = weights.dim(0), b = weights.dim(1), s = weights.dim(2);
+  check_tensor(call, "values", values, {s, b, -1}, "[S, B, D]", dt, device);
+  const std::int64_t d = values.dim(2);
+  check_tensor(call, "dcontext", dcontext, {t, b, d}, "[T, B, D]", dt, device);
+  check_optional(call, "dweights", dweights, {t, b, s}, "[T, B, S]", dt, device);
+  check_optional(call, "dvalues", dvalues, {s, b, d}, "[S, B, D]", dt, device);
+  detail::check_no_alias(call, {{"weights", weights, false}, {"values", values, false},
+                                {"dcontext", dcontext, false}, {"dweights", dweights, true},
+                                {"dvalues", dvalues, true}});
+  return dt;
+}
+
+namespace {
+// The shared inputs of additive_scores and its backward: query [T, B, A], keys [S, B, A], v [A].
+DType additive_inputs(const char* call, Device device, ConstTensorView query, ConstTensorView keys,
+                      ConstTensorView v) {
+  const DType dt = floating_of(call, "query", query, device);
+  check_tensor(call, "query", query, {-1, -1, -1}, "[T, B, A]", dt, device);
+  check_tensor(call, "keys", keys, {-1, query.dim(1), query.dim(2)}, "[S, B, A]", dt, device);
+  check_tensor(call, "v", v, {query.dim(2)}, "[A]", dt, device);
+  return dt;
+}
+}  // namespace
+
+DType additive_scores(Device device, ConstTensorView query, ConstTensorView keys, ConstTensorView v,
+                      ConstTensorView scores) {
+  const char* call = "TrainOps::additive_scores";
+  const DType dt = additive_inputs(call, device, query, keys, v);
+  check_tensor(call, "scores", scores, {query.dim(0), query.dim(1), keys.dim(0)}, "[T, B, S]", dt, device);
+  detail::check_no_alias(call, {{"query", query, false}, {"keys", keys, false}, {"v", v, false},
+                                {"scores", scores, true}});
+  return dt;
+}
+
+DType additive_scores_backward(Device device, ConstTensorView query, ConstTensorView keys, ConstTensorView v,
+                               ConstTensorView dscores, ConstTensorView dquery, ConstTensorView dkeys,
+                               ConstTensorView dv) {
+  const char* call = "TrainOps::additive_scores_backward";
+  const DType dt = additive_inputs(call, device, query, keys, v);
+  const std::int64_t t = query.dim(0), b = query.dim(1), a = query.dim(2), s = keys.dim(0);
+  check_tensor(call, "dscores", dscores, {t, b, s}, "[T, B, S]", dt, device);
+  check_optional(call, "dquery", dquery, {t, b, a}, "[T, B, A]", dt, device);
+  check_optional(call, "dkeys", dkeys, {s, b, a}, "[S, B, A]", dt, device);
+  check_optional(call, "dv", dv, {a}, "[A]", dt, device);
+  detail::check_no_alias(call, {{"query", query, false}, {"keys", keys, false}, {"v", v, false},
+                                {"dscores", dscores, false}, {"dquery", dquery, true},
+                                {"dkeys", dkeys, true}, {"dv", dv, true}});
+  return dt;
+}
+
+DType mask_scores(Device device, ConstTensorView scores, ConstTensorView lengths, ConstTensorView excluded) {
+  const char* call = "TrainOps::mask_scores";
+  const DType dt = floating_of(call, "scores", scores, device);
+  check_tensor(call, "scores", scores, {-1, -1, -1}, "[T, B, S]", dt, device);
+  const std::int64_t t = scores.dim(0), b = scores.dim(1), s = scores.dim(2);
+  check_optional(call, "lengths", lengths, {b}, "[B]", DType::i32, device);
+  check_optional(call, "excluded", excluded, {t, b, s}, "[T, B, S]", DType::u8, device);
+  detail::check_no_alias(call, {{"lengths", lengths, false}, {"excluded", excluded, false},
+                                {"scores", scores, true}});
+  return dt;
+}
+
+DType softmax(Device device, ConstTensorView x, ConstTensorView y) {
+  const char* call = "TrainOps::softmax";
+  const DType dt = floating_of(call, "x", x, device);
+  check_rank_at_least_one(call, "x", x);
+  check_like(call, "y", y, "x", x);
+  check_in_place_allowed(call, "x", x, "y", y);
+  return dt;
+}
+
+DType softmax_backward(Device device, ConstTensorView y, ConstTensorView dy, ConstTensorView dx) {
+  const char* call = "TrainOps::softmax_backward";
+  const DType dt = floating_of(call, "y", y, device);
+  check_rank_at_least_one(call, "y", y);
+  check_like(call, "dy", dy, "y", y);
+  check_like(call, "dx", dx, "y", y);
+  check_in_place_allowed(call, "dy", dy, "dx", dx, "y", y);
+  return dt;
+}
+
+DType tanh_forward(Device device, ConstTensorView x, ConstTensorView y) {
+  const char* call = "TrainOps::tanh_forward";
+  const DType dt = floating_of(call, "x", x, device);
+  check_like(call, "y", y, "x", x);
+  check_in_place_allowed(call, "x", x, "y", y);
+  return dt;
+}
+
+DType tanh_backward(Device device, ConstTensorView y, ConstTensorView dy, ConstTensorView dx) {
+  const char* call = "TrainOps::tanh_backward";
+  const DType dt = floating_of(call, "y", y, device);
+  check_like(call, "dy", dy, "y", y);
+  check_like(call, "dx", dx, "y", y);
+  check_in_place_allowed(call, "dy", dy, "dx", dx, "y", y);
+  return dt;
+}
+
+DType add_scaled(Device device, ConstTensorView x, double alpha, ConstTensorView y) {
+  const char* call = "TrainOps::add_scaled";
+  const DType dt = floating_of(call, "x", x, device);
+  check_finite(call, "alpha", alpha);
+  check_like(call, "y", y, "x", x);
+  detail::check_no_alias(call, {{"x", x, false}, {"y", y, true}});
   return dt;
 }
 

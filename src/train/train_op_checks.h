@@ -22,6 +22,30 @@ DType softmax_cross_entropy(Device device, ConstTensorView logits, ConstTensorVi
                             double grad_scale, ConstTensorView dlogits);
 DType mean_squared_error(Device device, ConstTensorView pred, ConstTensorView target,
                          ConstTensorView mask, double grad_scale, ConstTensorView dpred);
+
+// Attention (time-major: query [T, B, D], keys/values [S, B, D], scores/weights [T, B, S]).
+DType attention_scores(Device device, ConstTensorView query, ConstTensorView keys, ConstTensorView scores);
+DType attention_scores_backward(Device device, ConstTensorView query, ConstTensorView keys,
+                                ConstTensorView dscores, ConstTensorView dquery, ConstTensorView dkeys);
+DType attention_context(Device device, ConstTensorView weights, ConstTensorView values,
+                        ConstTensorView context);
+DType attention_context_backward(Device device, ConstTensorView weights, ConstTensorView values,
+                                 ConstTensorView dcontext, ConstTensorView dweights, ConstTensorView dvalues);
+DType additive_scores(Device device, ConstTensorView query, ConstTensorView keys, ConstTensorView v,
+                      ConstTensorView scores);
+DType additive_scores_backward(Device device, ConstTensorView query, ConstTensorView keys, ConstTensorView v,
+                               ConstTensorView dscores, ConstTensorView dquery, ConstTensorView dkeys,
+                               ConstTensorView dv);
+// Shapes and dtypes only; the range of lengths is checked where the data is (cpu).
+DType mask_scores(Device device, ConstTensorView scores, ConstTensorView lengths, ConstTensorView excluded);
+// x of rank >= 1, softmax over its last dimension; y like x, may be x itself.
+DType softmax(Device device, ConstTensorView x, ConstTensorView y);
+// y, dy, dx of one shape (rank >= 1); dx may be dy itself.
+DType softmax_backward(Device device, ConstTensorView y, ConstTensorView dy, ConstTensorView dx);
+DType tanh_forward(Device device, ConstTensorView x, ConstTensorView y);
+DType tanh_backward(Device device, ConstTensorView y, ConstTensorView dy, ConstTensorView dx);
+DType add_scaled(Device device, ConstTensorView x, double alpha, ConstTensorView y);
+
 DType sum_squares(Device device, ConstTensorView x);
 DType scale(Device device, ConstTensorView x, double factor);
 DType sgd_update(Device device, ConstTensorView param, ConstTensorView grad, ConstTensorView momentum,
