@@ -323,6 +323,27 @@ TEST_P(AttentionOpsReference, AddScaled) {
   expect_close(y, want, "y");
 }
 
+TEST_P(AttentionOpsReference, EmptySumsAreZeros) {
+  // T == 0: dkeys, dvalues and dv are empty sums; S == 0: context and dquery are.
+  const std::int64_t b = 2, d = 3;
+  const Tensor q0 = random({0, b, d}, 1), k = random({4, b, d}, 2), ds0 = random({0, b, 4}, 3);
+  Tensor dk = poison({4, b, d}), dv = poison({d});
+  ops->attention_scores_backward(q0, k, ds0, TensorView(), dk, false);
+  EXPECT_EQ(values(dk), std::vector<double>(dk.numel(), 0.0)) << "dkeys with T = 0";
+  Tensor dvalues = poison({4, b, d});
+  ops->attention_context_backward(ds0, k, q0, TensorView(), dvalues, false);
+  EXPECT_EQ(values(dvalues), std::vector<double>(dvalues.numel(), 0.0)) << "dvalues with T = 0";
+  ops->additive_scores_backward(q0, k, random({d}, 4), ds0, TensorView(), TensorView(), dv, false);
+  EXPECT_EQ(values(dv), std::vector<double>(d, 0.0)) << "dv with T = 0";
+
+  const Tensor q = random({3, b, d}, 5), k0 = random({0, b, d}, 6), w0 = random({3, b, 0}, 7);
+  Tensor context = poison({3, b, d}), dq = poison({3, b, d});
+  ops->attention_context(w0, k0, context);
+  EXPECT_EQ(values(context), std::vector<double>(context.numel(), 0.0)) << "context with S = 0";
+  ops->attention_scores_backward(q, k0, w0, dq, TensorView(), false);
+  EXPECT_EQ(values(dq), std::vector<double>(dq.numel(), 0.0)) << "dquery with S = 0";
+}
+
 INSTANTIATE_TEST_SUITE_P(Dtypes, AttentionOpsReference, ::testing::Values(DType::f32, DType::f64), DTypeName());
 
 // ---- finite differences (f64): each backward is the gradient of its forward -----------------
