@@ -1,13 +1,16 @@
 // The cuda TrainOps: cuBLAS for the linear layer's products (through CudaOps::gemm, the row-major
-// wrapper the RNN backend uses), the kernels of kernels/train_kernels.cu and
-// kernels/train_reduce_kernels.cu for the rest. Every call makes the ops' device current for
+// wrapper the RNN backend uses) and for the attention's batched products (cuda/batched_gemm.h:
+// one strided-batched GEMM over the batch rows of the time-major tensors), the kernels of
+// kernels/train_kernels.cu, kernels/train_reduce_kernels.cu and kernels/attention_kernels.cu for
+// the rest. Every call makes the ops' device current for
 // its length (DeviceGuard) and queues its work on the ops' stream (set_stream); the calls that
 // return a host value (the losses, sum_squares) copy one ReducePartial back and synchronise that
 // stream. Arguments are checked by train/train_op_checks, in the same words as the cpu ops.
 //
 // Where cuda differs from cpu (as gpurnn/train/ops.h allows): ids are not range-checked (the
 // data is on the device; an out-of-range id gives a row of zeros forward and is skipped
-// backward), and an out-of-range target of softmax_cross_entropy is found by the kernel, so the
+// backward), mask_scores does not range-check lengths (see cuda/attention_kernels.h), and an
+// out-of-range target of softmax_cross_entropy is found by the kernel, so the
 // Error comes after dlogits has been written (rows with bad targets hold zeros).
 
 #include "cuda/cuda_train_ops.h"
@@ -19,6 +22,8 @@
 #include <cstdint>
 #include <string>
 
+#include "cuda/attention_kernels.h"
+#include "cuda/batched_gemm.h"
 #include "cuda/cublas_handle.h"
 #include "cuda/cuda_ops.h"
 #include "cuda/cuda_status.h"
@@ -161,6 +166,156 @@ class CudaTrainOps final : public train::TrainOps {
     return {total.sum, static_cast<std::int64_t>(total.count)};
   }
 
+  // --- Attention. Time-major [X, B, Y] tensors are B interleaved X x Y matrices (matrix p at p*Y,
+  // rows B*Y apart); each product below is one batched GEMM over p (see cuda/batched_gemm.h).
+  void attention_scores(ConstTensorView query, ConstTensorView keys, TensorView scores) override {
+    const DType dt = train::checks::attention_scores(device_, query, keys, scores);
+    const DeviceGuard guard(device_.index);
+    const std::int64_t t = query.dim(0), b = query.dim(1), d = query.dim(2), s = keys.dim(0);
+    detail::visit_floating(dt, [&](auto tag) {
+      using T = decltype(tag);  // scores_p[T, S] = q_p[T, D] · k_p[S, D]^T
+      batched_product<T>(Trans::no, Trans::yes, t, s, d, query.data_as<T>(), b * d, d, keys.data_as<T>(), b * d,
+                         d, false, scores, b * s, s, b);
+    });
+  }
+
+  void attention_scores_backward(ConstTensorView query, ConstTensorView keys, ConstTensorView dscores,
+                                 TensorView dquery, TensorView dkeys, bool accumulate) override {
+    const DType dt = train::checks::attention_scores_backward(device_, query, keys, dscores, dquery, dkeys);
+    const DeviceGuard guard(device_.index);
+    const std::int64_t t = query.dim(0), b = query.dim(1), d = query.dim(2), s = keys.dim(0);
+    detail::visit_floating(dt, [&](auto tag) {
+      using T = decltype(tag);
+      const T* ds = dscores.data_as<T>();
+      if (!dquery.empty()) {  // dq_p[T, D] (+)= ds_p[T, S] · k_p[S, D]
+        batched_product<T>(Trans::no, Trans::no, t, d, s, ds, b * s, s, keys.data_as<T>(), b * d, d, accumulate,
+                           dquery, b * d, d, b);
+      }
+      if (!dkeys.empty()) {  // dk_p[S, D] (+)= ds_p[T, S]^T · q_p[T, D]
+        batched_product<T>(Trans::yes, Trans::no, s, d, t, ds, b * s, s, query.data_as<T>(), b * d, d,
+                           accumulate, dkeys, b * d, d, b);
+      }
+    });
+  }
+
+  void attention_context(ConstTensorView weights, ConstTensorView values, TensorView context) override {
+    const DType dt = train::checks::attention_context(device_, weights, values, context);
+    const DeviceGuard guard(device_.index);
+    const std::int64_t t = weights.dim(0), b = weights.dim(1), s = weights.dim(2), d = values.dim(2);
+    detail::visit_floating(dt, [&](auto tag) {
+      using T = decltype(tag);  // ctx_p[T, D] = w_p[T, S] · v_p[S, D]
+      batched_product<T>(Trans::no, Trans::no, t, d, s, weights.data_as<T>(), b * s, s, values.data_as<T>(),
+                         b * d, d, false, context, b * d, d, b);
+    });
+  }
+
+  void attention_context_backward(ConstTensorView weights, ConstTensorView values, ConstTensorView dcontext,
+                                  TensorView dweights, TensorView dvalues, bool accumulate) override {
+    const DType dt =
+        train::checks::attention_context_backward(device_, weights, values, dcontext, dweights, dvalues);
+    const DeviceGuard guard(device_.index);
+    const std::int64_t t = weights.dim(0), b = weights.dim(1), s = weights.dim(2), d = values.dim(2);
+    detail::visit_floating(dt, [&](auto tag) {
+      using T = decltype(tag);
+      const T* dc = dcontext.data_as<T>();
+      if (!dweights.empty()) {  // dw_p[T, S] = dc_p[T, D] · v_p[S, D]^T (always overwritten)
+        batched_product<T>(Trans::no, Trans::yes, t, s, d, dc, b * d, d, values.data_as<T>(), b * d, d, false,
+                           dweights, b * s, s, b);
+      }
+      if (!dvalues.empty()) {  // dv_p[S, D] (+)= w_p[T, S]^T · dc_p[T, D]
+        batched_product<T>(Trans::yes, Trans::no, s, d, t, weights.data_as<T>(), b * s, s, dc, b * d, d,
+                           accumulate, dvalues, b * d, d, b);
+      }
+    });
+  }
+
+  void additive_scores(ConstTensorView query, ConstTensorView keys, ConstTensorView v,
+                       TensorView scores) override {
+    const DType dt = train::checks::additive_scores(device_, query, keys, v, scores);
+    const DeviceGuard guard(device_.index);
+    detail::visit_floating(dt, [&](auto tag) {
+      using T = decltype(tag);
+      launch_additive_scores<T>(query.data_as<T>(), keys.data_as<T>(), v.data_as<T>(), query.dim(0),
+                                query.dim(1), keys.dim(0), query.dim(2), scores.data_as<T>(), stream_);
+    });
+  }
+
+  void additive_scores_backward(ConstTensorView query, ConstTensorView keys, ConstTensorView v,
+                                ConstTensorView dscores, TensorView dquery, TensorView dkeys, TensorView dv,
+                                bool accumulate) override {
+    const DType dt =
+        train::checks::additive_scores_backward(device_, query, keys, v, dscores, dquery, dkeys, dv);
+    const DeviceGuard guard(device_.index);
+    detail::visit_floating(dt, [&](auto tag) {
+      using T = decltype(tag);
+      launch_additive_scores_backward<T>(query.data_as<T>(), keys.data_as<T>(), v.data_as<T>(),
+                                         dscores.data_as<T>(), query.dim(0), query.dim(1), keys.dim(0),
+                                         query.dim(2), data_or_null<T>(dquery), data_or_null<T>(dkeys),
+                                         data_or_null<T>(dv), accumulate, stream_);
+    });
+  }
+
+  void mask_scores(TensorView scores, ConstTensorView lengths, ConstTensorView excluded) override {
+    const DType dt = train::checks::mask_scores(device_, scores, lengths, excluded);
+    const DeviceGuard guard(device_.index);
+    detail::visit_floating(dt, [&](auto tag) {
+      using T = decltype(tag);
+      launch_mask_scores<T>(scores.data_as<T>(), data_or_null<std::int32_t>(lengths),
+                            data_or_null<std::uint8_t>(excluded), scores.dim(0), scores.dim(1), scores.dim(2),
+                            stream_);
+    });
+  }
+
+  void softmax(ConstTensorView x, TensorView y) override {
+    const DType dt = train::checks::softmax(device_, x, y);
+    const DeviceGuard guard(device_.index);
+    const std::int64_t cols = x.dim(x.rank() - 1);
+    detail::visit_floating(dt, [&](auto tag) {
+      using T = decltype(tag);
+      if (cols > 0) launch_softmax_rows<T>(x.data_as<T>(), x.numel() / cols, cols, y.data_as<T>(), stream_);
+    });
+  }
+
+  void softmax_backward(ConstTensorView y, ConstTensorView dy, TensorView dx) override {
+    const DType dt = train::checks::softmax_backward(device_, y, dy, dx);
+    const DeviceGuard guard(device_.index);
+    const std::int64_t cols = y.dim(y.rank() - 1);
+    detail::visit_floating(dt, [&](auto tag) {
+      using T = decltype(tag);
+      if (cols > 0) {
+        launch_softmax_backward_rows<T>(y.data_as<T>(), dy.data_as<T>(), y.numel() / cols, cols, dx.data_as<T>(),
+                                        stream_);
+      }
+    });
+  }
+
+  void tanh_forward(ConstTensorView x, TensorView y) override {
+    const DType dt = train::checks::tanh_forward(device_, x, y);
+    const DeviceGuard guard(device_.index);
+    detail::visit_floating(dt, [&](auto tag) {
+      using T = decltype(tag);
+      launch_tanh_forward<T>(x.data_as<T>(), x.numel(), y.data_as<T>(), stream_);
+    });
+  }
+
+  void tanh_backward(ConstTensorView y, ConstTensorView dy, TensorView dx) override {
+    const DType dt = train::checks::tanh_backward(device_, y, dy, dx);
+    const DeviceGuard guard(device_.index);
+    detail::visit_floating(dt, [&](auto tag) {
+      using T = decltype(tag);
+      launch_tanh_backward<T>(y.data_as<T>(), dy.data_as<T>(), y.numel(), dx.data_as<T>(), stream_);
+    });
+  }
+
+  void add_scaled(ConstTensorView x, double alpha, TensorView y) override {
+    const DType dt = train::checks::add_scaled(device_, x, alpha, y);
+    const DeviceGuard guard(device_.index);
+    detail::visit_floating(dt, [&](auto tag) {
+      using T = decltype(tag);
+      launch_add_scaled<T>(x.data_as<T>(), x.numel(), alpha, y.data_as<T>(), stream_);
+    });
+  }
+
   double sum_squares(ConstTensorView x) override {
     const DType dt = train::checks::sum_squares(device_, x);
     const DeviceGuard guard(device_.index);
@@ -230,6 +385,24 @@ class CudaTrainOps final : public train::TrainOps {
                       " exceeds cuBLAS's 32-bit sizes");
     }
     blas<T>().gemm(ta, tb, m, n, k, T(1), a, lda, b, ldb, accumulate ? T(1) : T(0), c, n);
+  }
+
+  // For every batch row p < batch: out_p (+)= op(a_p) · op(b_p) (row-major, strided; see
+  // cuda/batched_gemm.h), out_p inside `out`, the whole output tensor. k == 0 is an empty sum:
+  // `out` becomes zeros (or stays as it is when accumulating), since cuBLAS refuses an inner size
+  // of 0 with these leading dimensions.
+  template <class T>
+  void batched_product(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64_t k, const T* a,
+                       std::int64_t lda, std::int64_t stride_a, const T* b, std::int64_t ldb, std::int64_t stride_b,
+                       bool accumulate, TensorView out, std::int64_t ldc, std::int64_t stride_c,
+                       std::int64_t batch) const {
+    if (m == 0 || n == 0 || batch == 0) return;
+    if (k == 0) {
+      if (!accumulate) GPURNN_CUDA_CHECK(cudaMemsetAsync(out.data(), 0, out.bytes(), stream_));
+      return;
+    }
+    batched_gemm<T>(cublas_handle_for(device_.index), stream_, ta, tb, m, n, k, T(1), a, lda, stride_a, b, ldb,
+                    stride_b, accumulate ? T(1) : T(0), out.data_as<T>(), ldc, stride_c, batch);
   }
 
   void dropout(const char* call, const char* in_name, ConstTensorView in, double p, std::uint64_t seed,
