@@ -15,17 +15,6 @@ namespace {
 
 constexpr const char* kFormat = "gpurnn-checkpoint-1";
 
-const char* input_kind_name(InputKind k) { return k == InputKind::tokens ? "tokens" : "features"; }
-const char* target_kind_name(TargetKind k) {
-  switch (k) {
-    case TargetKind::step_classes: return "step_classes";
-    case TargetKind::step_values: return "step_values";
-    case TargetKind::final_classes: return "final_classes";
-    case TargetKind::final_values: return "final_values";
-  }
-  return "?";
-}
-
 Tensor on_host(const Tensor& t) { return t.device().is_cpu() ? t : t.to(Device::cpu()); }
 
 // The carried state of every rank's rows ([L, b, H] each), as the global [L, global_rows, H] on
@@ -51,18 +40,10 @@ void share_write_status(bool written, const std::string& path, Communicator& com
 }
 
 // The metadata entries that define the architecture, in the order errors report them.
-std::vector<std::pair<std::string, std::string>> architecture(const std::string& task, const ModelConfig& m,
-                                                              const RNNDescriptor& rnn) {
-  return {{"task", task},
-          {"cell", to_string(m.cell)},
-          {"hidden", std::to_string(m.hidden)},
-          {"layers", std::to_string(m.layers)},
-          {"embedding", std::to_string(m.io.input == InputKind::tokens ? rnn.input_size : 0)},
-          {"dtype", to_string(m.dtype)},
-          {"input", input_kind_name(m.io.input)},
-          {"input_size", std::to_string(m.io.input_size)},
-          {"target", target_kind_name(m.io.target)},
-          {"output_size", std::to_string(m.io.output_size)}};
+KeyValues architecture(const std::string& task, const TrainableModel& model) {
+  KeyValues all = {{"task", task}};
+  for (auto& entry : model.architecture()) all.push_back(std::move(entry));
+  return all;
 }
 
 const std::string& metadata_value(const io::SafetensorsReader& file, const std::string& key) {
@@ -119,13 +100,13 @@ void Trainer::save_checkpoint(const std::string& path) const {
   for (const Parameter& p : model_.parameters()) {
     const Tensor host = on_host(p.value);
     keep_alive.push_back(host);
-    if (p.name != "rnn") {
+    if (p.rnn_layout == nullptr) {
       named.push_back({"model." + p.name, host.view()});
       continue;
     }
     const char* base = static_cast<const char*>(host.data());
-    for (const ParameterInfo& info : model_.rnn_weights().parameters()) {
-      named.push_back({"model.rnn." + info.name,
+    for (const ParameterInfo& info : p.rnn_layout->parameters()) {
+      named.push_back({"model." + p.name + "." + info.name,
                        ConstTensorView(base + info.offset * dtype_size(host.dtype()), info.shape, host.dtype())});
     }
   }
@@ -149,11 +130,9 @@ void Trainer::save_checkpoint(const std::string& path) const {
                                               "every rank's: global batch data_index, rank r of ranks reading its rows "
                                               "[r*B/ranks, (r+1)*B/ranks)"},
                                              {"seed", std::to_string(config_.seed)},
-                                             {"optimizer", config_.optimizer.kind},
-                                             {"dropout", std::to_string(model_.config().dropout)}};
-  for (const auto& [key, value] : architecture(task_.name(), model_.config(), model_.rnn_descriptor())) {
-    meta[key] = value;
-  }
+                                             {"optimizer", config_.optimizer.kind}};
+  for (const auto& [key, value] : model_.settings()) meta[key] = value;
+  for (const auto& [key, value] : architecture(task_.name(), model_)) meta[key] = value;
   if (comm_->rank() != 0) {
     share_write_status(true, path, *comm_);
     return;
@@ -169,7 +148,7 @@ void Trainer::save_checkpoint(const std::string& path) const {
 
 void Trainer::load_checkpoint(const std::string& path) {
   const io::SafetensorsReader file = open_checkpoint(path);
-  for (const auto& [key, value] : architecture(task_.name(), model_.config(), model_.rnn_descriptor())) {
+  for (const auto& [key, value] : architecture(task_.name(), model_)) {
     const std::string& stored = metadata_value(file, key);
     if (stored != value) {
       throw Error(ErrorCode::invalid_argument, "checkpoint '" + path + "' was written for " + key + "=" + stored +
@@ -194,17 +173,17 @@ void Trainer::load_checkpoint(const std::string& path) {
   const std::int64_t step = metadata_int(file, "step");
   if (step < 0) throw Error(ErrorCode::io_error, "checkpoint '" + path + "': metadata 'step' is negative");
 
-  const DType dtype = model_.config().dtype;
+  const DType dtype = model_.dtype();
   const std::vector<Parameter> params = model_.parameters();
   for (const Parameter& p : params) {
-    if (p.name != "rnn") {
+    if (p.rnn_layout == nullptr) {
       copy_into(read_exact(file, "model." + p.name, p.value.shape(), dtype), Tensor(p.value).view());
       continue;
     }
     Tensor flat = p.value;
     char* base = static_cast<char*>(flat.data());
-    for (const ParameterInfo& info : model_.rnn_weights().parameters()) {
-      copy_into(read_exact(file, "model.rnn." + info.name, info.shape, dtype),
+    for (const ParameterInfo& info : p.rnn_layout->parameters()) {
+      copy_into(read_exact(file, "model." + p.name + "." + info.name, info.shape, dtype),
                 TensorView(base + info.offset * dtype_size(dtype), info.shape, dtype, flat.device()));
     }
   }
@@ -231,8 +210,12 @@ void Trainer::load_checkpoint(const std::string& path) {
 CheckpointInfo read_checkpoint_info(const std::string& path) {
   const io::SafetensorsReader file = open_checkpoint(path);
   CheckpointInfo info;
+  info.metadata = file.metadata();
   info.task = metadata_value(file, "task");
   info.step = metadata_int(file, "step");
+  // Checkpoints from before seq2seq models have no "model": they hold a SequenceModel.
+  info.model_kind = file.metadata().count("model") ? metadata_value(file, "model") : "sequence";
+  if (info.model_kind != "sequence") return info;
   ModelConfig& m = info.model;
   m.cell = parse_cell_kind(metadata_value(file, "cell"));
   m.hidden = metadata_int(file, "hidden");
@@ -240,13 +223,10 @@ CheckpointInfo read_checkpoint_info(const std::string& path) {
   m.embedding = metadata_int(file, "embedding");
   m.dtype = parse_dtype(metadata_value(file, "dtype"));
   m.dropout = std::stod(metadata_value(file, "dropout"));
-  m.io.input = metadata_value(file, "input") == "tokens" ? InputKind::tokens : InputKind::features;
+  const std::string where = "checkpoint '" + path + "' metadata ";
+  m.io.input = parse_input_kind(metadata_value(file, "input"), where + "'input'");
   m.io.input_size = metadata_int(file, "input_size");
-  const std::string& target = metadata_value(file, "target");
-  for (TargetKind k : {TargetKind::step_classes, TargetKind::step_values, TargetKind::final_classes,
-                       TargetKind::final_values}) {
-    if (target == target_kind_name(k)) m.io.target = k;
-  }
+  m.io.target = parse_target_kind(metadata_value(file, "target"), where + "'target'");
   m.io.output_size = metadata_int(file, "output_size");
   return info;
 }

@@ -35,6 +35,12 @@ void check_defined(const char* call, const Tensor& t, const char* layer) {
 
 }  // namespace
 
+Tensor uniform_parameter(Shape shape, double bound, DType dtype, Device device, std::uint64_t seed) {
+  check_floating("uniform_parameter", dtype);
+  HostRandom random(seed);
+  return drawn(std::move(shape), dtype, device, [&] { return random.uniform(-bound, bound); });
+}
+
 // ---- Linear ----------------------------------------------------------------------------------
 
 Linear::Linear(std::int64_t in_features, std::int64_t out_features, bool bias, DType dtype,

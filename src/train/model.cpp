@@ -86,6 +86,8 @@ SequenceModel::SequenceModel(const ModelConfig& config) : config_(config) {
                  "must be positive, got " + std::to_string(config.io.input_size));
   check_argument(config.io.output_size > 0, where, "io.output_size",
                  "must be positive, got " + std::to_string(config.io.output_size));
+  check_argument(!is_sequence_target(config.io.target), where, "io.target",
+                 std::string(to_string(config.io.target)) + " targets are output sequences: train them with a Seq2SeqModel");
   check_argument(config.hidden > 0, where, "hidden", "must be positive, got " + std::to_string(config.hidden));
   check_argument(config.layers > 0 && config.layers <= 64, where, "layers",
                  "must be in [1, 64], got " + std::to_string(config.layers));
@@ -130,19 +132,25 @@ std::vector<Parameter> SequenceModel::parameters() const {
     for (Parameter& p : embedding_.parameters("embedding.")) params.push_back(std::move(p));
   }
   params.push_back(rnn_->parameter("rnn"));
+  params.back().rnn_layout = &rnn_->weights();
   for (Parameter& p : output_.parameters("output.")) params.push_back(std::move(p));
   return params;
 }
 
-std::int64_t SequenceModel::parameter_count() const {
-  std::int64_t n = 0;
-  for (const Parameter& p : parameters()) n += p.value.numel();
-  return n;
+KeyValues SequenceModel::architecture() const {
+  const ModelConfig& m = config_;
+  return {{"cell", to_string(m.cell)},
+          {"hidden", std::to_string(m.hidden)},
+          {"layers", std::to_string(m.layers)},
+          {"embedding", std::to_string(m.io.input == InputKind::tokens ? rnn_descriptor().input_size : 0)},
+          {"dtype", to_string(m.dtype)},
+          {"input", to_string(m.io.input)},
+          {"input_size", std::to_string(m.io.input_size)},
+          {"target", to_string(m.io.target)},
+          {"output_size", std::to_string(m.io.output_size)}};
 }
 
-void SequenceModel::zero_grad() {
-  for (Parameter& p : parameters()) ops_->scale(p.grad, 0.0);
-}
+KeyValues SequenceModel::settings() const { return {{"dropout", std::to_string(config_.dropout)}}; }
 
 SequenceModel::Forward SequenceModel::run_forward(const Batch& batch, RecurrentState& state, bool training,
                                                   std::uint64_t dropout_seed) {

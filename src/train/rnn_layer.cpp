@@ -32,8 +32,8 @@ RnnStepOutput RnnLayer::forward(const Tensor& x, const Tensor& lengths, const Te
   const SequenceShape s{x.dim(0), x.dim(1), false};
   RnnStepOutput out;
   out.y = Tensor::empty({s.seq_len, s.batch, d.output_size()}, dt, device());
-  out.hn = Tensor::empty({d.num_layers, s.batch, d.state_size()}, dt, device());
-  if (d.has_cell_state()) out.cn = Tensor::empty({d.num_layers, s.batch, d.hidden_size}, dt, device());
+  out.hn = Tensor::empty({d.num_layers * d.num_directions(), s.batch, d.state_size()}, dt, device());
+  if (d.has_cell_state()) out.cn = Tensor::empty({d.num_layers * d.num_directions(), s.batch, d.hidden_size}, dt, device());
 
   ForwardArgs a;
   a.mode = mode;
@@ -62,15 +62,38 @@ RnnStepOutput RnnLayer::forward(const Tensor& x, const Tensor& lengths, const Te
 }
 
 Tensor RnnLayer::backward(const Tensor& dy, const Tensor& dhn, bool want_dx, void* stream) {
+  return backward(dy, dhn, Tensor(), want_dx, false, stream).dx;
+}
+
+RnnStepOutput RnnLayer::step(const Tensor& x, const Tensor& h, const Tensor& c, void* stream) {
+  check_argument(x.rank() == 2, "RnnLayer::step", "x", "must be [B, I], got " + to_string(x.shape()));
+  RnnStepOutput out = forward(x.reshape({1, x.dim(0), x.dim(1)}), Tensor(), h, c, ForwardMode::inference, 0, stream);
+  out.y = out.y.reshape({x.dim(0), out.y.dim(2)});
+  return out;
+}
+
+RnnGradients RnnLayer::backward(const Tensor& dy, const Tensor& dhn, const Tensor& dcn, bool want_dx,
+                                bool want_initial, void* stream) {
   check_argument(saved_, "RnnLayer::backward", "this", "has no saved training forward");
   saved_ = false;  // the reserve is consumed by backward_data
+  const RNNDescriptor& d = descriptor();
+  RnnGradients g;
+  if (want_initial) {
+    g.dh0 = Tensor::empty({d.num_layers * d.num_directions(), shape_.batch, d.state_size()}, weights_.dtype(), device());
+    if (d.has_cell_state()) {
+      g.dc0 = Tensor::empty({d.num_layers * d.num_directions(), shape_.batch, d.hidden_size}, weights_.dtype(), device());
+    }
+  }
   Tensor dx = Tensor::empty(x_.shape(), weights_.dtype(), device());
   grown(workspace_, backend_->workspace_size(descriptor(), shape_, weights_.dtype(), ForwardMode::training));
   BackwardDataArgs bd;
   bd.lengths = optional_view(lengths_);
   bd.dy = optional_view(dy);
   bd.dhn = optional_view(dhn);
+  bd.dcn = optional_view(dcn);
   bd.dx = dx.view();
+  if (g.dh0.defined()) bd.dh0 = g.dh0.view();
+  if (g.dc0.defined()) bd.dc0 = g.dc0.view();
   bd.workspace = workspace_.view();
   bd.reserve = reserve_.view();
   bd.stream = stream;
@@ -83,7 +106,8 @@ Tensor RnnLayer::backward(const Tensor& dy, const Tensor& dhn, bool want_dx, voi
   bw.grad_mode = GradMode::accumulate;
   bw.stream = stream;
   backend_->backward_weights(weights_, bw, grads_);
-  return want_dx ? dx : Tensor();
+  if (want_dx) g.dx = dx;
+  return g;
 }
 
 Parameter RnnLayer::parameter(const std::string& name) const {

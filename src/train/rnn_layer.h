@@ -19,6 +19,12 @@ struct RnnStepOutput {
   Tensor cn;  // [L, B, H] (LSTM), else undefined
 };
 
+struct RnnGradients {
+  Tensor dx;   // [T, B, I] (undefined when not wanted)
+  Tensor dh0;  // [L, B, H_out] (undefined when not wanted)
+  Tensor dc0;  // [L, B, H] (LSTM, when dh0 is wanted)
+};
+
 class RnnLayer {
  public:
   RnnLayer(const RNNDescriptor& desc, DType dtype, const std::string& backend, std::uint64_t seed);
@@ -36,6 +42,15 @@ class RnnLayer {
   // Gradient of the last training forward: dy [T, B, H_out] or undefined (zeros), dhn undefined
   // or [L, B, H_out]. Adds the weight gradients; returns dx (undefined when !want_dx).
   Tensor backward(const Tensor& dy, const Tensor& dhn, bool want_dx, void* stream);
+  // The same, with the gradient of cn (LSTM; undefined: zeros) and, when want_initial, the
+  // gradients of h0 and c0 (for an encoder whose final state starts a decoder).
+  RnnGradients backward(const Tensor& dy, const Tensor& dhn, const Tensor& dcn, bool want_dx, bool want_initial,
+                        void* stream);
+
+  // One inference step of every layer (a decoder's step): x [B, I], h/c [L, B, *] (undefined:
+  // zeros) -> y [B, H_out] and the new h, c. A sequence of length one through the backend, so
+  // decoding costs one step per token, never a replay of the prefix.
+  RnnStepOutput step(const Tensor& x, const Tensor& h, const Tensor& c, void* stream);
 
   // Parameter "<prefix>" over the whole flat buffer (the optimizer's unit) ...
   Parameter parameter(const std::string& name) const;

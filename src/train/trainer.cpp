@@ -31,12 +31,12 @@ std::int64_t sequence_steps(const Batch& host) {
 
 bool has_class_targets(const Task& task) {
   const TargetKind k = task.interface().target;
-  return k == TargetKind::step_classes || k == TargetKind::final_classes;
+  return k == TargetKind::step_classes || k == TargetKind::final_classes || is_sequence_target(k);
 }
 
 }  // namespace
 
-Trainer::Trainer(const Task& task, SequenceModel& model, const TrainConfig& config)
+Trainer::Trainer(const Task& task, TrainableModel& model, const TrainConfig& config)
     : task_(task), model_(model), config_(config), optimizer_(make_optimizer(config.optimizer)),
       schedule_(config.schedule),
       comm_(config.communicator ? config.communicator : single_process_communicator()) {
@@ -45,7 +45,7 @@ Trainer::Trainer(const Task& task, SequenceModel& model, const TrainConfig& conf
   check_argument(config.eval_batches >= 0, "Trainer", "config.eval_batches",
                  "must be >= 0 (0: all), got " + std::to_string(config.eval_batches));
   const ModelInterface want = task.interface();
-  const ModelInterface have = model.config().io;
+  const ModelInterface have = model.interface();
   check_argument(want.input == have.input && want.input_size == have.input_size && want.target == have.target &&
                      want.output_size == have.output_size,
                  "Trainer", "model", "does not read and predict what task '" + task.name() + "' needs");
@@ -83,7 +83,11 @@ void Trainer::run(const std::function<void(const StepLog&)>& on_step, std::int64
       uploader->begin(host);
     }
     model_.zero_grad();
-    BatchSums sums = model_.train_step(batch, train_state_, rank_dropout_seed(config_.seed, step_, *comm_));
+    StepContext context;
+    context.dropout_seed = rank_dropout_seed(config_.seed, step_, *comm_);
+    context.step = step_;
+    context.total_steps = config_.steps;
+    BatchSums sums = model_.train_step(batch, train_state_, context);
     if (allreduce) sums = allreduce->reduce(sums, model_.stream());
     StepLog log;
     log.grad_norm = clip_grad_norm(model_.ops(), params, config_.clip);

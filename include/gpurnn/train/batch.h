@@ -24,6 +24,10 @@ enum class TargetKind {
   step_values,    // targets f32 [T, B, output_size]
   final_classes,  // targets i32 [B], the class of the whole sequence (read at its last step)
   final_values,   // targets f32 [B, output_size]
+  // Sequence to sequence (gpurnn/train/seq2seq.h): targets i32 [U, B], an output sequence per
+  // row whose length U may differ from the input's T; steps past a row's output are kIgnoreTarget.
+  output_tokens,  // tokens in [0, output_size) of an output vocabulary (decoded with attention)
+  pointers,       // positions of the row's own input, in [0, lengths[b]) (a pointer network)
 };
 constexpr std::int32_t kIgnoreTarget = -1;
 
@@ -31,8 +35,30 @@ struct ModelInterface {
   InputKind input = InputKind::features;
   std::int64_t input_size = 0;  // vocabulary (tokens) or features per step
   TargetKind target = TargetKind::step_values;
-  std::int64_t output_size = 0;  // classes or values per prediction
+  std::int64_t output_size = 0;  // classes or values per prediction (pointers: unused, 0)
+
+  // Output sequences (output_tokens, pointers) only:
+  // the output that ends a row's sequence (an end-of-sequence token, or the position of an end
+  // marker in the input), or -1 when every output has a fixed length (see max_output).
+  std::int32_t end_output = -1;
+  // pointers: a position once output cannot be output again (permutations: sort, tsp); the
+  // end_output position stays allowed.
+  bool exclusive_pointers = false;
+  // The longest output a decoder produces: a fixed length with end_output -1 (0 there: the row's
+  // input length), else a limit (0: twice the input length, plus 2).
+  std::int64_t max_output = 0;
 };
+
+// "tokens", "features"; "step_classes", ..., "pointers" (checkpoint metadata). The parsers throw
+// Error(invalid_argument) naming `what` for an unknown name.
+const char* to_string(InputKind kind);
+const char* to_string(TargetKind kind);
+InputKind parse_input_kind(const std::string& text, const std::string& what);
+TargetKind parse_target_kind(const std::string& text, const std::string& what);
+
+inline bool is_sequence_target(TargetKind kind) {
+  return kind == TargetKind::output_tokens || kind == TargetKind::pointers;
+}
 
 // One batch, time-major, on the host (CPU tensors).
 struct Batch {

@@ -9,6 +9,10 @@
 
 #include "gpurnn/train/ops.h"
 
+namespace gpurnn {
+class RNNWeights;
+}
+
 namespace gpurnn::train {
 
 // A trainable tensor and its gradient (same shape, dtype and device). Both share storage with
@@ -17,7 +21,14 @@ struct Parameter {
   std::string name;  // e.g. "output.weight"; unique within a model; the checkpoint key
   Tensor value;
   Tensor grad;
+  // An RNN's flat buffer: its layout, whose named pieces checkpoints store as
+  // "<name>.<PyTorch name>" (e.g. "rnn.weight_ih_l0"); null for a plain tensor.
+  const RNNWeights* rnn_layout = nullptr;
 };
+
+// A parameter tensor of `shape` drawn uniformly in [-bound, bound] on the host from `seed` (in
+// row-major order, in double), converted to `dtype` and moved to `device`.
+Tensor uniform_parameter(Shape shape, double bound, DType dtype, Device device, std::uint64_t seed);
 
 // y = x · W^T + b, with W [out, in] and b [out] initialised as PyTorch's nn.Linear does
 // (uniform in ±1/sqrt(in)), drawn on the host from `seed`.

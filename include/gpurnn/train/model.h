@@ -12,6 +12,7 @@
 #include "gpurnn/rnn_weights.h"
 #include "gpurnn/train/batch.h"
 #include "gpurnn/train/layers.h"
+#include "gpurnn/train/trainable.h"
 
 namespace gpurnn::train {
 
@@ -29,21 +30,7 @@ struct ModelConfig {
   std::uint64_t seed = 1;       // parameter initialisation
 };
 
-// The final state of each row of a truncated-BPTT stream, carried to the next batch of that
-// stream without gradient. Undefined tensors: nothing carried yet.
-struct RecurrentState {
-  Tensor h;  // [L, B, H_out]
-  Tensor c;  // [L, B, H] (LSTM)
-};
-
-// Sums over the counted targets of one batch.
-struct BatchSums {
-  double loss = 0.0;          // summed loss (nats, or squared error per row)
-  std::int64_t count = 0;     // counted targets (classes) or rows (values)
-  std::int64_t correct = 0;   // classes: argmax == target (evaluation only)
-};
-
-class SequenceModel {
+class SequenceModel : public TrainableModel {
  public:
   // Error(invalid_argument) naming the field for sizes out of range; Error(unsupported) when the
   // backend cannot run the RNN.
@@ -54,24 +41,32 @@ class SequenceModel {
 
   const ModelConfig& config() const { return config_; }
   const RNNDescriptor& rnn_descriptor() const;
-  Device device() const;
-  TrainOps& ops() { return *ops_; }
-  void* stream() const { return stream_; }
+  Device device() const override;
+  DType dtype() const override { return config_.dtype; }
+  TrainOps& ops() override { return *ops_; }
+  void* stream() const override { return stream_; }
   void set_stream(void* stream);  // cudaStream_t for every call (null: the default stream)
+  ModelInterface interface() const override { return config_.io; }
 
   // Every trainable tensor: "embedding.weight" (tokens), "rnn" (the RNN's flat buffer; the
   // checkpoint stores it per PyTorch name), "output.weight", "output.bias".
-  std::vector<Parameter> parameters() const;
+  std::vector<Parameter> parameters() const override;
   const RNNWeights& rnn_weights() const;
-  std::int64_t parameter_count() const;
-  void zero_grad();
+
+  // cell, hidden, layers, embedding, dtype, input, input_size, target, output_size; settings:
+  // dropout.
+  KeyValues architecture() const override;
+  KeyValues settings() const override;
 
   // One training forward and backward on a batch on the model's device: adds the gradients of
   // the batch's mean loss (over its counted targets) and returns its sums. `state` is read for
   // rows with carry_state and replaced by this batch's final states.
   BatchSums train_step(const Batch& batch, RecurrentState& state, std::uint64_t dropout_seed);
+  BatchSums train_step(const Batch& batch, RecurrentState& state, const StepContext& context) override {
+    return train_step(batch, state, context.dropout_seed);
+  }
   // Inference forward: loss sums and correct predictions; no gradients, nothing saved.
-  BatchSums eval_step(const Batch& batch, RecurrentState& state);
+  BatchSums eval_step(const Batch& batch, RecurrentState& state) override;
 
   // Token models with step_classes targets (language models): continues from `prompt` (token
   // ids) for `count` tokens drawn from softmax(logits / temperature) with a seeded generator.

@@ -44,7 +44,7 @@ struct StepLog {
 
 class Trainer {
  public:
-  Trainer(const Task& task, SequenceModel& model, const TrainConfig& config);
+  Trainer(const Task& task, TrainableModel& model, const TrainConfig& config);
   ~Trainer();
 
   std::int64_t step() const { return step_; }
@@ -73,7 +73,7 @@ class Trainer {
 
  private:
   const Task& task_;
-  SequenceModel& model_;
+  TrainableModel& model_;
   TrainConfig config_;
   std::unique_ptr<Optimizer> optimizer_;
   LrSchedule schedule_;
@@ -88,8 +88,10 @@ class Trainer {
 // the task it trained. Error(io_error) for a file that is not a gpurnn checkpoint.
 struct CheckpointInfo {
   std::string task;
+  std::string model_kind;  // "sequence" (SequenceModel; `model` holds its config) or "seq2seq"
   ModelConfig model;
   std::int64_t step = 0;
+  std::map<std::string, std::string> metadata;  // everything the file's metadata holds
 };
 CheckpointInfo read_checkpoint_info(const std::string& path);
 
