@@ -12,14 +12,23 @@ using train::InputKind;
 using train::TargetKind;
 
 TEST(TaskRegistry, NamesAndUnknownTask) {
-  EXPECT_EQ(train::task_names(), (std::vector<std::string>{"charlm", "timeseries", "adding", "copy", "classify"}));
-  expect_error([] { train::make_task("translate", {}); }, ErrorCode::invalid_argument,
-               {"make_task", "'task'", "translate", "charlm", "timeseries", "adding", "copy", "classify"});
-  train::TaskOptions options;
-  options.seq_len = -3;
+  EXPECT_EQ(train::task_names(), (std::vector<std::string>{"charlm", "timeseries", "adding", "copy", "classify",
+                                                             "translate", "sort", "convex-hull", "tsp"}));
+  expect_error([] { train::make_task("parse", {}); }, ErrorCode::invalid_argument,
+               {"make_task", "'task'", "parse", "charlm", "timeseries", "adding", "copy", "classify", "translate",
+                "sort", "convex-hull", "tsp"});
   for (const std::string& name : train::task_names()) {
+    // Output-sequence tasks have no seq_len (their lengths are the data's); every task has a batch.
+    const bool sequence = dynamic_cast<const train::SequenceTask*>(train::make_task(name, {}).get()) != nullptr;
+    train::TaskOptions options;
+    (sequence ? options.batch : options.seq_len) = -3;
     expect_error([&] { train::make_task(name, options); }, ErrorCode::invalid_argument,
-                 {name, "seq_len", "-3"});
+                 {name, sequence ? "batch" : "seq_len", "-3"});
+  }
+  for (const std::string& name : {"sort", "convex-hull", "tsp"}) {
+    train::TaskOptions options;
+    options.points = 1;
+    expect_error([&] { train::make_task(name, options); }, ErrorCode::invalid_argument, {name, "points", "1"});
   }
 }
 
@@ -44,6 +53,21 @@ void expect_batch_fits(const Batch& batch, const train::ModelInterface& interfac
   } else {
     ASSERT_EQ(batch.inputs.shape(), Shape({steps, rows, interface.input_size}));
     ASSERT_TRUE(all_finite(batch.inputs));
+  }
+  if (train::is_sequence_target(interface.target)) {
+    // Output sequences: [U, rows] of tokens, or of positions within the row's input.
+    ASSERT_EQ(batch.targets.rank(), 2);
+    ASSERT_EQ(batch.targets.dim(1), rows);
+    std::int64_t counted = 0;
+    for (std::int64_t i = 0; i < batch.targets.numel(); ++i) {
+      const std::int32_t target = batch.targets.data_as<std::int32_t>()[i];
+      const std::int64_t limit =
+          interface.target == TargetKind::output_tokens ? interface.output_size : length_of(batch, i % rows);
+      ASSERT_TRUE(target == train::kIgnoreTarget || (target >= 0 && target < limit)) << target;
+      counted += target != train::kIgnoreTarget;
+    }
+    ASSERT_GT(counted, 0);
+    return;
   }
   const bool per_step = interface.target == TargetKind::step_classes || interface.target == TargetKind::step_values;
   const bool classes = interface.target == TargetKind::step_classes || interface.target == TargetKind::final_classes;

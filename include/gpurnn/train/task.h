@@ -29,6 +29,9 @@ struct TaskOptions {
   std::string csv_path;         // timeseries: a CSV file instead of Mackey-Glass
   std::string csv_column;       // timeseries: the column to predict
   std::int64_t horizon = 0;     // timeseries: steps ahead predicted (1 = one-step)
+  std::int64_t points = 0;      // sort: numbers; convex-hull, tsp: points per example
+  bool reverse_source = false;  // translate: feed the source words in reverse (Sutskever et al. 2014)
+  std::int64_t eval_examples = 0;  // output-sequence tasks: held-out examples decoded by evaluation
 };
 
 class Task {
@@ -48,7 +51,27 @@ class Task {
   virtual std::string token_text(std::int32_t /*token*/) const { return {}; }
 };
 
-// The task named `name` (charlm, timeseries, adding, copy, classify); Error(invalid_argument)
+// A task whose targets are output sequences (TargetKind output_tokens or pointers), learned by a
+// Seq2SeqModel. Its evaluation decodes the held-out inputs (eval_data(), batches in order, rows in
+// order) and scores the decoded outputs against the references and the task's baselines.
+class SequenceTask : public Task {
+ public:
+  // Examples in the evaluation split (rows of every eval_data() batch, in order).
+  virtual std::int64_t eval_examples() const = 0;
+  // The task's metrics for decoded outputs of every evaluation example, in order, with its
+  // baselines (and the published reference numbers where there are some): the result line.
+  virtual std::vector<std::pair<std::string, std::string>> report_outputs(
+      const std::vector<std::vector<std::int32_t>>& outputs) const = 0;
+  // `gpurnn run`: one input written as text (e.g. "four thousand and two", or "x y x y ...") as a
+  // one-row batch (inputs and lengths; no targets). Error(invalid_argument) saying what was
+  // expected for text the task cannot read.
+  virtual Batch parse_input(const std::string& text) const = 0;
+  // A decoded output of the input `text`, as text (e.g. "4002", or the tour and its length).
+  virtual std::string format_output(const std::string& text, const std::vector<std::int32_t>& output) const = 0;
+};
+
+// The task named `name` (charlm, timeseries, adding, copy, classify, translate, sort, convex-hull,
+// tsp; the last four are SequenceTasks); Error(invalid_argument)
 // naming 'task' and the known tasks for any other name, and Error(io_error / invalid_argument)
 // for unreadable or unusable data, naming the file and what was wrong.
 std::unique_ptr<Task> make_task(const std::string& name, const TaskOptions& options);

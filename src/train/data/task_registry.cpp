@@ -14,7 +14,9 @@ struct TaskEntry {
 constexpr TaskEntry kTasks[] = {
     {"charlm", data::make_charlm_task}, {"timeseries", data::make_timeseries_task},
     {"adding", data::make_adding_task}, {"copy", data::make_copy_task},
-    {"classify", data::make_classify_task},
+    {"classify", data::make_classify_task}, {"translate", data::make_translate_task},
+    {"sort", data::make_sort_task},         {"convex-hull", data::make_hull_task},
+    {"tsp", data::make_tsp_task},
 };
 
 }  // namespace

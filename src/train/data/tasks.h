@@ -12,5 +12,10 @@ std::unique_ptr<Task> make_timeseries_task(const TaskOptions& options);
 std::unique_ptr<Task> make_adding_task(const TaskOptions& options);
 std::unique_ptr<Task> make_copy_task(const TaskOptions& options);
 std::unique_ptr<Task> make_classify_task(const TaskOptions& options);
+// Output-sequence tasks (SequenceTask).
+std::unique_ptr<Task> make_translate_task(const TaskOptions& options);
+std::unique_ptr<Task> make_sort_task(const TaskOptions& options);
+std::unique_ptr<Task> make_hull_task(const TaskOptions& options);
+std::unique_ptr<Task> make_tsp_task(const TaskOptions& options);
 
 }  // namespace gpurnn::train::data
