@@ -240,4 +240,13 @@ std::vector<std::vector<std::int32_t>> Seq2SeqModel::beam_search(const Encoded& 
   return outputs;
 }
 
+std::vector<std::vector<std::int32_t>> decode_source(Seq2SeqModel& model, const BatchSource& source,
+                                                     const DecodeOptions& options) {
+  std::vector<std::vector<std::int32_t>> all;
+  for (std::int64_t i = 0; i < source.batches_per_epoch(); ++i) {
+    for (std::vector<std::int32_t>& output : model.decode(source.batch(i), options)) all.push_back(std::move(output));
+  }
+  return all;
+}
+
 }  // namespace gpurnn::train

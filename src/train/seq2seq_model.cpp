@@ -83,7 +83,7 @@ Seq2SeqModel::Seq2SeqModel(const Seq2SeqConfig& config) : config_(config) {
   enc.bidirectional = config.bidirectional;
   enc.hidden_size = config.bidirectional ? config.hidden / 2 : config.hidden;
   enc.dropout = config.dropout;
-  enc.input_size = io.input == InputKind::tokens ? width : io.input_size;
+  enc.input_size = width;  // token embeddings, or the features' projection
   encoder_ = std::make_unique<RnnLayer>(enc, config.dtype, config.backend, config.seed);
   ops_ = make_train_ops(encoder_->device());
   const Device dev = encoder_->device();
@@ -91,11 +91,13 @@ Seq2SeqModel::Seq2SeqModel(const Seq2SeqConfig& config) : config_(config) {
   RNNDescriptor dec = enc;
   dec.bidirectional = false;
   dec.hidden_size = config.hidden;
-  dec.input_size = tokens_out ? width : io.input_size;
+  dec.input_size = width;
   decoder_ = std::make_unique<RnnLayer>(dec, config.dtype, config.backend, config.seed + 1);
 
   if (io.input == InputKind::tokens) {
     source_embedding_ = Embedding(io.input_size, width, config.dtype, dev, config.seed + 2);
+  } else {
+    input_projection_ = Linear(io.input_size, width, true, config.dtype, dev, config.seed + 2);
   }
   const std::int64_t attention_size = config.attention_size > 0 ? config.attention_size : config.hidden;
   attention_ = Attention(config.attention, config.hidden, config.hidden, attention_size, config.dtype, dev,
@@ -126,7 +128,11 @@ std::vector<Parameter> Seq2SeqModel::parameters() const {
   const auto append = [&](std::vector<Parameter> more) {
     for (Parameter& p : more) params.push_back(std::move(p));
   };
-  if (config_.io.input == InputKind::tokens) append(source_embedding_.parameters("source_embedding."));
+  if (config_.io.input == InputKind::tokens) {
+    append(source_embedding_.parameters("source_embedding."));
+  } else {
+    append(input_projection_.parameters("input_projection."));
+  }
   params.push_back(encoder_->parameter("encoder"));
   params.back().rnn_layout = &encoder_->weights();
   if (config_.io.target == TargetKind::output_tokens) {
@@ -249,7 +255,9 @@ Seq2SeqModel::Encoded Seq2SeqModel::encode(const Batch& batch, bool training, st
   } else {
     check_argument(inputs.rank() == 3 && inputs.dim(2) == config_.io.input_size, where, "batch.inputs",
                    "must be [S, B, " + std::to_string(config_.io.input_size) + "] features");
-    x = in_dtype(inputs, config_.dtype);
+    e.source_features = in_dtype(inputs, config_.dtype);
+    x = input_projection_.forward(*ops_, flat_rows(e.source_features).view())
+            .reshape({e.positions, e.rows, input_projection_.out_features()});
   }
   const RnnStepOutput out = encoder_->forward(x, lengths, Tensor(), Tensor(),
                                               training ? ForwardMode::training : ForwardMode::inference,
@@ -280,7 +288,7 @@ Seq2SeqModel::Encoded Seq2SeqModel::encode(const Batch& batch, bool training, st
     e.feature_table = Tensor::empty({e.positions * e.rows + 1, f}, config_.dtype, dev);
     Tensor table = e.feature_table;
     const std::size_t bytes = dtype_size(config_.dtype);
-    copy_into(x.view(), TensorView(table.data(), {e.positions * e.rows, f}, config_.dtype, dev));
+    copy_into(e.source_features.view(), TensorView(table.data(), {e.positions * e.rows, f}, config_.dtype, dev));
     copy_into(start_.view(), TensorView(static_cast<char*>(table.data()) + e.positions * e.rows * f * bytes, {f},
                                         config_.dtype, dev));
   }
@@ -295,11 +303,18 @@ std::int32_t Seq2SeqModel::input_id(const Encoded& e, std::int32_t previous, std
   return previous == kIgnoreTarget ? static_cast<std::int32_t>(e.positions) * b0 : previous * b0 + e.origin[row];
 }
 
-Tensor Seq2SeqModel::decoder_input(const Encoded& e, const std::vector<std::int32_t>& ids, std::int64_t steps) const {
+Tensor Seq2SeqModel::decoder_input(const Encoded& e, const std::vector<std::int32_t>& ids, std::int64_t steps,
+                                   Tensor* features) const {
   const auto rows = static_cast<std::int64_t>(ids.size()) / steps;
-  Tensor x = config_.io.target == TargetKind::output_tokens
-                 ? target_embedding_.forward(*ops_, index_tensor(ids, device()))
-                 : gather_rows(*ops_, e.feature_table, config_.io.input_size, ids);
+  Tensor x;
+  if (config_.io.target == TargetKind::output_tokens) {
+    x = target_embedding_.forward(*ops_, index_tensor(ids, device()));
+  } else {
+    // The pointed-at points' features, through the encoder's input projection.
+    const Tensor gathered = gather_rows(*ops_, e.feature_table, config_.io.input_size, ids);
+    x = input_projection_.forward(*ops_, gathered.view());
+    if (features != nullptr) *features = gathered;
+  }
   return x.reshape({steps, rows, x.dim(1)});
 }
 
@@ -320,7 +335,7 @@ Seq2SeqModel::Forward Seq2SeqModel::run_forward(const Batch& batch, const std::v
       ids[u * rows + r] = input_id(f.e, u == 0 ? kIgnoreTarget : fed_outputs[(u - 1) * rows + r], r);
     }
   }
-  f.decoder_x = decoder_input(f.e, ids, f.steps);
+  f.decoder_x = decoder_input(f.e, ids, f.steps, &f.decoder_features);
   f.decoder_ids = index_tensor(ids, dev);  // for the embedding's (or the feature table's) backward
   const RnnStepOutput dec = decoder_->forward(f.decoder_x, Tensor(), f.e.h0, f.e.c0,
                                               training ? ForwardMode::training : ForwardMode::inference,
@@ -396,8 +411,9 @@ BatchSums Seq2SeqModel::backward_and_loss(Forward& f, std::int64_t counted) {
     target_embedding_.backward(*ops_, f.decoder_ids.view(), ddecoder_x.view());
   } else {
     // The feature table's gradient: only its last row (the start vector) is a parameter.
+    const Tensor dfeatures = input_projection_.backward(*ops_, f.decoder_features.view(), ddecoder_x.view(), true);
     Tensor dtable = Tensor::empty(f.e.feature_table.shape(), config_.dtype, dev);
-    ops_->embedding_backward(f.decoder_ids.view(), ddecoder_x.view(), dtable.view(), false);
+    ops_->embedding_backward(f.decoder_ids.view(), dfeatures.view(), dtable.view(), false);
     const std::int64_t width = config_.io.input_size;
     ops_->add_scaled(ConstTensorView(static_cast<const char*>(dtable.data()) +
                                          (dtable.dim(0) - 1) * width * dtype_size(config_.dtype),
@@ -418,9 +434,12 @@ BatchSums Seq2SeqModel::backward_and_loss(Forward& f, std::int64_t counted) {
     dhn = scatter(dec.dh0, f.e.encoder_hn);
     if (dec.dc0.defined()) dcn = scatter(dec.dc0, f.e.encoder_cn);
   }
-  const bool want_dx = config_.io.input == InputKind::tokens;
-  const RnnGradients enc = encoder_->backward(dvalues, dhn, dcn, want_dx, false, stream_);
-  if (want_dx) source_embedding_.backward(*ops_, f.e.source_ids.view(), flat_rows(enc.dx).view());
+  const RnnGradients enc = encoder_->backward(dvalues, dhn, dcn, true, false, stream_);
+  if (config_.io.input == InputKind::tokens) {
+    source_embedding_.backward(*ops_, f.e.source_ids.view(), flat_rows(enc.dx).view());
+  } else {
+    input_projection_.backward(*ops_, flat_rows(f.e.source_features).view(), flat_rows(enc.dx).view(), false);
+  }
   return sums;
 }
 

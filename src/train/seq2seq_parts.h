@@ -23,7 +23,8 @@ struct Seq2SeqModel::Encoded {
   std::int64_t table_rows = 0;        // B0
   std::vector<std::int32_t> origin;   // per row: its original batch row
   // Training only: what backward needs.
-  Tensor source_ids;  // tokens: [S*B]
+  Tensor source_ids;       // tokens: [S*B]
+  Tensor source_features;  // features: [S, B, I] in the model's dtype
   Tensor bridge_ids;  // bidirectional: the gather that joins the two directions' final states
   Tensor encoder_hn, encoder_cn;
 };
@@ -33,7 +34,8 @@ struct Seq2SeqModel::Forward {
   Encoded e;
   std::int64_t steps = 0;  // U
   Tensor decoder_ids;      // [U*B]: target-embedding ids (tokens) or feature-table rows (pointers)
-  Tensor decoder_x, decoder_y;  // [U, B, I_dec], [U, B, H]
+  Tensor decoder_x, decoder_y;  // [U, B, E], [U, B, H]
+  Tensor decoder_features;      // pointers: the fed points' features [U*B, I] (before the projection)
   Tensor excluded;              // pointers: u8 [U, B, S] or undefined
   AttentionScores scores;
   TokenHead head;                            // output_tokens

@@ -40,7 +40,8 @@ struct Seq2SeqConfig {
   std::int64_t hidden = 128;     // decoder state; a bidirectional encoder has hidden/2 per direction
   std::int64_t layers = 1;       // of the encoder and of the decoder
   bool bidirectional = false;    // encoder
-  std::int64_t embedding = 0;    // token inputs/outputs: embedding width (0: min(hidden, 64))
+  std::int64_t embedding = 0;    // width of token embeddings and of the features' linear projection
+                                 // (0: min(hidden, 64))
   AttentionScore attention = AttentionScore::general;  // pointers: usually additive (Vinyals)
   std::int64_t attention_size = 0;  // additive: width of the score (0: hidden)
   double dropout = 0.0;              // between RNN layers and on the attentional output
@@ -89,7 +90,8 @@ class Seq2SeqModel : public TrainableModel {
   void set_stream(void* stream);
   ModelInterface interface() const override { return config_.io; }
 
-  // "source_embedding.weight" (token inputs), "encoder" (RNN), "target_embedding.weight"
+  // "source_embedding.weight" (token inputs) or "input_projection.weight", "input_projection.bias"
+  // (feature inputs, shared by a pointer network's decoder), "encoder" (RNN), "target_embedding.weight"
   // (output_tokens) or "start" (pointers), "decoder" (RNN), "attention.*", and for output_tokens
   // "combine_context.weight", "combine_state.weight", "combine_state.bias", "output.weight",
   // "output.bias".
@@ -128,7 +130,8 @@ class Seq2SeqModel : public TrainableModel {
   // The decoder input id of a row after it output `previous` (kIgnoreTarget: the start), and the
   // decoder inputs [steps, rows, I] for ids [steps * rows].
   std::int32_t input_id(const Encoded& e, std::int32_t previous, std::int64_t row) const;
-  Tensor decoder_input(const Encoded& e, const std::vector<std::int32_t>& ids, std::int64_t steps) const;
+  Tensor decoder_input(const Encoded& e, const std::vector<std::int32_t>& ids, std::int64_t steps,
+                       Tensor* features = nullptr) const;
   // One decoding step of every row of `e` after outputs `previous` (one per row): the
   // log-probabilities of the next output [rows * K] (K: vocabulary or positions), on the host;
   // h and c advance. excluded: u8 [1, rows, S] or undefined.
@@ -144,11 +147,17 @@ class Seq2SeqModel : public TrainableModel {
   std::unique_ptr<TrainOps> ops_;
   void* stream_ = nullptr;
   Embedding source_embedding_, target_embedding_;
+  Linear input_projection_;  // feature inputs -> the embedding width (encoder and pointer decoder)
   std::unique_ptr<RnnLayer> encoder_, decoder_;
   Attention attention_;
   Tensor start_, start_grad_;  // pointers: the first decoder input [I]
   Linear combine_context_, combine_state_, output_;
   Dropout dropout_;
 };
+
+// Decodes every batch of `source` (0 .. batches_per_epoch()-1), rows in order: the outputs a
+// SequenceTask's report_outputs scores.
+std::vector<std::vector<std::int32_t>> decode_source(Seq2SeqModel& model, const BatchSource& source,
+                                                     const DecodeOptions& options);
 
 }  // namespace gpurnn::train
