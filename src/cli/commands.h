@@ -23,7 +23,12 @@ struct CheckOptions {
 int run_check(const CheckOptions& options);
 
 struct RunOptions {
-  std::string weights, input, output;         // required
+  std::string weights, input, output;         // required (a PyTorch RNN on .npy)
+  // Or decode with a seq2seq/pointer checkpoint of `gpurnn train`: one input per line of
+  // `text_input` ("-": stdin), outputs to `output` or stdout.
+  std::string checkpoint, text_input;
+  std::int64_t beam = 0;                      // 0: the task's default
+  double length_penalty = 0.6;
   std::string lengths, h0, c0, hn, cn;        // optional files ("" = none)
   bool batch_first = false;
   std::string device = "auto";
@@ -31,7 +36,8 @@ struct RunOptions {
   std::string cell;                           // "" = from the file
   std::string dtype = "f32";
 };
-int run_run(const RunOptions& options);
+int run_run(const RunOptions& options);     // --checkpoint: run_decode
+int run_decode(const RunOptions& options);
 
 struct TrainOptions {
   std::string task = "charlm";
@@ -53,6 +59,16 @@ struct TrainOptions {
   std::string progress = "auto";                       // auto, bar, lines, none
   std::string dtype = "f32";
   bool distributed = false;  // one rank of an MPI job (mpirun -np N gpurnn train ... --distributed)
+  // Output-sequence tasks (translate, sort, convex-hull, tsp):
+  std::string attention;                  // "": the task's default (general, or additive for pointers)
+  bool bidirectional = false;             // encoder
+  double teacher_forcing = 1.0;           // at the first step ...
+  double teacher_forcing_final = -1.0;    // ... and the last (-1: the same as the first)
+  std::int64_t beam = 0;                  // decoding beam width (0: the task's default)
+  double length_penalty = 0.6;            // alpha of the beam's length normalisation
+  std::int64_t points = 0;                // sort, convex-hull, tsp: n (0: the task's default)
+  bool reverse_source = false;            // translate
+  std::int64_t eval_examples = 0;         // held-out examples decoded (0: the task's default)
   // Flags given on the command line (the architecture flags must then match a --resume file).
   std::vector<std::string> given;
 };

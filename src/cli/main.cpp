@@ -30,12 +30,19 @@ int main(int argc, char** argv) {
 
   gpurnn::cli::RunOptions run;
   CLI::App* run_cmd = app.add_subcommand(
-      "run", "Run a PyTorch-layout RNN (safetensors) on .npy inputs, as torch.nn.LSTM/GRU/RNN would");
-  run_cmd->add_option("--weights", run.weights, "Model: a state_dict saved with safetensors")
-      ->required();
-  run_cmd->add_option("--input", run.input, "x: [T, B, I] (or [B, T, I] with --batch-first), .npy")
-      ->required();
-  run_cmd->add_option("--output", run.output, "Where to write y [T, B, D*H_out] (.npy)")->required();
+      "run", "Run a PyTorch-layout RNN (safetensors) on .npy inputs, as torch.nn.LSTM/GRU/RNN would; or, with "
+             "--checkpoint, decode text inputs with a seq2seq/pointer model of `gpurnn train`");
+  run_cmd->add_option("--weights", run.weights, "Model: a state_dict saved with safetensors (required without --checkpoint)");
+  run_cmd->add_option("--input", run.input, "x: [T, B, I] (or [B, T, I] with --batch-first), .npy (required without --checkpoint)");
+  run_cmd->add_option("--output", run.output,
+                      "Where to write y [T, B, D*H_out] (.npy; required without --checkpoint), or the decoded lines "
+                      "(default: stdout)");
+  run_cmd->add_option("--checkpoint", run.checkpoint,
+                      "Decode with this checkpoint of gpurnn train (translate, sort, convex-hull, tsp)");
+  run_cmd->add_option("--text", run.text_input, "With --checkpoint: one input per line ('-': stdin)");
+  run_cmd->add_option("--beam", run.beam, "With --checkpoint: beam width (1 or 0: greedy)")->capture_default_str();
+  run_cmd->add_option("--length-penalty", run.length_penalty, "With --checkpoint: beam length normalisation alpha")
+      ->capture_default_str();
   run_cmd->add_option("--lengths", run.lengths, "Sequence lengths [B] (.npy, int32/int64)");
   run_cmd->add_option("--h0", run.h0, "Initial hidden state [D*L, B, H_out] (.npy)");
   run_cmd->add_option("--c0", run.c0, "Initial cell state [D*L, B, H] (.npy, LSTM)");

@@ -62,6 +62,14 @@ Device resolve_device(const std::string& text) {
 
 
 int run_run(const RunOptions& o) {
+  if (!o.checkpoint.empty()) return run_decode(o);
+  for (const auto& [flag, value] : {std::pair<const char*, const std::string*>{"--weights", &o.weights},
+                                    {"--input", &o.input},
+                                    {"--output", &o.output}}) {
+    if (value->empty()) {
+      throw Error(ErrorCode::invalid_argument, std::string(flag) + " is required (or --checkpoint and --text to decode)");
+    }
+  }
   const Device device = resolve_device(o.device);
   const DType dtype = parse_dtype(o.dtype);
   if (!is_floating(dtype)) {

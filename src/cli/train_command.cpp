@@ -13,6 +13,7 @@
 
 #include "cli/commands.h"
 #include "cli/progress.h"
+#include "gpurnn/train/seq2seq.h"
 #include "gpurnn/train/trainer.h"
 
 namespace gpurnn::cli {
@@ -24,6 +25,8 @@ struct TaskDefaults {
   const char* cell;
   std::int64_t hidden, steps, warmup;
   double lr, clip;
+  const char* attention = "general";  // output-sequence tasks
+  std::int64_t beam = 1;
 };
 
 TaskDefaults defaults_for(const std::string& task) {
@@ -33,6 +36,10 @@ TaskDefaults defaults_for(const std::string& task) {
       {"charlm", {"lstm", 256, 800, 30, 4e-3, 1.0}},     {"timeseries", {"lstm", 64, 1000, 30, 1e-2, 1.0}},
       {"adding", {"lstm", 64, 1500, 50, 1e-2, 1.0}},     {"copy", {"gru", 128, 1200, 50, 1e-2, 1.0}},
       {"classify", {"lstm", 64, 1000, 20, 1e-2, 1.0}},
+      {"translate", {"lstm", 128, 1500, 50, 3e-3, 1.0, "general", 1}},
+      {"sort", {"lstm", 64, 1000, 50, 3e-3, 1.0, "additive", 1}},
+      {"convex-hull", {"lstm", 128, 1500, 50, 2e-3, 1.0, "additive", 1}},
+      {"tsp", {"lstm", 128, 1500, 50, 2e-3, 1.0, "additive", 3}},
   };
   const auto it = table.find(task);
   return it != table.end() ? it->second : TaskDefaults{"lstm", 128, 1000, 50, 3e-3, 1.0};
@@ -79,6 +86,61 @@ Device rank_device(const std::string& text, const train::Communicator& comm) {
 
 int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm);
 
+// The encoder-decoder of an output-sequence task: from the flags and the task's defaults, or from
+// the checkpoint being resumed (flags that say otherwise are errors naming both).
+train::Seq2SeqConfig seq2seq_config(const TrainOptions& o, const train::ModelConfig& model,
+                                    const TaskDefaults& defaults, const train::CheckpointInfo& resumed) {
+  train::Seq2SeqConfig c;
+  c.io = model.io;
+  c.cell = model.cell;
+  c.hidden = model.hidden;
+  c.layers = model.layers;
+  c.embedding = model.embedding;
+  c.dropout = model.dropout;
+  c.dtype = model.dtype;
+  c.backend = model.backend;
+  c.seed = model.seed;
+  c.bidirectional = o.bidirectional;
+  c.attention = train::parse_attention_score(o.attention.empty() ? defaults.attention : o.attention, "--attention");
+  c.teacher_forcing = o.teacher_forcing;
+  c.teacher_forcing_final = o.teacher_forcing_final < 0 ? o.teacher_forcing : o.teacher_forcing_final;
+  if (resumed.model_kind == "seq2seq") {
+    const train::Seq2SeqConfig stored = train::seq2seq_config_from_metadata(resumed.metadata, o.resume);
+    check_resume_flag(o, "--cell", to_string(c.cell), to_string(stored.cell), o.resume);
+    check_resume_flag(o, "--hidden", std::to_string(o.hidden), std::to_string(stored.hidden), o.resume);
+    check_resume_flag(o, "--layers", std::to_string(o.layers), std::to_string(stored.layers), o.resume);
+    check_resume_flag(o, "--embedding", std::to_string(o.embedding), std::to_string(stored.embedding), o.resume);
+    check_resume_flag(o, "--dtype", o.dtype, to_string(stored.dtype), o.resume);
+    check_resume_flag(o, "--attention", o.attention, to_string(stored.attention), o.resume);
+    check_resume_flag(o, "--bidirectional", "true", stored.bidirectional ? "true" : "false", o.resume);
+    const train::Seq2SeqConfig flags = c;
+    c = stored;
+    c.io = flags.io;  // the Trainer checks it against the checkpoint's task
+    c.backend = flags.backend;
+    c.seed = flags.seed;
+    if (was_given(o, "--dropout")) c.dropout = flags.dropout;
+    if (was_given(o, "--teacher-forcing")) c.teacher_forcing = flags.teacher_forcing;
+    if (was_given(o, "--teacher-forcing") || was_given(o, "--teacher-forcing-final")) {
+      c.teacher_forcing_final = flags.teacher_forcing_final;
+    }
+  } else if (resumed.model_kind == "sequence" && !o.resume.empty()) {
+    throw Error(ErrorCode::invalid_argument, "checkpoint " + o.resume + " holds a sequence model, not the "
+                                             "encoder-decoder task '" + resumed.task + "' needs");
+  }
+  return c;
+}
+
+std::string describe(const train::Seq2SeqConfig& c) {
+  const bool pointers = c.io.target == train::TargetKind::pointers;
+  return std::string(pointers ? "pointer network" : "encoder-decoder") + " (" + to_string(c.cell) + ", " +
+         std::to_string(c.layers) + " layer(s) of " + std::to_string(c.hidden) +
+         (c.bidirectional ? ", bidirectional encoder" : "") + ", " + train::to_string(c.attention) + " attention" +
+         (c.teacher_forcing < 1 || c.teacher_forcing_final < 1
+              ? ", teacher forcing " + format_number(c.teacher_forcing) + " -> " + format_number(c.teacher_forcing_final)
+              : std::string()) +
+         ")";
+}
+
 }  // namespace
 
 int run_train(const TrainOptions& o) {
@@ -116,10 +178,15 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
   model.embedding = o.embedding;
   model.dropout = o.dropout;
   model.seed = o.seed;
+  train::CheckpointInfo resumed;
   if (!o.resume.empty()) {
-    const train::CheckpointInfo info = train::read_checkpoint_info(o.resume);
-    check_resume_flag(o, "task", o.task, info.task, o.resume);
-    task_name = info.task;
+    resumed = train::read_checkpoint_info(o.resume);
+    check_resume_flag(o, "task", o.task, resumed.task, o.resume);
+    task_name = resumed.task;
+  }
+  const TaskDefaults task_defaults = defaults_for(task_name);
+  if (!o.resume.empty() && resumed.model_kind == "sequence") {
+    const train::CheckpointInfo& info = resumed;
     check_resume_flag(o, "--cell", cell, to_string(info.model.cell), o.resume);
     check_resume_flag(o, "--hidden", std::to_string(o.hidden), std::to_string(info.model.hidden), o.resume);
     check_resume_flag(o, "--layers", std::to_string(o.layers), std::to_string(info.model.layers), o.resume);
@@ -141,7 +208,11 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
   task_options.csv_path = o.csv;
   task_options.csv_column = o.column;
   task_options.horizon = o.horizon;
+  task_options.points = o.points;
+  task_options.reverse_source = o.reverse_source;
+  task_options.eval_examples = o.eval_examples;
   const std::unique_ptr<train::Task> task = train::make_task(task_name, task_options);
+  const auto* sequence_task = dynamic_cast<const train::SequenceTask*>(task.get());
 
   const Device device = comm ? rank_device(o.device, *comm) : resolve_device(o.device);
   if (comm && !device.is_cpu() && train::nccl_available()) comm = train::nccl_communicator(comm, device);
@@ -168,13 +239,42 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
   const ProgressStyle style =
       reporter ? parse_progress_style(o.progress, isatty(STDERR_FILENO) != 0) : parse_progress_style("none", false);
 
-  train::SequenceModel net(model);
-  train::Trainer trainer(*task, net, config);
+  std::unique_ptr<train::TrainableModel> net;
+  train::SequenceModel* sequence_model = nullptr;
+  train::Seq2SeqModel* seq2seq = nullptr;
+  std::string architecture = std::string(to_string(model.cell)) + ", " + std::to_string(model.layers) +
+                             " layer(s) of " + std::to_string(model.hidden);
+  if (sequence_task != nullptr) {
+    const train::Seq2SeqConfig c = seq2seq_config(o, model, task_defaults, resumed);
+    auto made = std::make_unique<train::Seq2SeqModel>(c);
+    seq2seq = made.get();
+    net = std::move(made);
+    architecture = describe(c);
+  } else {
+    auto made = std::make_unique<train::SequenceModel>(model);
+    sequence_model = made.get();
+    net = std::move(made);
+  }
+  train::Trainer trainer(*task, *net, config);
   if (!o.resume.empty()) trainer.load_checkpoint(o.resume);
+  train::DecodeOptions decoding;
+  decoding.beam = was_given(o, "--beam") ? o.beam : task_defaults.beam;
+  decoding.length_penalty = o.length_penalty;
+  check_argument(decoding.beam >= 1, "gpurnn train", "--beam", "must be >= 1, got " + std::to_string(decoding.beam));
+  check_argument(o.length_penalty >= 0, "gpurnn train", "--length-penalty", "must be >= 0");
+  // The teacher-forced evaluation, and for output-sequence tasks the decoded outputs' metrics.
+  const auto evaluate = [&] {
+    auto report = task->report(trainer.evaluate());
+    if (sequence_task != nullptr) {
+      for (auto& entry : sequence_task->report_outputs(train::decode_source(*seq2seq, task->eval_data(), decoding))) {
+        report.push_back(std::move(entry));
+      }
+    }
+    return report;
+  };
 
-  out << "gpurnn train " << task->name() << ": " << to_string(model.cell) << ", " << model.layers
-            << " layer(s) of " << model.hidden << ", " << net.parameter_count() << " parameters, device "
-            << to_string(device) << "\n"
+  out << "gpurnn train " << task->name() << ": " << architecture << ", " << net->parameter_count()
+            << " parameters, device " << to_string(device) << "\n"
             << "data: " << task->describe() << "\n"
             << "training: " << config.steps << " steps, " << config.optimizer.kind << " lr " << format_number(config.schedule.base_lr)
             << " (" << config.schedule.kind << ", warm-up " << config.schedule.warmup_steps << "), clip "
@@ -186,7 +286,7 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
   if (trainer.step() > 0) {
     out << "resumed from " << o.resume << " at step " << trainer.step() << "\n";
   } else {
-    out << "before: " << report_line(task->report(trainer.evaluate())) << "\n";
+    out << "before: " << report_line(evaluate()) << "\n";
   }
   out << std::flush;
 
@@ -205,22 +305,23 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
     trainer.save_checkpoint(o.save);
     out << "saved checkpoint " << o.save << " (step " << trainer.step() << ")\n";
   }
-  const train::EvalResult final_eval = trainer.evaluate();
-  const auto report = task->report(final_eval);
+  const auto report = evaluate();
   out << "after:  " << report_line(report) << "\n";
-  if (reporter && model.io.target == train::TargetKind::step_classes && tokens && o.sample > 0 && !task->token_text(0).empty()) {
+  if (reporter && sequence_model != nullptr && model.io.target == train::TargetKind::step_classes && tokens &&
+      o.sample > 0 && !task->token_text(0).empty()) {
     // Start after a newline when the vocabulary has one (a fresh line reads best).
     std::vector<std::int32_t> prompt = {0};
     for (std::int32_t t = 0; t < static_cast<std::int32_t>(model.io.input_size); ++t) {
       if (task->token_text(t) == "\n") prompt = {t};
     }
     std::string text;
-    for (std::int32_t t : net.sample(prompt, o.sample, o.temperature, o.seed)) text += task->token_text(t);
+    for (std::int32_t t : sequence_model->sample(prompt, o.sample, o.temperature, o.seed)) text += task->token_text(t);
     std::cout << "sample (temperature " << format_number(o.temperature) << "):\n" << printable(text) << "\n";
   }
   std::ostringstream result;
   result << "result: task=" << task->name() << " device=" << to_string(device);
   for (const auto& [key, value] : report) result << " " << key << "=" << value;
+  if (sequence_task != nullptr) result << " beam=" << decoding.beam;
   result << " steps=" << trainer.step() << " seconds=" << format_number(seconds);
   out << result.str() << "\n";
   return 0;

@@ -3,7 +3,10 @@
 namespace gpurnn::cli {
 
 void add_train_options(CLI::App& cmd, TrainOptions& o) {
-  cmd.add_option("task", o.task, "charlm (default), timeseries, adding, copy or classify")->capture_default_str();
+  cmd.add_option("task", o.task,
+                 "charlm (default), timeseries, adding, copy, classify, or the output-sequence tasks translate, sort, "
+                 "convex-hull, tsp")
+      ->capture_default_str();
   cmd.add_option("--device", o.device, "auto (a GPU when there is one), cpu, cuda or cuda:N")->capture_default_str();
   cmd.add_option("--cell", o.cell, "lstm, gru, rnn_tanh, rnn_relu or rnn_sigmoid (default: gru for copy, lstm otherwise)");
   cmd.add_option("--hidden", o.hidden, "Hidden units per layer (default: the task's)");
@@ -37,6 +40,21 @@ void add_train_options(CLI::App& cmd, TrainOptions& o) {
                "Data-parallel over the ranks of an MPI job (mpirun -np N): each rank trains on its rows of every "
                "batch; GPU ranks take the GPU of their local rank");
   cmd.add_option("--progress", o.progress, "auto, bar, lines or none")->capture_default_str();
+  // Output-sequence tasks.
+  cmd.add_option("--attention", o.attention,
+                 "Attention score: dot, general or additive (default: general, additive for pointer tasks)");
+  cmd.add_flag("--bidirectional", o.bidirectional, "A bidirectional encoder (hidden/2 per direction)");
+  cmd.add_option("--teacher-forcing", o.teacher_forcing,
+                 "Probability that a decoder input is the reference's previous output, at the first step")
+      ->capture_default_str();
+  cmd.add_option("--teacher-forcing-final", o.teacher_forcing_final,
+                 "... at the last step, linear in between (default: the same as --teacher-forcing)");
+  cmd.add_option("--beam", o.beam, "Beam width of the evaluation's decoding, 1 = greedy (default: the task's)");
+  cmd.add_option("--length-penalty", o.length_penalty, "Beam length normalisation alpha: log p / ((5+len)/6)^alpha")
+      ->capture_default_str();
+  cmd.add_option("--points", o.points, "sort: numbers; convex-hull, tsp: points per example (default: the task's)");
+  cmd.add_flag("--reverse-source", o.reverse_source, "translate: feed the source words in reverse order");
+  cmd.add_option("--eval-examples", o.eval_examples, "Held-out examples decoded by evaluation (default 1000)");
 }
 
 }  // namespace gpurnn::cli

@@ -39,11 +39,43 @@ void share_write_status(bool written, const std::string& path, Communicator& com
   }
 }
 
+// Reads `name` as `dtype` after checking it holds `shape`.
+Tensor read_exact(const io::SafetensorsReader& file, const std::string& name, const Shape& shape, DType dtype) {
+  if (!file.contains(name)) {
+    throw Error(ErrorCode::invalid_argument, "checkpoint '" + file.origin() + "' has no tensor '" + name + "'");
+  }
+  const Shape& stored = file.record(name).shape;
+  if (stored != shape) {
+    throw Error(ErrorCode::invalid_argument, "checkpoint '" + file.origin() + "': tensor '" + name + "' has shape " +
+                                                 to_string(stored) + ", this model expects " + to_string(shape));
+  }
+  return file.read_as(name, dtype);
+}
+
 // The metadata entries that define the architecture, in the order errors report them.
-KeyValues architecture(const std::string& task, const TrainableModel& model) {
-  KeyValues all = {{"task", task}};
+KeyValues architecture(const Task& task, const TrainableModel& model) {
+  KeyValues all = {{"task", task.name()}};
+  for (auto& entry : task.settings()) all.emplace_back("task." + entry.first, entry.second);
   for (auto& entry : model.architecture()) all.push_back(std::move(entry));
   return all;
+}
+
+// Every parameter of `model` from the file's "model.*" tensors (an RNN's flat buffer from its
+// PyTorch-named pieces).
+void read_parameters(const io::SafetensorsReader& file, const TrainableModel& model) {
+  const DType dtype = model.dtype();
+  for (const Parameter& p : model.parameters()) {
+    if (p.rnn_layout == nullptr) {
+      copy_into(read_exact(file, "model." + p.name, p.value.shape(), dtype), Tensor(p.value).view());
+      continue;
+    }
+    Tensor flat = p.value;
+    char* base = static_cast<char*>(flat.data());
+    for (const ParameterInfo& info : p.rnn_layout->parameters()) {
+      copy_into(read_exact(file, "model." + p.name + "." + info.name, info.shape, dtype),
+                TensorView(base + info.offset * dtype_size(dtype), info.shape, dtype, flat.device()));
+    }
+  }
 }
 
 const std::string& metadata_value(const io::SafetensorsReader& file, const std::string& key) {
@@ -76,19 +108,6 @@ io::SafetensorsReader open_checkpoint(const std::string& path) {
                                          std::string(kFormat) + "')");
   }
   return file;
-}
-
-// Reads `name` as `dtype` after checking it holds `shape`.
-Tensor read_exact(const io::SafetensorsReader& file, const std::string& name, const Shape& shape, DType dtype) {
-  if (!file.contains(name)) {
-    throw Error(ErrorCode::invalid_argument, "checkpoint '" + file.origin() + "' has no tensor '" + name + "'");
-  }
-  const Shape& stored = file.record(name).shape;
-  if (stored != shape) {
-    throw Error(ErrorCode::invalid_argument, "checkpoint '" + file.origin() + "': tensor '" + name + "' has shape " +
-                                                 to_string(stored) + ", this model expects " + to_string(shape));
-  }
-  return file.read_as(name, dtype);
 }
 
 }  // namespace
@@ -132,7 +151,7 @@ void Trainer::save_checkpoint(const std::string& path) const {
                                              {"seed", std::to_string(config_.seed)},
                                              {"optimizer", config_.optimizer.kind}};
   for (const auto& [key, value] : model_.settings()) meta[key] = value;
-  for (const auto& [key, value] : architecture(task_.name(), model_)) meta[key] = value;
+  for (const auto& [key, value] : architecture(task_, model_)) meta[key] = value;
   if (comm_->rank() != 0) {
     share_write_status(true, path, *comm_);
     return;
@@ -148,7 +167,7 @@ void Trainer::save_checkpoint(const std::string& path) const {
 
 void Trainer::load_checkpoint(const std::string& path) {
   const io::SafetensorsReader file = open_checkpoint(path);
-  for (const auto& [key, value] : architecture(task_.name(), model_)) {
+  for (const auto& [key, value] : architecture(task_, model_)) {
     const std::string& stored = metadata_value(file, key);
     if (stored != value) {
       throw Error(ErrorCode::invalid_argument, "checkpoint '" + path + "' was written for " + key + "=" + stored +
@@ -175,18 +194,7 @@ void Trainer::load_checkpoint(const std::string& path) {
 
   const DType dtype = model_.dtype();
   const std::vector<Parameter> params = model_.parameters();
-  for (const Parameter& p : params) {
-    if (p.rnn_layout == nullptr) {
-      copy_into(read_exact(file, "model." + p.name, p.value.shape(), dtype), Tensor(p.value).view());
-      continue;
-    }
-    Tensor flat = p.value;
-    char* base = static_cast<char*>(flat.data());
-    for (const ParameterInfo& info : p.rnn_layout->parameters()) {
-      copy_into(read_exact(file, "model." + p.name + "." + info.name, info.shape, dtype),
-                TensorView(base + info.offset * dtype_size(dtype), info.shape, dtype, flat.device()));
-    }
-  }
+  read_parameters(file, model_);
   std::map<std::string, Tensor> optim;
   for (const io::SafetensorsRecord& r : file.records()) {
     if (r.name.rfind("optim.", 0) == 0) optim[r.name.substr(6)] = file.read(r.name);
@@ -229,6 +237,10 @@ CheckpointInfo read_checkpoint_info(const std::string& path) {
   m.io.target = parse_target_kind(metadata_value(file, "target"), where + "'target'");
   m.io.output_size = metadata_int(file, "output_size");
   return info;
+}
+
+void load_model_parameters(const std::string& path, TrainableModel& model) {
+  read_parameters(open_checkpoint(path), model);
 }
 
 }  // namespace gpurnn::train

@@ -47,6 +47,9 @@ class Task {
   // The task's metrics from an evaluation, with its trivial baseline beside them, as ordered
   // key/value pairs for the summary and the `result:` line (e.g. bits_per_char, unigram_bits).
   virtual std::vector<std::pair<std::string, std::string>> report(const EvalResult& eval) const = 0;
+  // Options that change what the model reads (e.g. translate's reverse_source): checkpoints store
+  // them as "task.<key>" and a resume or a `gpurnn run` must use the same.
+  virtual std::vector<std::pair<std::string, std::string>> settings() const { return {}; }
   // The token-to-text mapping for sampling (charlm); empty for other tasks.
   virtual std::string token_text(std::int32_t /*token*/) const { return {}; }
 };

@@ -95,4 +95,9 @@ struct CheckpointInfo {
 };
 CheckpointInfo read_checkpoint_info(const std::string& path);
 
+// Reads the model's parameters ("model.*") of a checkpoint into `model` (for inference: decoding,
+// evaluation). Error(invalid_argument) naming the tensor for a missing one or another shape;
+// Error(io_error) for a file that is not a gpurnn checkpoint.
+void load_model_parameters(const std::string& path, TrainableModel& model);
+
 }  // namespace gpurnn::train

@@ -81,6 +81,8 @@ class TranslateTask : public BasicSequenceTask {
             {"reverse_source", reverse_ ? "1" : "0"}};
   }
 
+  Report settings() const override { return {{"reverse_source", reverse_ ? "1" : "0"}}; }
+
   Batch parse_input(const std::string& text) const override {
     std::istringstream in(text);
     std::vector<std::string> words;
