@@ -25,7 +25,7 @@ TEST(TaskRegistry, NamesAndUnknownTask) {
     expect_error([&] { train::make_task(name, options); }, ErrorCode::invalid_argument,
                  {name, sequence ? "batch" : "seq_len", "-3"});
   }
-  for (const std::string& name : {"sort", "convex-hull", "tsp"}) {
+  for (const std::string name : {"sort", "convex-hull", "tsp"}) {
     train::TaskOptions options;
     options.points = 1;
     expect_error([&] { train::make_task(name, options); }, ErrorCode::invalid_argument, {name, "points", "1"});

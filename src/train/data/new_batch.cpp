@@ -24,6 +24,12 @@ Batch new_batch(const ModelInterface& interface, std::int64_t steps, std::int64_
     case TargetKind::final_values:
       batch.targets = Tensor::zeros({rows, interface.output_size}, DType::f32);
       break;
+    case TargetKind::output_tokens:
+    case TargetKind::pointers:
+      // Output sequences have their own length: their sources build them (data/pair_source.h).
+      throw Error(ErrorCode::invalid_argument,
+                  std::string("new_batch: ") + to_string(interface.target) +
+                      " targets are output sequences, whose length is not the input's; use pair_batch");
   }
   batch.lengths = Tensor::zeros({rows}, DType::i32);
   return batch;
