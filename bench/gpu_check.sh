@@ -3,7 +3,8 @@
 #
 # Configures a Release build for the card(s) nvidia-smi reports (build-gpu/), builds, runs the
 # GPU tests (ctest -L gpu) and the CPU suite, runs compute-sanitizer (memcheck, racecheck) over
-# a short subset of the GPU tests, trains every `gpurnn train` task on its defaults on cuda:0,
+# a short subset of the GPU tests, trains every `gpurnn train` task (the seq2seq and pointer
+# tasks too) on its defaults on cuda:0,
 # runs the benchmark's quick grid, prints one summary table and
 # appends it, with card, driver, date and commit, to bench/results/gpu.md.
 #
@@ -274,7 +275,7 @@ done
 # the batch uploader end to end); each must exit 0 and print its result line.
 train_results=""
 say "gpurnn train on cuda:0 (every task, defaults)"
-for task in charlm timeseries adding copy classify; do
+for task in charlm timeseries adding copy classify translate sort convex-hull tsp; do
   if line="$("$build/gpurnn" train "$task" --device cuda:0 --progress none 2>"$logs/train-$task.err" |
     tee "$logs/train-$task.log" | grep '^result: ')"; then
     train_results+="${line#result: }"$'\n'

@@ -2,6 +2,7 @@
 # Trains every `gpurnn train` task on its defaults and prints a markdown table of their
 # `result:` lines (the metric beside the task's trivial baseline, and the wall time), with the
 # machine, the date and the commit. Usage: bench/train_tasks.sh [BUILD_DIR] [extra train flags]
+# TASKS="tsp sort" bench/train_tasks.sh ... runs only those tasks.
 set -euo pipefail
 build="${1:-build}"
 shift || true
@@ -15,7 +16,7 @@ echo "- date: $(date -u +%Y-%m-%d), commit $(git rev-parse --short HEAD), flags:
 echo
 echo "| task | result |"
 echo "|---|---|"
-for task in charlm timeseries adding copy classify; do
+for task in ${TASKS:-charlm timeseries adding copy classify translate sort convex-hull tsp}; do
   line=$("$gpurnn" train "$task" --progress none "$@" | grep '^result: ')
   echo "| $task | \`${line#result: }\` |"
 done
