@@ -59,8 +59,8 @@ int main(int argc, char** argv) {
 
   gpurnn::cli::TrainOptions train;
   CLI::App* train_cmd = app.add_subcommand(
-      "train", "Train a model on a built-in task (charlm, timeseries, adding, copy, classify); "
-               "each runs with no files on its embedded default data");
+      "train", "Train a model on a built-in task (charlm, timeseries, adding, copy, classify; seq2seq: translate, "
+               "sort, convex-hull, tsp); each runs with no files on its embedded or generated default data");
   gpurnn::cli::add_train_options(*train_cmd, train);
 
   gpurnn::cli::BenchOptions bench;
