@@ -58,6 +58,7 @@ struct TrainOptions {
   std::int64_t eval_batches = 0;
   std::string progress = "auto";                       // auto, bar, lines, none
   std::string dtype = "f32";
+  int threads = 0;           // CPU threads of the RNN (0: the task's default)
   bool distributed = false;  // one rank of an MPI job (mpirun -np N gpurnn train ... --distributed)
   // Output-sequence tasks (translate, sort, convex-hull, tsp):
   std::string attention;                  // "": the task's default (general, or additive for pointers)

@@ -28,6 +28,7 @@ struct TaskDefaults {
   const char* attention = "general";  // output-sequence tasks
   std::int64_t beam = 1;
   const char* schedule = "cosine";
+  int threads = 0;  // 0: every core
 };
 
 TaskDefaults defaults_for(const std::string& task) {
@@ -37,13 +38,16 @@ TaskDefaults defaults_for(const std::string& task) {
       {"charlm", {"lstm", 256, 800, 30, 4e-3, 1.0}},     {"timeseries", {"lstm", 64, 1000, 30, 1e-2, 1.0}},
       {"adding", {"lstm", 64, 1500, 50, 1e-2, 1.0}},     {"copy", {"gru", 128, 1200, 50, 1e-2, 1.0}},
       {"classify", {"lstm", 64, 1000, 20, 1e-2, 1.0}},
-      {"translate", {"lstm", 128, 600, 30, 3e-3, 1.0, "general", 1}},
-      {"sort", {"lstm", 64, 1000, 30, 3e-3, 1.0, "additive", 1}},
+      // The seq2seq tasks' GEMMs are small (batch 64, hidden 64-128): one thread. With two on a
+      // 2-core machine that is doing anything else, idle OpenMP workers spin and a hull run of
+      // 150 steps took 21-51 s instead of 5 s (measured at load 4.6-5.1).
+      {"translate", {"lstm", 128, 600, 30, 3e-3, 1.0, "general", 1, "cosine", 1}},
+      {"sort", {"lstm", 64, 1000, 30, 3e-3, 1.0, "additive", 1, "cosine", 1}},
       // Pointer nets on points sit at the input-order solution for the first ~1,000 steps (tsp n=5:
       // loss 0.515 until step ~800 at a constant 3e-3); a cosine decay over 1,500 steps ends the
       // run before they leave it, so these train at a constant rate.
-      {"convex-hull", {"lstm", 128, 2500, 0, 3e-3, 1.0, "additive", 1, "constant"}},
-      {"tsp", {"lstm", 128, 2500, 0, 3e-3, 1.0, "additive", 1, "constant"}},
+      {"convex-hull", {"lstm", 128, 2500, 0, 3e-3, 1.0, "additive", 1, "constant", 1}},
+      {"tsp", {"lstm", 128, 2500, 0, 3e-3, 1.0, "additive", 1, "constant", 1}},
   };
   const auto it = table.find(task);
   return it != table.end() ? it->second : TaskDefaults{"lstm", 128, 1000, 50, 3e-3, 1.0};
@@ -104,6 +108,7 @@ train::Seq2SeqConfig seq2seq_config(const TrainOptions& o, const train::ModelCon
   c.dtype = model.dtype;
   c.backend = model.backend;
   c.seed = model.seed;
+  c.threads = model.threads;
   c.bidirectional = o.bidirectional;
   c.attention = train::parse_attention_score(o.attention.empty() ? defaults.attention : o.attention, "--attention");
   c.teacher_forcing = o.teacher_forcing;
@@ -121,6 +126,7 @@ train::Seq2SeqConfig seq2seq_config(const TrainOptions& o, const train::ModelCon
     c = stored;
     c.io = flags.io;  // the Trainer checks it against the checkpoint's task
     c.backend = flags.backend;
+    c.threads = flags.threads;
     c.seed = flags.seed;
     if (was_given(o, "--dropout")) c.dropout = flags.dropout;
     if (was_given(o, "--teacher-forcing")) c.teacher_forcing = flags.teacher_forcing;
@@ -189,6 +195,8 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
   model.embedding = o.embedding;
   model.dropout = o.dropout;
   model.seed = o.seed;
+  model.threads = was_given(o, "--threads") ? o.threads : defaults.threads;
+  check_argument(model.threads >= 0, "gpurnn train", "--threads", "must be >= 0, got " + std::to_string(model.threads));
   if (!o.resume.empty() && resumed.model_kind == "sequence") {
     const train::CheckpointInfo& info = resumed;
     check_resume_flag(o, "--cell", cell, to_string(info.model.cell), o.resume);

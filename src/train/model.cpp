@@ -107,7 +107,7 @@ SequenceModel::SequenceModel(const ModelConfig& config) : config_(config) {
   if (config.io.input == InputKind::tokens) {
     desc.input_size = config.embedding > 0 ? config.embedding : std::min<std::int64_t>(config.hidden, 64);
   }
-  rnn_ = std::make_unique<RnnLayer>(desc, config.dtype, config.backend, config.seed);
+  rnn_ = std::make_unique<RnnLayer>(desc, config.dtype, config.backend, config.seed, config.threads);
   ops_ = make_train_ops(rnn_->device());
   if (config.io.input == InputKind::tokens) {
     embedding_ = Embedding(config.io.input_size, desc.input_size, config.dtype, device(), config.seed + 1);

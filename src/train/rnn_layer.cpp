@@ -7,8 +7,9 @@ ConstTensorView optional_view(const Tensor& t) { return t.defined() ? t.view() :
 
 }  // namespace
 
-RnnLayer::RnnLayer(const RNNDescriptor& desc, DType dtype, const std::string& backend, std::uint64_t seed)
-    : backend_(make_backend(backend)) {
+RnnLayer::RnnLayer(const RNNDescriptor& desc, DType dtype, const std::string& backend, std::uint64_t seed,
+                   int threads)
+    : backend_(make_backend(backend, BackendOptions{threads, {}})) {
   if (const auto why = backend_->unsupported_reason(desc, dtype)) {
     throw Error(ErrorCode::unsupported, "RnnLayer: backend '" + backend + "' cannot train this RNN: " + *why);
   }

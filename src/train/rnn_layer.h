@@ -27,7 +27,8 @@ struct RnnGradients {
 
 class RnnLayer {
  public:
-  RnnLayer(const RNNDescriptor& desc, DType dtype, const std::string& backend, std::uint64_t seed);
+  // threads: the cpu backend's thread count (BackendOptions::num_threads; 0: the library default).
+  RnnLayer(const RNNDescriptor& desc, DType dtype, const std::string& backend, std::uint64_t seed, int threads = 0);
 
   const RNNDescriptor& descriptor() const { return weights_.descriptor(); }
   Device device() const { return backend_->device(); }

@@ -84,7 +84,7 @@ Seq2SeqModel::Seq2SeqModel(const Seq2SeqConfig& config) : config_(config) {
   enc.hidden_size = config.bidirectional ? config.hidden / 2 : config.hidden;
   enc.dropout = config.dropout;
   enc.input_size = width;  // token embeddings, or the features' projection
-  encoder_ = std::make_unique<RnnLayer>(enc, config.dtype, config.backend, config.seed);
+  encoder_ = std::make_unique<RnnLayer>(enc, config.dtype, config.backend, config.seed, config.threads);
   ops_ = make_train_ops(encoder_->device());
   const Device dev = encoder_->device();
 
@@ -92,7 +92,7 @@ Seq2SeqModel::Seq2SeqModel(const Seq2SeqConfig& config) : config_(config) {
   dec.bidirectional = false;
   dec.hidden_size = config.hidden;
   dec.input_size = width;
-  decoder_ = std::make_unique<RnnLayer>(dec, config.dtype, config.backend, config.seed + 1);
+  decoder_ = std::make_unique<RnnLayer>(dec, config.dtype, config.backend, config.seed + 1, config.threads);
 
   if (io.input == InputKind::tokens) {
     source_embedding_ = Embedding(io.input_size, width, config.dtype, dev, config.seed + 2);

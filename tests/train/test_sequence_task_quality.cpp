@@ -33,6 +33,7 @@ std::map<std::string, double> train_and_report(const RunSetup& s) {
   c.hidden = s.hidden;
   c.attention = s.attention;
   c.seed = 1;
+  c.threads = 1;  // small GEMMs: see the tasks' defaults in src/cli/train_command.cpp
   train::Seq2SeqModel model(c);
   train::TrainConfig t;
   t.steps = s.steps;

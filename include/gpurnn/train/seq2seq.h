@@ -52,6 +52,7 @@ struct Seq2SeqConfig {
   DType dtype = DType::f32;
   std::string backend = "cpu";
   std::uint64_t seed = 1;
+  int threads = 0;  // as ModelConfig::threads
 };
 
 // The config a checkpoint's metadata describes (Seq2SeqModel::architecture() and settings());
