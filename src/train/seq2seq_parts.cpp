@@ -1,5 +1,6 @@
 #include "train/seq2seq_parts.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -7,6 +8,23 @@
 #include "gpurnn/detail/dtype_dispatch.h"
 
 namespace gpurnn::train::seq2seq_detail {
+
+std::vector<std::int32_t> host_ints(const Tensor& t) {
+  const Tensor h = on_host(t);
+  const std::int32_t* p = h.data_as<std::int32_t>();
+  return std::vector<std::int32_t>(p, p + h.numel());
+}
+
+std::vector<std::int32_t> argmax_rows(const Tensor& scores) {
+  const std::vector<double> logp = log_softmax_rows(scores);
+  const std::int64_t k = scores.dim(scores.rank() - 1);
+  std::vector<std::int32_t> best(logp.size() / static_cast<std::size_t>(k));
+  for (std::size_t r = 0; r < best.size(); ++r) {
+    const auto row = logp.begin() + static_cast<std::ptrdiff_t>(r * k);
+    best[r] = static_cast<std::int32_t>(std::max_element(row, row + k) - row);
+  }
+  return best;
+}
 
 Tensor index_tensor(const std::vector<std::int32_t>& values, Device device) {
   Tensor host = Tensor::empty({static_cast<std::int64_t>(values.size())}, DType::i32);

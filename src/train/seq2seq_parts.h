@@ -2,6 +2,7 @@
 // Seq2SeqModel's internal state of one pass (shared by its training and decoding files), and the
 // small host/device helpers both use.
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -48,6 +49,19 @@ namespace seq2seq_detail {
 
 inline Tensor on_host(const Tensor& t) { return t.device().is_cpu() ? t : t.to(Device::cpu()); }
 inline Tensor on_device(const Tensor& host, Device device) { return device.is_cpu() ? host : host.to(device); }
+
+inline Tensor in_dtype(const Tensor& t, DType dtype) { return t.dtype() == dtype ? t : t.to(dtype); }
+// [N0, N1, D] as [N0 * N1, D] (the rows a Linear layer works on).
+inline Tensor flat_rows(const Tensor& t) { return t.reshape({t.dim(0) * t.dim(1), t.dim(2)}); }
+// The width of token embeddings and of the features' projection.
+inline std::int64_t embedding_width(const Seq2SeqConfig& c) {
+  return c.embedding > 0 ? c.embedding : std::min<std::int64_t>(c.hidden, 64);
+}
+
+// A host copy of an i32 tensor's values.
+std::vector<std::int32_t> host_ints(const Tensor& t);
+// The argmax of each row of scores [N, K] (on the host).
+std::vector<std::int32_t> argmax_rows(const Tensor& scores);
 
 // An i32 tensor [n] on `device` holding `values`.
 Tensor index_tensor(const std::vector<std::int32_t>& values, Device device);
