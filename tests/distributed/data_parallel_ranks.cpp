@@ -3,19 +3,24 @@
 // itself, so each rank checks its own parameters. Exit status 0 only when every check passes; a
 // check that fails, or an exception, ends the whole job through Communicator::abort.
 //
-//   data_parallel_ranks equivalence       LSTM language model (charlm: tokens, carried state) and
-//                                          GRU classifier (classify: final-class targets)
+//   data_parallel_ranks equivalence       LSTM language model (charlm: tokens, carried state),
+//                                          GRU classifier (classify: final-class targets), and the
+//                                          seq2seq models of translate (output tokens) and tsp
+//                                          (a pointer network)
 //   data_parallel_ranks checkpoint DIR    rank-0 checkpoint, resume, refusal of another N
 //   data_parallel_ranks fail              rank 1 throws at step 2: the job must end non-zero
 
 #include <cmath>
 #include <cstdio>
+#include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "gpurnn/io/safetensors.h"
 #include "gpurnn/train/communicator.h"
+#include "gpurnn/train/seq2seq.h"
 #include "gpurnn/train/trainer.h"
 
 namespace {
@@ -31,6 +36,8 @@ void require(bool ok, const std::string& what) {
 
 std::unique_ptr<Task> small_task(const std::string& name) {
   TaskOptions options;
+  options.points = 6;
+  options.eval_examples = 10;
   options.seq_len = 12;
   options.batch = 5;  // 2 and 3 rows: uneven counts, so the count weighting matters
   options.seed = 7;
@@ -60,8 +67,8 @@ TrainConfig small_config(std::int64_t steps, std::shared_ptr<Communicator> comm)
 }
 
 // Largest |a - b| / (|b| + 1e-12) over every parameter element (both models on the CPU).
-double max_relative_difference(const SequenceModel& a, const SequenceModel& b, double* largest_change = nullptr,
-                               const SequenceModel* initial = nullptr) {
+double max_relative_difference(const TrainableModel& a, const TrainableModel& b, double* largest_change = nullptr,
+                               const TrainableModel* initial = nullptr) {
   const std::vector<Parameter> pa = a.parameters(), pb = b.parameters();
   require(pa.size() == pb.size(), "same parameter count");
   std::vector<Parameter> p0;
@@ -86,11 +93,30 @@ double max_relative_difference(const SequenceModel& a, const SequenceModel& b, d
 }
 
 // k steps on 2 ranks x B/2 rows against 1 rank x B rows: parameters, losses and evaluation.
-void check_equivalence(const std::string& task_name, CellKind cell, std::int64_t steps, Communicator& world,
+using ModelFactory = std::function<std::unique_ptr<TrainableModel>(const Task&)>;
+
+ModelFactory sequence_model(CellKind cell) {
+  return [cell](const Task& task) { return std::make_unique<SequenceModel>(small_model(task, cell)); };
+}
+
+ModelFactory seq2seq_model(AttentionScore attention) {
+  return [attention](const Task& task) {
+    Seq2SeqConfig c;
+    c.io = task.interface();
+    c.hidden = 10;
+    c.embedding = 8;
+    c.attention = attention;
+    c.dtype = DType::f64;
+    c.seed = 11;
+    return std::make_unique<Seq2SeqModel>(c);
+  };
+}
+
+void check_equivalence(const std::string& task_name, const ModelFactory& make, std::int64_t steps, Communicator& world,
                        const std::shared_ptr<Communicator>& comm) {
   const auto task = small_task(task_name);
-  SequenceModel initial(small_model(*task, cell));
-  SequenceModel distributed(small_model(*task, cell)), alone(small_model(*task, cell));
+  const auto initial_model = make(*task), distributed_model = make(*task), alone_model = make(*task);
+  TrainableModel &initial = *initial_model, &distributed = *distributed_model, &alone = *alone_model;
   Trainer td(*task, distributed, small_config(steps, comm));
   Trainer ta(*task, alone, small_config(steps, nullptr));
   std::vector<StepLog> logs_d, logs_a;
@@ -107,9 +133,9 @@ void check_equivalence(const std::string& task_name, CellKind cell, std::int64_t
     worst_loss = std::max(worst_loss, std::abs(logs_d[s].grad_norm - logs_a[s].grad_norm) / logs_a[s].grad_norm);
   }
   const EvalResult ed = td.evaluate(), ea = ta.evaluate();
-  std::printf("rank %d: %s %s, %lld steps: max relative parameter difference %.3g (largest change from init %.3g), "
+  std::printf("rank %d: %s, %lld steps: max relative parameter difference %.3g (largest change from init %.3g), "
               "loss/grad-norm %.3g, eval loss %.17g vs %.17g\n",
-              world.rank(), task_name.c_str(), to_string(cell), static_cast<long long>(steps), worst, change,
+              world.rank(), task_name.c_str(), static_cast<long long>(steps), worst, change,
               worst_loss, ed.mean_loss, ea.mean_loss);
   require(logs_d.size() == static_cast<std::size_t>(steps), "every step ran");
   require(change > 1e-3, task_name + ": training moved the parameters (else equal parameters prove nothing)");
@@ -179,8 +205,10 @@ int main(int argc, char** argv) {
     const std::string mode = argc > 1 ? argv[1] : "";
     require(world->size() == 2, "run with mpirun -np 2 (got " + std::to_string(world->size()) + " ranks)");
     if (mode == "equivalence") {
-      check_equivalence("charlm", CellKind::lstm, 5, *world, world);
-      check_equivalence("classify", CellKind::gru, 5, *world, world);
+      check_equivalence("charlm", sequence_model(CellKind::lstm), 5, *world, world);
+      check_equivalence("classify", sequence_model(CellKind::gru), 5, *world, world);
+      check_equivalence("translate", seq2seq_model(AttentionScore::general), 5, *world, world);
+      check_equivalence("tsp", seq2seq_model(AttentionScore::additive), 5, *world, world);
     } else if (mode == "checkpoint" && argc > 2) {
       check_checkpoint(argv[2], *world, world);
     } else if (mode == "fail") {
