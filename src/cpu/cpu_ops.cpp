@@ -112,6 +112,15 @@ template <class T>
 void CpuOps<T>::gemm(engine::Trans ta, engine::Trans tb, std::int64_t m, std::int64_t n,
                      std::int64_t k, T alpha, const T* a, std::int64_t lda, const T* b,
                      std::int64_t ldb, T beta, T* c, std::int64_t ldc) {
+#if defined(GPURNN_HAVE_ONEDNN)
+  // f32 Aᵀ B (the weight gradients over all T*B rows) through oneDNN's matmul, see packed_gemm.h.
+  if constexpr (std::is_same_v<T, float>) {
+    if (ta == engine::Trans::yes && tb == engine::Trans::no && alpha == 1.0f && m > 1 && n > 1 &&
+        k > 0) {
+      return matmul_at_b(m, n, k, a, lda, b, ldb, beta, c, ldc);
+    }
+  }
+#endif
   cpu::gemm<T>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 

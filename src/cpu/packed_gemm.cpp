@@ -118,6 +118,25 @@ void matmul_bias_rows(const engine::FixedWeightGemm<float>& g, const float* a, c
   }
 }
 
+void matmul_at_b(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
+                 const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
+  const dnnl::engine& engine = cpu_engine();
+  const memory::desc a_desc({m, k}, memory::data_type::f32, memory::dims{1, lda});  // Aᵀ
+  const memory::desc b_desc = matrix(k, n, ldb), c_desc = matrix(m, n, ldc);
+  try {
+    // Rebuilt per call, like matmul_bias_rows: the primitive cache makes repeats cheap.
+    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_desc, b_desc, c_desc),
+                                          beta_attr(beta), engine);
+    dnnl::stream stream(engine);
+    memory a_mem(a_desc, engine, const_cast<float*>(a)), b_mem(b_desc, engine, const_cast<float*>(b));
+    memory c_mem(c_desc, engine, c);
+    dnnl::matmul(pd).execute(stream, {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, b_mem}, {DNNL_ARG_DST, c_mem}});
+    stream.wait();
+  } catch (const dnnl::error& e) {
+    rethrow("weight-gradient matmul", e);
+  }
+}
+
 void set_onednn_threads(int n) {
   if (n > 0 && n != omp_get_max_threads()) omp_set_num_threads(n);
 }

@@ -7,6 +7,7 @@
 // W as it was when built and is never reused for another call. matmul_bias_rows below is the
 // one-shot counterpart, for the input projection.
 
+#include <cstdint>
 #include <memory>
 
 #include "engine/step_ops.h"
@@ -37,6 +38,14 @@ class PackedGemm {
 // A failing oneDNN call throws Error(backend_error).
 void matmul_bias_rows(const engine::FixedWeightGemm<float>& g, const float* a, const float* bias,
                       float* c);
+
+// C[m, n] = A[k, m]ᵀ B[k, n] + beta C, row-major with leading dimensions lda, ldb, ldc: one
+// oneDNN matmul with the transposed A read through its strides. The weight gradients (dgatesᵀ
+// times a layer's inputs or states over all T*B rows) run here: single-threaded it was 3-8%
+// faster than OpenBLAS's sgemm_nt at batch 128 and at H >= 512, level at H 256 batch 32
+// (bench/results/cpu-vs-onednn-2026-11-26.md). A failing oneDNN call throws Error(backend_error).
+void matmul_at_b(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
+                 const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc);
 
 // Sets oneDNN's thread count (OpenMP's, for the calling thread); n <= 0 leaves it unchanged.
 void set_onednn_threads(int n);
