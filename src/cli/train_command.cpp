@@ -34,13 +34,17 @@ struct TaskDefaults {
 TaskDefaults defaults_for(const std::string& task) {
   // copy: a GRU leaves the chance plateau within a few hundred steps where an LSTM of the same
   // size needs thousands (measured: 0.99 vs 0.71 accuracy after 1,500 steps).
+  // Threads (the last field): small GEMMs run on one. On the quiet 2-core machine, 200 steps of
+  // adding/classify/timeseries/copy took 0.99/0.57/0.27/2.06 s on one thread against
+  // 1.12/1.21/0.46/2.62 s on two, while charlm (hidden 256) is 10% faster on two (6.25 vs 6.9 s
+  // for 100 steps). On a machine doing anything else, idle OpenMP workers spin: 150 convex-hull
+  // steps took 21-51 s on two threads instead of 5 s on one (load 4.6-5.1).
   static const std::map<std::string, TaskDefaults> table = {
-      {"charlm", {"lstm", 256, 800, 30, 4e-3, 1.0}},     {"timeseries", {"lstm", 64, 1000, 30, 1e-2, 1.0}},
-      {"adding", {"lstm", 64, 1500, 50, 1e-2, 1.0}},     {"copy", {"gru", 128, 1200, 50, 1e-2, 1.0}},
-      {"classify", {"lstm", 64, 1000, 20, 1e-2, 1.0}},
-      // The seq2seq tasks' GEMMs are small (batch 64, hidden 64-128): one thread. With two on a
-      // 2-core machine that is doing anything else, idle OpenMP workers spin and a hull run of
-      // 150 steps took 21-51 s instead of 5 s (measured at load 4.6-5.1).
+      {"charlm", {"lstm", 256, 800, 30, 4e-3, 1.0}},
+      {"timeseries", {"lstm", 64, 1000, 30, 1e-2, 1.0, "general", 1, "cosine", 1}},
+      {"adding", {"lstm", 64, 1500, 50, 1e-2, 1.0, "general", 1, "cosine", 1}},
+      {"copy", {"gru", 128, 1200, 50, 1e-2, 1.0, "general", 1, "cosine", 1}},
+      {"classify", {"lstm", 64, 1000, 20, 1e-2, 1.0, "general", 1, "cosine", 1}},
       {"translate", {"lstm", 128, 600, 30, 3e-3, 1.0, "general", 1, "cosine", 1}},
       {"sort", {"lstm", 64, 1000, 30, 3e-3, 1.0, "additive", 1, "cosine", 1}},
       // Pointer nets on points sit at the input-order solution for the first ~1,000 steps (tsp n=5:

@@ -24,6 +24,7 @@ struct TrainingSetup {
   std::int64_t hidden = 64;
   std::int64_t steps = 1000;
   double lr = 1e-2;
+  int threads = 1;  // small GEMMs: one thread (gpurnn train's defaults say why)
 };
 
 TaskRun train_task(const TrainingSetup& s) {
@@ -34,6 +35,7 @@ TaskRun train_task(const TrainingSetup& s) {
   m.cell = s.cell;
   m.hidden = s.hidden;
   m.seed = 1;
+  m.threads = s.threads;
   train::SequenceModel model(m);
   train::TrainConfig c;
   c.steps = s.steps;
