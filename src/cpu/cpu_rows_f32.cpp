@@ -2,7 +2,10 @@
 // (target_clones: AVX-512F, AVX2, baseline x86-64) and the loader picks the widest the CPU
 // runs, so the binary stays portable. Each loop runs over the H units of one gate slice with
 // restrict-qualified slices, which lets GCC vectorise it (-O3 for this file, CMakeLists.txt).
-// All clones give identical bits: vector_math.h uses no FMA.
+// The clones need not give identical bits: vector_math.h writes no FMA, but GCC contracts
+// a * b + c into one in the AVX-512 and AVX2 clones (GCC 12: 582,071 of 25,165,824 output bytes
+// of a sweep differed from the baseline clone; bench/results/cpu-vs-onednn-2026-11-26.md). Each
+// stays within the documented ulp bounds; -ffp-contract=off for this file would make them agree.
 
 #include "cpu/cpu_rows_f32.h"
 
