@@ -348,31 +348,7 @@ INSTANTIATE_TEST_SUITE_P(Dtypes, AttentionOpsReference, ::testing::Values(DType:
 
 // ---- finite differences (f64): each backward is the gradient of its forward -----------------
 
-constexpr double kStep = 1e-6;
 constexpr double kGradTolerance = 1e-7;
-
-// d loss / d t[i] by central differences, perturbing t (f64, host) in place and restoring it.
-std::vector<double> numeric_gradient(Tensor t, const std::function<double()>& loss) {
-  std::vector<double> grad;
-  double* p = t.data_as<double>();
-  for (std::int64_t i = 0; i < t.numel(); ++i) {
-    const double saved = p[i];
-    p[i] = saved + kStep;
-    const double up = loss();
-    p[i] = saved - kStep;
-    const double down = loss();
-    p[i] = saved;
-    grad.push_back((up - down) / (2 * kStep));
-  }
-  return grad;
-}
-
-// sum(y * w): its gradient with respect to y is w.
-double weighted_sum(const Tensor& y, const Tensor& w) {
-  double sum = 0.0;
-  for (std::int64_t i = 0; i < y.numel(); ++i) sum += y.data_as<double>()[i] * w.data_as<double>()[i];
-  return sum;
-}
 
 class AttentionGradCheck : public ::testing::Test {
  protected:

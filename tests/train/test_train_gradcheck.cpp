@@ -15,32 +15,7 @@ namespace {
 
 using train::Parameter;
 
-constexpr double kStep = 1e-6;
 constexpr double kTolerance = 1e-7;
-
-// d loss / d t[i] by central differences, perturbing `t` (f64, host; shares storage with what
-// loss() reads) in place and restoring it.
-std::vector<double> numeric_gradient(Tensor t, const std::function<double()>& loss) {
-  std::vector<double> grad;
-  double* p = t.data_as<double>();
-  for (std::int64_t i = 0; i < t.numel(); ++i) {
-    const double saved = p[i];
-    p[i] = saved + kStep;
-    const double up = loss();
-    p[i] = saved - kStep;
-    const double down = loss();
-    p[i] = saved;
-    grad.push_back((up - down) / (2 * kStep));
-  }
-  return grad;
-}
-
-// sum(y * r): a scalar whose gradient with respect to y is r.
-double dot(const Tensor& y, const Tensor& r) {
-  double sum = 0.0;
-  for (std::int64_t i = 0; i < y.numel(); ++i) sum += y.data_as<double>()[i] * r.data_as<double>()[i];
-  return sum;
-}
 
 Tensor random64(Shape shape, std::uint64_t stream) { return random_tensor(shape, DType::f64, 5, stream); }
 
@@ -53,7 +28,7 @@ TEST_F(TrainGradCheck, LinearInputWeightAndBias) {
   for (bool bias : {true, false}) {
     train::Linear layer(5, 3, bias, DType::f64, Device::cpu(), 17);
     const Tensor x = random64({4, 5}, 1), r = random64({4, 3}, 2);
-    const auto loss = [&] { return dot(layer.forward(*ops, x), r); };
+    const auto loss = [&] { return weighted_sum(layer.forward(*ops, x), r); };
     const Tensor dx = layer.backward(*ops, x, r, true);
     EXPECT_LT(relative_error(values(dx), numeric_gradient(x, loss)), kTolerance) << "dx";
     const std::vector<Parameter> params = layer.parameters("out.");
@@ -79,7 +54,7 @@ TEST_F(TrainGradCheck, EmbeddingWithRepeatedIds) {
   train::Embedding layer(5, 3, DType::f64, Device::cpu(), 8);
   const Tensor ids = ids_tensor({1, 3, 1, 1, 4});  // row 1 three times; rows 0 and 2 unused
   const Tensor r = random64({5, 3}, 2);
-  const auto loss = [&] { return dot(layer.forward(*ops, ids), r); };
+  const auto loss = [&] { return weighted_sum(layer.forward(*ops, ids), r); };
   layer.backward(*ops, ids, r);
   const Parameter table = layer.parameters("emb.")[0];
   EXPECT_EQ(table.name, "emb.weight");
@@ -89,7 +64,7 @@ TEST_F(TrainGradCheck, EmbeddingWithRepeatedIds) {
 TEST_F(TrainGradCheck, Dropout) {
   const train::Dropout dropout(0.4);
   const Tensor x = random64({6, 5}, 1), r = random64({6, 5}, 2);
-  const auto loss = [&] { return dot(dropout.forward(*ops, x, 99, 3), r); };
+  const auto loss = [&] { return weighted_sum(dropout.forward(*ops, x, 99, 3), r); };
   const Tensor dx = dropout.backward(*ops, r.clone(), 99, 3);
   EXPECT_LT(relative_error(values(dx), numeric_gradient(x, loss)), kTolerance);
 }
