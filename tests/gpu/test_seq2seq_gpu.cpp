@@ -52,26 +52,22 @@ std::vector<Case> cases() {
   return all;
 }
 
-train::Batch on(const train::Batch& host, Device device) {
-  train::Batch b = host;
-  b.inputs = host.inputs.to(device);
-  b.targets = host.targets.to(device);
-  b.lengths = host.lengths.to(device);
-  return b;
+// The same model (same seeds) on cuda:0.
+Seq2SeqConfig on_cuda(Seq2SeqConfig config) {
+  config.backend = "cuda";
+  return config;
 }
 
 TEST(Seq2SeqGpu, TrainStepMatchesCpu) {
   GPURNN_REQUIRE_GPU();
   for (const Case& c : cases()) {
     SCOPED_TRACE(c.name);
-    Seq2SeqConfig gc = c.config;
-    gc.backend = "cuda";
-    Seq2SeqModel cpu(c.config), gpu(gc);
-    train::RecurrentState none;
+    Seq2SeqModel cpu(c.config), gpu(on_cuda(c.config));
+    train::RecurrentState carried;
     train::StepContext context;
     context.dropout_seed = 5;
-    const train::BatchSums a = cpu.train_step(c.batch, none, context);
-    const train::BatchSums b = gpu.train_step(on(c.batch, gpu.device()), none, context);
+    const train::BatchSums a = cpu.train_step(c.batch, carried, context);
+    const train::BatchSums b = gpu.train_step(batch_on(c.batch, gpu.device()), carried, context);
     EXPECT_EQ(a.count, b.count);
     EXPECT_NEAR(b.loss, a.loss, 1e-5 * std::abs(a.loss));
     const auto pc = cpu.parameters(), pg = gpu.parameters();
@@ -86,15 +82,13 @@ TEST(Seq2SeqGpu, DecodingMatchesCpu) {
   GPURNN_REQUIRE_GPU();
   for (const Case& c : cases()) {
     SCOPED_TRACE(c.name);
-    Seq2SeqConfig gc = c.config;
-    gc.backend = "cuda";
-    Seq2SeqModel cpu(c.config), gpu(gc);
+    Seq2SeqModel cpu(c.config), gpu(on_cuda(c.config));
     for (std::int64_t beam : {1, 3}) {
       train::DecodeOptions options;
       options.beam = beam;
       options.max_length = 6;
       // Random weights give well-separated scores; a tie within float rounding would be a fluke.
-      EXPECT_EQ(gpu.decode(on(c.batch, gpu.device()), options), cpu.decode(c.batch, options)) << "beam " << beam;
+      EXPECT_EQ(gpu.decode(batch_on(c.batch, gpu.device()), options), cpu.decode(c.batch, options)) << "beam " << beam;
     }
   }
 }

@@ -33,14 +33,6 @@ train::ModelConfig model_on(const ModelInterface& io, const std::string& backend
   return m;
 }
 
-train::Batch batch_on(const train::Batch& host, Device device) {
-  train::Batch b = host;
-  b.inputs = host.inputs.to(device);
-  b.targets = host.targets.to(device);
-  b.lengths = host.lengths.to(device);
-  return b;
-}
-
 class TrainGpu : public ::testing::TestWithParam<ModelInterface> {};
 
 TEST_P(TrainGpu, ModelStepMatchesCpu) {

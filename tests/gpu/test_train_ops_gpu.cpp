@@ -24,14 +24,6 @@ namespace {
 using train::LossSum;
 using train::TrainOps;
 
-// A tensor on the host and its copy on cuda:0; `none` stands for an omitted optional argument.
-struct Both {
-  Tensor cpu, gpu;
-  TensorView cpu_view() { return cpu.defined() ? cpu.view() : TensorView(); }
-  TensorView gpu_view() { return gpu.defined() ? gpu.view() : TensorView(); }
-};
-Both both(const Tensor& host) { return {host, to_cuda(host)}; }
-Both none() { return {}; }
 Both ids(Shape shape, const std::vector<std::int32_t>& values) {
   return both(Tensor::from_host<std::int32_t>(shape, values.data()));
 }
