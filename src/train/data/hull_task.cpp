@@ -32,11 +32,7 @@ PairExample hull_example(const std::vector<geometry::Point>& points) {
 }
 
 // The points of an example (positions 1..n), as the model saw them (f32).
-std::vector<geometry::Point> example_points(const PairExample& e) {
-  std::vector<geometry::Point> points;
-  for (std::size_t i = 3; i + 2 < e.features.size(); i += 3) points.push_back({e.features[i], e.features[i + 1]});
-  return points;
-}
+std::vector<geometry::Point> example_points(const PairExample& e) { return feature_points(e.features, 3, 3); }
 
 // A decoded output as hull vertex indices (0-based points): positions minus one, up to the end.
 std::vector<int> output_vertices(const std::vector<std::int32_t>& output) {
@@ -63,11 +59,7 @@ class HullTask : public BasicSequenceTask {
     interface_.exclusive_pointers = true;
     const std::int64_t n = n_;
     set_sources(options, 3, rows, eval, [n](CounterRng& rng) {
-      std::vector<geometry::Point> points;
-      for (std::int64_t i = 0; i < n; ++i) {
-        const double x = static_cast<float>(rng.uniform());
-        points.push_back({x, static_cast<float>(rng.uniform())});
-      }
+      const std::vector<geometry::Point> points = random_unit_square_points(rng, n);
       return hull_example(points);
     });
     description_ = "convex hull of " + std::to_string(n_) +
@@ -97,16 +89,14 @@ class HullTask : public BasicSequenceTask {
   }
 
   Batch parse_input(const std::string& text) const override {
-    std::vector<geometry::Point> points;
-    for (const auto& [x, y] : parse_points(text, "convex-hull", 3)) points.push_back({x, y});
+    const std::vector<geometry::Point> points = parse_points(text, "convex-hull", 3);
     Batch b = pair_batch({hull_example(points)}, InputKind::features, 3);
     b.targets = Tensor();
     return b;
   }
 
   std::string format_output(const std::string& text, const std::vector<std::int32_t>& output) const override {
-    std::vector<geometry::Point> points;
-    for (const auto& [x, y] : parse_points(text, "convex-hull", 3)) points.push_back({x, y});
+    const std::vector<geometry::Point> points = parse_points(text, "convex-hull", 3);
     const std::vector<int> vertices = output_vertices(output);
     std::ostringstream out;
     out << "hull:";

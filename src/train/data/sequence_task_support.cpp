@@ -53,14 +53,29 @@ std::vector<double> parse_numbers(const std::string& text, const std::string& ta
   return values;
 }
 
-std::vector<std::pair<double, double>> parse_points(const std::string& text, const std::string& task,
-                                                    std::int64_t minimum) {
+std::vector<geometry::Point> parse_points(const std::string& text, const std::string& task, std::int64_t minimum) {
   const std::vector<double> v = parse_numbers(text, task);
   check_argument(v.size() % 2 == 0 && static_cast<std::int64_t>(v.size()) >= 2 * minimum, task.c_str(), "input",
                  "has " + std::to_string(v.size()) + " numbers, expected x y pairs of at least " +
                      std::to_string(minimum) + " points");
-  std::vector<std::pair<double, double>> points;
-  for (std::size_t i = 0; i < v.size(); i += 2) points.emplace_back(v[i], v[i + 1]);
+  std::vector<geometry::Point> points;
+  for (std::size_t i = 0; i < v.size(); i += 2) points.push_back({v[i], v[i + 1]});
+  return points;
+}
+
+std::vector<geometry::Point> random_unit_square_points(CounterRng& rng, std::int64_t n) {
+  std::vector<geometry::Point> points;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double x = static_cast<float>(rng.uniform());  // x drawn before y
+    points.push_back({x, static_cast<float>(rng.uniform())});
+  }
+  return points;
+}
+
+std::vector<geometry::Point> feature_points(const std::vector<float>& features, std::size_t first,
+                                            std::size_t stride) {
+  std::vector<geometry::Point> points;
+  for (std::size_t i = first; i + 1 < features.size(); i += stride) points.push_back({features[i], features[i + 1]});
   return points;
 }
 

@@ -10,44 +10,43 @@
 #include <vector>
 
 #include "gpurnn/train/task.h"
+#include "train/data/geometry.h"
 #include "train/data/pair_source.h"
 #include "train/data/task_support.h"
 
 namespace gpurnn::train::data {
 
-class BasicSequenceTask : public SequenceTask {
+class BasicSequenceTask : public TaskWithSources<SequenceTask> {
  public:
-  std::string name() const override { return name_; }
-  std::string describe() const override { return description_; }
-  ModelInterface interface() const override { return interface_; }
-  const BatchSource& train_data() const override { return *train_; }
-  const BatchSource& eval_data() const override { return *eval_; }
   std::int64_t eval_examples() const override { return static_cast<std::int64_t>(eval_set_.size()); }
   // Teacher-forced: loss per output and the fraction of outputs predicted from the reference prefix.
   Report report(const EvalResult& eval) const override;
 
  protected:
-  explicit BasicSequenceTask(std::string name) : name_(std::move(name)) {}
+  explicit BasicSequenceTask(std::string name) : TaskWithSources(std::move(name)) {}
   // Sets the sources: fresh training examples from `draw` (batch `rows`) and `eval_count` held-out
   // examples drawn from the evaluation stream.
   void set_sources(const TaskOptions& options, std::int64_t feature_size, std::int64_t rows, std::int64_t eval_count,
                    const PairSource::Draw& draw);
-  // The held-out output of `outputs` for example i, checked: Error(invalid_argument) when the
-  // counts differ.
+  // Error(invalid_argument) unless `outputs` has one output per held-out example.
   void check_outputs(const std::vector<std::vector<std::int32_t>>& outputs) const;
 
-  std::string name_;
-  std::string description_;
-  ModelInterface interface_;
-  std::unique_ptr<BatchSource> train_, eval_;
-  std::vector<PairExample> eval_set_;
+  std::vector<PairExample> eval_set_;  // the held-out examples, in order
 };
 
 // Whitespace- or comma-separated numbers of `text`; Error(invalid_argument) naming the task and
 // the offending word.
 std::vector<double> parse_numbers(const std::string& text, const std::string& task);
 // Points from "x y x y ..." (an even count of at least `minimum` points).
-std::vector<std::pair<double, double>> parse_points(const std::string& text, const std::string& task,
-                                                    std::int64_t minimum);
+std::vector<geometry::Point> parse_points(const std::string& text, const std::string& task, std::int64_t minimum);
+
+// `n` points uniform in the unit square, rounded to f32 (the precision the model reads them in,
+// so labels are computed on exactly what it sees).
+std::vector<geometry::Point> random_unit_square_points(CounterRng& rng, std::int64_t n);
+
+// The points of an example's features: (features[i], features[i + 1]) for i = first,
+// first + stride, ... (the x, y of each position from `first` on).
+std::vector<geometry::Point> feature_points(const std::vector<float>& features, std::size_t first,
+                                            std::size_t stride);
 
 }  // namespace gpurnn::train::data

@@ -15,8 +15,10 @@ namespace gpurnn::train::data {
 
 using Report = std::vector<std::pair<std::string, std::string>>;
 
-// A task whose sources and description are set by its constructor; subclasses add report().
-class BasicTask : public Task {
+// A task whose sources and description are set by its constructor; subclasses add report()
+// (and, over SequenceTask, its decoding hooks). `Interface`: Task or SequenceTask.
+template <class Interface>
+class TaskWithSources : public Interface {
  public:
   std::string name() const override { return name_; }
   std::string describe() const override { return description_; }
@@ -25,7 +27,7 @@ class BasicTask : public Task {
   const BatchSource& eval_data() const override { return *eval_; }
 
  protected:
-  explicit BasicTask(std::string name) : name_(std::move(name)) {}
+  explicit TaskWithSources(std::string name) : name_(std::move(name)) {}
 
   std::string name_;
   std::string description_;
@@ -33,6 +35,7 @@ class BasicTask : public Task {
   std::unique_ptr<BatchSource> train_;
   std::unique_ptr<BatchSource> eval_;
 };
+using BasicTask = TaskWithSources<Task>;
 
 // "%.4g": 0.1667, 2.31, 1.234e+05.
 std::string format_number(double value);

@@ -36,11 +36,7 @@ PairExample tsp_example(const std::vector<geometry::Point>& points, bool with_la
   return e;
 }
 
-std::vector<geometry::Point> example_points(const PairExample& e) {
-  std::vector<geometry::Point> points;
-  for (std::size_t i = 0; i + 1 < e.features.size(); i += 2) points.push_back({e.features[i], e.features[i + 1]});
-  return points;
-}
+std::vector<geometry::Point> example_points(const PairExample& e) { return feature_points(e.features, 0, 2); }
 
 std::vector<int> as_tour(const std::vector<std::int32_t>& output) { return {output.begin(), output.end()}; }
 
@@ -62,11 +58,7 @@ class TspTask : public BasicSequenceTask {
     interface_.exclusive_pointers = true;
     const std::int64_t n = n_;
     set_sources(options, 2, rows, eval, [n](CounterRng& rng) {
-      std::vector<geometry::Point> points;
-      for (std::int64_t i = 0; i < n; ++i) {
-        const double x = static_cast<float>(rng.uniform());
-        points.push_back({x, static_cast<float>(rng.uniform())});
-      }
+      const std::vector<geometry::Point> points = random_unit_square_points(rng, n);
       return tsp_example(points, true);
     });
     description_ = "travelling salesman on " + std::to_string(n_) + " points uniform in the unit square, labels " +
@@ -106,16 +98,14 @@ class TspTask : public BasicSequenceTask {
   }
 
   Batch parse_input(const std::string& text) const override {
-    std::vector<geometry::Point> points;
-    for (const auto& [x, y] : parse_points(text, "tsp", 3)) points.push_back({x, y});
+    const std::vector<geometry::Point> points = parse_points(text, "tsp", 3);
     Batch b = pair_batch({tsp_example(points, false)}, InputKind::features, 2);
     b.targets = Tensor();
     return b;
   }
 
   std::string format_output(const std::string& text, const std::vector<std::int32_t>& output) const override {
-    std::vector<geometry::Point> points;
-    for (const auto& [x, y] : parse_points(text, "tsp", 3)) points.push_back({x, y});
+    const std::vector<geometry::Point> points = parse_points(text, "tsp", 3);
     const std::vector<int> tour = as_tour(output);
     std::ostringstream out;
     out << "tour:";
