@@ -98,6 +98,17 @@ Device rank_device(const std::string& text, const train::Communicator& comm) {
 
 int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm);
 
+// The architecture flags every model kind has, against the checkpoint's (`cell`: the flag's text).
+void check_common_resume_flags(const TrainOptions& o, const std::string& cell, CellKind stored_cell,
+                               std::int64_t stored_hidden, std::int64_t stored_layers, std::int64_t stored_embedding,
+                               DType stored_dtype) {
+  check_resume_flag(o, "--cell", cell, to_string(stored_cell), o.resume);
+  check_resume_flag(o, "--hidden", std::to_string(o.hidden), std::to_string(stored_hidden), o.resume);
+  check_resume_flag(o, "--layers", std::to_string(o.layers), std::to_string(stored_layers), o.resume);
+  check_resume_flag(o, "--embedding", std::to_string(o.embedding), std::to_string(stored_embedding), o.resume);
+  check_resume_flag(o, "--dtype", o.dtype, to_string(stored_dtype), o.resume);
+}
+
 // The encoder-decoder of an output-sequence task: from the flags and the task's defaults, or from
 // the checkpoint being resumed (flags that say otherwise are errors naming both).
 train::Seq2SeqConfig seq2seq_config(const TrainOptions& o, const train::ModelConfig& model,
@@ -119,11 +130,8 @@ train::Seq2SeqConfig seq2seq_config(const TrainOptions& o, const train::ModelCon
   c.teacher_forcing_final = o.teacher_forcing_final < 0 ? o.teacher_forcing : o.teacher_forcing_final;
   if (resumed.model_kind == "seq2seq") {
     const train::Seq2SeqConfig stored = train::seq2seq_config_from_metadata(resumed.metadata, o.resume);
-    check_resume_flag(o, "--cell", to_string(c.cell), to_string(stored.cell), o.resume);
-    check_resume_flag(o, "--hidden", std::to_string(o.hidden), std::to_string(stored.hidden), o.resume);
-    check_resume_flag(o, "--layers", std::to_string(o.layers), std::to_string(stored.layers), o.resume);
-    check_resume_flag(o, "--embedding", std::to_string(o.embedding), std::to_string(stored.embedding), o.resume);
-    check_resume_flag(o, "--dtype", o.dtype, to_string(stored.dtype), o.resume);
+    check_common_resume_flags(o, to_string(c.cell), stored.cell, stored.hidden, stored.layers, stored.embedding,
+                              stored.dtype);
     check_resume_flag(o, "--attention", o.attention, to_string(stored.attention), o.resume);
     check_resume_flag(o, "--bidirectional", "true", stored.bidirectional ? "true" : "false", o.resume);
     const train::Seq2SeqConfig flags = c;
@@ -203,11 +211,8 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
   check_argument(model.threads >= 0, "gpurnn train", "--threads", "must be >= 0, got " + std::to_string(model.threads));
   if (!o.resume.empty() && resumed.model_kind == "sequence") {
     const train::CheckpointInfo& info = resumed;
-    check_resume_flag(o, "--cell", cell, to_string(info.model.cell), o.resume);
-    check_resume_flag(o, "--hidden", std::to_string(o.hidden), std::to_string(info.model.hidden), o.resume);
-    check_resume_flag(o, "--layers", std::to_string(o.layers), std::to_string(info.model.layers), o.resume);
-    check_resume_flag(o, "--embedding", std::to_string(o.embedding), std::to_string(info.model.embedding), o.resume);
-    check_resume_flag(o, "--dtype", o.dtype, to_string(info.model.dtype), o.resume);
+    check_common_resume_flags(o, cell, info.model.cell, info.model.hidden, info.model.layers, info.model.embedding,
+                              info.model.dtype);
     model.cell = info.model.cell;
     model.hidden = info.model.hidden;
     model.layers = info.model.layers;
