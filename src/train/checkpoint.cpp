@@ -9,13 +9,12 @@
 #include "gpurnn/io/safetensors.h"
 #include "gpurnn/train/trainer.h"
 #include "train/batch_shard.h"
+#include "train/placement.h"
 
 namespace gpurnn::train {
 namespace {
 
 constexpr const char* kFormat = "gpurnn-checkpoint-1";
-
-Tensor on_host(const Tensor& t) { return t.device().is_cpu() ? t : t.to(Device::cpu()); }
 
 // The carried state of every rank's rows ([L, b, H] each), as the global [L, global_rows, H] on
 // every rank: each rank places its rows into zeros and the ranks sum.

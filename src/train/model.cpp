@@ -6,6 +6,7 @@
 #include <random>
 
 #include "gpurnn/detail/dtype_dispatch.h"
+#include "train/placement.h"
 #include "train/rnn_layer.h"
 
 namespace gpurnn::train {
@@ -20,10 +21,6 @@ bool is_step_target(TargetKind kind) {
 bool is_class_target(TargetKind kind) {
   return kind == TargetKind::step_classes || kind == TargetKind::final_classes;
 }
-
-Tensor on_host(const Tensor& t) { return t.device().is_cpu() ? t : t.to(Device::cpu()); }
-
-Tensor in_dtype(const Tensor& t, DType dtype) { return t.dtype() == dtype ? t : t.to(dtype); }
 
 // Slice `index` of the first dimension of `t`, as a view.
 template <class View, class T>
@@ -47,7 +44,7 @@ Tensor step_mask(const Tensor& lengths, std::int64_t steps, std::int64_t rows, D
       for (std::int64_t b = 0; b < rows; ++b) m[t * rows + b] = t < len[b] ? T(1) : T(0);
     }
   });
-  return device.is_cpu() ? mask : mask.to(device);
+  return on_device(mask, device);
 }
 
 // Argmax of each counted row of logits [N, V] against targets [N] (kIgnoreTarget skipped).
@@ -193,7 +190,7 @@ SequenceModel::Forward SequenceModel::run_forward(const Batch& batch, RecurrentS
             if (!batch.carry_state[b]) std::memset(base + (l * f.rows + b) * row_bytes, 0, row_bytes);
           }
         }
-        return device().is_cpu() ? host : host.to(device());
+        return on_device(host, device());
       };
       h0 = zero_fresh_rows(state.h);
       if (state.c.defined()) c0 = zero_fresh_rows(state.c);

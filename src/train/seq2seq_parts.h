@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gpurnn/train/seq2seq.h"
+#include "train/placement.h"
 
 namespace gpurnn::train {
 
@@ -47,10 +48,7 @@ struct Seq2SeqModel::Forward {
 
 namespace seq2seq_detail {
 
-inline Tensor on_host(const Tensor& t) { return t.device().is_cpu() ? t : t.to(Device::cpu()); }
-inline Tensor on_device(const Tensor& host, Device device) { return device.is_cpu() ? host : host.to(device); }
 
-inline Tensor in_dtype(const Tensor& t, DType dtype) { return t.dtype() == dtype ? t : t.to(dtype); }
 // [N0, N1, D] as [N0 * N1, D] (the rows a Linear layer works on).
 inline Tensor flat_rows(const Tensor& t) { return t.reshape({t.dim(0) * t.dim(1), t.dim(2)}); }
 // The width of token embeddings and of the features' projection.
