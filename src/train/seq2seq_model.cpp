@@ -142,7 +142,7 @@ Seq2SeqModel::Encoded Seq2SeqModel::encode(const Batch& batch, bool training, st
   }
   const Device dev = device();
   const Tensor inputs = batch.inputs.device() == dev ? batch.inputs : batch.inputs.to(dev);
-  const Tensor lengths = index_tensor(e.lengths, dev);
+  const Tensor lengths = index_tensor_of(batch.lengths, e.lengths, dev);
   Tensor x;
   if (config_.io.input == InputKind::tokens) {
     check_argument(inputs.rank() == 2 && inputs.dtype() == DType::i32, where, "batch.inputs",

@@ -32,6 +32,11 @@ Tensor index_tensor(const std::vector<std::int32_t>& values, Device device) {
   return on_device(host, device);
 }
 
+Tensor index_tensor_of(const Tensor& given, const std::vector<std::int32_t>& values, Device device) {
+  if (given.defined() && given.device() == device) return given.reshape({given.numel()});
+  return index_tensor(values, device);
+}
+
 Tensor gather_rows(TrainOps& ops, const Tensor& table, std::int64_t row_width, const std::vector<std::int32_t>& ids) {
   const Tensor rows = table.reshape({table.numel() / row_width, row_width});
   Tensor out = Tensor::empty({static_cast<std::int64_t>(ids.size()), row_width}, table.dtype(), table.device());

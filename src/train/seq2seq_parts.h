@@ -63,6 +63,9 @@ std::vector<std::int32_t> argmax_rows(const Tensor& scores);
 
 // An i32 tensor [n] on `device` holding `values`.
 Tensor index_tensor(const std::vector<std::int32_t>& values, Device device);
+// `given` flattened when it is defined and on `device` (an i32 tensor that holds `values`: a
+// batch's lengths or targets, already uploaded), else `values` uploaded.
+Tensor index_tensor_of(const Tensor& given, const std::vector<std::int32_t>& values, Device device);
 
 // Rows ids[i] of a table [V, D] (any tensor whose leading dimensions flatten to V rows of D).
 Tensor gather_rows(TrainOps& ops, const Tensor& table, std::int64_t row_width, const std::vector<std::int32_t>& ids);

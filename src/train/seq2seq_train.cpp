@@ -46,7 +46,7 @@ Seq2SeqModel::Forward Seq2SeqModel::run_forward(const Batch& batch, const std::v
     f.excluded = excluded_positions(host_targets, f.steps, rows, f.e.positions, config_.io.end_output, dev);
   }
   f.scores = attention_.scores(*ops_, f.e.memory, f.decoder_y, f.excluded);
-  f.targets = index_tensor(host_targets, dev);
+  f.targets = index_tensor_of(batch.targets, host_targets, dev);
   if (!tokens) {
     f.logits = f.scores.scores.reshape({f.steps * rows, f.e.positions});
     return f;
