@@ -36,65 +36,61 @@ void strided_product(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::in
   cpu::gemm(ta, tb, m, n, k, T(1), a, lda, b, ldb, accumulate ? T(1) : T(0), c, ldc);
 }
 
+// For every batch row r of `rows`: c_r (+)= op(a_r) · op(b_r), where x_r is the matrix of row r
+// of a time-major tensor [X, rows, x_width] (it starts at r * x_width, row stride rows * x_width).
+template <class T>
+void per_row_product(std::int64_t rows, Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64_t k,
+                     const T* a, std::int64_t a_width, const T* b, std::int64_t b_width, bool accumulate, T* c,
+                     std::int64_t c_width) {
+  for (std::int64_t r = 0; r < rows; ++r) {
+    strided_product<T>(ta, tb, m, n, k, a + r * a_width, rows * a_width, b + r * b_width, rows * b_width,
+                       accumulate, c + r * c_width, rows * c_width);
+  }
+}
+
 template <class T>
 void attention_scores(ConstTensorView query, ConstTensorView keys, TensorView scores) {
   const std::int64_t t = query.dim(0), b = query.dim(1), d = query.dim(2), s = keys.dim(0);
-  const T* q = query.data_as<T>();
-  const T* k = keys.data_as<T>();
-  T* out = scores.data_as<T>();
-  for (std::int64_t r = 0; r < b; ++r) {  // scores_b[T, S] = q_b[T, D] · k_b[S, D]^T
-    strided_product<T>(Trans::no, Trans::yes, t, s, d, q + r * d, b * d, k + r * d, b * d, false,
-                       out + r * s, b * s);
-  }
+  // scores_b[T, S] = q_b[T, D] · k_b[S, D]^T
+  per_row_product<T>(b, Trans::no, Trans::yes, t, s, d, query.data_as<T>(), d, keys.data_as<T>(), d, false,
+                     scores.data_as<T>(), s);
 }
 
 template <class T>
 void attention_scores_backward(ConstTensorView query, ConstTensorView keys, ConstTensorView dscores,
                                TensorView dquery, TensorView dkeys, bool accumulate) {
   const std::int64_t t = query.dim(0), b = query.dim(1), d = query.dim(2), s = keys.dim(0);
-  const T* q = query.data_as<T>();
-  const T* k = keys.data_as<T>();
   const T* ds = dscores.data_as<T>();
-  for (std::int64_t r = 0; r < b; ++r) {
-    if (!dquery.empty()) {  // dq_b[T, D] (+)= ds_b[T, S] · k_b[S, D]
-      strided_product<T>(Trans::no, Trans::no, t, d, s, ds + r * s, b * s, k + r * d, b * d, accumulate,
-                         dquery.data_as<T>() + r * d, b * d);
-    }
-    if (!dkeys.empty()) {  // dk_b[S, D] (+)= ds_b[T, S]^T · q_b[T, D]
-      strided_product<T>(Trans::yes, Trans::no, s, d, t, ds + r * s, b * s, q + r * d, b * d, accumulate,
-                         dkeys.data_as<T>() + r * d, b * d);
-    }
+  if (!dquery.empty()) {  // dq_b[T, D] (+)= ds_b[T, S] · k_b[S, D]
+    per_row_product<T>(b, Trans::no, Trans::no, t, d, s, ds, s, keys.data_as<T>(), d, accumulate,
+                       dquery.data_as<T>(), d);
+  }
+  if (!dkeys.empty()) {  // dk_b[S, D] (+)= ds_b[T, S]^T · q_b[T, D]
+    per_row_product<T>(b, Trans::yes, Trans::no, s, d, t, ds, s, query.data_as<T>(), d, accumulate,
+                       dkeys.data_as<T>(), d);
   }
 }
 
 template <class T>
 void attention_context(ConstTensorView weights, ConstTensorView values, TensorView context) {
   const std::int64_t t = weights.dim(0), b = weights.dim(1), s = weights.dim(2), d = values.dim(2);
-  const T* w = weights.data_as<T>();
-  const T* v = values.data_as<T>();
-  T* out = context.data_as<T>();
-  for (std::int64_t r = 0; r < b; ++r) {  // ctx_b[T, D] = w_b[T, S] · v_b[S, D]
-    strided_product<T>(Trans::no, Trans::no, t, d, s, w + r * s, b * s, v + r * d, b * d, false,
-                       out + r * d, b * d);
-  }
+  // ctx_b[T, D] = w_b[T, S] · v_b[S, D]
+  per_row_product<T>(b, Trans::no, Trans::no, t, d, s, weights.data_as<T>(), s, values.data_as<T>(), d, false,
+                     context.data_as<T>(), d);
 }
 
 template <class T>
 void attention_context_backward(ConstTensorView weights, ConstTensorView values, ConstTensorView dcontext,
                                 TensorView dweights, TensorView dvalues, bool accumulate) {
   const std::int64_t t = weights.dim(0), b = weights.dim(1), s = weights.dim(2), d = values.dim(2);
-  const T* w = weights.data_as<T>();
-  const T* v = values.data_as<T>();
   const T* dc = dcontext.data_as<T>();
-  for (std::int64_t r = 0; r < b; ++r) {
-    if (!dweights.empty()) {  // dw_b[T, S] = dc_b[T, D] · v_b[S, D]^T
-      strided_product<T>(Trans::no, Trans::yes, t, s, d, dc + r * d, b * d, v + r * d, b * d, false,
-                         dweights.data_as<T>() + r * s, b * s);
-    }
-    if (!dvalues.empty()) {  // dv_b[S, D] (+)= w_b[T, S]^T · dc_b[T, D]
-      strided_product<T>(Trans::yes, Trans::no, s, d, t, w + r * s, b * s, dc + r * d, b * d, accumulate,
-                         dvalues.data_as<T>() + r * d, b * d);
-    }
+  if (!dweights.empty()) {  // dw_b[T, S] = dc_b[T, D] · v_b[S, D]^T
+    per_row_product<T>(b, Trans::no, Trans::yes, t, s, d, dc, d, values.data_as<T>(), d, false,
+                       dweights.data_as<T>(), s);
+  }
+  if (!dvalues.empty()) {  // dv_b[S, D] (+)= w_b[T, S]^T · dc_b[T, D]
+    per_row_product<T>(b, Trans::yes, Trans::no, s, d, t, weights.data_as<T>(), s, dc, d, accumulate,
+                       dvalues.data_as<T>(), d);
   }
 }
 
