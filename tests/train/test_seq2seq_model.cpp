@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <numeric>
 
 #include "gpurnn/train/seq2seq.h"
@@ -334,6 +335,47 @@ TEST(Seq2SeqInvalidArgs, ConfigAndBatch) {
   DecodeOptions zero;
   zero.beam = 0;
   expect_error([&] { tokens.decode(token_batch(), zero); }, ErrorCode::invalid_argument, {"options.beam"});
+}
+
+TEST(Seq2SeqInvalidArgs, PublicHelpers) {
+  using train::Attention;
+  using train::AttentionScore;
+  expect_error([] { Attention a(AttentionScore::dot, 4, 5, 0, DType::f64, Device::cpu(), 1); },
+               ErrorCode::invalid_argument, {"Attention", "query_size", "memory_size"});
+  expect_error([] { Attention a(AttentionScore::additive, 4, 4, 0, DType::f64, Device::cpu(), 1); },
+               ErrorCode::invalid_argument, {"Attention", "attention_size"});
+  expect_error([] { Attention a(AttentionScore::general, 0, 4, 0, DType::f64, Device::cpu(), 1); },
+               ErrorCode::invalid_argument, {"Attention", "query_size"});
+  const Attention general(AttentionScore::general, 4, 4, 0, DType::f64, Device::cpu(), 1);
+  const auto ops = train::make_train_ops(Device::cpu());
+  expect_error([&] { general.prepare(*ops, Tensor::zeros({3, 4}, DType::f64), Tensor()); },
+               ErrorCode::invalid_argument, {"Attention::prepare", "values"});
+  expect_error([] { train::parse_attention_score("cosine", "--attention"); }, ErrorCode::invalid_argument,
+               {"--attention", "cosine", "additive"});
+  expect_error([] { train::parse_target_kind("pointer", "target"); }, ErrorCode::invalid_argument,
+               {"target", "pointer", "pointers"});
+  expect_error([] { train::parse_input_kind("words", "input"); }, ErrorCode::invalid_argument, {"input", "words"});
+  expect_error([] { train::uniform_parameter({3}, 1.0, DType::i32, Device::cpu(), 1); }, ErrorCode::invalid_argument,
+               {"uniform_parameter", "dtype"});
+  // A checkpoint's metadata: every entry of a real model's round-trips; a missing or malformed one
+  // is an io_error naming it.
+  Seq2SeqModel model(pointer_config(true));
+  std::map<std::string, std::string> metadata;
+  for (const auto& [k, v] : model.architecture()) metadata[k] = v;
+  for (const auto& [k, v] : model.settings()) metadata[k] = v;
+  const Seq2SeqConfig back = train::seq2seq_config_from_metadata(metadata, "m.safetensors");
+  EXPECT_EQ(back.io.target, TargetKind::pointers);
+  EXPECT_EQ(back.io.end_output, 0);
+  EXPECT_TRUE(back.io.exclusive_pointers);
+  EXPECT_EQ(back.attention_size, 5);
+  std::map<std::string, std::string> missing = metadata;
+  missing.erase("cell");
+  expect_error([&] { train::seq2seq_config_from_metadata(missing, "m.safetensors"); }, ErrorCode::io_error,
+               {"m.safetensors", "'cell'"});
+  std::map<std::string, std::string> malformed = metadata;
+  malformed["hidden"] = "wide";
+  expect_error([&] { train::seq2seq_config_from_metadata(malformed, "m.safetensors"); }, ErrorCode::io_error,
+               {"'hidden'", "wide"});
 }
 
 }  // namespace
