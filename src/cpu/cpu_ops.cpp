@@ -1,5 +1,6 @@
 // The CPU backend's step operations: per sequence, the cell equations of detail/cell_math.h
-// for active rows, state carried through for finished ones. f32 rows of the cells that need
+// for active rows, state carried through for finished ones; f32 sequences on the OpenMP
+// threads (for_each_item). f32 rows of the cells that need
 // exp/tanh go to the vectorised copies of the same equations in cpu_rows_f32.h.
 
 #include "cpu/cpu_ops.h"
@@ -7,6 +8,11 @@
 #include <algorithm>
 #include <cstring>
 #include <type_traits>
+
+#if defined(GPURNN_HAVE_ONEDNN) && defined(_OPENMP)
+#include <omp.h>
+#define GPURNN_CPU_PARALLEL_ROWS 1
+#endif
 
 #include "cpu/blas.h"
 #include "cpu/cpu_rows_f32.h"
@@ -16,6 +22,30 @@
 
 namespace gpurnn::cpu {
 namespace {
+
+// Below this many elements a step's rows run on the calling thread: waking the pool costs
+// more than the loop (a few microseconds).
+constexpr std::int64_t kMinParallelElements = 8192;
+
+// body(r) for r in [0, count), each r's `elements_per_item` elements on one thread. f32 built
+// with oneDNN runs the items on the OpenMP threads its GEMMs use (the backend's num_threads),
+// so the pointwise steps scale with the cores like the GEMMs around them; one pool, never two
+// (packed_gemm.h). f64 and builds without oneDNN stay on the calling thread, next to OpenBLAS.
+template <class T, class Body>
+void for_each_item(std::int64_t count, std::int64_t elements_per_item, const Body& body) {
+#if defined(GPURNN_CPU_PARALLEL_ROWS)
+  if constexpr (std::is_same_v<T, float>) {
+    if (count > 1 && count * elements_per_item >= kMinParallelElements && omp_get_max_threads() > 1) {
+#pragma omp parallel for schedule(static)
+      for (std::int64_t r = 0; r < count; ++r) body(r);
+      return;
+    }
+  }
+#else
+  (void)elements_per_item;
+#endif
+  for (std::int64_t r = 0; r < count; ++r) body(r);
+}
 
 bool active(const std::int32_t* lengths, std::int64_t b, std::int64_t t) {
   return lengths == nullptr || t < lengths[b];
@@ -113,11 +143,10 @@ void CpuOps<T>::gemm(engine::Trans ta, engine::Trans tb, std::int64_t m, std::in
                      std::int64_t k, T alpha, const T* a, std::int64_t lda, const T* b,
                      std::int64_t ldb, T beta, T* c, std::int64_t ldc) {
 #if defined(GPURNN_HAVE_ONEDNN)
-  // f32 Aᵀ B (the weight gradients over all T*B rows) through oneDNN's matmul, see packed_gemm.h.
+  // Every f32 product on oneDNN's threads (packed_gemm.h: one thread pool, not two).
   if constexpr (std::is_same_v<T, float>) {
-    if (ta == engine::Trans::yes && tb == engine::Trans::no && alpha == 1.0f && m > 1 && n > 1 &&
-        k > 0) {
-      return matmul_at_b(m, n, k, a, lda, b, ldb, beta, c, ldc);
+    if (alpha == 1.0f && m > 0 && n > 0 && k > 0 && use_onednn_for_rows(m)) {
+      return matmul(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
     }
   }
 #endif
@@ -128,9 +157,9 @@ template <class T>
 typename CpuOps<T>::FixedGemm CpuOps<T>::prepare_fixed_gemm(const engine::FixedWeightGemm<T>& g) {
   FixedGemm prepared{g, nullptr};
 #if defined(GPURNN_HAVE_ONEDNN)
-  // One row (batch 1) stays on cpu::gemm's GEMV, which runs at memory bandwidth unpacked.
+  // Batch 1 on one thread stays on OpenBLAS's GEMV (use_onednn_for_rows).
   if constexpr (std::is_same_v<T, float>) {
-    if (g.m > 1) prepared.packed = std::make_shared<const PackedGemm>(g);
+    if (use_onednn_for_rows(g.m)) prepared.packed = std::make_shared<const PackedGemm>(g);
   }
 #endif
   return prepared;
@@ -150,9 +179,9 @@ void CpuOps<T>::run_fixed_gemm(const FixedGemm& g, const T* a, T* c) {
 template <class T>
 void CpuOps<T>::gemm_bias_rows(const engine::FixedWeightGemm<T>& g, const T* a, const T* bias, T* c) {
 #if defined(GPURNN_HAVE_ONEDNN)
-  // Same rule as prepare_fixed_gemm: f32 with more than one row.
+  // Same rule as prepare_fixed_gemm.
   if constexpr (std::is_same_v<T, float>) {
-    if (g.m > 1) return matmul_bias_rows(g, a, bias, c);
+    if (use_onednn_for_rows(g.m)) return matmul_bias_rows(g, a, bias, c);
   }
 #endif
   cpu::gemm<T>(engine::Trans::no, g.tw, g.m, g.n, g.k, T(1), a, g.lda, g.w, g.ldw, g.beta, c, g.ldc);
@@ -202,16 +231,22 @@ void CpuOps<T>::apply_dropout(T* values, std::int64_t count, std::uint64_t seed,
 template <class T>
 void CpuOps<T>::column_sums(const T* rows, std::int64_t count, std::int64_t n, std::int64_t ld,
                             T* out, bool accumulate) {
-  if (!accumulate) std::fill(out, out + n, T(0));
-  for (std::int64_t r = 0; r < count; ++r) {
-    for (std::int64_t j = 0; j < n; ++j) out[j] += rows[r * ld + j];
-  }
+  // Blocks of columns, each summed over every row by one thread (the same order as serial).
+  constexpr std::int64_t kBlock = 256;
+  const std::int64_t blocks = (n + kBlock - 1) / kBlock;
+  for_each_item<T>(blocks, kBlock * count, [&](std::int64_t blk) {
+    const std::int64_t j0 = blk * kBlock, j1 = std::min(n, j0 + kBlock);
+    if (!accumulate) std::fill(out + j0, out + j1, T(0));
+    for (std::int64_t r = 0; r < count; ++r) {
+      for (std::int64_t j = j0; j < j1; ++j) out[j] += rows[r * ld + j];
+    }
+  });
 }
 
 template <class T>
 void CpuOps<T>::forward_step(const engine::ForwardStep<T>& s) {
   const std::int64_t H = s.hidden, Ho = s.state, gh = gates_per_cell(s.cell) * H;
-  for (std::int64_t b = 0; b < s.batch; ++b) {
+  for_each_item<T>(s.batch, s.gate_stride, [&](std::int64_t b) {
     T* gates = s.gates + b * s.gate_stride;
     const bool lstm = s.c_next != nullptr;
     if (active(s.lengths, b, s.t)) {
@@ -223,12 +258,12 @@ void CpuOps<T>::forward_step(const engine::ForwardStep<T>& s) {
       if (s.m) std::fill(s.m + b * H, s.m + (b + 1) * H, T(0));
       if (lstm) copy_row(s.c_next + b * H, s.c_prev + b * H, H);
     }
-  }
+  });
 }
 
 template <class T>
 void CpuOps<T>::finish_forward_step(const engine::StepOutput<T>& s) {
-  for (std::int64_t b = 0; b < s.batch; ++b) {
+  for_each_item<T>(s.batch, s.state, [&](std::int64_t b) {
     T* y = s.y + b * s.ldy;
     if (active(s.lengths, b, s.t)) {
       copy_row(y, s.h_next + b * s.state, s.state);
@@ -236,12 +271,12 @@ void CpuOps<T>::finish_forward_step(const engine::StepOutput<T>& s) {
       copy_row(s.h_next + b * s.state, s.h_prev + b * s.state, s.state);
       std::fill(y, y + s.state, T(0));
     }
-  }
+  });
 }
 
 template <class T>
 void CpuOps<T>::output_gradient(const engine::OutputGradient<T>& s) {
-  for (std::int64_t b = 0; b < s.batch; ++b) {
+  for_each_item<T>(s.batch, s.state, [&](std::int64_t b) {
     T* dh = s.dh + b * s.state;
     if (active(s.lengths, b, s.t)) {
       const T* dy = s.dy + b * s.ldy;
@@ -249,14 +284,14 @@ void CpuOps<T>::output_gradient(const engine::OutputGradient<T>& s) {
     } else {
       std::fill(dh, dh + s.state, T(0));
     }
-  }
+  });
 }
 
 template <class T>
 void CpuOps<T>::backward_step(const engine::BackwardStep<T>& s) {
   const std::int64_t H = s.hidden, Ho = s.state, gh = gates_per_cell(s.cell) * H;
   const bool lstm = s.dc != nullptr;
-  for (std::int64_t b = 0; b < s.batch; ++b) {
+  for_each_item<T>(s.batch, gh, [&](std::int64_t b) {
     T* dh = s.dh + b * Ho;
     T* d_ih = s.d_ih + b * gh;
     T* d_hh = s.d_hh ? s.d_hh + b * gh : nullptr;
@@ -270,7 +305,7 @@ void CpuOps<T>::backward_step(const engine::BackwardStep<T>& s) {
       if (d_hh) std::fill(d_hh, d_hh + gh, T(0));
       copy_row(dh, s.carry + b * Ho, Ho);  // a frozen sequence passes its gradient through
     }
-  }
+  });
 }
 
 template struct CpuOps<float>;

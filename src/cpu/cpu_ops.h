@@ -3,7 +3,9 @@
 // plain loops over detail/cell_math.h (f32 LSTM, GRU, tanh and sigmoid rows: the vectorised
 // copies in cpu_rows_f32.h). With oneDNN (GPURNN_HAVE_ONEDNN) the f32 per-step GEMMs by W_hh
 // and W_hr use oneDNN's matmul on weights packed once per layer call, and the input projection
-// by W_ih one matmul with the bias (packed_gemm.h). Single-threaded except inside BLAS and oneDNN.
+// by W_ih one matmul with the bias (packed_gemm.h); the other f32 GEMMs are oneDNN matmuls too,
+// and the f32 pointwise steps split the batch over the same OpenMP threads. f64, and builds
+// without oneDNN, run OpenBLAS (its own threads) and single-threaded loops.
 
 #include <cstdint>
 #include <memory>
@@ -25,7 +27,8 @@ struct CpuOps {
             T alpha, const T* a, std::int64_t lda, const T* b, std::int64_t ldb, T beta, T* c,
             std::int64_t ldc);
   // The GEMMs by weights (engine/layer_loop.h WeightGemm): `packed` is set when W
-  // was packed for oneDNN (f32, more than one row, built with oneDNN), else cpu::gemm runs.
+  // was packed for oneDNN (f32 built with oneDNN, unless use_onednn_for_rows says no), else
+  // cpu::gemm runs.
   struct FixedGemm {
     engine::FixedWeightGemm<T> gemm{};
     std::shared_ptr<const PackedGemm> packed;

@@ -118,11 +118,18 @@ void matmul_bias_rows(const engine::FixedWeightGemm<float>& g, const float* a, c
   }
 }
 
-void matmul_at_b(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
-                 const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
+void matmul(engine::Trans ta, engine::Trans tb, std::int64_t m, std::int64_t n, std::int64_t k,
+            const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c,
+            std::int64_t ldc) {
   const dnnl::engine& engine = cpu_engine();
-  const memory::desc a_desc({m, k}, memory::data_type::f32, memory::dims{1, lda});  // Aᵀ
-  const memory::desc b_desc = matrix(k, n, ldb), c_desc = matrix(m, n, ldc);
+  // op(A) [m, k]: A itself is [k, m] when transposed; op(B) [k, n]: B is [n, k] when transposed.
+  const memory::desc a_desc = ta == engine::Trans::yes
+                                  ? memory::desc({m, k}, memory::data_type::f32, memory::dims{1, lda})
+                                  : matrix(m, k, lda);
+  const memory::desc b_desc = tb == engine::Trans::yes
+                                  ? memory::desc({k, n}, memory::data_type::f32, memory::dims{1, ldb})
+                                  : matrix(k, n, ldb);
+  const memory::desc c_desc = matrix(m, n, ldc);
   try {
     // Rebuilt per call, like matmul_bias_rows: the primitive cache makes repeats cheap.
     const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_desc, b_desc, c_desc),
@@ -133,12 +140,16 @@ void matmul_at_b(std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
     dnnl::matmul(pd).execute(stream, {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, b_mem}, {DNNL_ARG_DST, c_mem}});
     stream.wait();
   } catch (const dnnl::error& e) {
-    rethrow("weight-gradient matmul", e);
+    rethrow("matmul", e);
   }
 }
 
 void set_onednn_threads(int n) {
   if (n > 0 && n != omp_get_max_threads()) omp_set_num_threads(n);
 }
+
+int onednn_threads() { return omp_get_max_threads(); }
+
+bool use_onednn_for_rows(std::int64_t m) { return m > 1 || onednn_threads() > 1; }
 
 }  // namespace gpurnn::cpu

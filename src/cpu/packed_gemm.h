@@ -39,15 +39,27 @@ class PackedGemm {
 void matmul_bias_rows(const engine::FixedWeightGemm<float>& g, const float* a, const float* bias,
                       float* c);
 
-// C[m, n] = A[k, m]ᵀ B[k, n] + beta C, row-major with leading dimensions lda, ldb, ldc: one
-// oneDNN matmul with the transposed A read through its strides. The weight gradients (dgatesᵀ
-// times a layer's inputs or states over all T*B rows) run here: single-threaded it was 3-8%
-// faster than OpenBLAS's sgemm_nt at batch 128 and at H >= 512, level at H 256 batch 32
-// (bench/results/cpu-vs-onednn-2026-11-26.md). A failing oneDNN call throws Error(backend_error).
-void matmul_at_b(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
-                 const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc);
+// C[m, n] = op(A)[m, k] op(B)[k, n] + beta C, row-major with leading dimensions lda, ldb, ldc
+// (op = transpose when asked, read through the strides): one oneDNN matmul on the operands as
+// they are. With oneDNN every f32 GEMM of the cpu backend runs on oneDNN's OpenMP threads, so
+// OpenBLAS's own thread pool never competes with them for the cores: on 2 cores the two pools
+// spinning against each other made 2 threads up to 16x slower than 1 at batch 1
+// (bench/results/cpu-vs-onednn-2026-11-26-2.md). The weight gradients (dgatesᵀ times a layer's
+// inputs or states over all T*B rows) were also 3-8% faster here than on OpenBLAS's sgemm_nt
+// single-threaded (bench/results/cpu-vs-onednn-2026-11-26.md). A failing oneDNN call throws
+// Error(backend_error).
+void matmul(engine::Trans ta, engine::Trans tb, std::int64_t m, std::int64_t n, std::int64_t k,
+            const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c,
+            std::int64_t ldc);
 
 // Sets oneDNN's thread count (OpenMP's, for the calling thread); n <= 0 leaves it unchanged.
 void set_onednn_threads(int n);
+// oneDNN's thread count for the calling thread (OpenMP's).
+int onednn_threads();
+
+// Whether an f32 product with m rows goes to oneDNN rather than OpenBLAS: always, except a
+// single row on a single thread, where OpenBLAS's GEMV (no pool then, so nothing to compete
+// with) was 10-25% faster end to end at batch 1 (bench/results/cpu-vs-onednn-2026-11-26-2.md).
+bool use_onednn_for_rows(std::int64_t m);
 
 }  // namespace gpurnn::cpu
