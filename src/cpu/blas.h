@@ -59,6 +59,16 @@ void gemm(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64_t k, T 
   blas_detail::gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
+// The training ops' products (train/cpu_train_ops.cpp): with oneDNN and more than one thread,
+// f32 goes to oneDNN's matmul, on the OpenMP threads the RNN backend's GEMMs use, so that
+// OpenBLAS's own pool never spins next to them (cpu/packed_gemm.h); else cpu::gemm above.
+void training_gemm(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64_t k,
+                   const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta,
+                   float* c, std::int64_t ldc);
+void training_gemm(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64_t k,
+                   const double* a, std::int64_t lda, const double* b, std::int64_t ldb, double beta,
+                   double* c, std::int64_t ldc);
+
 // Sets the BLAS thread count (a process-wide setting of OpenBLAS); n <= 0 leaves it unchanged.
 void set_blas_threads(int n);
 int blas_threads();

@@ -1,5 +1,9 @@
 #include "cpu/blas.h"
 
+#if defined(GPURNN_HAVE_ONEDNN)
+#include "cpu/packed_gemm.h"
+#endif
+
 #if defined(GPURNN_HAVE_OPENBLAS)
 extern "C" {
 void openblas_set_num_threads(int num_threads);
@@ -15,6 +19,21 @@ void set_blas_threads(int n) {
 #else
   (void)n;
 #endif
+}
+
+void training_gemm(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64_t k,
+                   const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta,
+                   float* c, std::int64_t ldc) {
+#if defined(GPURNN_HAVE_ONEDNN)
+  if (onednn_threads() > 1) return matmul(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
+#endif
+  gemm(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
+}
+
+void training_gemm(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64_t k,
+                   const double* a, std::int64_t lda, const double* b, std::int64_t ldb, double beta,
+                   double* c, std::int64_t ldc) {
+  gemm(ta, tb, m, n, k, 1.0, a, lda, b, ldb, beta, c, ldc);
 }
 
 int blas_threads() {

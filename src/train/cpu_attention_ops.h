@@ -33,7 +33,7 @@ void strided_product(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::in
     }
     return;
   }
-  cpu::gemm(ta, tb, m, n, k, T(1), a, lda, b, ldb, accumulate ? T(1) : T(0), c, ldc);
+  cpu::training_gemm(ta, tb, m, n, k, a, lda, b, ldb, accumulate ? T(1) : T(0), c, ldc);
 }
 
 // For every batch row r of `rows`: c_r (+)= op(a_r) · op(b_r), where x_r is the matrix of row r

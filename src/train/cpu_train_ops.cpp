@@ -26,7 +26,7 @@ void product(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64_t k,
     if (!accumulate) std::fill(c, c + m * n, T(0));
     return;
   }
-  cpu::gemm(ta, tb, m, n, k, T(1), a, lda, b, ldb, accumulate ? T(1) : T(0), c, n);
+  cpu::training_gemm(ta, tb, m, n, k, a, lda, b, ldb, accumulate ? T(1) : T(0), c, n);
 }
 
 // Every id in [0, limit), or equal to `allowed` when has_allowed (the ignore index). Checked
