@@ -60,8 +60,9 @@ void gemm(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64_t k, T 
 }
 
 // The training ops' products (train/cpu_train_ops.cpp): with oneDNN and more than one thread,
-// f32 goes to oneDNN's matmul, on the OpenMP threads the RNN backend's GEMMs use, so that
-// OpenBLAS's own pool never spins next to them (cpu/packed_gemm.h); else cpu::gemm above.
+// an f32 product that OpenBLAS would spread over its own pool goes to oneDNN's matmul instead,
+// on the OpenMP threads the RNN backend's GEMMs use, so that the two pools never spin next to
+// each other (cpu/packed_gemm.h); smaller ones and f64 run cpu::gemm above.
 void training_gemm(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64_t k,
                    const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta,
                    float* c, std::int64_t ldc);

@@ -24,7 +24,7 @@ namespace gpurnn::cpu {
 namespace {
 
 // Below this many elements a step's rows run on the calling thread: waking the pool costs
-// more than the loop (a few microseconds).
+// more than the loop (a few microseconds on idle cores).
 constexpr std::int64_t kMinParallelElements = 8192;
 
 // body(r) for r in [0, count), each r's `elements_per_item` elements on one thread. f32 built
