@@ -41,8 +41,9 @@ Inputs make_inputs(const RNNDescriptor& d, std::int64_t steps, const std::vector
 
 // Forward (both modes) in f64 and f32 against the reference; f32 gradients against f64.
 void expect_matches_reference(const RNNDescriptor& desc, std::int64_t steps,
-                              const std::vector<int>& lengths, bool ragged) {
-  const std::unique_ptr<Backend> cpu = make_backend("cpu");
+                              const std::vector<int>& lengths, bool ragged,
+                              const BackendOptions& options = {}) {
+  const std::unique_ptr<Backend> cpu = make_backend("cpu", options);
   RNNWeights w64(desc, DType::f64);
   w64.init_uniform(11);
   const Inputs in = make_inputs(desc, steps, lengths, ragged, DType::f64, 7);
@@ -108,6 +109,30 @@ TEST(CpuVsReferenceEdges, BatchOneAndSingleStep) {
     SCOPED_TRACE(c.name());
     expect_matches_reference(c.desc, 5, {c.ragged ? 3 : 5}, c.ragged);
     expect_matches_reference(c.desc, 1, {1, 1, 1}, c.ragged);
+  }
+}
+
+// A batch large enough that the f32 steps split their rows, and the bias gradients their
+// column blocks, over 2 threads (cpu_ops.cpp for_each_item: at least 8,192 elements), with
+// ragged lengths, for every cell kind, with and without a projection and in both directions.
+TEST(CpuVsReferenceThreads, StepsSplitOverTwoThreadsMatchTheReference) {
+  BackendOptions two_threads;
+  two_threads.num_threads = 2;
+  std::vector<int> lengths(48);
+  for (std::size_t b = 0; b < lengths.size(); ++b) lengths[b] = 1 + static_cast<int>((b * 7) % 5);
+  lengths[5] = lengths[17] = 5;
+  for (CellKind cell : {CellKind::lstm, CellKind::gru, CellKind::rnn_tanh, CellKind::rnn_sigmoid,
+                        CellKind::rnn_relu}) {
+    for (const bool bidirectional : {false, true}) {
+      RNNDescriptor d;
+      d.cell = cell;
+      d.input_size = 16;
+      d.hidden_size = 200;  // 4 column blocks of the LSTM's 800 gates, the last one partial
+      d.bidirectional = bidirectional;
+      if (cell == CellKind::lstm && bidirectional) d.proj_size = 72;
+      SCOPED_TRACE(to_string(d));
+      expect_matches_reference(d, 5, lengths, true, two_threads);
+    }
   }
 }
 
