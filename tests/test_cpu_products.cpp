@@ -1,0 +1,83 @@
+// The training ops' f32 products (cpu::training_gemm): every transposition, strided operands,
+// overwrite and accumulate, against a naive double-precision product. The sizes are above the
+// size OpenBLAS keeps on one thread, so with oneDNN and 2 threads they run on oneDNN's matmul
+// (src/cpu/blas.h), the path no model test pins down on a machine with one core.
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "cpu/blas.h"
+#include "test_support.h"
+
+namespace gpurnn::testing {
+namespace {
+
+using engine::Trans;
+
+// Leaves the calling thread's OpenMP (oneDNN) thread count at 2, as every call of a cpu
+// backend made with num_threads = 2 does.
+void use_two_threads() {
+  BackendOptions options;
+  options.num_threads = 2;
+  const std::unique_ptr<Backend> cpu = make_backend("cpu", options);
+  RNNDescriptor d;
+  d.input_size = 3;
+  d.hidden_size = 4;
+  RNNWeights w(d, DType::f32);
+  w.init_uniform(1);
+  FullRunInputs in;
+  in.x = random_tensor({2, 2, 3}, DType::f32, 1, 1);
+  in.dy = random_tensor({2, 2, 4}, DType::f32, 1, 2);
+  (void)full_run(*cpu, w, in);
+}
+
+std::vector<float> random_values(std::size_t n, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+TEST(CpuProducts, TrainingGemmMatchesNaiveProductForEveryTransposition) {
+  use_two_threads();
+  const std::int64_t m = 70, n = 90, k = 110;  // 693,000 multiply-adds
+  for (const Trans ta : {Trans::no, Trans::yes}) {
+    for (const Trans tb : {Trans::no, Trans::yes}) {
+      for (const float beta : {0.0f, 1.0f}) {
+        SCOPED_TRACE(std::string("ta ") + (ta == Trans::yes ? "T" : "N") + " tb " +
+                     (tb == Trans::yes ? "T" : "N") + " beta " + std::to_string(beta));
+        // Stored shapes with leading dimensions larger than the rows they hold.
+        const std::int64_t a_rows = ta == Trans::yes ? k : m, a_cols = ta == Trans::yes ? m : k;
+        const std::int64_t b_rows = tb == Trans::yes ? n : k, b_cols = tb == Trans::yes ? k : n;
+        const std::int64_t lda = a_cols + 3, ldb = b_cols + 5, ldc = n + 7;
+        const std::vector<float> a = random_values(static_cast<std::size_t>(a_rows * lda), 1);
+        const std::vector<float> b = random_values(static_cast<std::size_t>(b_rows * ldb), 2);
+        std::vector<float> c = random_values(static_cast<std::size_t>(m * ldc), 3);
+        const std::vector<float> c_before = c;
+        cpu::training_gemm(ta, tb, m, n, k, a.data(), lda, b.data(), ldb, beta, c.data(), ldc);
+        double worst = 0.0;
+        for (std::int64_t i = 0; i < m; ++i) {
+          for (std::int64_t j = 0; j < n; ++j) {
+            double want = beta * static_cast<double>(c_before[i * ldc + j]);
+            for (std::int64_t p = 0; p < k; ++p) {
+              const float av = ta == Trans::yes ? a[p * lda + i] : a[i * lda + p];
+              const float bv = tb == Trans::yes ? b[j * ldb + p] : b[p * ldb + j];
+              want += static_cast<double>(av) * bv;
+            }
+            worst = std::max(worst, std::abs(c[i * ldc + j] - want));
+          }
+          // The padding between rows of C is never written.
+          for (std::int64_t j = n; j < ldc; ++j) ASSERT_EQ(c[i * ldc + j], c_before[i * ldc + j]);
+        }
+        EXPECT_LT(worst, 1e-4);
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace gpurnn::testing
