@@ -114,7 +114,8 @@ TEST(CpuVsReferenceEdges, BatchOneAndSingleStep) {
 
 // A batch large enough that the f32 steps split their rows, and the bias gradients their
 // column blocks, over 2 threads (cpu_ops.cpp for_each_item: at least 8,192 elements), with
-// ragged lengths, for every cell kind, with and without a projection and in both directions.
+// ragged lengths, and batch 1, for every cell kind, with and without a projection and in both
+// directions.
 TEST(CpuVsReferenceThreads, StepsSplitOverTwoThreadsMatchTheReference) {
   BackendOptions two_threads;
   two_threads.num_threads = 2;
@@ -132,6 +133,9 @@ TEST(CpuVsReferenceThreads, StepsSplitOverTwoThreadsMatchTheReference) {
       if (cell == CellKind::lstm && bidirectional) d.proj_size = 72;
       SCOPED_TRACE(to_string(d));
       expect_matches_reference(d, 5, lengths, true, two_threads);
+      // Batch 1: the per-step products are split over the threads (gemv_f32.h), 200 and 800
+      // outputs in blocks of 64, inner sizes 200 and 800 in 16 lanes and a tail.
+      expect_matches_reference(d, 5, {5}, false, two_threads);
     }
   }
 }

@@ -16,6 +16,9 @@
 
 #include "cpu/blas.h"
 #include "cpu/cpu_rows_f32.h"
+#if defined(GPURNN_HAVE_ONEDNN)
+#include "cpu/gemv_f32.h"
+#endif
 #include "cpu/packed_gemm.h"
 #include "gpurnn/detail/cell_math.h"
 #include "gpurnn/detail/counter_random.h"
@@ -157,9 +160,14 @@ template <class T>
 typename CpuOps<T>::FixedGemm CpuOps<T>::prepare_fixed_gemm(const engine::FixedWeightGemm<T>& g) {
   FixedGemm prepared{g, nullptr};
 #if defined(GPURNN_HAVE_ONEDNN)
-  // Batch 1 on one thread stays on OpenBLAS's GEMV (use_onednn_for_rows).
+  // Batch 1: OpenBLAS's GEMV on one thread (use_onednn_for_rows); on more, the forward product
+  // by Wᵀ runs gemv_f32.h unpacked and the backward one by W oneDNN's matmul.
   if constexpr (std::is_same_v<T, float>) {
-    if (use_onednn_for_rows(g.m)) prepared.packed = std::make_shared<const PackedGemm>(g);
+    if (g.m == 1 && g.tw == engine::Trans::yes && use_onednn_for_rows(g.m)) {
+      prepared.threaded_gemv = true;
+    } else if (use_onednn_for_rows(g.m)) {
+      prepared.packed = std::make_shared<const PackedGemm>(g);
+    }
   }
 #endif
   return prepared;
@@ -167,12 +175,13 @@ typename CpuOps<T>::FixedGemm CpuOps<T>::prepare_fixed_gemm(const engine::FixedW
 
 template <class T>
 void CpuOps<T>::run_fixed_gemm(const FixedGemm& g, const T* a, T* c) {
+  const engine::FixedWeightGemm<T>& s = g.gemm;
 #if defined(GPURNN_HAVE_ONEDNN)
   if constexpr (std::is_same_v<T, float>) {
     if (g.packed != nullptr) return g.packed->run(a, c);
+    if (g.threaded_gemv) return gemv_wt_f32(s.n, s.k, a, s.w, s.ldw, s.beta, c);
   }
 #endif
-  const engine::FixedWeightGemm<T>& s = g.gemm;
   cpu::gemm<T>(engine::Trans::no, s.tw, s.m, s.n, s.k, T(1), a, s.lda, s.w, s.ldw, s.beta, c, s.ldc);
 }
 
