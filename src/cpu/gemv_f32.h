@@ -4,7 +4,7 @@
 // row needs W packed first, and packing the transposed W_hh took 6.8 ms per layer call at
 // H 1024 (cpu-vs-onednn-2026-11-26-2.md); OpenBLAS's GEMV runs on its own pool. Interleaved
 // A/B on 2 threads: lstm/infer B:1 0.77-0.96 of the packed time, lstm/fwd_bwd B:1 H 512-1024
-// 0.83-0.88. The backward product (one row times W) stays packed: this file's column-block
+// 0.83-0.88 (H 256: 1.05). The backward product (one row times W) stays packed: this file's column-block
 // version of it was slower there (GRU fwd_bwd H:512 1.23x).
 // Deterministic: each output is summed in a fixed order whatever the thread count.
 
