@@ -24,7 +24,7 @@ constexpr std::int64_t kLanes = 16;
 constexpr std::int64_t kBlock = 64;  // outputs per unit of work
 
 // c[j] for j in [j0, j1) of a · Wᵀ: 16 partial sums per output, lane l summing the elements
-// k ≡ l (mod 16), then the lanes in order and the tail.
+// k mod 16 = l, then the lanes in order and the tail.
 GPURNN_VECTOR_CLONES
 void wt_block(std::int64_t j0, std::int64_t j1, std::int64_t k, const float* __restrict a,
               const float* __restrict w, std::int64_t ldw, float beta, float* __restrict c) {
