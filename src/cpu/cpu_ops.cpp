@@ -160,10 +160,9 @@ template <class T>
 typename CpuOps<T>::FixedGemm CpuOps<T>::prepare_fixed_gemm(const engine::FixedWeightGemm<T>& g) {
   FixedGemm prepared{g, nullptr};
 #if defined(GPURNN_HAVE_ONEDNN)
-  // Batch 1: OpenBLAS's GEMV on one thread (use_onednn_for_rows); on more, the forward product
-  // by Wᵀ runs gemv_f32.h unpacked and the backward one by W oneDNN's matmul.
+  // Batch 1: OpenBLAS's GEMV on one thread (use_onednn_for_rows), gemv_f32.h on more.
   if constexpr (std::is_same_v<T, float>) {
-    if (g.m == 1 && g.tw == engine::Trans::yes && use_onednn_for_rows(g.m)) {
+    if (g.m == 1 && use_onednn_for_rows(g.m)) {
       prepared.threaded_gemv = true;
     } else if (use_onednn_for_rows(g.m)) {
       prepared.packed = std::make_shared<const PackedGemm>(g);
@@ -179,7 +178,8 @@ void CpuOps<T>::run_fixed_gemm(const FixedGemm& g, const T* a, T* c) {
 #if defined(GPURNN_HAVE_ONEDNN)
   if constexpr (std::is_same_v<T, float>) {
     if (g.packed != nullptr) return g.packed->run(a, c);
-    if (g.threaded_gemv) return gemv_wt_f32(s.n, s.k, a, s.w, s.ldw, s.beta, c);
+    if (g.threaded_gemv && s.tw == engine::Trans::yes) return gemv_wt_f32(s.n, s.k, a, s.w, s.ldw, s.beta, c);
+    if (g.threaded_gemv) return gemv_w_f32(s.n, s.k, a, s.w, s.ldw, s.beta, c);
   }
 #endif
   cpu::gemm<T>(engine::Trans::no, s.tw, s.m, s.n, s.k, T(1), a, s.lda, s.w, s.ldw, s.beta, c, s.ldc);

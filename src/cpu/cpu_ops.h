@@ -32,7 +32,7 @@ struct CpuOps {
   struct FixedGemm {
     engine::FixedWeightGemm<T> gemm{};
     std::shared_ptr<const PackedGemm> packed;
-    bool threaded_gemv = false;  // batch 1 by Wᵀ on more than one thread: gemv_f32.h, W unpacked
+    bool threaded_gemv = false;  // batch 1 on more than one thread: gemv_f32.h, W unpacked
   };
   FixedGemm prepare_fixed_gemm(const engine::FixedWeightGemm<T>& g);
   void run_fixed_gemm(const FixedGemm& g, const T* a, T* c);

@@ -1,6 +1,7 @@
-// Batch-1 f32 product by Wᵀ (gemv_f32.h). Thread-to-data mapping: output j belongs to one
-// thread (blocks of kBlock outputs, schedule(static)); a thread reads the rows of W that its
-// outputs need, each once. The loop is compiled for AVX-512F, AVX2 and baseline x86-64
+// Batch-1 f32 products (gemv_f32.h). Thread-to-data mapping: by Wᵀ, output j belongs to one
+// thread (blocks of kBlock outputs, schedule(static)), which reads the rows of W its outputs
+// need, each once; by W, a thread takes whole chunks of kRowChunk rows of W (a partial sum of
+// every output each), then output blocks sum the chunks in order. The loop is compiled for AVX-512F, AVX2 and baseline x86-64
 // (target_clones, as cpu_rows_f32.cpp) and vectorises over 16 independent lanes, so the sums
 // need no reassociation; as there, the AVX clones contract a * b + c to FMA, so their bits
 // differ from the baseline clone's.
@@ -10,6 +11,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <vector>
 
 #if defined(__x86_64__) && defined(__ELF__) && defined(__GNUC__)
 #define GPURNN_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -42,6 +44,29 @@ void wt_block(std::int64_t j0, std::int64_t j1, std::int64_t k, const float* __r
   }
 }
 
+// partial[j] = Σ_{p in [p0, p1)} a[p] w[p * ldw + j] for j < n: whole rows of W, contiguous.
+GPURNN_VECTOR_CLONES
+void w_rows(std::int64_t p0, std::int64_t p1, std::int64_t n, const float* __restrict a,
+            const float* __restrict w, std::int64_t ldw, float* __restrict partial) {
+  for (std::int64_t j = 0; j < n; ++j) partial[j] = 0.0f;
+  for (std::int64_t p = p0; p < p1; ++p) {
+    const float ap = a[p];
+    const float* __restrict row = w + p * ldw;
+    for (std::int64_t j = 0; j < n; ++j) partial[j] += ap * row[j];
+  }
+}
+
+// c[j] for j in [j0, j1) = the chunks' partial sums in chunk order (+ beta c[j]).
+GPURNN_VECTOR_CLONES
+void sum_chunks(std::int64_t j0, std::int64_t j1, std::int64_t chunks, std::int64_t n,
+                const float* __restrict partial, float beta, float* __restrict c) {
+  for (std::int64_t j = j0; j < j1; ++j) {
+    float sum = 0.0f;
+    for (std::int64_t q = 0; q < chunks; ++q) sum += partial[q * n + j];
+    c[j] = beta == 0.0f ? sum : sum + beta * c[j];
+  }
+}
+
 }  // namespace
 
 void gemv_wt_f32(std::int64_t n, std::int64_t k, const float* a, const float* w, std::int64_t ldw,
@@ -50,6 +75,27 @@ void gemv_wt_f32(std::int64_t n, std::int64_t k, const float* a, const float* w,
 #pragma omp parallel for schedule(static) if (blocks > 1)
   for (std::int64_t b = 0; b < blocks; ++b) {
     wt_block(b * kBlock, std::min(n, (b + 1) * kBlock), k, a, w, ldw, beta, c);
+  }
+}
+
+// Rows of W in fixed chunks of kRowChunk (whatever the thread count, so the sums' order is
+// fixed), each chunk's partial row summed by one thread; then blocks of outputs summing the
+// chunks in order.
+void gemv_w_f32(std::int64_t n, std::int64_t k, const float* a, const float* w, std::int64_t ldw,
+                float beta, float* c) {
+  constexpr std::int64_t kRowChunk = 128;
+  const std::int64_t chunks = (k + kRowChunk - 1) / kRowChunk;
+  thread_local std::vector<float> partial;
+  partial.resize(static_cast<std::size_t>(chunks * n));
+  float* part = partial.data();
+#pragma omp parallel for schedule(static) if (chunks > 1)
+  for (std::int64_t q = 0; q < chunks; ++q) {
+    w_rows(q * kRowChunk, std::min(k, (q + 1) * kRowChunk), n, a, w, ldw, part + q * n);
+  }
+  const std::int64_t blocks = (n + kBlock - 1) / kBlock;
+#pragma omp parallel for schedule(static) if (blocks > 1)
+  for (std::int64_t b = 0; b < blocks; ++b) {
+    sum_chunks(b * kBlock, std::min(n, (b + 1) * kBlock), chunks, n, part, beta, c);
   }
 }
 

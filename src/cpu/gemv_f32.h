@@ -1,11 +1,10 @@
 #pragma once
-// The forward per-step product of batch 1 on more than one thread, one row times Wᵀ: the rows
-// of W split over OpenMP's threads, W read where it is, no packed copy. oneDNN's matmul at one
-// row needs W packed first, and packing the transposed W_hh took 6.8 ms per layer call at
-// H 1024 (cpu-vs-onednn-2026-11-26-2.md); OpenBLAS's GEMV runs on its own pool. Interleaved
-// A/B on 2 threads: lstm/infer B:1 0.77-0.96 of the packed time, lstm/fwd_bwd B:1 H 512-1024
-// 0.83-0.88 (H 256: 1.05). The backward product (one row times W) stays packed: this file's column-block
-// version of it was slower there (GRU fwd_bwd H:512 1.23x).
+// The per-step products of batch 1 on more than one thread: one row times Wᵀ (forward) or W
+// (backward), split over OpenMP's threads, W read where it is, no packed copy. oneDNN's matmul
+// at one row needs W packed first, and packing the transposed W_hh took 6.8 ms per layer call
+// at H 1024 (cpu-vs-onednn-2026-11-26-2.md); OpenBLAS's GEMV runs on its own pool. Interleaved
+// A/B on 2 threads: lstm/infer B:1 0.77-0.96 of the packed time; then the backward product
+// too, lstm/fwd_bwd B:1 0.92-0.94 and gru/fwd_bwd 0.91 of the forward-only version.
 // Deterministic: each output is summed in a fixed order whatever the thread count.
 
 #include <cstdint>
@@ -15,5 +14,9 @@ namespace gpurnn::cpu {
 // c[j] = Σ_k a[k] w[j * ldw + k] + beta c[j] for j < n: a row times Wᵀ, W [n, k].
 void gemv_wt_f32(std::int64_t n, std::int64_t k, const float* a, const float* w, std::int64_t ldw,
                  float beta, float* c);
+
+// c[j] = Σ_p a[p] w[p * ldw + j] + beta c[j] for j < n: a row times W, W [k, n].
+void gemv_w_f32(std::int64_t n, std::int64_t k, const float* a, const float* w, std::int64_t ldw,
+                float beta, float* c);
 
 }  // namespace gpurnn::cpu
