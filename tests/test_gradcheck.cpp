@@ -4,7 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include <functional>
 
 #include "sweep_cases.h"
 #include "test_support.h"
@@ -13,7 +12,6 @@ namespace gpurnn::testing {
 namespace {
 
 constexpr std::int64_t kSteps = 4;
-constexpr double kEpsilon = 1e-6;
 constexpr double kTolerance = 1e-6;
 
 double dot(const Tensor& a, const Tensor& b) {
@@ -21,23 +19,6 @@ double dot(const Tensor& a, const Tensor& b) {
   double s = 0;
   for (std::int64_t k = 0; k < a.numel(); ++k) s += a.data_as<double>()[k] * b.data_as<double>()[k];
   return s;
-}
-
-// Central differences of `loss` with respect to every element of `values` (modified in place
-// and restored).
-std::vector<double> numeric_gradient(Tensor& values, const std::function<double()>& loss) {
-  std::vector<double> g(static_cast<std::size_t>(values.numel()));
-  double* p = values.data_as<double>();
-  for (std::int64_t k = 0; k < values.numel(); ++k) {
-    const double saved = p[k];
-    p[k] = saved + kEpsilon;
-    const double up = loss();
-    p[k] = saved - kEpsilon;
-    const double down = loss();
-    p[k] = saved;
-    g[static_cast<std::size_t>(k)] = (up - down) / (2 * kEpsilon);
-  }
-  return g;
 }
 
 // Analytic gradients of one random problem (T = kSteps, B = lengths.size()) against central

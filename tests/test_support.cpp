@@ -82,6 +82,29 @@ bool all_finite(const Tensor& t) {
   return true;
 }
 
+std::vector<double> numeric_gradient(Tensor t, const std::function<double()>& loss, std::int64_t stride) {
+  constexpr double kStep = 1e-6;
+  std::vector<double> grad;
+  double* p = t.data_as<double>();
+  for (std::int64_t i = 0; i < t.numel(); i += stride) {
+    const double saved = p[i];
+    p[i] = saved + kStep;
+    const double up = loss();
+    p[i] = saved - kStep;
+    const double down = loss();
+    p[i] = saved;
+    grad.push_back((up - down) / (2 * kStep));
+  }
+  return grad;
+}
+
+std::vector<double> strided_elements(const Tensor& t, std::int64_t stride) {
+  std::vector<double> out;
+  const double* p = t.data_as<double>();
+  for (std::int64_t i = 0; i < t.numel(); i += stride) out.push_back(p[i]);
+  return out;
+}
+
 double relative_error(const std::vector<double>& a, const std::vector<double>& b) {
   if (a.size() != b.size()) return std::numeric_limits<double>::infinity();
   double diff = 0, norm = 0;

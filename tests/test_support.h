@@ -30,6 +30,14 @@ double relative_error(const std::vector<double>& a, const std::vector<double>& b
 std::vector<double> to_vector(const Tensor& t);
 bool all_finite(const Tensor& t);
 
+// d loss / d t[i] by central differences with step 1e-6 at i = 0, stride, 2 stride, ... (every
+// element by default), perturbing `t` (f64, host; shares storage with what loss() reads) in
+// place and restoring each element.
+std::vector<double> numeric_gradient(Tensor t, const std::function<double()>& loss, std::int64_t stride = 1);
+// The elements of `t` (f64) at 0, stride, 2 stride, ...: the analytic side of a strided
+// numeric_gradient.
+std::vector<double> strided_elements(const Tensor& t, std::int64_t stride);
+
 // The reference's view of a descriptor and its weights.
 gpurnn_ref::Config reference_config(const RNNDescriptor& desc);
 gpurnn_ref::Params reference_params(const RNNWeights& weights);

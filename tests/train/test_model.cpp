@@ -76,24 +76,11 @@ TEST_P(ModelGradients, MatchFiniteDifferencesInF64) {
   std::vector<Tensor> analytic;
   for (const train::Parameter& p : params) analytic.push_back(p.grad.clone());
 
-  constexpr double kEps = 1e-6;
   for (std::size_t k = 0; k < params.size(); ++k) {
-    Tensor value = params[k].value;
-    double* v = value.data_as<double>();
-    std::vector<double> numeric, exact;
-    const std::int64_t n = value.numel();
-    const std::int64_t stride = std::max<std::int64_t>(1, n / 23);
-    for (std::int64_t i = 0; i < n; i += stride) {
-      const double saved = v[i];
-      v[i] = saved + kEps;
-      const double up = loss_now();
-      v[i] = saved - kEps;
-      const double down = loss_now();
-      v[i] = saved;
-      numeric.push_back((up - down) / (2 * kEps));
-      exact.push_back(analytic[k].data_as<double>()[i]);
-    }
-    EXPECT_LT(relative_error(exact, numeric), 1e-6) << c.name << ": parameter " << params[k].name;
+    const std::int64_t stride = std::max<std::int64_t>(1, params[k].value.numel() / 23);
+    const std::vector<double> numeric = numeric_gradient(params[k].value, loss_now, stride);
+    EXPECT_LT(relative_error(strided_elements(analytic[k], stride), numeric), 1e-6)
+        << c.name << ": parameter " << params[k].name;
   }
 }
 

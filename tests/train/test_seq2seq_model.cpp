@@ -92,22 +92,10 @@ void expect_gradients_match(Seq2SeqModel& model, const Batch& batch, const std::
   ASSERT_GT(sums.count, 0) << label;
   EXPECT_NEAR(sums.loss / static_cast<double>(sums.count), mean_loss(model, batch), 1e-12) << label;
   for (const train::Parameter& p : model.parameters()) {
-    Tensor value = p.value;
-    double* v = value.data_as<double>();
-    std::vector<double> numeric, analytic;
     // Every element for small tensors, a spread of 40 for the larger ones.
-    const std::int64_t n = value.numel();
-    const std::int64_t stride = std::max<std::int64_t>(1, n / 40);
-    for (std::int64_t i = 0; i < n; i += stride) {
-      const double saved = v[i];
-      v[i] = saved + 1e-6;
-      const double up = mean_loss(model, batch);
-      v[i] = saved - 1e-6;
-      const double down = mean_loss(model, batch);
-      v[i] = saved;
-      numeric.push_back((up - down) / 2e-6);
-      analytic.push_back(p.grad.data_as<double>()[i]);
-    }
+    const std::int64_t stride = std::max<std::int64_t>(1, p.value.numel() / 40);
+    const std::vector<double> numeric = numeric_gradient(p.value, [&] { return mean_loss(model, batch); }, stride);
+    const std::vector<double> analytic = strided_elements(p.grad, stride);
     // Relative to the largest gradient, but not below 1e-4: central differences of a loss near 1
     // carry ~1e-10 of rounding, which is all the difference left for the attention weights'
     // gradients of ~1e-6 (a wrong gradient is off by its own size).
