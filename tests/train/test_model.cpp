@@ -162,6 +162,9 @@ TEST(ModelErrors, BadConfigurationNamesTheField) {
   m.dropout = 1.0;
   expect_error([&] { SequenceModel x(m); }, ErrorCode::invalid_argument, {"dropout"});
   m.dropout = 0;
+  m.threads = -1;
+  expect_error([&] { SequenceModel x(m); }, ErrorCode::invalid_argument, {"'threads'", "-1"});
+  m.threads = 0;
   m.backend = "nope";
   expect_error([&] { SequenceModel x(m); }, ErrorCode::unsupported, {"'nope'"});
 }

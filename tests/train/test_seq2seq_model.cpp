@@ -300,6 +300,11 @@ TEST(Seq2SeqInvalidArgs, ConfigAndBatch) {
   }
   {
     Seq2SeqConfig c = token_config();
+    c.threads = -2;
+    expect_error([&] { Seq2SeqModel m(c); }, ErrorCode::invalid_argument, {"'threads'", "-2"});
+  }
+  {
+    Seq2SeqConfig c = token_config();
     c.teacher_forcing = 1.5;
     expect_error([&] { Seq2SeqModel m(c); }, ErrorCode::invalid_argument, {"teacher_forcing"});
   }
