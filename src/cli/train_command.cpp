@@ -34,11 +34,11 @@ struct TaskDefaults {
 TaskDefaults defaults_for(const std::string& task) {
   // copy: a GRU leaves the chance plateau within a few hundred steps where an LSTM of the same
   // size needs thousands (measured: 0.99 vs 0.71 accuracy after 1,500 steps).
-  // Threads (the last field): small GEMMs run on one. On the quiet 2-core machine, 200 steps of
-  // adding/classify/timeseries/copy took 0.99/0.57/0.27/2.06 s on one thread against
-  // 1.12/1.21/0.46/2.62 s on two, while charlm (hidden 256) is 10% faster on two (6.25 vs 6.9 s
-  // for 100 steps). On a machine doing anything else, idle OpenMP workers spin: 150 convex-hull
-  // steps took 21-51 s on two threads instead of 5 s on one (load 4.6-5.1).
+  // Threads (the last field): the small models run on one. With the cpu backend's one OpenMP
+  // pool, two threads are no slower on 2 idle cores (adding 100 steps 0.43 vs 0.53 s, classify
+  // 200 steps 0.53 vs 0.60 s, convex-hull 150 steps 3.8 vs 4.2 s, sort 1.43 vs 1.37 s), but with
+  // one core busy with other work 100 adding steps took 8.8-9.4 s on two against 0.55 s on one;
+  // charlm (hidden 256) gains most from two and keeps every core.
   static const std::map<std::string, TaskDefaults> table = {
       {"charlm", {"lstm", 256, 800, 30, 4e-3, 1.0}},
       {"timeseries", {"lstm", 64, 1000, 30, 1e-2, 1.0, "general", 1, "cosine", 1}},

@@ -28,8 +28,9 @@ struct ModelConfig {
   DType dtype = DType::f32;
   std::string backend = "cpu";  // any make_backend name ("cpu", "cuda", "cuda:1")
   std::uint64_t seed = 1;       // parameter initialisation
-  // CPU threads of the RNN's GEMMs (BackendOptions::num_threads; 0: the library default, every
-  // core). Small models on a shared machine run faster on one: idle OpenMP workers spin.
+  // CPU threads of the RNN and the training ops' large products (BackendOptions::num_threads;
+  // 0: the library default, every core). On a machine whose cores are busy with other work,
+  // fewer threads than idle cores is faster: idle OpenMP workers spin (README, Threads).
   int threads = 0;
 };
 
