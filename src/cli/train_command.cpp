@@ -12,12 +12,17 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "cli/idle_cores.h"
 #include "cli/progress.h"
 #include "gpurnn/train/seq2seq.h"
 #include "gpurnn/train/trainer.h"
 
 namespace gpurnn::cli {
 namespace {
+
+// A task's thread default that means: the cores other work leaves idle when the run starts
+// (idle_cores.h).
+constexpr int kIdleCores = -1;
 
 // What a task trains with unless flags say otherwise: sized so that each task visibly learns
 // within about a minute or two on a 2-core CPU.
@@ -28,7 +33,7 @@ struct TaskDefaults {
   const char* attention = "general";  // output-sequence tasks
   std::int64_t beam = 1;
   const char* schedule = "cosine";
-  int threads = 0;  // 0: every core
+  int threads = kIdleCores;  // or a count
 };
 
 TaskDefaults defaults_for(const std::string& task) {
@@ -38,7 +43,7 @@ TaskDefaults defaults_for(const std::string& task) {
   // pool, two threads are no slower on 2 idle cores (adding 100 steps 0.43 vs 0.53 s, classify
   // 200 steps 0.53 vs 0.60 s, convex-hull 150 steps 3.8 vs 4.2 s, sort 1.43 vs 1.37 s), but with
   // one core busy with other work 100 adding steps took 8.8-9.4 s on two against 0.55 s on one;
-  // charlm (hidden 256) gains most from two and keeps every core.
+  // charlm (hidden 256) gains most from two and takes the cores idle at start.
   static const std::map<std::string, TaskDefaults> table = {
       {"charlm", {"lstm", 256, 800, 30, 4e-3, 1.0}},
       {"timeseries", {"lstm", 64, 1000, 30, 1e-2, 1.0, "general", 1, "cosine", 1}},
@@ -55,6 +60,16 @@ TaskDefaults defaults_for(const std::string& task) {
   };
   const auto it = table.find(task);
   return it != table.end() ? it->second : TaskDefaults{"lstm", 128, 1000, 50, 3e-3, 1.0};
+}
+
+// The header's account of the CPU thread count and where it came from.
+std::string describe_threads(int threads, bool given, bool idle_cores) {
+  const std::string cores = std::to_string(usable_cpus());
+  if (given) return threads == 0 ? "every core (--threads 0)" : std::to_string(threads) + " (--threads)";
+  if (!idle_cores) return std::to_string(threads) + " (the task's default)";
+  if (std::to_string(threads) == cores) return threads == 1 ? "1" : "every core (" + cores + ", idle at start)";
+  return std::to_string(threads) + " of " + cores + " cores (the rest were busy at start; --threads " + cores +
+         " uses every core)";
 }
 
 bool was_given(const TrainOptions& o, const std::string& flag) {
@@ -207,8 +222,10 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
   model.embedding = o.embedding;
   model.dropout = o.dropout;
   model.seed = o.seed;
-  model.threads = was_given(o, "--threads") ? o.threads : defaults.threads;
-  check_argument(model.threads >= 0, "gpurnn train", "--threads", "must be >= 0, got " + std::to_string(model.threads));
+  const bool threads_given = was_given(o, "--threads");
+  check_argument(!threads_given || o.threads >= 0, "gpurnn train", "--threads", "must be >= 0, got " + std::to_string(o.threads));
+  model.threads = threads_given ? o.threads : defaults.threads == kIdleCores ? idle_core_threads() : defaults.threads;
+  const std::string threads_line = describe_threads(model.threads, threads_given, defaults.threads == kIdleCores);
   if (!o.resume.empty() && resumed.model_kind == "sequence") {
     const train::CheckpointInfo& info = resumed;
     check_common_resume_flags(o, cell, info.model.cell, info.model.hidden, info.model.layers, info.model.embedding,
@@ -299,7 +316,8 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
             << "data: " << task->describe() << "\n"
             << "training: " << config.steps << " steps, " << config.optimizer.kind << " lr " << format_number(config.schedule.base_lr)
             << " (" << config.schedule.kind << ", warm-up " << config.schedule.warmup_steps << "), clip "
-            << format_number(config.clip) << ", seed " << o.seed << "\n";
+            << format_number(config.clip) << ", seed " << o.seed << "\n"
+            << "threads: " << threads_line << "\n";
   if (comm) {
     out << "distributed: " << comm->size() << " ranks (" << comm->name()
         << "), each training on its rows of every batch; progress and throughput are global\n";
