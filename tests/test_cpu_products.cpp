@@ -1,8 +1,7 @@
 // The training ops' f32 products (cpu::training_gemm): every transposition, strided operands,
 // overwrite and accumulate, against a naive double-precision product. The sizes are above the
 // size OpenBLAS keeps on one thread, so with oneDNN and 2 threads they run on oneDNN's matmul
-// (src/cpu/blas.h), the path no model test pins down on a machine with one core. And the
-// packing into oneDNN's blocked weight layout (cpu/weight_pack_f32.h) against its formula.
+// (src/cpu/blas.h), the path no model test pins down on a machine with one core.
 
 #include <gtest/gtest.h>
 
@@ -11,7 +10,6 @@
 #include <vector>
 
 #include "cpu/blas.h"
-#include "cpu/weight_pack_f32.h"
 #include "test_support.h"
 
 namespace gpurnn::testing {
@@ -76,36 +74,6 @@ TEST(CpuProducts, TrainingGemmMatchesNaiveProductForEveryTransposition) {
           for (std::int64_t j = n; j < ldc; ++j) ASSERT_EQ(c[i * ldc + j], c_before[i * ldc + j]);
         }
         EXPECT_LT(worst, 1e-4);
-      }
-    }
-  }
-}
-
-// Every element of the packed buffer against the layout's formula, padding included, for a
-// transposed source (W_hh in the forward product: the gather path for full panels) and a plain
-// one (the backward product), with sizes that leave partial panels and padded rows, and
-// leading dimensions wider than the rows.
-TEST(CpuProducts, BlockedWeightPackingFollowsTheLayout) {
-  use_two_threads();
-  for (const bool transposed : {true, false}) {
-    for (const auto& [k, n] : {std::pair<std::int64_t, std::int64_t>{37, 130}, {64, 256}, {5, 3}}) {
-      SCOPED_TRACE(std::string(transposed ? "transposed" : "plain") + " k " + std::to_string(k) +
-                   " n " + std::to_string(n));
-      // op(W) [k, n] stored as W [n, k] (transposed) or [k, n], rows ld apart.
-      const std::int64_t rows = transposed ? n : k, ld = (transposed ? k : n) + 3;
-      const std::vector<float> w = random_values(static_cast<std::size_t>(rows * ld), 4);
-      const std::int64_t stride_k = transposed ? 1 : ld, stride_n = transposed ? ld : 1;
-      const std::int64_t padded_k = (k + 15) / 16 * 16, padded_n = (n + 63) / 64 * 64;
-      std::vector<float> packed(static_cast<std::size_t>(padded_k * padded_n), -7.0f);
-      cpu::pack_ba16a64b_f32(w.data(), k, n, stride_k, stride_n, padded_k, padded_n, packed.data());
-      for (std::int64_t nb = 0; nb < padded_n / 64; ++nb) {
-        for (std::int64_t p = 0; p < padded_k; ++p) {
-          for (std::int64_t j = 0; j < 64; ++j) {
-            const std::int64_t col = nb * 64 + j;
-            const float want = p < k && col < n ? w[p * stride_k + col * stride_n] : 0.0f;
-            ASSERT_EQ(packed[(nb * padded_k + p) * 64 + j], want) << "panel " << nb << " k " << p << " column " << j;
-          }
-        }
       }
     }
   }

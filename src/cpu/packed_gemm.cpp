@@ -12,7 +12,6 @@
 #include <unordered_map>
 #include <vector>
 
-#include "cpu/weight_pack_f32.h"
 #include "gpurnn/error.h"
 
 namespace gpurnn::cpu {
@@ -133,19 +132,8 @@ void PackedGemm::pack(const engine::FixedWeightGemm<float>& g) {
   impl_->matmul = dnnl::matmul(pd);
   impl_->storage = PackedBufferPool::of_this_thread().acquire(pd.weights_desc().get_size());
   impl_->weights = memory(pd.weights_desc(), engine, impl_->storage.data.get());
-  // The layout oneDNN's AVX-512 kernels ask for is packed here (weight_pack_f32.h), faster than
-  // its reorder; any other layout goes through the reorder.
-  const std::int64_t padded_k = (g.k + 15) / 16 * 16, padded_n = (g.n + 63) / 64 * 64;
-  const memory::desc blocked({g.k, g.n}, memory::data_type::f32, memory::format_tag::BA16a64b);
-  if (pd.weights_desc() == blocked &&
-      blocked.get_size() == static_cast<std::size_t>(padded_k * padded_n) * sizeof(float)) {
-    const bool transposed = g.tw == engine::Trans::yes;
-    pack_ba16a64b_f32(g.w, g.k, g.n, transposed ? 1 : g.ldw, transposed ? g.ldw : 1, padded_k,
-                      padded_n, static_cast<float*>(impl_->storage.data.get()));
-  } else {
-    memory user(user_weights, engine, const_cast<float*>(g.w));
-    dnnl::reorder(user, impl_->weights).execute(impl_->stream, user, impl_->weights);
-  }
+  memory user(user_weights, engine, const_cast<float*>(g.w));
+  dnnl::reorder(user, impl_->weights).execute(impl_->stream, user, impl_->weights);
   impl_->a = memory(a_desc, engine, DNNL_MEMORY_NONE);
   impl_->c = memory(c_desc, engine, DNNL_MEMORY_NONE);
   impl_->stream.wait();

@@ -1,8 +1,7 @@
 #pragma once
 // A per-step f32 GEMM on weights fixed for one layer call, through oneDNN's matmul: W is
-// packed once (format_tag::any: oneDNN's layout for this shape; its AVX-512 layout by
-// weight_pack_f32.h, any other by a oneDNN reorder) when the object is built, and each run
-// multiplies by the packed copy. OpenBLAS has no pack-once API, so its
+// reordered once (format_tag::any: oneDNN's packed layout for this shape) when the object is
+// built, and each run multiplies by the packed copy. OpenBLAS has no pack-once API, so its
 // GEMM repacks W on every step (bench/results/cpu-vs-onednn-2026-11-25-2.md).
 // Built only with oneDNN (GPURNN_HAVE_ONEDNN); the object owns its packed copy, so it reflects
 // W as it was when built and is never reused for another call. matmul_bias_rows below is the
