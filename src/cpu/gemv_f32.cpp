@@ -25,22 +25,52 @@ namespace {
 constexpr std::int64_t kLanes = 16;
 constexpr std::int64_t kBlock = 64;  // outputs per unit of work
 
+// c[j] = the 16 lanes of `lane` in order, the tail of row j, and beta c[j].
+inline float finish_wt(const float* lane, std::int64_t k16, std::int64_t k, const float* a,
+                       const float* row, float beta, float c) {
+  float sum = 0.0f;
+  for (std::int64_t l = 0; l < kLanes; ++l) sum += lane[l];
+  for (std::int64_t p = k16; p < k; ++p) sum += a[p] * row[p];
+  return beta == 0.0f ? sum : sum + beta * c;
+}
+
 // c[j] for j in [j0, j1) of a · Wᵀ: 16 partial sums per output, lane l summing the elements
-// k mod 16 = l, then the lanes in order and the tail.
+// k mod 16 = l, then the lanes in order and the tail. Four rows at a time: each one's lanes are
+// one vector whose additions depend on each other, so a row alone waits on the FMA latency at
+// every step; four independent rows (sharing the loads of a) keep the FMA units busy. Every
+// output's sum is the same, in the same order, as one row at a time.
 GPURNN_VECTOR_CLONES
 void wt_block(std::int64_t j0, std::int64_t j1, std::int64_t k, const float* __restrict a,
               const float* __restrict w, std::int64_t ldw, float beta, float* __restrict c) {
   const std::int64_t k16 = k / kLanes * kLanes;
-  for (std::int64_t j = j0; j < j1; ++j) {
+  std::int64_t j = j0;
+  for (; j + 4 <= j1; j += 4) {
+    const float* __restrict r0 = w + j * ldw;
+    const float* __restrict r1 = r0 + ldw;
+    const float* __restrict r2 = r1 + ldw;
+    const float* __restrict r3 = r2 + ldw;
+    float l0[kLanes] = {}, l1[kLanes] = {}, l2[kLanes] = {}, l3[kLanes] = {};
+    for (std::int64_t p = 0; p < k16; p += kLanes) {
+      for (std::int64_t l = 0; l < kLanes; ++l) {
+        const float x = a[p + l];
+        l0[l] += x * r0[p + l];
+        l1[l] += x * r1[p + l];
+        l2[l] += x * r2[p + l];
+        l3[l] += x * r3[p + l];
+      }
+    }
+    c[j] = finish_wt(l0, k16, k, a, r0, beta, c[j]);
+    c[j + 1] = finish_wt(l1, k16, k, a, r1, beta, c[j + 1]);
+    c[j + 2] = finish_wt(l2, k16, k, a, r2, beta, c[j + 2]);
+    c[j + 3] = finish_wt(l3, k16, k, a, r3, beta, c[j + 3]);
+  }
+  for (; j < j1; ++j) {
     const float* __restrict row = w + j * ldw;
     float lane[kLanes] = {};
     for (std::int64_t p = 0; p < k16; p += kLanes) {
       for (std::int64_t l = 0; l < kLanes; ++l) lane[l] += a[p + l] * row[p + l];
     }
-    float sum = 0.0f;
-    for (std::int64_t l = 0; l < kLanes; ++l) sum += lane[l];
-    for (std::int64_t p = k16; p < k; ++p) sum += a[p] * row[p];
-    c[j] = beta == 0.0f ? sum : sum + beta * c[j];
+    c[j] = finish_wt(lane, k16, k, a, row, beta, c[j]);
   }
 }
 
