@@ -1,10 +1,11 @@
 // Batch-1 f32 products (gemv_f32.h). Thread-to-data mapping: by Wᵀ, output j belongs to one
 // thread (blocks of kBlock outputs, schedule(static)), which reads the rows of W its outputs
 // need, each once; by W, a thread takes whole chunks of kRowChunk rows of W (a partial sum of
-// every output each), then output blocks sum the chunks in order. The loop is compiled for AVX-512F, AVX2 and baseline x86-64
-// (target_clones, as cpu_rows_f32.cpp) and vectorises over 16 independent lanes, so the sums
-// need no reassociation; as there, the AVX clones contract a * b + c to FMA, so their bits
-// differ from the baseline clone's.
+// every output each), then output blocks sum the chunks in order. The loops are compiled for
+// AVX-512F, AVX2 and baseline x86-64 (target_clones, as cpu_rows_f32.cpp; the row helper is
+// forced inline into each clone) and vectorise over 16 independent lanes, so the sums need no
+// reassociation; as there, the AVX clones contract a * b + c to FMA, so their bits differ from
+// the baseline clone's.
 
 #include "cpu/gemv_f32.h"
 
@@ -18,6 +19,11 @@
 #else
 #define GPURNN_VECTOR_CLONES
 #endif
+#if defined(__GNUC__)
+#define GPURNN_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define GPURNN_ALWAYS_INLINE inline
+#endif
 
 namespace gpurnn::cpu {
 namespace {
@@ -25,53 +31,40 @@ namespace {
 constexpr std::int64_t kLanes = 16;
 constexpr std::int64_t kBlock = 64;  // outputs per unit of work
 
-// c[j] = the 16 lanes of `lane` in order, the tail of row j, and beta c[j].
-inline float finish_wt(const float* lane, std::int64_t k16, std::int64_t k, const float* a,
-                       const float* row, float beta, float c) {
-  float sum = 0.0f;
-  for (std::int64_t l = 0; l < kLanes; ++l) sum += lane[l];
-  for (std::int64_t p = k16; p < k; ++p) sum += a[p] * row[p];
-  return beta == 0.0f ? sum : sum + beta * c;
+// c[j + r] for the R rows j..j+R-1 of a · Wᵀ: 16 partial sums per output, lane l summing the
+// elements k mod 16 = l, then the lanes in order and the tail. Each row's lanes are one vector
+// whose additions depend on each other, so a row alone waits on the FMA latency at every step;
+// R = 4 independent rows (sharing the loads of a) keep the FMA units busy. Every output's sum
+// is the same, in the same order, whatever R.
+template <int R>
+GPURNN_ALWAYS_INLINE void wt_rows(std::int64_t j, std::int64_t k, const float* __restrict a,
+                                  const float* __restrict w, std::int64_t ldw, float beta,
+                                  float* __restrict c) {
+  const std::int64_t k16 = k / kLanes * kLanes;
+  const float* __restrict row[R];
+  for (int r = 0; r < R; ++r) row[r] = w + (j + r) * ldw;
+  float lane[R][kLanes] = {};
+  for (std::int64_t p = 0; p < k16; p += kLanes) {
+    for (std::int64_t l = 0; l < kLanes; ++l) {
+      const float x = a[p + l];
+      for (int r = 0; r < R; ++r) lane[r][l] += x * row[r][p + l];
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    float sum = 0.0f;
+    for (std::int64_t l = 0; l < kLanes; ++l) sum += lane[r][l];
+    for (std::int64_t p = k16; p < k; ++p) sum += a[p] * row[r][p];
+    c[j + r] = beta == 0.0f ? sum : sum + beta * c[j + r];
+  }
 }
 
-// c[j] for j in [j0, j1) of a · Wᵀ: 16 partial sums per output, lane l summing the elements
-// k mod 16 = l, then the lanes in order and the tail. Four rows at a time: each one's lanes are
-// one vector whose additions depend on each other, so a row alone waits on the FMA latency at
-// every step; four independent rows (sharing the loads of a) keep the FMA units busy. Every
-// output's sum is the same, in the same order, as one row at a time.
+// c[j] for j in [j0, j1) of a · Wᵀ, four rows at a time, then the rest one by one.
 GPURNN_VECTOR_CLONES
 void wt_block(std::int64_t j0, std::int64_t j1, std::int64_t k, const float* __restrict a,
               const float* __restrict w, std::int64_t ldw, float beta, float* __restrict c) {
-  const std::int64_t k16 = k / kLanes * kLanes;
   std::int64_t j = j0;
-  for (; j + 4 <= j1; j += 4) {
-    const float* __restrict r0 = w + j * ldw;
-    const float* __restrict r1 = r0 + ldw;
-    const float* __restrict r2 = r1 + ldw;
-    const float* __restrict r3 = r2 + ldw;
-    float l0[kLanes] = {}, l1[kLanes] = {}, l2[kLanes] = {}, l3[kLanes] = {};
-    for (std::int64_t p = 0; p < k16; p += kLanes) {
-      for (std::int64_t l = 0; l < kLanes; ++l) {
-        const float x = a[p + l];
-        l0[l] += x * r0[p + l];
-        l1[l] += x * r1[p + l];
-        l2[l] += x * r2[p + l];
-        l3[l] += x * r3[p + l];
-      }
-    }
-    c[j] = finish_wt(l0, k16, k, a, r0, beta, c[j]);
-    c[j + 1] = finish_wt(l1, k16, k, a, r1, beta, c[j + 1]);
-    c[j + 2] = finish_wt(l2, k16, k, a, r2, beta, c[j + 2]);
-    c[j + 3] = finish_wt(l3, k16, k, a, r3, beta, c[j + 3]);
-  }
-  for (; j < j1; ++j) {
-    const float* __restrict row = w + j * ldw;
-    float lane[kLanes] = {};
-    for (std::int64_t p = 0; p < k16; p += kLanes) {
-      for (std::int64_t l = 0; l < kLanes; ++l) lane[l] += a[p + l] * row[p + l];
-    }
-    c[j] = finish_wt(lane, k16, k, a, row, beta, c[j]);
-  }
+  for (; j + 4 <= j1; j += 4) wt_rows<4>(j, k, a, w, ldw, beta, c);
+  for (; j < j1; ++j) wt_rows<1>(j, k, a, w, ldw, beta, c);
 }
 
 // partial[j] = Σ_{p in [p0, p1)} a[p] w[p * ldw + j] for j < n: whole rows of W, contiguous.
