@@ -29,12 +29,15 @@ memory::desc matrix(std::int64_t rows, std::int64_t cols, std::int64_t ld) {
   return memory::desc({rows, cols}, memory::data_type::f32, memory::dims{ld, 1});
 }
 
-// op(W) as oneDNN's [k, n] weights: W itself is [n, k] (transposed) or [k, n], ld ldw.
-memory::desc weights_as_given(const engine::FixedWeightGemm<float>& g) {
-  return g.tw == engine::Trans::yes
-             ? memory::desc({g.k, g.n}, memory::data_type::f32, memory::dims{1, g.ldw})
-             : matrix(g.k, g.n, g.ldw);
+// op(X) [rows, cols] of a row-major X with leading dimension ld: X itself is [cols, rows] when
+// transposed (read through the strides), else [rows, cols].
+memory::desc operand(engine::Trans t, std::int64_t rows, std::int64_t cols, std::int64_t ld) {
+  return t == engine::Trans::yes ? memory::desc({rows, cols}, memory::data_type::f32, memory::dims{1, ld})
+                                 : matrix(rows, cols, ld);
 }
+
+// op(W) as oneDNN's [k, n] weights.
+memory::desc weights_as_given(const engine::FixedWeightGemm<float>& g) { return operand(g.tw, g.k, g.n, g.ldw); }
 
 // C = ... + beta C as a sum post-op (none when beta is 0).
 dnnl::primitive_attr beta_attr(float beta) {
@@ -180,13 +183,7 @@ void matmul(engine::Trans ta, engine::Trans tb, std::int64_t m, std::int64_t n, 
             const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c,
             std::int64_t ldc) {
   const dnnl::engine& engine = cpu_engine();
-  // op(A) [m, k]: A itself is [k, m] when transposed; op(B) [k, n]: B is [n, k] when transposed.
-  const memory::desc a_desc = ta == engine::Trans::yes
-                                  ? memory::desc({m, k}, memory::data_type::f32, memory::dims{1, lda})
-                                  : matrix(m, k, lda);
-  const memory::desc b_desc = tb == engine::Trans::yes
-                                  ? memory::desc({k, n}, memory::data_type::f32, memory::dims{1, ldb})
-                                  : matrix(k, n, ldb);
+  const memory::desc a_desc = operand(ta, m, k, lda), b_desc = operand(tb, k, n, ldb);
   const memory::desc c_desc = matrix(m, n, ldc);
   try {
     // Rebuilt per call, like matmul_bias_rows: the primitive cache makes repeats cheap.
