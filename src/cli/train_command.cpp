@@ -64,12 +64,12 @@ TaskDefaults defaults_for(const std::string& task) {
 
 // The header's account of the CPU thread count and where it came from.
 std::string describe_threads(int threads, bool given, bool idle_cores) {
-  const std::string cores = std::to_string(usable_cpus());
-  if (given) return threads == 0 ? "every core (--threads 0)" : std::to_string(threads) + " (--threads)";
-  if (!idle_cores) return std::to_string(threads) + " (the task's default)";
-  if (std::to_string(threads) == cores) return threads == 1 ? "1" : "every core (" + cores + ", idle at start)";
-  return std::to_string(threads) + " of " + cores + " cores (the rest were busy at start; --threads " + cores +
-         " uses every core)";
+  const int usable = usable_cpus();
+  const std::string count = std::to_string(threads), cores = std::to_string(usable);
+  if (given) return threads == 0 ? "every core (--threads 0)" : count + " (--threads)";
+  if (!idle_cores) return count + " (the task's default)";
+  if (threads == usable) return threads == 1 ? "1" : "every core (" + cores + ", idle at start)";
+  return count + " of " + cores + " cores (the rest were busy at start; --threads " + cores + " uses every core)";
 }
 
 bool was_given(const TrainOptions& o, const std::string& flag) {
