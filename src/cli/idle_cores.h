@@ -18,7 +18,9 @@ namespace gpurnn::cli {
 double idle_cpus_between(const std::string& before, const std::string& after, const std::vector<int>& cpus);
 
 // idle_cpus_between for this process's CPUs (its affinity mask), /proc/stat read `window`
-// apart while the process sleeps; nullopt where /proc/stat or the mask cannot be read.
+// apart while the calling thread sleeps, plus the CPUs the process's own other threads used
+// meanwhile (they are not other work), at most the mask's size; nullopt where /proc/stat or
+// the mask cannot be read.
 std::optional<double> measure_idle_cpus(std::chrono::milliseconds window);
 
 // The CPUs in this process's affinity mask (at least 1).
