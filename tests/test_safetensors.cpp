@@ -215,6 +215,30 @@ TEST(Safetensors, RefusesBadMetadata) {
   expect_malformed(R"({"__metadata__":{},"__metadata__":{}})", 0, {"duplicate", "'__metadata__'"});
 }
 
+// Issue 22: 100,000 nested brackets once overflowed the stack (the parser had no depth limit and
+// an error message dumped the whole value). Each depth is refused with a message, not a crash.
+TEST(Safetensors, RefusesDeepNestingWithoutCrashing) {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  expect_malformed(deep, 0, {"nests", "deep"});
+  expect_malformed(R"({"__metadata__":{"a":)" + deep + "}}", 0, {"nests", "deep"});
+  expect_malformed(R"({"w":{"dtype":"F32","shape":)" + deep + R"(,"data_offsets":[0,0]}})", 0,
+                   {"nests", "deep"});
+  expect_malformed(R"({"w":{"dtype":)" + deep + R"(,"shape":[],"data_offsets":[0,4]}})", 4,
+                   {"nests", "deep"});
+  // Just under the limit parses, and the error about the value quotes only its start.
+  const std::string nested = std::string(30, '[') + std::string(30, ']');
+  expect_malformed(R"({"__metadata__":{"a":)" + nested + "}}", 0, {"'a'", "not a string", "[[...]]"});
+  std::string many = "[";
+  for (int i = 0; i < 5000; ++i) many += (i ? ",\"x\"" : "\"x\"");
+  many += "]";
+  try {
+    from_image(image(R"({"__metadata__":{"a":)" + many + "}}", 0));
+    ADD_FAILURE() << "a list in __metadata__ was accepted";
+  } catch (const Error& e) {
+    EXPECT_LT(std::string(e.what()).size(), 300u) << e.what();
+  }
+}
+
 TEST(Safetensors, RefusesBadEntries) {
   const auto entry = [](const std::string& body) { return R"({"w":{)" + body + "}}"; };
   expect_malformed(R"({"w":3})", 0, {"tensor 'w'", "not an object"});

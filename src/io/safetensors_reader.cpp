@@ -76,8 +76,28 @@ float bf16_to_f32(std::uint16_t h) {
 }
 
 // ---- JSON header -------------------------------------------------------------------------------
+// The deepest nesting of arrays and objects a header may have. A real header nests three deep
+// (the header object, a tensor entry, its shape list); the limit keeps every recursive walk of
+// the parsed value (dump, destruction) far from the stack's end.
+constexpr int kMaxHeaderDepth = 32;
+
+// At most 80 characters of `value` as JSON. Containers are summarised from their first few
+// members, so a large or deep value is never dumped whole.
 std::string snippet(const json& value) {
-  std::string text = value.dump();
+  std::string text;
+  if (value.is_array() || value.is_object()) {
+    const bool array = value.is_array();
+    text = array ? "[" : "{";
+    std::size_t shown = 0;
+    for (auto it = value.begin(); it != value.end() && text.size() <= 80; ++it, ++shown) {
+      if (shown > 0) text += ", ";
+      if (!array) text += json(it.key()).dump() + ": ";
+      text += (it->is_array() || it->is_object()) ? (it->is_array() ? "[...]" : "{...}") : it->dump();
+    }
+    text += array ? "]" : "}";
+  } else {
+    text = value.dump();
+  }
   if (text.size() > 80) text = text.substr(0, 77) + "...";
   return text;
 }
@@ -91,7 +111,13 @@ json parse_header(const char* begin, const char* end, const std::string& origin)
   };
   std::vector<Frame> frames;
   std::string duplicate;
-  auto on_event = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
+  struct TooDeep {};
+  auto on_event = [&](int depth, json::parse_event_t event, json& parsed) {
+    // `depth` counts the containers open around this one; stop before building a deeper one.
+    if ((event == json::parse_event_t::object_start || event == json::parse_event_t::array_start) &&
+        depth >= kMaxHeaderDepth) {
+      throw TooDeep{};
+    }
     if (event == json::parse_event_t::object_start) {
       frames.emplace_back();
     } else if (event == json::parse_event_t::object_end && !frames.empty()) {
@@ -116,6 +142,9 @@ json parse_header(const char* begin, const char* end, const std::string& origin)
     header = json::parse(begin, end, on_event);
   } catch (const json::exception& e) {
     fail(origin, std::string("header is not valid JSON: ") + e.what());
+  } catch (const TooDeep&) {
+    fail(origin, "header nests arrays and objects more than " + std::to_string(kMaxHeaderDepth) +
+                     " deep (a safetensors header nests 3)");
   }
   if (!header.is_object())
     fail(origin, "header is not a JSON object (got " + snippet(header) + ")");

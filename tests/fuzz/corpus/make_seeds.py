@@ -44,3 +44,19 @@ np.save(os.path.join(out, "npy", "f64_scalar.npy"), np.array(2.5))
 np.save(os.path.join(out, "npy", "i64_0x2.npy"), np.zeros((0, 2), dtype="<i8"))
 with open(os.path.join(out, "npy", "i32_v2.npy"), "wb") as f:
     np.lib.format.write_array(f, np.array([1, 2, 3], dtype="<i4"), version=(2, 0))
+
+
+def raw_safetensors(name, header_text):
+    """A file whose header is `header_text` as given (for malformed headers)."""
+    text = header_text.encode()
+    text += b" " * (-len(text) % 8)
+    with open(os.path.join(out, "safetensors", name), "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text)
+
+
+# Nesting past the reader's depth limit (it once overflowed the stack), at the top, under
+# __metadata__ and inside a tensor's shape.
+raw_safetensors("deep_array.safetensors", "[" * 200 + "]" * 200)
+raw_safetensors("deep_metadata.safetensors", '{"__metadata__":{"a":' + "[" * 100 + "]" * 100 + "}}")
+raw_safetensors("deep_shape.safetensors",
+                '{"w":{"dtype":"F32","shape":' + "[" * 100 + "]" * 100 + ',"data_offsets":[0,0]}}')
