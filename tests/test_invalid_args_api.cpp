@@ -1,4 +1,5 @@
 // Invalid descriptors, weights, factories, size queries, parsers, tensors and the RNN module.
+#include "core/thread_count.h"
 #include "invalid_args_support.h"
 
 namespace gpurnn::invalid_args {
@@ -109,6 +110,21 @@ TEST(InvalidArgs, BackendOptionsNegativeThreads) {
   options.num_threads = -1;
   expect_invalid([&] { make_backend("cpu", options); }, {"'options.num_threads'", "-1"});
 }
+// Issue 22: 100,000 threads crashed libgomp. Counts above 4 per usable core are refused by name,
+// by every entry point that takes one; the largest allowed count is accepted.
+TEST(InvalidArgs, HugeThreadCountsAreRefused) {
+  const int limit = detail::max_thread_count();
+  EXPECT_EQ(limit, detail::kThreadsPerCore * detail::usable_cores());
+  for (int huge : {limit + 1, 20000, 100000, std::numeric_limits<int>::max()}) {
+    BackendOptions options;
+    options.num_threads = huge;
+    expect_invalid([&] { make_backend("cpu", options); },
+                   {"'options.num_threads'", std::to_string(huge), "up to " + std::to_string(limit)});
+  }
+  BackendOptions most;
+  most.num_threads = limit;
+  EXPECT_NO_THROW(make_backend("cpu", most));
+}
 TEST(InvalidArgs, SizeQueriesRejectEmptyProblems) {
   auto b = make_backend("cpu");
   const RNNDescriptor d = lstm_desc();
@@ -139,6 +155,22 @@ TEST(InvalidArgs, ParseDeviceGpu) {
 }
 TEST(InvalidArgs, ParseDeviceBadIndex) {
   expect_invalid([] { parse_device("cuda:x"); }, {"'cuda:x'", "cuda:N"});
+}
+// Issue 22: dim(-1) read out of bounds. Negative indices count from the end, as in PyTorch;
+// anything outside [-rank, rank) is an error naming the index and the shape.
+TEST(InvalidArgs, TensorDimIndicesOutOfRange) {
+  const Tensor t = Tensor::zeros({2, 3, 4}, DType::f32);
+  EXPECT_EQ(t.dim(-1), 4);
+  EXPECT_EQ(t.dim(-3), 2);
+  EXPECT_EQ(t.view().dim(-2), 3);
+  EXPECT_EQ(t.shape()[-1], 4);
+  for (int bad : {3, 6, -4, 100, -100}) {
+    expect_invalid([&] { (void)t.dim(bad); }, {std::to_string(bad), "[2, 3, 4]", "-3 to 2"});
+    expect_invalid([&] { (void)t.view().dim(bad); }, {std::to_string(bad), "[2, 3, 4]"});
+  }
+  const Tensor scalar = Tensor::zeros({}, DType::f64);
+  expect_invalid([&] { (void)scalar.dim(0); }, {"index 0", "rank 0"});
+  expect_invalid([&] { (void)scalar.dim(-1); }, {"index -1", "rank 0"});
 }
 TEST(InvalidArgs, TensorReshapeWrongElementCount) {
   Tensor t = Tensor::zeros({3, 4}, DType::f32);

@@ -21,7 +21,13 @@ class Shape {
   }
 
   int rank() const { return rank_; }
-  std::int64_t operator[](int i) const { return dims_[static_cast<std::size_t>(i)]; }
+  // Dimension i; a negative i counts from the end, as in PyTorch (-1 is the last). Throws
+  // Error(invalid_argument) for i outside [-rank, rank).
+  std::int64_t operator[](int i) const {
+    const int k = i < 0 ? i + rank_ : i;
+    if (k < 0 || k >= rank_) throw_bad_index(i);
+    return dims_[static_cast<std::size_t>(k)];
+  }
   std::int64_t numel() const;
   void push_back(std::int64_t dim);
   const std::int64_t* begin() const { return dims_.data(); }
@@ -31,6 +37,8 @@ class Shape {
   bool operator!=(const Shape& other) const { return !(*this == other); }
 
  private:
+  [[noreturn]] void throw_bad_index(int i) const;
+
   std::array<std::int64_t, kMaxRank> dims_{};
   int rank_ = 0;
 };

@@ -35,7 +35,7 @@ class BasicTensorView {
   DType dtype() const { return dtype_; }
   Device device() const { return device_; }
   int rank() const { return shape_.rank(); }
-  std::int64_t dim(int i) const { return shape_[i]; }
+  std::int64_t dim(int i) const { return shape_[i]; }  // i < 0 counts from the end; checked
   std::int64_t numel() const { return shape_.numel(); }
   std::size_t bytes() const { return static_cast<std::size_t>(numel()) * dtype_size(dtype_); }
   // An empty view (no data) stands for an omitted optional argument.
@@ -89,7 +89,7 @@ class Tensor {
   DType dtype() const { return dtype_; }
   Device device() const { return device_; }
   int rank() const { return shape_.rank(); }
-  std::int64_t dim(int i) const { return shape_[i]; }
+  std::int64_t dim(int i) const { return shape_[i]; }  // i < 0 counts from the end; checked
   // 0 for an undefined tensor.
   std::int64_t numel() const { return defined() ? shape_.numel() : 0; }
   std::size_t bytes() const { return static_cast<std::size_t>(numel()) * dtype_size(dtype_); }

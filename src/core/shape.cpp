@@ -27,6 +27,13 @@ void Shape::push_back(std::int64_t dim) {
   dims_[static_cast<std::size_t>(rank_++)] = dim;
 }
 
+void Shape::throw_bad_index(int i) const {
+  throw Error(ErrorCode::invalid_argument,
+              "dimension index " + std::to_string(i) + " is out of range for shape " + to_string(*this) +
+                  " (rank " + std::to_string(rank_) + ": expected " + std::to_string(-rank_) + " to " +
+                  std::to_string(rank_ - 1) + ")");
+}
+
 std::int64_t Shape::numel() const {
   std::int64_t n = 1;
   for (int i = 0; i < rank_; ++i) n *= dims_[static_cast<std::size_t>(i)];

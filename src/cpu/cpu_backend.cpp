@@ -3,6 +3,7 @@
 #include "cpu/blas.h"
 #include "cpu/cpu_ops.h"
 #include "cpu/packed_gemm.h"
+#include "core/thread_count.h"
 #include "engine/standard_backend.h"
 
 namespace gpurnn::cpu {
@@ -13,8 +14,7 @@ namespace {
 class CpuPlatform {
  public:
   explicit CpuPlatform(const BackendOptions& options) : num_threads_(options.num_threads) {
-    check_argument(options.num_threads >= 0, "make_backend", "options.num_threads",
-                   "must be 0 (default) or positive, got " + std::to_string(options.num_threads));
+    detail::check_thread_count(options.num_threads, "make_backend", "options.num_threads");
   }
   const char* name() const { return "cpu"; }
   Device device() const { return Device::cpu(); }

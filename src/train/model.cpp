@@ -6,6 +6,7 @@
 #include <random>
 
 #include "gpurnn/detail/dtype_dispatch.h"
+#include "core/thread_count.h"
 #include "train/placement.h"
 #include "train/rnn_layer.h"
 
@@ -95,8 +96,7 @@ SequenceModel::SequenceModel(const ModelConfig& config) : config_(config) {
   head_dropout_ = Dropout(config.dropout);
   check_argument(config.dtype == DType::f32 || config.dtype == DType::f64, where, "dtype",
                  std::string("must be f32 or f64, got ") + to_string(config.dtype));
-  check_argument(config.threads >= 0, where, "threads",
-                 "must be 0 (every core) or positive, got " + std::to_string(config.threads));
+  detail::check_thread_count(config.threads, where, "threads");
   RNNDescriptor desc;
   desc.cell = config.cell;
   desc.hidden_size = config.hidden;

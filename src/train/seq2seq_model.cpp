@@ -6,6 +6,7 @@
 #include <cmath>
 #include <map>
 
+#include "core/thread_count.h"
 #include "train/rnn_layer.h"
 #include "train/seq2seq_parts.h"
 
@@ -34,8 +35,7 @@ Seq2SeqModel::Seq2SeqModel(const Seq2SeqConfig& config) : config_(config) {
                  "must be in [1, 64], got " + std::to_string(config.layers));
   check_argument(config.embedding >= 0, where, "embedding", "must be 0 (default) or positive");
   check_argument(config.attention_size >= 0, where, "attention_size", "must be 0 (default) or positive");
-  check_argument(config.threads >= 0, where, "threads",
-                 "must be 0 (every core) or positive, got " + std::to_string(config.threads));
+  detail::check_thread_count(config.threads, where, "threads");
   check_argument(config.dropout >= 0 && config.dropout < 1, where, "dropout",
                  "must be in [0, 1), got " + std::to_string(config.dropout));
   for (const auto& [name, value] : {std::pair<const char*, double>{"teacher_forcing", config.teacher_forcing},
