@@ -64,6 +64,32 @@ TEST(InvalidArgs, BackwardDataShapeDiffersFromForward) {
   expect_invalid(p.run(a), {"'reserve'"});
 }
 
+// Issue 22: the same T and B but other lengths fit the reserve too; the reserve records a digest
+// of the forward's lengths, so other lengths (or omitting them) are refused, and the same lengths
+// (or all-T lengths written out for a forward without any) pass.
+TEST(InvalidArgs, BackwardDataLengthsDifferFromForward) {
+  Problem p(lstm_desc());
+  const std::int32_t other[kB] = {5, 3, 4};
+  const Tensor other_lengths = Tensor::from_host<std::int32_t>({kB}, other);
+  BackwardDataArgs a = p.bwd();
+  a.lengths = other_lengths;
+  expect_invalid(p.run(a), {"'lengths'", "differ", "forward"});
+  a.lengths = ConstTensorView();
+  expect_invalid(p.run(a), {"'lengths'", "differ"});
+  EXPECT_NO_THROW(p.run(p.bwd())());
+
+  ForwardArgs f = p.fwd();
+  f.lengths = ConstTensorView();
+  p.backend->forward(p.w, f);
+  const std::int32_t full[kB] = {kT, kT, kT};
+  const Tensor full_lengths = Tensor::from_host<std::int32_t>({kB}, full);
+  a = p.bwd();
+  a.lengths = full_lengths;
+  EXPECT_NO_THROW(p.run(a)());
+  a.lengths = p.lengths;
+  expect_invalid(p.run(a), {"'lengths'", "differ"});
+}
+
 // ---- backward_weights -------------------------------------------------------------------------
 void grads_case(const RNNDescriptor& d, RNNWeights grads, Parts parts) {
   Problem p(d);

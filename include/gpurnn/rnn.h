@@ -2,10 +2,21 @@
 // A convenience module over a Backend: owns the weights, allocates outputs, workspace and
 // reserve, and remembers what a training forward saved so backward() needs only the output
 // gradients. For full control over memory, use Backend directly (backend.h).
+//
+// Threads. forward() (inference) may be called by any number of threads at once on one RNN, as
+// long as none changes the weights meanwhile; each call allocates its own buffers. Training is
+// one thread's at a time: forward_train() and backward() keep the saved pass in the RNN, so
+//   - a forward_train() or backward() while another thread is inside either throws
+//     Error(invalid_argument) naming the RNN instead of racing on the saved pass, and
+//   - backward() uses the last forward_train() only if the same thread made it; after another
+//     thread's forward_train() it throws rather than return the gradients of someone else's pass.
+// To train from several threads, give each thread its own RNN (weights can be copied).
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "gpurnn/backend.h"
 
@@ -48,10 +59,11 @@ class RNN {
   // Inference: no dropout, nothing saved.
   RNNOutput forward(const Tensor& x, const SequenceInputs& inputs = {});
   // Training forward: applies dropout (mask drawn from `dropout_seed`) and keeps what
-  // backward() needs, until the next forward_train().
+  // backward() needs, until the next forward_train() (by this thread; see Threads above).
   RNNOutput forward_train(const Tensor& x, const SequenceInputs& inputs = {},
                           std::uint64_t dropout_seed = 0);
-  // Gradients of the last forward_train(); dhn and dcn may be undefined (zeros).
+  // Gradients of the last forward_train(), which this thread must have made; dhn and dcn may be
+  // undefined (zeros).
   RNNGradients backward(const Tensor& dy, const Tensor& dhn = {}, const Tensor& dcn = {});
 
  private:
@@ -65,6 +77,9 @@ class RNN {
   SequenceInputs saved_inputs_;
   Tensor reserve_;
   bool has_saved_ = false;
+  std::thread::id saved_by_;  // the thread whose forward_train() is saved
+  // Held by forward_train() and backward() for their whole call (a pointer: RNN stays movable).
+  std::unique_ptr<std::mutex> training_ = std::make_unique<std::mutex>();
 };
 
 }  // namespace gpurnn

@@ -98,4 +98,20 @@ WorkspaceLayout workspace_layout(const RNNDescriptor& desc, const SequenceShape&
   return w;
 }
 
+std::uint64_t lengths_digest(const std::int32_t* lengths, std::int64_t seq_len, std::int64_t batch) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (std::int64_t b = 0; b < batch; ++b) {
+    const std::uint32_t v = static_cast<std::uint32_t>(lengths != nullptr ? lengths[b] : seq_len);
+    for (int byte = 0; byte < 4; ++byte) {
+      h ^= (v >> (8 * byte)) & 0xffu;
+      h *= 0x100000001b3ULL;
+    }
+  }
+  return h;
+}
+
+std::uint64_t lengths_digest(ConstTensorView lengths, std::int64_t seq_len, std::int64_t batch) {
+  return lengths_digest(lengths.empty() ? nullptr : lengths.data_as<std::int32_t>(), seq_len, batch);
+}
+
 }  // namespace gpurnn::engine

@@ -49,7 +49,14 @@ struct ReserveHeader {
   std::uint64_t dropout_seed;
   std::int64_t seq_len;
   std::int64_t batch;
+  std::uint64_t lengths_digest;  // lengths_digest() of the forward's lengths
 };
+
+// A digest of a call's effective lengths (`lengths` null: T for every row), which the training
+// forward records so that backward_data refuses other lengths. FNV-1a over the B values.
+std::uint64_t lengths_digest(const std::int32_t* lengths, std::int64_t seq_len, std::int64_t batch);
+// The same for an optional lengths argument (int32 [B] on the CPU, or empty).
+std::uint64_t lengths_digest(ConstTensorView lengths, std::int64_t seq_len, std::int64_t batch);
 
 struct ReserveLayout {
   Slot header;                        // ReserveHeader

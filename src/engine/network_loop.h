@@ -105,7 +105,8 @@ void network_forward(Ops& ops, const RNNWeights& weights, const ForwardArgs& arg
   }
   if (training) {
     ops.write_header(rs.header.in<ReserveHeader>(rbase),
-                     {ReserveHeader::kMagic, ReserveHeader::forward_done, args.dropout_seed, T_, B});
+                     {ReserveHeader::kMagic, ReserveHeader::forward_done, args.dropout_seed, T_, B,
+                      lengths_digest(args.lengths, T_, B)});
   }
   if (shape.batch_first) ops.transpose_leading(y, args.y.data_as<T>(), T_, B, D * Ho);
 }

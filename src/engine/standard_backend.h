@@ -79,8 +79,10 @@ class StandardBackend final : public Backend {
     const SequenceShape shape =
         sequence_shape_of("backward_data", "dx", args.dx, d.input_size, args.batch_first);
     check_backward_data(weights, args, shape);
-    check_training_buffers("backward_data", d, shape, weights.dtype(), args.workspace, args.reserve,
-                           ReserveHeader::forward_done, args.stream);
+    const ReserveHeader h = check_training_buffers("backward_data", d, shape, weights.dtype(), args.workspace,
+                                                   args.reserve, ReserveHeader::forward_done, args.stream);
+    check_argument(h.lengths_digest == lengths_digest(args.lengths, shape.seq_len, shape.batch), "backward_data",
+                   "lengths", "differ from the lengths of the forward that filled the reserve (pass the same)");
     detail::visit_floating(weights.dtype(), [&](auto tag) {
       auto ops = platform_.template ops<decltype(tag)>(args.stream);
       network_backward_data(ops, weights, args, shape);
@@ -117,7 +119,7 @@ class StandardBackend final : public Backend {
 
   // Sizes, then the reserve's header: filled by a training forward of this shape, and (for
   // backward_weights) processed by backward_data.
-  void check_training_buffers(const char* call, const RNNDescriptor& d, const SequenceShape& shape,
+  ReserveHeader check_training_buffers(const char* call, const RNNDescriptor& d, const SequenceShape& shape,
                               DType dtype, ConstTensorView workspace, ConstTensorView reserve,
                               ReserveHeader::Stage stage_needed, void* stream) const {
     check_buffer(call, "workspace", workspace,
@@ -134,6 +136,7 @@ class StandardBackend final : public Backend {
                        std::to_string(shape.seq_len) + ", B=" + std::to_string(shape.batch));
     check_argument(h.stage >= stage_needed, call, "reserve",
                    "has not been through backward_data; call it before backward_weights");
+    return h;
   }
 
   Platform platform_;

@@ -14,6 +14,18 @@ Tensor byte_buffer(std::size_t bytes, Device device) {
   return Tensor::empty({static_cast<std::int64_t>(bytes)}, DType::u8, device);
 }
 
+// The training lock of an RNN, or Error(invalid_argument) at once when another thread holds it.
+std::unique_lock<std::mutex> lock_training(std::mutex* training, const char* call) {
+  check_argument(training != nullptr, call, "this", "is a moved-from RNN");
+  std::unique_lock<std::mutex> lock(*training, std::try_to_lock);
+  if (!lock.owns_lock()) {
+    throw Error(ErrorCode::invalid_argument,
+                std::string(call) + ": argument 'this': another thread is inside forward_train() or backward() of "
+                "this RNN; an RNN is trained by one thread at a time (give each thread its own RNN)");
+  }
+  return lock;
+}
+
 }  // namespace
 
 RNN::RNN(const RNNDescriptor& desc, DType dtype, const std::string& backend, std::uint64_t seed)
@@ -67,18 +79,26 @@ RNNOutput RNN::forward(const Tensor& x, const SequenceInputs& inputs) {
 
 RNNOutput RNN::forward_train(const Tensor& x, const SequenceInputs& inputs,
                              std::uint64_t dropout_seed) {
+  const std::unique_lock<std::mutex> lock = lock_training(training_.get(), "RNN::forward_train");
   has_saved_ = false;
   RNNOutput out = run_forward(x, inputs, ForwardMode::training, dropout_seed);
   saved_x_ = x;
   saved_inputs_ = inputs;
+  saved_by_ = std::this_thread::get_id();
   has_saved_ = true;
   return out;
 }
 
 RNNGradients RNN::backward(const Tensor& dy, const Tensor& dhn, const Tensor& dcn) {
+  const std::unique_lock<std::mutex> lock = lock_training(training_.get(), "RNN::backward");
   if (!has_saved_) {
     throw Error(ErrorCode::invalid_argument,
                 "RNN::backward: no saved forward pass; call forward_train() first");
+  }
+  if (saved_by_ != std::this_thread::get_id()) {
+    throw Error(ErrorCode::invalid_argument,
+                "RNN::backward: argument 'this': the saved forward pass was made by another thread's "
+                "forward_train(); an RNN is trained by one thread at a time (give each thread its own RNN)");
   }
   const RNNDescriptor& d = descriptor();
   const SequenceShape s = sequence_shape_of("RNN::backward", "x", saved_x_.view(), descriptor().input_size, saved_inputs_.batch_first);

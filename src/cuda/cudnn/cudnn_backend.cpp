@@ -166,6 +166,7 @@ class CudnnBackend final : public Backend {
     h.batch_first = shape.batch_first ? 1 : 0;
     h.has_h0 = args.h0.empty() ? 0 : 1;
     h.has_c0 = args.c0.empty() ? 0 : 1;
+    h.lengths_digest = engine::lengths_digest(p.lengths.data(), shape.seq_len, shape.batch);
     copy_to_device(at(rs, p.rs.header), &h, sizeof(h), scope.stream);
   }
 
@@ -181,6 +182,9 @@ class CudnnBackend final : public Backend {
     check_buffer("backward_data", "reserve", args.reserve, p.rs.bytes, device_);
     void* rs = args.reserve.data();
     CudnnReserveHeader h = read_header("backward_data", scope, rs, p, CudnnReserveHeader::forward_done);
+    check_argument(h.lengths_digest == engine::lengths_digest(p.lengths.data(), shape.seq_len, shape.batch),
+                   "backward_data", "lengths",
+                   "differ from the lengths of the forward that filled the reserve (pass the same)");
 
     void* ws = args.workspace.data();
     auto* dev_lengths = reinterpret_cast<std::int32_t*>(at(ws, p.ws.lengths));

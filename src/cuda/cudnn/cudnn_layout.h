@@ -45,6 +45,7 @@ struct CudnnReserveHeader {
   std::uint32_t has_h0;  // the forward had h0 (saved in the reserve); else zeros
   std::uint32_t has_c0;
   std::uint32_t unused;
+  std::uint64_t lengths_digest;  // engine::lengths_digest() of the forward's lengths
 };
 
 struct CudnnReserveLayout {
