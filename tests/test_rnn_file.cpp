@@ -86,6 +86,32 @@ TEST(RnnFile, CellFromMetadataOptionOrDefault) {
   expect_io_error([&] { io::load_rnn(bad); }, {"metadata 'cell'", "transformer"});
 }
 
+// Issue 22: an nn.RNN(nonlinearity='relu') saved without metadata ran as tanh, silently. The
+// guess is now announced (once per load), and only when it is one.
+TEST(RnnFile, AGuessedCellKindIsWarnedAbout) {
+  std::vector<std::string> warnings;
+  io::RNNLoadOptions options;
+  options.warn = [&](const std::string& w) { warnings.push_back(w); };
+  RNNWeights relu(desc(CellKind::rnn_relu, 2, true, true, 0), DType::f32);
+  const std::string no_meta = write_edited("guessed", relu, "", [](auto&) {}, {});
+  EXPECT_EQ(io::load_rnn(no_meta, options).descriptor().cell, CellKind::rnn_tanh);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("guessed"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("rnn_tanh"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("rnn_relu"), std::string::npos) << warnings[0];
+  warnings.clear();
+  options.cell = CellKind::rnn_relu;  // stated by the caller: no guess
+  EXPECT_EQ(io::load_rnn(no_meta, options).descriptor().cell, CellKind::rnn_relu);
+  options.cell.reset();
+  const std::string stated = write_edited("stated", relu, "", [](auto&) {}, {{"cell", "rnn_relu"}});
+  io::load_rnn(stated, options);
+  for (CellKind shaped : {CellKind::lstm, CellKind::gru}) {  // the gate count says it all
+    RNNWeights w(desc(shaped, 1, false, true, 0), DType::f32);
+    io::load_rnn(write_edited("shaped", w, "", [](auto&) {}, {}), options);
+  }
+  EXPECT_TRUE(warnings.empty()) << warnings[0];
+}
+
 TEST(RnnFile, MissingExtraAndMisshapenTensorsAreNamed) {
   RNNWeights w(desc(CellKind::lstm, 2, true, true, 0), DType::f32);
   const auto drop = [](const std::string& name) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iostream>
 #include <map>
 #include <regex>
 
@@ -60,6 +61,17 @@ CellKind resolve_cell(const SafetensorsReader& file, const RNNLoadOptions& optio
     }
   }
   const CellKind by_shape = gates == 4 ? CellKind::lstm : gates == 3 ? CellKind::gru : CellKind::rnn_tanh;
+  if (!stated && gates == 1) {
+    const std::string warning = "'" + file.origin() +
+                                "' does not state its cell kind (no metadata 'cell'): its one-gate RNN is run as "
+                                "rnn_tanh; state rnn_relu or rnn_sigmoid if it is one (gpurnn run --cell, "
+                                "RNNLoadOptions::cell)";
+    if (options.warn) {
+      options.warn(warning);
+    } else {
+      std::cerr << "gpurnn: warning: " << warning << "\n";
+    }
+  }
   if (!stated) return by_shape;
   if (gates_per_cell(*stated) != gates) {
     fail(file, std::string("cell is stated as ") + to_string(*stated) + " (" +

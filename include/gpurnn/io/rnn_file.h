@@ -6,6 +6,7 @@
 // rnn_relu, rnn_sigmoid) settles what shapes cannot (tanh vs relu) and defaults to rnn_tanh
 // for a one-gate cell.
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -18,6 +19,10 @@ struct RNNLoadOptions {
   std::string prefix;              // e.g. "rnn."; "" for a bare torch.nn.LSTM state_dict
   std::optional<CellKind> cell;    // overrides the file's metadata
   DType dtype = DType::f32;        // the weights' dtype after loading
+  // Called with a warning the load does not stop for: a one-gate cell whose kind neither the
+  // file nor `cell` states is guessed as rnn_tanh (a torch.nn.RNN(nonlinearity='relu') saved
+  // without metadata would run wrongly). Empty: the warning goes to stderr.
+  std::function<void(const std::string&)> warn;
 };
 
 // The descriptor the file's tensors describe. Error(io_error) naming the tensor when names or
