@@ -139,6 +139,28 @@ TEST(TimeseriesTask, ReadsACsvColumn) {
   EXPECT_EQ(task->train_data().batch(0).rows(), 15);
 }
 
+// Issue 22: one value of 1e300 gave nrmse=inf persistence_nrmse=-nan and rc 0. A value that
+// overflows the statistics, or float32 once normalised, is refused with its data row.
+TEST(TimeseriesTask, ValuesThatOverflowAreRefusedWithTheirRow) {
+  ScratchDir dir;
+  const auto series_with = [&](const std::string& name, std::size_t row, const char* value) {
+    std::string text = "value\n";
+    for (std::size_t i = 1; i <= 200; ++i) text += (i == row ? std::string(value) : std::to_string(i % 17)) + "\n";
+    write_file(dir.file(name), text);
+    TaskOptions options;
+    options.csv_path = dir.file(name);
+    options.csv_column = "value";
+    return options;
+  };
+  const TaskOptions in_training = series_with("train.csv", 7, "1e300");
+  expect_error([&] { train::make_task("timeseries", in_training); }, ErrorCode::invalid_argument,
+               {"train.csv", "'value'", "overflows", "data row 7", "1e+300"});
+  const TaskOptions held_out = series_with("eval.csv", 190, "1e300");
+  expect_error([&] { train::make_task("timeseries", held_out); }, ErrorCode::invalid_argument,
+               {"eval.csv", "data row 190", "out of float32 range"});
+  EXPECT_NO_THROW(train::make_task("timeseries", series_with("fine.csv", 190, "1e6")));
+}
+
 TEST(TimeseriesTask, CsvErrorsNameTheFileAndTheCell) {
   ScratchDir dir;
   write_file(dir.file("a.csv"), "time,value\n1,2.5\n2,abc\n");

@@ -28,12 +28,33 @@ constexpr std::int64_t kDefaultRows = 16;
 constexpr std::int64_t kMackeyGlassSamples = 10000;
 constexpr double kTrainFraction = 0.8;
 
+// The series' values in [begin, end) in units of the training split (float32, as the model reads
+// them). Error naming the data row of `origin` whose value does not fit (a value of 1e300 gave
+// nrmse=inf and rc 0).
 std::shared_ptr<const std::vector<float>> normalised(const std::vector<double>& series,
                                                      std::size_t begin, std::size_t end,
-                                                     double mean, double sd) {
+                                                     double mean, double sd, const std::string& origin) {
   auto values = std::make_shared<std::vector<float>>();
-  for (std::size_t i = begin; i < end; ++i) values->push_back(static_cast<float>((series[i] - mean) / sd));
+  for (std::size_t i = begin; i < end; ++i) {
+    const float v = static_cast<float>((series[i] - mean) / sd);
+    if (!std::isfinite(v)) {
+      throw Error(ErrorCode::invalid_argument,
+                  std::string(kWhere) + ": " + origin + ": data row " + std::to_string(i + 1) + " (" +
+                      format_number(series[i]) + ") is out of float32 range once normalised (mean " +
+                      format_number(mean) + ", sd " + format_number(sd) + ")");
+    }
+    values->push_back(v);
+  }
   return values;
+}
+
+// The data row of `series[0, size)` farthest from zero (1-based), for an overflow message.
+std::size_t largest_row(const std::vector<double>& series, std::size_t size) {
+  std::size_t at = 0;
+  for (std::size_t i = 1; i < size; ++i) {
+    if (std::fabs(series[i]) > std::fabs(series[at])) at = i;
+  }
+  return at + 1;
 }
 
 class TimeseriesTask : public BasicTask {
@@ -66,10 +87,17 @@ class TimeseriesTask : public BasicTask {
     mean /= static_cast<double>(train_size);
     for (std::size_t i = 0; i < train_size; ++i) squares += (series[i] - mean) * (series[i] - mean);
     const double sd = std::sqrt(squares / static_cast<double>(train_size));
+    if (!std::isfinite(mean) || !std::isfinite(sd)) {
+      const std::size_t row = largest_row(series, train_size);
+      throw Error(ErrorCode::invalid_argument,
+                  std::string(kWhere) + ": " + origin + ": the training split's mean or standard deviation "
+                  "overflows; its largest value is data row " + std::to_string(row) + " (" +
+                      format_number(series[row - 1]) + ")");
+    }
     check_argument(sd > 0.0, kWhere, "csv", origin + " is constant over its training split");
 
-    const auto train_values = normalised(series, 0, train_size, mean, sd);
-    const auto eval_values = normalised(series, train_size, series.size(), mean, sd);
+    const auto train_values = normalised(series, 0, train_size, mean, sd, origin);
+    const auto eval_values = normalised(series, train_size, series.size(), mean, sd, origin);
     const std::vector<std::int64_t> train_ends{static_cast<std::int64_t>(train_values->size())};
     const std::vector<std::int64_t> eval_ends{static_cast<std::int64_t>(eval_values->size())};
     const std::int64_t train_positions = StreamPlan::input_positions(train_ends, horizon_);
@@ -81,6 +109,7 @@ class TimeseriesTask : public BasicTask {
     eval_ = StreamSource::over_values(eval_values, eval_ends, eval_lanes, steps, horizon_);
     interface_ = {InputKind::features, 1, TargetKind::step_values, horizon_};
     measure_baseline();
+    settings_ = {{"seq_len", std::to_string(steps)}, {"batch", std::to_string(lanes)}};
     description_ = origin + ": " + format_count(static_cast<std::int64_t>(series.size())) +
                    " values, normalised on the first 80%, last 20% held out; horizon " +
                    std::to_string(horizon_) + ", seq_len " + std::to_string(steps) + ", batch " +
