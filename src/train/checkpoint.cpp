@@ -3,7 +3,9 @@
 // the carried stream state ("state.h", "state.c"), and in its metadata the task, the architecture,
 // the step and the data position.
 
+#include <cstdio>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "gpurnn/io/safetensors.h"
@@ -98,6 +100,49 @@ std::int64_t metadata_int(const io::SafetensorsReader& file, const std::string& 
                                        "', expected an integer");
 }
 
+double metadata_double(const io::SafetensorsReader& file, const std::string& key) {
+  const std::string& text = metadata_value(file, key);
+  try {
+    std::size_t used = 0;
+    const double v = std::stod(text, &used);
+    if (used == text.size()) return v;
+  } catch (const std::exception&) {
+  }
+  throw Error(ErrorCode::io_error, "checkpoint '" + file.origin() + "': metadata '" + key + "' is '" + text +
+                                       "', expected a number");
+}
+
+// A number as text that reads back as the same double.
+std::string exact_text(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+// The learning-rate schedule under "schedule.*", so that a resume continues the same one.
+void put_schedule(const ScheduleConfig& s, std::map<std::string, std::string>& meta) {
+  meta["schedule.kind"] = s.kind;
+  meta["schedule.base_lr"] = exact_text(s.base_lr);
+  meta["schedule.warmup_steps"] = std::to_string(s.warmup_steps);
+  meta["schedule.step_size"] = std::to_string(s.step_size);
+  meta["schedule.gamma"] = exact_text(s.gamma);
+  meta["schedule.total_steps"] = std::to_string(s.total_steps);
+  meta["schedule.min_lr"] = exact_text(s.min_lr);
+}
+
+std::optional<ScheduleConfig> get_schedule(const io::SafetensorsReader& file) {
+  if (file.metadata().count("schedule.kind") == 0) return std::nullopt;  // written before schedules were
+  ScheduleConfig s;
+  s.kind = metadata_value(file, "schedule.kind");
+  s.base_lr = metadata_double(file, "schedule.base_lr");
+  s.warmup_steps = metadata_int(file, "schedule.warmup_steps");
+  s.step_size = metadata_int(file, "schedule.step_size");
+  s.gamma = metadata_double(file, "schedule.gamma");
+  s.total_steps = metadata_int(file, "schedule.total_steps");
+  s.min_lr = metadata_double(file, "schedule.min_lr");
+  return s;
+}
+
 io::SafetensorsReader open_checkpoint(const std::string& path) {
   io::SafetensorsReader file(path);
   const auto& meta = file.metadata();
@@ -149,6 +194,7 @@ void Trainer::save_checkpoint(const std::string& path) const {
                                               "[r*B/ranks, (r+1)*B/ranks)"},
                                              {"seed", std::to_string(config_.seed)},
                                              {"optimizer", config_.optimizer.kind}};
+  put_schedule(config_.schedule, meta);
   for (const auto& [key, value] : model_.settings()) meta[key] = value;
   for (const auto& [key, value] : architecture(task_, model_)) meta[key] = value;
   if (comm_->rank() != 0) {
@@ -167,6 +213,8 @@ void Trainer::save_checkpoint(const std::string& path) const {
 void Trainer::load_checkpoint(const std::string& path) {
   const io::SafetensorsReader file = open_checkpoint(path);
   for (const auto& [key, value] : architecture(task_, model_)) {
+    // Task settings recorded since (task.seq_len, task.batch) are absent from older checkpoints.
+    if (key.rfind("task.", 0) == 0 && file.metadata().count(key) == 0) continue;
     const std::string& stored = metadata_value(file, key);
     if (stored != value) {
       throw Error(ErrorCode::invalid_argument, "checkpoint '" + path + "' was written for " + key + "=" + stored +
@@ -220,6 +268,7 @@ CheckpointInfo read_checkpoint_info(const std::string& path) {
   info.metadata = file.metadata();
   info.task = metadata_value(file, "task");
   info.step = metadata_int(file, "step");
+  info.schedule = get_schedule(file);
   // Checkpoints from before seq2seq models have no "model": they hold a SequenceModel.
   info.model_kind = file.metadata().count("model") ? metadata_value(file, "model") : "sequence";
   if (info.model_kind != "sequence") return info;
@@ -229,7 +278,7 @@ CheckpointInfo read_checkpoint_info(const std::string& path) {
   m.layers = metadata_int(file, "layers");
   m.embedding = metadata_int(file, "embedding");
   m.dtype = parse_dtype(metadata_value(file, "dtype"));
-  m.dropout = std::stod(metadata_value(file, "dropout"));
+  m.dropout = metadata_double(file, "dropout");
   const std::string where = "checkpoint '" + path + "' metadata ";
   m.io.input = parse_input_kind(metadata_value(file, "input"), where + "'input'");
   m.io.input_size = metadata_int(file, "input_size");

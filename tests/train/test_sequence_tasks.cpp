@@ -193,7 +193,7 @@ TEST(SequenceTasks, ReverseSourceReversesTheWords) {
   const train::Batch x = as_sequence(a).parse_input("one thousand and five");
   const train::Batch y = as_sequence(b).parse_input("one thousand and five");
   for (std::int64_t s = 0; s < 4; ++s) EXPECT_EQ(x.inputs.data_as<std::int32_t>()[s], y.inputs.data_as<std::int32_t>()[3 - s]);
-  EXPECT_EQ(b->settings(), (std::vector<std::pair<std::string, std::string>>{{"reverse_source", "1"}}));
+  EXPECT_EQ(b->settings(), (std::vector<std::pair<std::string, std::string>>{{"reverse_source", "1"}, {"batch", "64"}}));
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // make_task and task_names, and the contract every task's batches keep with its interface.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "test_support.h"
 #include "train/batch_test_support.h"
 
@@ -105,6 +107,13 @@ TEST(TaskRegistry, EveryTaskKeepsItsInterfaceAndIsDeterministic) {
       }
     }
     expect_deterministic(task->train_data(), 3);
+    // The resolved batch (and the length or point count a flag sets) is recorded for checkpoints,
+    // so that a resume with other data settings can be refused.
+    std::map<std::string, std::string> settings;
+    for (const auto& [key, value] : task->settings()) settings[key] = value;
+    EXPECT_EQ(settings["batch"], std::to_string(task->train_data().batch(0).rows())) << name;
+    const bool pointer = name == "sort" || name == "convex-hull" || name == "tsp";
+    EXPECT_EQ(settings.count(pointer ? "points" : "seq_len"), name == "translate" ? 0u : 1u) << name;
     std::cout << name << ": " << task->describe() << "\n";
   }
 }

@@ -6,7 +6,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "gpurnn/train/communicator.h"
@@ -91,6 +93,9 @@ struct CheckpointInfo {
   std::string model_kind;  // "sequence" (SequenceModel; `model` holds its config) or "seq2seq"
   ModelConfig model;
   std::int64_t step = 0;
+  // The learning-rate schedule the run trained with (TrainConfig::schedule; its total_steps is
+  // the run's steps); empty for a checkpoint written before schedules were recorded.
+  std::optional<ScheduleConfig> schedule;
   std::map<std::string, std::string> metadata;  // everything the file's metadata holds
 };
 CheckpointInfo read_checkpoint_info(const std::string& path);

@@ -56,6 +56,7 @@ class AddingTask : public BasicTask {
       }
     });
     baseline_mse_ = squared / static_cast<double>(count);
+    settings_ = {{"seq_len", std::to_string(steps)}, {"batch", std::to_string(rows)}};
     description_ = "adding problem: T=" + std::to_string(steps) +
                    " steps of (uniform value, marker), target the sum of the two marked values; "
                    "fresh examples drawn from the seed, batch " + std::to_string(rows) + ", " +

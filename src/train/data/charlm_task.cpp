@@ -91,6 +91,7 @@ class CharlmTask : public BasicTask {
                                       eval_stream_lanes(eval_positions, steps, lanes), steps);
     interface_ = {InputKind::tokens, vocabulary, TargetKind::step_classes, vocabulary};
     measure_unigram(*train.tokens);
+    settings_ = {{"seq_len", std::to_string(steps)}, {"batch", std::to_string(lanes)}};
     description_ = origin + ": " + format_count(total) + " bytes, " + std::to_string(vocabulary) +
                    " symbols, last 5% of each document held out (" +
                    format_count(static_cast<std::int64_t>(eval.tokens->size())) + " bytes); seq_len " +

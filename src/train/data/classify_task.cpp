@@ -56,6 +56,7 @@ class ClassifyTask : public BasicTask {
     chance_accuracy_ = static_cast<double>(*std::max_element(per_class.begin(), per_class.end())) /
                        static_cast<double>(kEvalExamples);
     eval_ = std::make_unique<BucketedSource>(eval_set, kWaveformKinds, rows, kPoolBatches, options.seed);
+    settings_ = {{"seq_len", std::to_string(max_length)}, {"batch", std::to_string(rows)}};
     description_ = "noisy waveforms (" + std::string(kClassNames) + "), " +
                    std::to_string(kWaveformChannels) + " sensor channels, lengths " +
                    std::to_string(min_length) + ".." + std::to_string(max_length) + " frames; " +

@@ -51,6 +51,7 @@ class CopyTask : public BasicTask {
     const std::int64_t eval_batches = (kEvalExamples + rows - 1) / rows;
     eval_ = std::make_unique<GeneratedSource>(interface_, steps, rows, eval_batches, options.seed,
                                               kEvalStream, draw_copy_row);
+    settings_ = {{"seq_len", std::to_string(blanks)}, {"batch", std::to_string(rows)}};
     description_ = "copy memory: " + std::to_string(kSymbols) + " symbols of 8, " +
                    std::to_string(blanks) + " blanks (seq_len), a delimiter, then the symbols to "
                    "recall (" + std::to_string(steps) + " steps); fresh examples drawn from the "

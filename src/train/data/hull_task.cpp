@@ -62,6 +62,7 @@ class HullTask : public BasicSequenceTask {
       const std::vector<geometry::Point> points = random_unit_square_points(rng, n);
       return hull_example(points);
     });
+    settings_ = {{"points", std::to_string(n_)}, {"batch", std::to_string(rows)}};
     description_ = "convex hull of " + std::to_string(n_) +
                    " points uniform in the unit square, pointed at counter-clockwise from the lowest index, then an "
                    "end marker; fresh examples each batch of " + std::to_string(rows) + ", " + std::to_string(eval) +

@@ -44,6 +44,7 @@ class SortTask : public BasicSequenceTask {
       e.target = ascending_positions(e.features);
       return e;
     });
+    settings_ = {{"points", std::to_string(n_)}, {"batch", std::to_string(rows)}};
     description_ = "sort " + std::to_string(n_) + " numbers uniform in [0, 1) by pointing at them in ascending order; "
                    "fresh examples each batch of " + std::to_string(rows) + ", " + std::to_string(eval) +
                    " held-out examples";

@@ -25,12 +25,15 @@ class TaskWithSources : public Interface {
   ModelInterface interface() const override { return interface_; }
   const BatchSource& train_data() const override { return *train_; }
   const BatchSource& eval_data() const override { return *eval_; }
+  Report settings() const override { return settings_; }
 
  protected:
   explicit TaskWithSources(std::string name) : name_(std::move(name)) {}
 
   std::string name_;
   std::string description_;
+  // The resolved options a checkpoint must match to resume (seq_len, batch, ...): Task::settings().
+  Report settings_;
   ModelInterface interface_;
   std::unique_ptr<BatchSource> train_;
   std::unique_ptr<BatchSource> eval_;

@@ -48,6 +48,7 @@ class TranslateTask : public BasicSequenceTask {
       const TranslatePair pair = translate_pair(seed, rng.next());
       return example(pair.source, pair.target);
     });
+    settings_ = {{"reverse_source", reverse_ ? "1" : "0"}, {"batch", std::to_string(rows)}};
     description_ = std::string("English numbers (0 to 999,999) and dates (1900-2099, several styles) to digits and "
                                "ISO dates; ") + std::to_string(vocabulary.size()) + " source words" +
                    (reverse_ ? " fed in reverse" : "") + ", " + std::to_string(alphabet.size()) +
@@ -81,7 +82,6 @@ class TranslateTask : public BasicSequenceTask {
             {"reverse_source", reverse_ ? "1" : "0"}};
   }
 
-  Report settings() const override { return {{"reverse_source", reverse_ ? "1" : "0"}}; }
 
   Batch parse_input(const std::string& text) const override {
     std::istringstream in(text);

@@ -61,6 +61,7 @@ class TspTask : public BasicSequenceTask {
       const std::vector<geometry::Point> points = random_unit_square_points(rng, n);
       return tsp_example(points, true);
     });
+    settings_ = {{"points", std::to_string(n_)}, {"batch", std::to_string(rows)}};
     description_ = "travelling salesman on " + std::to_string(n_) + " points uniform in the unit square, labels " +
                    (n_ <= kExactUpTo ? std::string("exact (Held-Karp)") : std::string("2-opt")) +
                    "; fresh examples each batch of " + std::to_string(rows) + ", " + std::to_string(eval) +
