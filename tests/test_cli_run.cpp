@@ -3,10 +3,14 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <fstream>
 
 #include "gpurnn/io/npy.h"
 #include "gpurnn/io/rnn_file.h"
+#include "gpurnn/io/safetensors.h"
 #include "test_support.h"
 
 #ifndef GPURNN_CLI_PATH
@@ -90,13 +94,76 @@ TEST_F(CliRun, BadInputIsAClearErrorAndWritesNothing) {
       {base + " --input " + path("x.npy") + " --cell lstm", "4 gates"},
       {base + " --input " + path("x.npy") + " --dtype i32", "--dtype"},
       {"run --input " + path("x.npy"), "--weights"},
+      // Issue 22: outputs that collide with each other or with an input, or cannot be written,
+      // are refused before any work; flags of the other mode are errors, not ignored.
+      {base + " --input " + path("x.npy") + " --hn " + path("y.npy"), "--hn " + path("y.npy") + " is the same file as --output"},
+      {"run --weights " + path("gru.safetensors") + " --input " + path("x.npy") + " --output " + path("x.npy"),
+       "is the same file as the input --input"},
+      {base + " --input " + path("x.npy") + " --hn " + path("gru.safetensors"), "is the same file as the input --weights"},
+      {base + " --input " + path("x.npy") + " --hn " + path("no/dir/hn.npy"), "does not exist"},
+      {base + " --input " + path("x.npy") + " --text " + path("x.npy"), "--text applies only with --checkpoint"},
+      {"run --checkpoint " + path("gru.safetensors") + " --weights " + path("gru.safetensors") + " --output " +
+           path("y.npy"),
+       "--weights does not apply with --checkpoint"},
+      {"run --weights " + path("deep.safetensors") + " --input " + path("x.npy") + " --output " + path("y.npy"),
+       "nests arrays and objects more than"},
+      {"run --checkpoint " + path("deep.safetensors") + " --text - --output " + path("y.npy"), "nests"},
   };
+  // 100,000 nested brackets in the header once crashed every reader of it (a stack overflow).
+  {
+    const std::string header = std::string(100000, '[') + std::string(100000, ']');
+    std::string bytes;
+    for (int i = 0; i < 8; ++i) bytes += static_cast<char>(header.size() >> (8 * i));
+    std::ofstream(path("deep.safetensors"), std::ios::binary) << bytes << header;
+  }
   for (const Case& c : cases) {
     const CliResult r = run_cli(c.args);
     EXPECT_NE(r.exit_code, 0) << c.args;
     EXPECT_NE(r.output.find(c.expect), std::string::npos) << c.args << "\n" << r.output;
     EXPECT_FALSE(std::ifstream(path("y.npy")).good()) << "y.npy written by a failing run: " << c.args;
   }
+}
+
+// Issue 22: --output /dev/null turned the device into a regular file and a 0600 file came back
+// 0644. Outputs keep what they are: a link to a device stays a link, the device gets the bytes;
+// an existing file keeps its mode; "-" is standard output.
+TEST_F(CliRun, OutputsKeepWhatTheyAre) {
+  RNNDescriptor d;
+  d.cell = CellKind::rnn_relu;
+  d.input_size = 3;
+  d.hidden_size = 4;
+  RNN rnn(d, DType::f32, "cpu", 2);
+  io::write_safetensors(path("relu.safetensors"), {{"weight_ih_l0", rnn.weights().get("weight_ih_l0")},
+                                                  {"weight_hh_l0", rnn.weights().get("weight_hh_l0")},
+                                                  {"bias_ih_l0", rnn.weights().get("bias_ih_l0")},
+                                                  {"bias_hh_l0", rnn.weights().get("bias_hh_l0")}});
+  io::write_npy(path("x.npy"), random_tensor({2, 1, 3}, DType::f32, 1, 1));
+  const std::string base = "run --weights " + path("relu.safetensors") + " --input " + path("x.npy");
+
+  ASSERT_EQ(::symlink("/dev/null", path("null.npy").c_str()), 0);
+  CliResult r = run_cli(base + " --output " + path("null.npy") + " 2>&1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  struct stat st{};
+  ASSERT_EQ(::lstat(path("null.npy").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISLNK(st.st_mode));
+  // No metadata says relu: the guess (tanh) is announced.
+  EXPECT_NE(r.output.find("warning"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("rnn_tanh"), std::string::npos) << r.output;
+  EXPECT_EQ(run_cli(base + " --cell rnn_relu --output " + path("y.npy") + " 2>&1").output.find("warning"),
+            std::string::npos);
+
+  std::ofstream(path("private.npy")) << "old";
+  ASSERT_EQ(::chmod(path("private.npy").c_str(), 0600), 0);
+  r = run_cli(base + " --cell rnn_relu --output " + path("private.npy"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  ASSERT_EQ(::stat(path("private.npy").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  EXPECT_EQ(to_vector(io::read_npy(path("private.npy"))), to_vector(io::read_npy(path("y.npy"))));
+
+  r = run_command("(" + std::string(GPURNN_CLI_PATH) + " " + base + " --cell rnn_relu --output - > " +
+                  path("stdout.npy") + ")");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(read_bytes(path("stdout.npy")), read_bytes(path("y.npy")));
 }
 
 }  // namespace

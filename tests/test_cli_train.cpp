@@ -33,7 +33,8 @@ class TrainCli : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(TrainCli, ShortRunReportsAndEndsWithTheResultLine) {
   const std::string task = GetParam();
-  const CommandResult r = train(task + " --steps 3 --hidden 8 --seq-len 20 --batch 4 --sample 20 --eval-batches 2");
+  const std::string sample = task == "charlm" ? " --sample 20" : "";  // only charlm samples
+  const CommandResult r = train(task + " --steps 3 --hidden 8 --seq-len 20 --batch 4 --eval-batches 2" + sample);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(contains(r.output, "gpurnn train " + task + (task == "copy" ? ": gru" : ": lstm"))) << r.output;
   EXPECT_TRUE(contains(r.output, "\nbefore: ")) << r.output;
@@ -67,6 +68,135 @@ TEST(TrainCliCheckpoint, SaveThenResumeContinuesToTheStepCount) {
   EXPECT_TRUE(contains(other_task.output, "task copy does not match")) << other_task.output;
 }
 
+// The tiny adding run of the tests below: ~1 s for 3000 steps.
+const std::string kTinyAdding = "adding --steps 3000 --hidden 16 --batch 8 --seq-len 10";
+
+// `gpurnn train ARGS` in the background; once its stdout shows `ready` (a line prefix), `kill
+// -SIGNAL` it. Returns its exit code and output.
+CommandResult train_and_signal(const std::string& args, const std::string& ready, const std::string& signal,
+                               const ScratchDir& dir) {
+  const std::string log = dir.file("signalled.txt");
+  const std::string script = dir.file("signal.sh");
+  write_file(script, std::string(GPURNN_CLI_PATH) + " train --device cpu --progress none " + args + " > " + log +
+                         " 2>&1 &\npid=$!\nn=0\nwhile ! grep -q '^" + ready + "' " + log +
+                         " && [ $n -lt 3000 ]; do sleep 0.01; n=$((n+1)); done\nkill -" + signal +
+                         " $pid\nwait $pid\nrc=$?\ncat " + log + "\nexit $rc\n");
+  return run_command("bash " + script);
+}
+
+// The step a resumed run starts at, from its "resumed from FILE at step N" line (-1: none).
+long resumed_step(const std::string& output) {
+  const std::size_t at = output.find(" at step ");
+  return output.find("resumed from ") == std::string::npos || at == std::string::npos
+             ? -1
+             : std::stol(output.substr(at + 9));
+}
+
+// Issue 22: a signal lost all progress, and a resumed cosine schedule spanned only the resumed
+// run's --steps. Now SIGINT saves a checkpoint and exits 130; resuming it with no flags continues
+// the same schedule to the same step count, ending with the very checkpoint an uninterrupted run
+// writes, byte for byte.
+TEST(TrainCliCheckpoint, InterruptedRunResumesToTheUninterruptedResult) {
+  ScratchDir dir;
+  const CommandResult whole = train(kTinyAdding + " --save " + dir.file("whole.ck"));
+  ASSERT_EQ(whole.exit_code, 0) << whole.output;
+  const CommandResult stopped = train_and_signal(kTinyAdding + " --save " + dir.file("part.ck"), "before:", "INT", dir);
+  ASSERT_EQ(stopped.exit_code, 130) << stopped.output;
+  EXPECT_TRUE(contains(stopped.output, "stopped by SIGINT at step ")) << stopped.output;
+  EXPECT_TRUE(contains(stopped.output, "saved checkpoint " + dir.file("part.ck"))) << stopped.output;
+  EXPECT_FALSE(contains(stopped.output, "after:")) << stopped.output;
+  const CommandResult resumed = train("--resume " + dir.file("part.ck") + " --save " + dir.file("resumed.ck"));
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  const long at = resumed_step(resumed.output);
+  EXPECT_GT(at, 0) << resumed.output;
+  EXPECT_LT(at, 3000) << resumed.output;
+  EXPECT_FALSE(contains(resumed.output, "schedule:")) << "the schedule continues unchanged\n" << resumed.output;
+  EXPECT_TRUE(contains(resumed.output, " steps=3000 ")) << resumed.output;
+  EXPECT_EQ(read_bytes(dir.file("resumed.ck")), read_bytes(dir.file("whole.ck")));
+
+  // SIGTERM: 143; without --save nothing is written, and it says so.
+  const CommandResult terminated = train_and_signal(kTinyAdding, "before:", "TERM", dir);
+  EXPECT_EQ(terminated.exit_code, 143) << terminated.output;
+  EXPECT_TRUE(contains(terminated.output, "stopped by SIGTERM")) << terminated.output;
+  EXPECT_TRUE(contains(terminated.output, "nothing saved")) << terminated.output;
+}
+
+// --save-every: a run killed outright (SIGKILL, no handler) leaves its last periodic checkpoint,
+// which resumes to the uninterrupted result.
+TEST(TrainCliCheckpoint, SaveEveryLeavesACheckpointAKilledRunResumesFrom) {
+  ScratchDir dir;
+  const CommandResult whole = train(kTinyAdding + " --save " + dir.file("whole.ck"));
+  ASSERT_EQ(whole.exit_code, 0) << whole.output;
+  const std::string ck = dir.file("every.ck");
+  const std::string script = dir.file("kill.sh");
+  write_file(script, std::string(GPURNN_CLI_PATH) + " train --device cpu --progress none " + kTinyAdding +
+                         " --save-every 100 --save " + ck + " > /dev/null 2>&1 &\npid=$!\nn=0\nwhile [ ! -e " + ck +
+                         " ] && [ $n -lt 3000 ]; do sleep 0.005; n=$((n+1)); done\nkill -KILL $pid\nwait $pid\n"
+                         "exit 0\n");
+  ASSERT_EQ(run_command("bash " + script).exit_code, 0);
+  const CommandResult resumed = train("--resume " + ck + " --save " + dir.file("resumed.ck"));
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  const long at = resumed_step(resumed.output);
+  EXPECT_GT(at, 0) << resumed.output;
+  EXPECT_EQ(at % 100, 0) << resumed.output;
+  EXPECT_EQ(read_bytes(dir.file("resumed.ck")), read_bytes(dir.file("whole.ck")));
+  const CommandResult header = train("adding --steps 2 --hidden 8 --save-every 1 --save " + dir.file("h.ck"));
+  EXPECT_TRUE(contains(header.output, "checkpoints: every 1 steps and at the end")) << header.output;
+}
+
+// A resume continues the checkpoint's data and schedule: other data settings are refused, the
+// steps must go past the checkpoint's, and a schedule changed by flags is announced.
+TEST(TrainCliCheckpoint, ResumeRefusesOtherDataAndStepsNotPastTheCheckpoint) {
+  ScratchDir dir;
+  const std::string ck = dir.file("done.ck");
+  ASSERT_EQ(train("adding --steps 20 --hidden 8 --batch 4 --seq-len 6 --seed 3 --save " + ck).exit_code, 0);
+  struct Case {
+    std::string args, expected;
+  };
+  const Case refused[] = {
+      {" --batch 8", "--batch 8 does not match the checkpoint"},
+      {" --seq-len 7", "--seq-len 7 does not match the checkpoint"},
+      {" --seed 4", "--seed 4 does not match the checkpoint"},
+      {" --steps 20", "--steps 20: the checkpoint " + ck + " is at step 20 already"},
+      {" --steps 5", "give more steps than 20"},
+      {"", "is at step 20, the end of its run of 20 steps; give --steps above 20"},
+  };
+  for (const Case& c : refused) {
+    const CommandResult r = train("--resume " + ck + c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.args << "\n" << r.output;
+    EXPECT_TRUE(contains(r.output, c.expected)) << c.args << "\n" << r.output;
+  }
+  // The checkpoint's settings are taken when not given, and matching ones are accepted.
+  const CommandResult longer = train("--resume " + ck + " --steps 30 --batch 4 --seed 3");
+  ASSERT_EQ(longer.exit_code, 0) << longer.output;
+  EXPECT_TRUE(contains(longer.output, "batch 4,")) << longer.output;
+  EXPECT_TRUE(contains(longer.output, "seed 3")) << longer.output;
+  EXPECT_TRUE(contains(longer.output, "schedule: cosine over 30 steps")) << longer.output;
+  EXPECT_TRUE(contains(longer.output, "the checkpoint's was cosine over 20 steps")) << longer.output;
+  EXPECT_TRUE(contains(longer.output, "not the same as one uninterrupted run")) << longer.output;
+}
+
+// Issue 22: `--save /nonexistent/x` trained, then failed and lost the model. Where the checkpoint
+// goes is checked before any work.
+TEST(TrainCliCheckpoint, UnwritableOrCollidingSaveIsRefusedBeforeTraining) {
+  ScratchDir dir;
+  const std::string text = dir.file("corpus.txt");
+  write_file(text, std::string(4000, 'a'));
+  const std::pair<std::string, std::string> cases[] = {
+      {"adding --save " + dir.file("no/such/out.ck"), "its directory " + dir.file("no/such") + " does not exist"},
+      {"adding --save " + dir.path(), "is a directory"},
+      {"charlm --text " + text + " --save " + text, "is the same file as the input --text"},
+      {"adding --save-every 10", "--save-every needs --save FILE"},
+  };
+  for (const auto& [args, expected] : cases) {
+    const CommandResult r = train(args + " --steps 2 --hidden 8");
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.output;
+    EXPECT_TRUE(contains(r.output, expected)) << args << "\n" << r.output;
+    EXPECT_FALSE(contains(r.output, "before:")) << "it trained first: " << args << "\n" << r.output;
+  }
+  EXPECT_EQ(read_bytes(text), std::string(4000, 'a'));
+}
+
 struct BadInput {
   const char* name;
   const char* args;  // {dir} is replaced by a scratch directory holding the files below
@@ -88,6 +218,19 @@ const BadInput kBadInputs[] = {
     {"bad_progress", "adding --progress fancy --steps 2", "--progress fancy"},
     {"resume_missing_file", "--resume {dir}/none.safetensors", "none.safetensors"},
     {"resume_not_a_checkpoint", "--resume {dir}/series.csv", "series.csv"},
+    // Issue 22: numbers out of range were clamped or wrapped; flags of other tasks were ignored.
+    {"steps_out_of_range", "adding --steps 99999999999999999999", "--steps: 99999999999999999999 is out of range"},
+    {"negative_seed", "adding --seed -1", "--seed: must not be negative"},
+    {"hex_steps", "adding --steps 0x10", "expected a whole decimal number"},
+    {"nan_lr", "adding --lr nan", "--lr: must be a finite number"},
+    {"huge_threads", "adding --threads 100000", "'--threads' must be 0"},
+    {"csv_for_charlm", "charlm --csv {dir}/series.csv", "--csv does not apply to task charlm"},
+    {"points_for_adding", "adding --points 5", "--points does not apply to task adding"},
+    {"sample_for_copy", "copy --sample 5", "--sample does not apply to task copy"},
+    {"beam_for_classify", "classify --beam 3", "--beam does not apply to task classify"},
+    {"column_without_csv", "timeseries --column value", "--column needs --csv"},
+    {"momentum_with_adam", "adding --momentum 0.5", "--momentum applies to --optimizer sgd only"},
+    {"save_every_negative", "adding --save-every -3", "--save-every"},
 };
 
 class TrainCliBadInput : public ::testing::TestWithParam<BadInput> {};

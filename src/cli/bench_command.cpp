@@ -17,6 +17,8 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/output_paths.h"
+#include "core/thread_count.h"
 #include "gpurnn/device.h"
 #include "gpurnn/error.h"
 #include "gpurnn/version.h"
@@ -179,8 +181,8 @@ void write_json(const std::string& path, const std::vector<Row>& rows, const Ben
 
 int run_bench(const BenchOptions& o) {
   check_argument(o.repeat >= 1, "gpurnn bench", "--repeat", "must be at least 1, got " + std::to_string(o.repeat));
-  check_argument(o.threads >= 0, "gpurnn bench", "--threads",
-                 "must be 0 (the library default) or positive, got " + std::to_string(o.threads));
+  detail::check_thread_count(o.threads, "gpurnn bench", "--threads");
+  if (!o.json.empty()) check_output_paths({{"--json", o.json}}, {});  // before the timing, not after
   const std::vector<perf::BenchCase> cases = select_cases(o);
   std::vector<Row> rows;
   int failed = 0;

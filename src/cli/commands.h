@@ -35,6 +35,7 @@ struct RunOptions {
   std::string prefix;
   std::string cell;                           // "" = from the file
   std::string dtype = "f32";
+  std::vector<std::string> given;             // flags given on the command line
 };
 int run_run(const RunOptions& options);     // --checkpoint: run_decode
 int run_decode(const RunOptions& options);
@@ -51,6 +52,7 @@ struct TrainOptions {
   std::int64_t warmup = -1;                            // -1: the task's default
   unsigned long long seed = 1;
   std::string save, resume;
+  std::int64_t save_every = 0;                         // with --save: a checkpoint every N steps (0: at the end)
   std::string text, csv, column;
   std::int64_t horizon = 0;
   double temperature = 0.8;

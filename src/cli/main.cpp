@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/number_flags.h"
 #include "cli/train_options.h"
 #include "gpurnn/error.h"
 #include "gpurnn/version.h"
@@ -78,11 +79,24 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   bench_cmd->add_option("--json", bench.json, "Also write the rows as JSON (bench/report reads it)");
 
-  CLI11_PARSE(app, argc, argv);
+  gpurnn::cli::add_number_checks(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; a malformed command line exits 2 like every other error
+    // (CLI11's own codes are 101-114).
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
   try {
     if (app.got_subcommand("info")) return gpurnn::cli::run_info();
     if (app.got_subcommand("check")) return gpurnn::cli::run_check(check);
-    if (app.got_subcommand("run")) return gpurnn::cli::run_run(run);
+    if (app.got_subcommand("run")) {
+      for (const CLI::Option* opt : run_cmd->get_options()) {
+        if (opt->count() > 0) run.given.push_back(opt->get_name());
+      }
+      return gpurnn::cli::run_run(run);
+    }
     if (app.got_subcommand("train")) {
       for (const CLI::Option* opt : train_cmd->get_options()) {
         if (opt->count() > 0) train.given.push_back(opt->get_name());

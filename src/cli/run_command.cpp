@@ -1,9 +1,12 @@
 // `gpurnn run`: a PyTorch-layout model from safetensors, inputs and outputs as .npy files,
 // with torch.nn.LSTM/GRU/RNN's semantics (packed sequences when lengths are given).
 
+#include <algorithm>
+#include <initializer_list>
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/output_paths.h"
 #include "gpurnn/io/npy.h"
 #include "gpurnn/io/rnn_file.h"
 #include "gpurnn/rnn.h"
@@ -62,7 +65,22 @@ Device resolve_device(const std::string& text) {
 
 
 int run_run(const RunOptions& o) {
-  if (!o.checkpoint.empty()) return run_decode(o);
+  // Each mode refuses the other's flags rather than ignore them.
+  const auto refuse_given = [&](std::initializer_list<const char*> flags, const std::string& why) {
+    for (const char* flag : flags) {
+      if (std::find(o.given.begin(), o.given.end(), flag) != o.given.end()) {
+        throw Error(ErrorCode::invalid_argument, std::string(flag) + " " + why);
+      }
+    }
+  };
+  if (!o.checkpoint.empty()) {
+    refuse_given({"--weights", "--input", "--lengths", "--h0", "--c0", "--hn", "--cn", "--batch-first", "--prefix",
+                  "--cell", "--dtype"},
+                 "does not apply with --checkpoint (decoding a gpurnn train checkpoint reads --text)");
+    check_output_paths({{"--output", o.output}}, {{"--checkpoint", o.checkpoint}, {"--text", o.text_input}});
+    return run_decode(o);
+  }
+  refuse_given({"--text", "--beam", "--length-penalty"}, "applies only with --checkpoint (decoding)");
   for (const auto& [flag, value] : {std::pair<const char*, const std::string*>{"--weights", &o.weights},
                                     {"--input", &o.input},
                                     {"--output", &o.output}}) {
@@ -70,6 +88,10 @@ int run_run(const RunOptions& o) {
       throw Error(ErrorCode::invalid_argument, std::string(flag) + " is required (or --checkpoint and --text to decode)");
     }
   }
+  // Before any work: every output can be written, and none is another output or an input.
+  check_output_paths({{"--output", o.output}, {"--hn", o.hn}, {"--cn", o.cn}},
+                     {{"--weights", o.weights}, {"--input", o.input}, {"--lengths", o.lengths}, {"--h0", o.h0},
+                      {"--c0", o.c0}});
   const Device device = resolve_device(o.device);
   const DType dtype = parse_dtype(o.dtype);
   if (!is_floating(dtype)) {

@@ -9,58 +9,22 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "cli/commands.h"
 #include "cli/idle_cores.h"
+#include "cli/output_paths.h"
 #include "cli/progress.h"
+#include "cli/stop_signals.h"
+#include "cli/task_defaults.h"
+#include "cli/train_resume.h"
+#include "core/thread_count.h"
 #include "gpurnn/train/seq2seq.h"
 #include "gpurnn/train/trainer.h"
 
 namespace gpurnn::cli {
 namespace {
-
-// A task's thread default that means: the cores other work leaves idle when the run starts
-// (idle_cores.h).
-constexpr int kIdleCores = -1;
-
-// What a task trains with unless flags say otherwise: sized so that each task visibly learns
-// within about a minute or two on a 2-core CPU.
-struct TaskDefaults {
-  const char* cell;
-  std::int64_t hidden, steps, warmup;
-  double lr, clip;
-  const char* attention = "general";  // output-sequence tasks
-  std::int64_t beam = 1;
-  const char* schedule = "cosine";
-  int threads = kIdleCores;  // or a count
-};
-
-TaskDefaults defaults_for(const std::string& task) {
-  // copy: a GRU leaves the chance plateau within a few hundred steps where an LSTM of the same
-  // size needs thousands (measured: 0.99 vs 0.71 accuracy after 1,500 steps).
-  // Threads (the last field): the small models run on one. With the cpu backend's one OpenMP
-  // pool, two threads are no slower on 2 idle cores (adding 100 steps 0.43 vs 0.53 s, classify
-  // 200 steps 0.53 vs 0.60 s, convex-hull 150 steps 3.8 vs 4.2 s, sort 1.43 vs 1.37 s), but with
-  // one core busy with other work 100 adding steps took 8.8-9.4 s on two against 0.55 s on one;
-  // charlm (hidden 256) gains most from two and takes the cores idle at start.
-  static const std::map<std::string, TaskDefaults> table = {
-      {"charlm", {"lstm", 256, 800, 30, 4e-3, 1.0}},
-      {"timeseries", {"lstm", 64, 1000, 30, 1e-2, 1.0, "general", 1, "cosine", 1}},
-      {"adding", {"lstm", 64, 1500, 50, 1e-2, 1.0, "general", 1, "cosine", 1}},
-      {"copy", {"gru", 128, 1200, 50, 1e-2, 1.0, "general", 1, "cosine", 1}},
-      {"classify", {"lstm", 64, 1000, 20, 1e-2, 1.0, "general", 1, "cosine", 1}},
-      {"translate", {"lstm", 128, 600, 30, 3e-3, 1.0, "general", 1, "cosine", 1}},
-      {"sort", {"lstm", 64, 1000, 30, 3e-3, 1.0, "additive", 1, "cosine", 1}},
-      // Pointer nets on points sit at the input-order solution for the first ~1,000 steps (tsp n=5:
-      // loss 0.515 until step ~800 at a constant 3e-3); a cosine decay over 1,500 steps ends the
-      // run before they leave it, so these train at a constant rate.
-      {"convex-hull", {"lstm", 128, 2500, 0, 3e-3, 1.0, "additive", 1, "constant", 1}},
-      {"tsp", {"lstm", 128, 2500, 0, 3e-3, 1.0, "additive", 1, "constant", 1}},
-  };
-  const auto it = table.find(task);
-  return it != table.end() ? it->second : TaskDefaults{"lstm", 128, 1000, 50, 3e-3, 1.0};
-}
 
 // The header's account of the CPU thread count and where it came from.
 std::string describe_threads(int threads, bool given, bool idle_cores) {
@@ -70,20 +34,6 @@ std::string describe_threads(int threads, bool given, bool idle_cores) {
   if (!idle_cores) return count + " (the task's default)";
   if (threads == usable) return threads == 1 ? "1" : "every core (" + cores + ", idle at start)";
   return count + " of " + cores + " cores (the rest were busy at start; --threads " + cores + " uses every core)";
-}
-
-bool was_given(const TrainOptions& o, const std::string& flag) {
-  return std::find(o.given.begin(), o.given.end(), flag) != o.given.end();
-}
-
-// With --resume, the architecture comes from the checkpoint; a flag that says otherwise is an
-// error naming both.
-void check_resume_flag(const TrainOptions& o, const std::string& flag, const std::string& given,
-                       const std::string& stored, const std::string& path) {
-  if (was_given(o, flag) && given != stored) {
-    throw Error(ErrorCode::invalid_argument, flag + " " + given + " does not match the checkpoint " + path +
-                                                 ", which was trained with " + stored);
-  }
 }
 
 std::string format_number(double v) {
@@ -202,12 +152,27 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
   const bool reporter = !comm || comm->rank() == 0;
   std::ostream silent(nullptr);
   std::ostream& out = reporter ? std::cout : silent;
+  // Before any work: where the checkpoint goes can be written, and is no input.
+  check_argument(o.save_every >= 0, "gpurnn train", "--save-every",
+                 "must be >= 0 (0: only at the end), got " + std::to_string(o.save_every));
+  if (o.save_every > 0 && o.save.empty()) {
+    throw Error(ErrorCode::invalid_argument, "--save-every needs --save FILE (where to write the checkpoints)");
+  }
+  if (reporter) check_output_paths({{"--save", o.save}}, {{"--text", o.text}, {"--csv", o.csv}});
   std::string task_name = o.task;
   train::CheckpointInfo resumed;
   if (!o.resume.empty()) {
     resumed = train::read_checkpoint_info(o.resume);
     check_resume_flag(o, "task", o.task, resumed.task, o.resume);
     task_name = resumed.task;
+  }
+  check_task_flags(o.given, task_name);
+  if (was_given(o, "--column") && o.csv.empty()) {
+    throw Error(ErrorCode::invalid_argument, "--column needs --csv FILE (the default series has one column)");
+  }
+  if (was_given(o, "--momentum") && o.optimizer != "sgd") {
+    throw Error(ErrorCode::invalid_argument, "--momentum applies to --optimizer sgd only (this run uses " +
+                                                 o.optimizer + ")");
   }
   // The defaults of the task that trains (a resumed run's is the checkpoint's).
   const TaskDefaults defaults = defaults_for(task_name);
@@ -221,9 +186,14 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
   model.layers = was_given(o, "--layers") ? o.layers : 1;
   model.embedding = o.embedding;
   model.dropout = o.dropout;
-  model.seed = o.seed;
+  std::uint64_t seed = o.seed;
+  train::TaskOptions task_options;
+  task_options.seq_len = o.seq_len;
+  task_options.batch = o.batch;
+  if (!o.resume.empty()) adopt_resumed_data(o, resumed, task_options, seed);
+  model.seed = seed;
   const bool threads_given = was_given(o, "--threads");
-  check_argument(!threads_given || o.threads >= 0, "gpurnn train", "--threads", "must be >= 0, got " + std::to_string(o.threads));
+  if (threads_given) detail::check_thread_count(o.threads, "gpurnn train", "--threads");
   model.threads = threads_given ? o.threads : defaults.threads == kIdleCores ? idle_core_threads() : defaults.threads;
   const std::string threads_line = describe_threads(model.threads, threads_given, defaults.threads == kIdleCores);
   if (!o.resume.empty() && resumed.model_kind == "sequence") {
@@ -238,15 +208,12 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
     if (!was_given(o, "--dropout")) model.dropout = info.model.dropout;
   }
 
-  train::TaskOptions task_options;
-  task_options.seq_len = o.seq_len;
-  task_options.batch = o.batch;
-  task_options.seed = o.seed;
+  task_options.seed = seed;
   task_options.text_path = o.text;
   task_options.csv_path = o.csv;
   task_options.csv_column = o.column;
   task_options.horizon = o.horizon;
-  task_options.points = o.points;
+  if (o.resume.empty() || was_given(o, "--points")) task_options.points = o.points;
   task_options.reverse_source = o.reverse_source;
   task_options.eval_examples = o.eval_examples;
   const std::unique_ptr<train::Task> task = train::make_task(task_name, task_options);
@@ -258,20 +225,13 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
   model.backend = to_string(device);
 
   train::TrainConfig config;
-  config.steps = was_given(o, "--steps") ? o.steps : defaults.steps;
-  check_argument(config.steps > 0, "gpurnn train", "--steps", "must be positive, got " + std::to_string(config.steps));
   config.clip = was_given(o, "--clip") ? o.clip : defaults.clip;
-  config.seed = o.seed;
+  config.seed = seed;
   config.eval_batches = o.eval_batches;
   config.communicator = comm;
   config.optimizer.kind = o.optimizer;
   config.optimizer.weight_decay = o.weight_decay;
   config.optimizer.momentum = o.optimizer == "sgd" ? o.momentum : 0.0;
-  config.schedule.kind = was_given(o, "--schedule") ? o.schedule : defaults.schedule;
-  config.schedule.base_lr = was_given(o, "--lr") ? o.lr : defaults.lr;
-  config.schedule.warmup_steps = was_given(o, "--warmup") ? o.warmup : std::min(defaults.warmup, config.steps / 5);
-  config.schedule.total_steps = config.steps;
-  config.schedule.step_size = std::max<std::int64_t>(1, config.steps / 3);
   check_argument(o.temperature > 0, "gpurnn train", "--temperature", "must be positive");
   check_argument(o.sample >= 0, "gpurnn train", "--sample", "must be >= 0");
   const ProgressStyle style =
@@ -293,6 +253,9 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
     sequence_model = made.get();
     net = std::move(made);
   }
+  // After the architecture checks (a flag that contradicts the checkpoint is the first error).
+  const std::string schedule_note =
+      plan_schedule(o, defaults.steps, defaults.warmup, defaults.lr, defaults.schedule, resumed, config);
   train::Trainer trainer(*task, *net, config);
   if (!o.resume.empty()) trainer.load_checkpoint(o.resume);
   train::DecodeOptions decoding;
@@ -318,6 +281,8 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
             << " (" << config.schedule.kind << ", warm-up " << config.schedule.warmup_steps << "), clip "
             << format_number(config.clip) << ", seed " << o.seed << "\n"
             << "threads: " << threads_line << "\n";
+  if (!schedule_note.empty()) out << schedule_note << "\n";
+  if (o.save_every > 0) out << "checkpoints: every " << o.save_every << " steps and at the end, to " << o.save << "\n";
   if (comm) {
     out << "distributed: " << comm->size() << " ranks (" << comm->name()
         << "), each training on its rows of every batch; progress and throughput are global\n";
@@ -331,13 +296,36 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
 
   const bool tokens = model.io.input == train::InputKind::tokens;
   Progress progress(reporter ? std::cerr : silent, style, trainer.step(), config.steps, tokens ? "tokens" : "steps");
-  trainer.run([&](const train::StepLog& log) {
-    if (!std::isfinite(log.loss)) {
-      throw Error(ErrorCode::invalid_argument, "training diverged at step " + std::to_string(log.step) +
-                                                   " (loss " + format_number(log.loss) + "); try a lower --lr");
+  // SIGINT/SIGTERM end the run after the step in flight, with a checkpoint when --save is given.
+  // Not in a distributed run: the ranks would have to agree on the step to stop at.
+  std::optional<StopSignals> signals;
+  if (!comm) signals.emplace();
+  struct Stopped {};
+  try {
+    trainer.run([&](const train::StepLog& log) {
+      if (!std::isfinite(log.loss)) {
+        throw Error(ErrorCode::invalid_argument, "training diverged at step " + std::to_string(log.step) +
+                                                     " (loss " + format_number(log.loss) + "); try a lower --lr");
+      }
+      progress.update(log.step, log.loss, log.items);
+      const bool stop = signals && StopSignals::received() != 0;
+      const bool periodic = o.save_every > 0 && log.step % o.save_every == 0 && log.step < config.steps;
+      if (!o.save.empty() && (stop || periodic)) trainer.save_checkpoint(o.save);
+      if (stop) throw Stopped{};
+    });
+  } catch (const Stopped&) {
+    progress.finish();
+    const int signal = StopSignals::received();
+    out << "stopped by " << signal_name(signal) << " at step " << trainer.step() << " of " << config.steps;
+    if (o.save.empty()) {
+      out << "; nothing saved (no --save)\n";
+    } else {
+      out << "; saved checkpoint " << o.save << " (continue with: gpurnn train --resume " << o.save << ")\n";
     }
-    progress.update(log.step, log.loss, log.items);
-  });
+    out << std::flush;
+    return StopSignals::exit_status(signal);
+  }
+  signals.reset();
   progress.finish();
   const double seconds = progress.seconds();
   if (!o.save.empty()) {

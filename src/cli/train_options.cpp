@@ -1,5 +1,7 @@
 #include "cli/train_options.h"
 
+#include "cli/task_defaults.h"
+
 namespace gpurnn::cli {
 
 void add_train_options(CLI::App& cmd, TrainOptions& o) {
@@ -25,7 +27,10 @@ void add_train_options(CLI::App& cmd, TrainOptions& o) {
   cmd.add_option("--schedule", o.schedule, "Learning-rate schedule: constant, step or cosine")->capture_default_str();
   cmd.add_option("--warmup", o.warmup, "Linear warm-up steps (default: the task's)");
   cmd.add_option("--seed", o.seed, "Seed of the data, the initial weights and dropout")->capture_default_str();
-  cmd.add_option("--save", o.save, "Write a checkpoint here when training ends");
+  cmd.add_option("--save", o.save,
+                 "Write a checkpoint here when training ends, and when SIGINT or SIGTERM stops it (exit 130 or 143)");
+  cmd.add_option("--save-every", o.save_every, "With --save: also write the checkpoint every N steps (0: only at the end)")
+      ->capture_default_str();
   cmd.add_option("--resume", o.resume, "Continue from a checkpoint (its task and architecture)");
   cmd.add_option("--text", o.text, "charlm: train on this file instead of the embedded corpus");
   cmd.add_option("--csv", o.csv, "timeseries: a CSV file with a header row");
@@ -58,6 +63,7 @@ void add_train_options(CLI::App& cmd, TrainOptions& o) {
   cmd.add_option("--points", o.points, "sort: numbers; convex-hull, tsp: points per example (default: the task's)");
   cmd.add_flag("--reverse-source", o.reverse_source, "translate: feed the source words in reverse order");
   cmd.add_option("--eval-examples", o.eval_examples, "Held-out examples decoded by evaluation (default 1000)");
+  cmd.footer("\n" + task_defaults_help());
 }
 
 }  // namespace gpurnn::cli

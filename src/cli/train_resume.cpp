@@ -1,0 +1,114 @@
+#include "cli/train_resume.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "gpurnn/error.h"
+
+namespace gpurnn::cli {
+namespace {
+
+std::string number_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", v);
+  return buf;
+}
+
+std::string describe(const train::ScheduleConfig& s) {
+  return s.kind + " over " + std::to_string(s.total_steps) + " steps, warm-up " + std::to_string(s.warmup_steps) +
+         ", lr " + number_text(s.base_lr);
+}
+
+bool same_schedule(const train::ScheduleConfig& a, const train::ScheduleConfig& b) {
+  return a.kind == b.kind && a.base_lr == b.base_lr && a.warmup_steps == b.warmup_steps &&
+         a.step_size == b.step_size && a.gamma == b.gamma && a.total_steps == b.total_steps && a.min_lr == b.min_lr;
+}
+
+}  // namespace
+
+bool was_given(const TrainOptions& o, const std::string& flag) {
+  return std::find(o.given.begin(), o.given.end(), flag) != o.given.end();
+}
+
+void check_resume_flag(const TrainOptions& o, const std::string& flag, const std::string& given,
+                       const std::string& stored, const std::string& path) {
+  if (was_given(o, flag) && given != stored) {
+    throw Error(ErrorCode::invalid_argument, flag + " " + given + " does not match the checkpoint " + path +
+                                                 ", which was trained with " + stored);
+  }
+}
+
+void adopt_resumed_data(const TrainOptions& o, const train::CheckpointInfo& resumed, train::TaskOptions& task,
+                        std::uint64_t& seed) {
+  const auto stored = [&](const std::string& key) -> const std::string* {
+    const auto it = resumed.metadata.find(key);
+    return it == resumed.metadata.end() ? nullptr : &it->second;
+  };
+  const auto adopt = [&](const char* flag, const char* key, std::int64_t given, std::int64_t& field) {
+    const std::string* value = stored(key);
+    if (value == nullptr) return;  // an older checkpoint: not recorded
+    const std::string why = " (a resumed run continues the checkpoint's data; train without --resume to change it)";
+    if (was_given(o, flag) && std::to_string(given) != *value) {
+      throw Error(ErrorCode::invalid_argument, std::string(flag) + " " + std::to_string(given) +
+                                                   " does not match the checkpoint " + o.resume +
+                                                   ", which was trained with " + *value + why);
+    }
+    field = std::stoll(*value);
+  };
+  adopt("--batch", "task.batch", o.batch, task.batch);
+  adopt("--seq-len", "task.seq_len", o.seq_len, task.seq_len);
+  adopt("--points", "task.points", o.points, task.points);
+  if (const std::string* value = stored("seed")) {
+    if (was_given(o, "--seed") && std::to_string(o.seed) != *value) {
+      throw Error(ErrorCode::invalid_argument, "--seed " + std::to_string(o.seed) + " does not match the checkpoint " +
+                                                   o.resume + ", which was trained with " + *value +
+                                                   " (the seed orders the data and draws the dropout masks)");
+    }
+    seed = std::stoull(*value);
+  }
+}
+
+std::string plan_schedule(const TrainOptions& o, std::int64_t default_steps, std::int64_t default_warmup,
+                          double default_lr, const std::string& default_kind, const train::CheckpointInfo& resumed,
+                          train::TrainConfig& config) {
+  const bool resuming = !o.resume.empty();
+  const std::optional<train::ScheduleConfig>& stored = resumed.schedule;
+  config.steps = was_given(o, "--steps") ? o.steps : (resuming && stored ? stored->total_steps : default_steps);
+  check_argument(config.steps > 0, "gpurnn train", "--steps", "must be positive, got " + std::to_string(config.steps));
+  if (resuming && config.steps <= resumed.step) {
+    const std::string at = "the checkpoint " + o.resume + " is at step " + std::to_string(resumed.step);
+    if (was_given(o, "--steps")) {
+      throw Error(ErrorCode::invalid_argument, "--steps " + std::to_string(config.steps) + ": " + at +
+                                                   " already; give more steps than " + std::to_string(resumed.step) +
+                                                   " to train further");
+    }
+    throw Error(ErrorCode::invalid_argument, at + ", the end of its run of " + std::to_string(config.steps) +
+                                                 " steps; give --steps above " + std::to_string(resumed.step) +
+                                                 " to train further");
+  }
+  train::ScheduleConfig& s = config.schedule;
+  if (resuming && stored) {
+    s = *stored;
+    if (was_given(o, "--schedule")) s.kind = o.schedule;
+    if (was_given(o, "--lr")) s.base_lr = o.lr;
+    if (was_given(o, "--warmup")) s.warmup_steps = o.warmup;
+    if (config.steps != stored->total_steps) {
+      s.total_steps = config.steps;
+      s.step_size = std::max<std::int64_t>(1, config.steps / 3);
+    }
+    if (same_schedule(s, *stored)) return "";
+    return "schedule: " + describe(s) + ", where the checkpoint's was " + describe(*stored) +
+           ": a continuation with a new schedule, not the same as one uninterrupted run";
+  }
+  s.kind = was_given(o, "--schedule") ? o.schedule : default_kind;
+  s.base_lr = was_given(o, "--lr") ? o.lr : default_lr;
+  s.warmup_steps = was_given(o, "--warmup") ? o.warmup : std::min(default_warmup, config.steps / 5);
+  s.total_steps = config.steps;
+  s.step_size = std::max<std::int64_t>(1, config.steps / 3);
+  if (resuming) {
+    return "schedule: " + describe(s) + " (the checkpoint records no schedule: it was written by an older gpurnn)";
+  }
+  return "";
+}
+
+}  // namespace gpurnn::cli
