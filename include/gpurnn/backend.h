@@ -20,6 +20,11 @@
 // caller's workspace. A CUDA backend queues its work on the call's stream and returns without
 // waiting for it (except where a call must read device memory, said at the call); the caller
 // keeps every buffer alive until the stream has done.
+//
+// Threads: one Backend may be called from several threads at once (the cpu backend keeps its
+// packed weights per thread; a CUDA backend takes its cuBLAS/cuDNN handle per thread), provided
+// the calls share no buffer they write: each concurrent call has its own workspace, reserve and
+// outputs, and nobody changes the weights meanwhile. RNN (rnn.h) builds on this.
 
 #include <cstddef>
 #include <cstdint>

@@ -12,6 +12,8 @@
 //   - shapes are checked and a mismatch is Error(invalid_argument) naming the argument;
 //   - calls are ordered on the ops' stream (set_stream); calls that return a host value
 //     (losses, sum_squares) wait for it.
+// Threads: a TrainOps, like the model that owns it, is used by one thread at a time (set_stream
+// changes state every later call reads); train two models on two threads with two TrainOps.
 
 #include <cstdint>
 #include <memory>
