@@ -218,6 +218,7 @@ const BadInput kBadInputs[] = {
     {"bad_progress", "adding --progress fancy --steps 2", "--progress fancy"},
     {"resume_missing_file", "--resume {dir}/none.safetensors", "none.safetensors"},
     {"resume_not_a_checkpoint", "--resume {dir}/series.csv", "series.csv"},
+    {"resume_deeply_nested_header", "--resume {dir}/deep.txt", "nests arrays and objects more than 32 deep"},
     // Issue 22: numbers out of range were clamped or wrapped; flags of other tasks were ignored.
     {"steps_out_of_range", "adding --steps 99999999999999999999", "--steps: 99999999999999999999 is out of range"},
     {"negative_seed", "adding --seed -1", "--seed: must not be negative"},
@@ -243,6 +244,10 @@ TEST_P(TrainCliBadInput, IsAClearErrorAndWritesNothing) {
   std::string bad = "time,value\n";
   for (int i = 0; i < 50; ++i) bad += std::to_string(i) + "," + (i == 7 ? "abc" : "1.0") + "\n";
   write_file(dir.path() + "/bad.csv", bad);
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');  // once a stack overflow
+  std::string length;
+  for (int i = 0; i < 8; ++i) length += static_cast<char>(deep.size() >> (8 * i));
+  write_file(dir.path() + "/deep.txt", length + deep);
   std::string args = GetParam().args;
   for (std::size_t at; (at = args.find("{dir}")) != std::string::npos;) args.replace(at, 5, dir.path());
   const std::string save = dir.path() + "/out.safetensors";
