@@ -8,6 +8,11 @@
 #   -DCUDNN_ROOT=<dir>          (or the environment's CUDNN_ROOT) where cuDNN is: a toolkit-style
 #                               prefix (<dir>/include/cudnn.h, <dir>/lib*/libcudnn.so) or the
 #                               nvidia-cudnn Python wheel's .../site-packages/nvidia/cudnn
+#   -DGPURNN_REQUIRE_CUDNN=ON   a cuDNN that is not found is a configure error (bench/gpu_check.sh
+#                               --lease), not a build without the cudnn backend
+#   -DCUBLAS_ROOT=<dir>         (or the environment's CUBLAS_ROOT) where cuBLAS is when the toolkit
+#                               has none: a prefix with include/cublas_v2.h and lib/libcublas.so*,
+#                               e.g. the nvidia-cublas wheel's .../site-packages/nvidia/cu13
 #
 # Sets:
 #   GPURNN_HAVE_CUDA      ON/OFF
@@ -63,8 +68,29 @@ set(CMAKE_CUDA_STANDARD 17)
 set(CMAKE_CUDA_STANDARD_REQUIRED ON)
 set(CMAKE_CUDA_EXTENSIONS OFF)
 find_package(CUDAToolkit REQUIRED)
+# cuBLAS: the toolkit's, or (a machine whose toolkit lacks it, with the nvidia-cublas wheel)
+# one under CUBLAS_ROOT, made into the same CUDA::cublas target.
+set(_gpurnn_cublas_origin "toolkit ${CUDAToolkit_VERSION}")
 if(NOT TARGET CUDA::cublas)
-  message(FATAL_ERROR "CUDA toolkit ${CUDAToolkit_VERSION} at ${CUDAToolkit_LIBRARY_DIR} has no cuBLAS")
+  set(_gpurnn_cublas_roots ${CUBLAS_ROOT} $ENV{CUBLAS_ROOT})
+  if(_gpurnn_cublas_roots)
+    find_path(CUBLAS_INCLUDE_DIR cublas_v2.h HINTS ${_gpurnn_cublas_roots} PATH_SUFFIXES include NO_DEFAULT_PATH)
+    find_library(CUBLAS_LIBRARY NAMES cublas libcublas.so.13 libcublas.so.12 NAMES_PER_DIR
+                 HINTS ${_gpurnn_cublas_roots} PATH_SUFFIXES lib lib64 NO_DEFAULT_PATH)
+    find_library(CUBLASLT_LIBRARY NAMES cublasLt libcublasLt.so.13 libcublasLt.so.12 NAMES_PER_DIR
+                 HINTS ${_gpurnn_cublas_roots} PATH_SUFFIXES lib lib64 NO_DEFAULT_PATH)
+  endif()
+  if(NOT (CUBLAS_INCLUDE_DIR AND CUBLAS_LIBRARY))
+    message(FATAL_ERROR "CUDA toolkit ${CUDAToolkit_VERSION} at ${CUDAToolkit_LIBRARY_DIR} has no cuBLAS, and "
+                        "none was found under CUBLAS_ROOT='${_gpurnn_cublas_roots}' (the nvidia-cublas wheel: "
+                        "-DCUBLAS_ROOT=$(python3 -c 'import nvidia.cu13, sys; print(nvidia.cu13.__path__[0])'))")
+  endif()
+  add_library(CUDA::cublas UNKNOWN IMPORTED)
+  set_target_properties(CUDA::cublas PROPERTIES
+    IMPORTED_LOCATION "${CUBLAS_LIBRARY}"
+    INTERFACE_INCLUDE_DIRECTORIES "${CUBLAS_INCLUDE_DIR}"
+    INTERFACE_LINK_LIBRARIES "CUDA::cudart;${CUBLASLT_LIBRARY}")
+  set(_gpurnn_cublas_origin "${CUBLAS_LIBRARY}")
 endif()
 
 file(GLOB GPURNN_CUDA_SOURCES CONFIGURE_DEPENDS
@@ -122,8 +148,12 @@ if(CUDNN_INCLUDE_DIR AND CUDNN_LIBRARY)
   message(STATUS "gpurnn: cuDNN ${_gpurnn_cudnn_version}: ${CUDNN_LIBRARY} (headers ${CUDNN_INCLUDE_DIR})")
   set(_gpurnn_cudnn_summary "cuDNN ${_gpurnn_cudnn_version}")
 endif()
+option(GPURNN_REQUIRE_CUDNN "A cuDNN that is not found is a configure error" OFF)
+if(GPURNN_REQUIRE_CUDNN AND NOT GPURNN_HAVE_CUDNN)
+  message(FATAL_ERROR "GPURNN_REQUIRE_CUDNN=ON but ${_gpurnn_cudnn_summary}")
+endif()
 
 list(LENGTH GPURNN_CUDA_SOURCES _gpurnn_cuda_count)
 message(STATUS "gpurnn: CUDA on: nvcc ${CMAKE_CUDA_COMPILER_VERSION}, "
-               "archs ${CMAKE_CUDA_ARCHITECTURES}, cuBLAS (toolkit ${CUDAToolkit_VERSION}), "
+               "archs ${CMAKE_CUDA_ARCHITECTURES}, cuBLAS (${_gpurnn_cublas_origin}), "
                "${_gpurnn_cudnn_summary}; ${_gpurnn_cuda_count} CUDA source files")

@@ -49,8 +49,11 @@ set(GPURNN_MPI_SOURCES ${PROJECT_SOURCE_DIR}/src/train/mpi_communicator.cpp)
 message(STATUS "gpurnn: MPI ${MPI_CXX_VERSION} (mpirun: ${MPIEXEC_EXECUTABLE})")
 
 if(GPURNN_HAVE_CUDA)
-  find_path(NCCL_INCLUDE_DIR nccl.h HINTS ${CUDAToolkit_INCLUDE_DIRS})
-  find_library(NCCL_LIBRARY nccl HINTS ${CUDAToolkit_LIBRARY_DIR})
+  # Next to the toolkit, or under NCCL_ROOT (e.g. the nvidia-nccl wheel's .../nvidia/nccl).
+  find_path(NCCL_INCLUDE_DIR nccl.h HINTS ${NCCL_ROOT} $ENV{NCCL_ROOT} ${CUDAToolkit_INCLUDE_DIRS}
+            PATH_SUFFIXES include)
+  find_library(NCCL_LIBRARY NAMES nccl libnccl.so.2 NAMES_PER_DIR
+               HINTS ${NCCL_ROOT} $ENV{NCCL_ROOT} ${CUDAToolkit_LIBRARY_DIR} PATH_SUFFIXES lib lib64)
   if(NCCL_INCLUDE_DIR AND NCCL_LIBRARY)
     set(GPURNN_HAVE_NCCL ON)
     list(APPEND GPURNN_MPI_SOURCES ${PROJECT_SOURCE_DIR}/src/train/nccl_communicator.cpp)
