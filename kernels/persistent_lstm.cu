@@ -19,7 +19,11 @@
 
 #include <cooperative_groups.h>
 
+#include <map>
+#include <mutex>
 #include <string>
+#include <tuple>
+#include <utility>
 
 #include "cuda/cuda_status.h"
 #include "cuda/persistent_lstm.h"
@@ -76,16 +80,51 @@ __global__ void __launch_bounds__(engine::kPersistentMaxThreads, 1) persistent_l
   }
 }
 
+// Set up once per (device, kernel instantiation): its dynamic shared-memory limit is raised to the
+// device's opt-in maximum, so no launch changes it (a per-plan size set at each launch raced
+// between host threads launching different plans), and the SM count is read.
+struct KernelSetup {
+  int sms = 0;
+};
+// CTAs of (threads, shared bytes) one SM holds, per (device, kernel, threads, bytes).
+struct Residency {
+  int per_sm = 0;
+};
+
+const KernelSetup& kernel_setup(const void* kernel, int device) {
+  static std::mutex mutex;
+  static std::map<std::pair<const void*, int>, KernelSetup> setups;
+  const std::lock_guard<std::mutex> lock(mutex);
+  const auto it = setups.find({kernel, device});
+  if (it != setups.end()) return it->second;
+  KernelSetup s;
+  int optin = 0;
+  GPURNN_CUDA_CHECK(cudaDeviceGetAttribute(&s.sms, cudaDevAttrMultiProcessorCount, device));
+  GPURNN_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+  GPURNN_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, optin));
+  return setups.emplace(std::make_pair(kernel, device), s).first->second;
+}
+
+int resident_per_sm(const void* kernel, int device, int threads, std::size_t bytes) {
+  static std::mutex mutex;
+  static std::map<std::tuple<const void*, int, int, std::size_t>, Residency> cache;
+  const std::lock_guard<std::mutex> lock(mutex);
+  const auto key = std::make_tuple(kernel, device, threads, bytes);
+  const auto it = cache.find(key);
+  if (it != cache.end()) return it->second.per_sm;
+  Residency r;
+  GPURNN_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&r.per_sm, kernel, threads, bytes));
+  return cache.emplace(key, r).first->second.per_sm;
+}
+
 template <class T, int BT>
 void launch_tiled(const PersistentLstmArgs<T>& args, const engine::PersistentPlan& plan, cudaStream_t stream) {
   const void* kernel = reinterpret_cast<const void*>(&persistent_lstm_kernel<T, BT>);
-  const int bytes = static_cast<int>(plan.shared_bytes);
-  GPURNN_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes));
-  // Every CTA must be resident at once, or the grid barrier never opens.
-  int device = 0, sms = 0, per_sm = 0;
+  int device = 0;
   GPURNN_CUDA_CHECK(cudaGetDevice(&device));
-  GPURNN_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
-  GPURNN_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, plan.threads, plan.shared_bytes));
+  const int sms = kernel_setup(kernel, device).sms;
+  // Every CTA must be resident at once, or the grid barrier never opens.
+  const int per_sm = resident_per_sm(kernel, device, plan.threads, plan.shared_bytes);
   if (per_sm * sms < plan.ctas) {
     throw Error(ErrorCode::unsupported,
                 "forward: the persistent kernel needs " + std::to_string(plan.ctas) + " resident CTAs of " +

@@ -7,6 +7,7 @@
 
 #include "cuda/cublas_handle.h"
 #include "cuda/cuda_status.h"
+#include "cuda/cublas_sizes.h"
 #include "gpurnn/error.h"
 
 namespace gpurnn::cuda {
@@ -14,13 +15,7 @@ namespace {
 
 cublasOperation_t op(engine::Trans t) { return t == engine::Trans::yes ? CUBLAS_OP_T : CUBLAS_OP_N; }
 
-int checked_int(std::int64_t v, const char* what) {
-  if (v < 0 || v > INT_MAX) {
-    throw Error(ErrorCode::unsupported, std::string("TrainOps: a batched product's ") + what + " of " +
-                                            std::to_string(v) + " exceeds cuBLAS's 32-bit sizes");
-  }
-  return static_cast<int>(v);
-}
+int checked_int(std::int64_t v, const char* what) { return cublas_int(v, what, "TrainOps (batched)"); }
 
 // The column-major call: operands swapped (Cᵀ = op(B)ᵀ op(A)ᵀ), n and m swapped.
 cublasStatus_t column_major(cublasHandle_t h, cublasOperation_t ob, cublasOperation_t oa, int n, int m, int k,

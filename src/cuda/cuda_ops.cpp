@@ -3,13 +3,23 @@
 #include "cuda/cuda_ops.h"
 
 #include "cuda/cublas_handle.h"
+#include "cuda/cublas_sizes.h"
 #include "cuda/cuda_status.h"
 
 namespace gpurnn::cuda {
 namespace {
 
 cublasOperation_t op(engine::Trans t) { return t == engine::Trans::yes ? CUBLAS_OP_T : CUBLAS_OP_N; }
-int i32(std::int64_t v) { return static_cast<int>(v); }
+
+// A product's sizes as cuBLAS's ints (checked).
+struct Sizes {
+  int m, n, k, lda, ldb, ldc;
+  Sizes(std::int64_t m_, std::int64_t n_, std::int64_t k_, std::int64_t lda_, std::int64_t ldb_, std::int64_t ldc_)
+      : m(cublas_int(m_, "row count", kCaller)), n(cublas_int(n_, "column count", kCaller)),
+        k(cublas_int(k_, "inner size", kCaller)), lda(cublas_int(lda_, "leading dimension", kCaller)),
+        ldb(cublas_int(ldb_, "leading dimension", kCaller)), ldc(cublas_int(ldc_, "leading dimension", kCaller)) {}
+  static constexpr const char* kCaller = "cuda backend";
+};
 
 // Row-major C = op(A) op(B) is column-major Cᵀ = op(B)ᵀ op(A)ᵀ: the same buffers with the
 // operands swapped.
@@ -17,16 +27,16 @@ void gemm_column_major(cublasHandle_t h, engine::Trans ta, engine::Trans tb, std
                        std::int64_t n, std::int64_t k, const float* alpha, const float* a,
                        std::int64_t lda, const float* b, std::int64_t ldb, const float* beta, float* c,
                        std::int64_t ldc) {
-  check_cublas(cublasSgemm(h, op(tb), op(ta), i32(n), i32(m), i32(k), alpha, b, i32(ldb), a, i32(lda),
-                           beta, c, i32(ldc)),
+  const Sizes s(m, n, k, lda, ldb, ldc);
+  check_cublas(cublasSgemm(h, op(tb), op(ta), s.n, s.m, s.k, alpha, b, s.ldb, a, s.lda, beta, c, s.ldc),
                "cublasSgemm");
 }
 void gemm_column_major(cublasHandle_t h, engine::Trans ta, engine::Trans tb, std::int64_t m,
                        std::int64_t n, std::int64_t k, const double* alpha, const double* a,
                        std::int64_t lda, const double* b, std::int64_t ldb, const double* beta,
                        double* c, std::int64_t ldc) {
-  check_cublas(cublasDgemm(h, op(tb), op(ta), i32(n), i32(m), i32(k), alpha, b, i32(ldb), a, i32(lda),
-                           beta, c, i32(ldc)),
+  const Sizes s(m, n, k, lda, ldb, ldc);
+  check_cublas(cublasDgemm(h, op(tb), op(ta), s.n, s.m, s.k, alpha, b, s.ldb, a, s.lda, beta, c, s.ldc),
                "cublasDgemm");
 }
 
