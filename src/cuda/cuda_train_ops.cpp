@@ -328,6 +328,17 @@ class CudaTrainOps final : public train::TrainOps {
     return read_total().sum;
   }
 
+  void copy(ConstTensorView src, TensorView dst) override {
+    train::checks::copy(device_, src, dst);
+    if (src.numel() == 0) return;
+    const DeviceGuard guard(device_.index);
+    const cudaMemcpyKind kind = src.device().is_cpu()   ? (dst.device().is_cpu() ? cudaMemcpyHostToHost
+                                                                                 : cudaMemcpyHostToDevice)
+                                : dst.device().is_cpu() ? cudaMemcpyDeviceToHost
+                                                        : cudaMemcpyDeviceToDevice;
+    GPURNN_CUDA_CHECK(cudaMemcpyAsync(dst.data(), src.data(), src.bytes(), kind, stream_));
+    if (dst.device().is_cpu()) GPURNN_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
   void scale(TensorView x, double factor) override {
     const DType dt = train::checks::scale(device_, x, factor);
     const DeviceGuard guard(device_.index);

@@ -1,5 +1,6 @@
 #include "train/cpu_train_ops.h"
 
+#include <cstring>
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -353,6 +354,10 @@ class CpuTrainOps final : public TrainOps {
   double sum_squares(ConstTensorView x) override {
     return detail::visit_floating(checks::sum_squares(device(), x),
                                   [&](auto tag) { return train::sum_squares<decltype(tag)>(x); });
+  }
+  void copy(ConstTensorView src, TensorView dst) override {
+    checks::copy(device(), src, dst);
+    if (src.numel() > 0) std::memmove(dst.data(), src.data(), src.bytes());
   }
   void scale(TensorView x, double factor) override {
     detail::visit_floating(checks::scale(device(), x, factor),

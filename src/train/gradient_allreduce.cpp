@@ -23,22 +23,25 @@ GradientAllreduce::GradientAllreduce(Communicator& comm, TrainOps& ops, std::vec
   flat_ = Tensor::empty(Shape{grad_elements_ + 2}, params_.front().grad.dtype(), params_.front().grad.device());
 }
 
+// Every copy, scale and the all-reduce are ordered on the model's stream (ops_ and `stream` are
+// the model's): copies on the legacy stream once raced a non-blocking model stream.
 BatchSums GradientAllreduce::reduce(const BatchSums& local, void* stream) {
   std::int64_t offset = 0;
   for (const Parameter& p : params_) {
-    copy_into(p.grad.view(), slice(flat_, offset, p.grad.numel()));
+    ops_.copy(p.grad.view(), slice(flat_, offset, p.grad.numel()));
     offset += p.grad.numel();
   }
   ops_.scale(slice(flat_, 0, grad_elements_), static_cast<double>(local.count));
   Tensor sums = Tensor::empty(Shape{2}, DType::f64);
   sums.data_as<double>()[0] = local.loss;
   sums.data_as<double>()[1] = static_cast<double>(local.count);
-  copy_into(sums.to(flat_.dtype()).view(), slice(flat_, grad_elements_, 2));
+  const Tensor host_sums = sums.to(flat_.dtype());
+  ops_.copy(host_sums.view(), slice(flat_, grad_elements_, 2));
 
   comm_.allreduce_sum(flat_.view(), stream);
 
   Tensor reduced = Tensor::empty(Shape{2}, flat_.dtype());
-  copy_into(slice(flat_, grad_elements_, 2), reduced.view());
+  ops_.copy(slice(flat_, grad_elements_, 2), reduced.view());  // waits for the all-reduce
   reduced = reduced.to(DType::f64);
   BatchSums global;
   global.loss = reduced.data_as<double>()[0];
@@ -47,7 +50,7 @@ BatchSums GradientAllreduce::reduce(const BatchSums& local, void* stream) {
   ops_.scale(slice(flat_, 0, grad_elements_), global.count > 0 ? 1.0 / static_cast<double>(global.count) : 0.0);
   offset = 0;
   for (Parameter& p : params_) {
-    copy_into(slice(flat_, offset, p.grad.numel()), p.grad.view());
+    ops_.copy(slice(flat_, offset, p.grad.numel()), p.grad.view());
     offset += p.grad.numel();
   }
   return global;

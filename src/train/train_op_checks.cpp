@@ -2,6 +2,7 @@
 
 #include "core/alias_check.h"
 
+#include <utility>
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
@@ -346,6 +347,22 @@ DType add_scaled(Device device, ConstTensorView x, double alpha, ConstTensorView
 
 DType sum_squares(Device device, ConstTensorView x) {
   return floating_of("TrainOps::sum_squares", "x", x, device);
+}
+
+void copy(Device device, ConstTensorView src, ConstTensorView dst) {
+  const char* call = "TrainOps::copy";
+  for (const auto& [name, t] : {std::pair<const char*, ConstTensorView>{"src", src}, {"dst", dst}}) {
+    check_argument(t.numel() == 0 || !t.empty(), call, name, "is an empty view");
+    check_argument(t.device().is_cpu() || t.device() == device, call, name,
+                   "is on " + to_string(t.device()) + ", expected " + to_string(device) + " or the host");
+  }
+  check_argument(src.dtype() == dst.dtype() && src.numel() == dst.numel(), call, "dst",
+                 "is " + std::to_string(dst.numel()) + " " + to_string(dst.dtype()) + ", expected " +
+                     std::to_string(src.numel()) + " " + to_string(src.dtype()) + " like src");
+  const auto* s = static_cast<const char*>(src.data());
+  const auto* d = static_cast<const char*>(dst.data());
+  check_argument(src.device() != dst.device() || s == d || d + dst.bytes() <= s || s + src.bytes() <= d, call,
+                 "dst", "overlaps src");
 }
 
 DType scale(Device device, ConstTensorView x, double factor) {

@@ -8,6 +8,8 @@
 
 namespace gpurnn::train::checks {
 
+// src and dst: one dtype and element count, each on `device` or the host, dst not overlapping src.
+void copy(Device device, ConstTensorView src, ConstTensorView dst);
 DType linear_forward(Device device, ConstTensorView x, ConstTensorView w, ConstTensorView b,
                      ConstTensorView y);
 DType linear_backward(Device device, ConstTensorView x, ConstTensorView w, ConstTensorView dy,

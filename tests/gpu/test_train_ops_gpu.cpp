@@ -93,6 +93,17 @@ TEST_P(TrainOpsGpu, LinearBackwardOverwriteAccumulateAndOmittedOutputs) {
 }
 
 // N = 0: nothing to compute, but an overwritten dw and db are zeros (an empty sum).
+// Host -> device -> device -> host on the ops' stream, element for element.
+TEST_P(TrainOpsGpu, CopyBetweenHostAndDeviceOnTheStream) {
+  const Tensor src = random_tensor({5, 7}, dt(), 2024, 40);
+  Both a = nan_filled({35}), b = nan_filled({35});
+  Tensor back = poisoned({35}, dt());
+  gpu_->copy(src.view(), a.gpu.view());
+  gpu_->copy(a.gpu.view(), b.gpu.view());
+  gpu_->copy(b.gpu.view(), back.view());
+  EXPECT_EQ(to_vector(back), to_vector(src));
+}
+
 TEST_P(TrainOpsGpu, LinearWithNoRows) {
   const std::int64_t in = 5, out = 3;
   Both x = random({0, in}, 1), w = random({out, in}, 2), dy = random({0, out}, 3);

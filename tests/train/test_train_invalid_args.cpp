@@ -120,6 +120,27 @@ TEST_F(TrainInvalidArgs, ElementwiseAndUpdateOpsNameTheArgument) {
   expect_error([&] { ops->adam_update(param, f32({5}), m, param, adam); }, kInvalid, {"'v'", "overlaps"});
 }
 
+// TrainOps::copy orders gradient copies on the model's stream (GradientAllreduce); on the cpu it
+// copies exactly, and refuses what would be wrong anywhere.
+TEST_F(TrainInvalidArgs, CopyCopiesAndNamesTheArgument) {
+  const Tensor src = f32({3, 4});
+  Tensor dst = poisoned({12}, DType::f32);
+  ops->copy(src.view(), dst.view());
+  EXPECT_EQ(to_vector(dst), to_vector(src));
+  Tensor shorter = f32({11});
+  expect_error([&] { ops->copy(src.view(), shorter.view()); }, kInvalid, {"TrainOps::copy", "'dst'", "12 f32"});
+  Tensor wider = f64({12});
+  expect_error([&] { ops->copy(src.view(), wider.view()); }, kInvalid, {"TrainOps::copy", "'dst'", "f64"});
+  Tensor buffer = f32({8});
+  const TensorView head(buffer.data(), Shape{6}, DType::f32);
+  const TensorView shifted(buffer.data_as<float>() + 2, Shape{6}, DType::f32);
+  expect_error([&] { ops->copy(head, shifted); }, kInvalid, {"TrainOps::copy", "overlaps"});
+  float host = 0.0f;
+  const TensorView on_gpu(&host, Shape{1}, DType::f32, Device::cuda(0));
+  expect_error([&] { ops->copy(on_gpu, TensorView(&host, Shape{1}, DType::f32)); }, kInvalid,
+               {"TrainOps::copy", "'src'", "cuda:0"});
+}
+
 TEST_F(TrainInvalidArgs, LayersNameTheArgument) {
   expect_error([] { train::Linear(0, 3, true, DType::f32, Device::cpu(), 1); }, kInvalid, {"Linear", "'in_features'"});
   expect_error([] { train::Linear(3, 2, true, DType::i32, Device::cpu(), 1); }, kInvalid, {"Linear", "'dtype'"});

@@ -138,6 +138,9 @@ class TrainOps {
   virtual double sum_squares(ConstTensorView x) = 0;
   // x *= factor
   virtual void scale(TensorView x, double factor) = 0;
+  // dst = src (same dtype and element count), ordered on the ops' stream with the calls around
+  // it; each of src and dst is on device() or on the host. A host dst: the call waits for it.
+  virtual void copy(ConstTensorView src, TensorView dst) = 0;
   // One fused update per parameter tensor. `momentum` (SGD) and `m`, `v` (Adam) are state
   // tensors shaped like the parameter, zero-initialised by the caller; `momentum` may be empty
   // when hyper.momentum is 0. cpu computes each element in double and rounds the results to T.
