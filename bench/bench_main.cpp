@@ -20,11 +20,13 @@
 namespace {
 
 constexpr const char* kUsage =
-    "gpurnn_bench [--grid=quick|deepbench] [--threads=N] [Google Benchmark flags]\n"
+    "gpurnn_bench [--grid=quick|deepbench|lease|tiny] [--threads=N] [Google Benchmark flags]\n"
     "  --grid=quick      LSTM H 256/512/1024 x B 1/32/128, GRU H 512 x B 1/32, I = H, T = 25\n"
     "                    (default; a few minutes on 2 cores)\n"
     "  --grid=deepbench  LSTM and GRU, H 512/1024/2048 x B 1/16/32/64/128 x T 25/50/100, I = H\n"
     "                    (hours on a CPU)\n"
+    "  --grid=lease      LSTM and GRU, H 256/512/1024 x B 1/8/32/128, T = 100, infer and fwd_bwd,\n"
+    "                    and LSTM H 768 x B 16 x T 1024 (the GPU lease run: bench/gpu_lease.sh)\n"
     "  --grid=tiny       LSTM, GRU, tanh RNN H 16 x B 2 x T 3 (a smoke test, not a measurement)\n"
     "  --threads=N       BackendOptions::num_threads, and oneDNN's OpenMP threads\n"
     "                    (0 = each library's default)\n"

@@ -14,7 +14,9 @@
 # cuDNN comes from $CUDNN_ROOT, else from the nvidia-cudnn Python wheel when importable, else
 # from the CUDA toolkit's folders. Without Google Benchmark the benchmarks are left out.
 #
-# Usage: bench/gpu_check.sh [--quick] [--no-sanitizer] [--no-record]
+# Usage: bench/gpu_check.sh [--lease] [--quick] [--no-sanitizer] [--no-record]
+#   --lease         the lent-machine run instead: bench/gpu_lease.sh (one device call of under
+#                   8 minutes, libraries from .deps/; see its header and bench/results/README.md)
 #   --quick         skip the benchmarks
 #   --no-sanitizer  skip compute-sanitizer
 #   --no-record     print the summary but do not append it to bench/results/gpu.md
@@ -37,6 +39,7 @@ sanitize=1
 record=1
 for arg in "$@"; do
   case "$arg" in
+    --lease) exec "$(dirname "${BASH_SOURCE[0]}")/gpu_lease.sh" "$@" ;;
     --quick) quick=1 ;;
     --no-sanitizer) sanitize=0 ;;
     --no-record) record=0 ;;
@@ -157,7 +160,7 @@ fi
 
 cudnn_root="${CUDNN_ROOT:-}"
 if [ -z "$cudnn_root" ] && command -v python3 >/dev/null 2>&1; then
-  cudnn_root="$(python3 -c 'import nvidia.cudnn, os; print(os.path.dirname(nvidia.cudnn.__file__))' 2>/dev/null || true)"
+  cudnn_root="$(python3 -c 'import nvidia.cudnn; print(list(nvidia.cudnn.__path__)[0])' 2>/dev/null || true)"  # a namespace package: __path__, not __file__
   [ -n "$cudnn_root" ] && note "cuDNN: from the Python wheel at $cudnn_root"
 fi
 [ -n "$cudnn_root" ] && cmake_args+=("-DCUDNN_ROOT=$cudnn_root")

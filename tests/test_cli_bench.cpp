@@ -61,7 +61,7 @@ TEST(CliBench, BadArgumentsNameTheOption) {
     const char* message;
   };
   const Bad cases[] = {
-      {"--grid huge", "--grid: unknown grid 'huge' (expected quick, deepbench or tiny)"},
+      {"--grid huge", "--grid: unknown grid 'huge' (expected quick, deepbench, lease or tiny)"},
       {"--grid tiny --repeat 0", "--repeat"},
       {"--grid tiny --cell lsmt", "--cell lsmt: expected all, rnn_tanh"},
       {"--grid tiny --threads -1", "--threads"},

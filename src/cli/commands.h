@@ -80,7 +80,7 @@ int run_train(const TrainOptions& options);
 struct BenchOptions {
   std::string backend = "all";  // a backend name, or "all": cpu, and cuda when there is a device
   std::string cell = "all";     // a cell kind, or "all"
-  std::string grid = "quick";   // quick, deepbench or tiny (src/perf/bench_cases.h)
+  std::string grid = "quick";   // quick, deepbench, lease or tiny (src/perf/bench_cases.h)
   int repeat = 5;               // timed repetitions per case; the median is reported
   int threads = 0;              // BackendOptions::num_threads
   std::string json;             // write the rows here too ("" = no file)

@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   bench_cmd->add_option("--cell", bench.cell, "Cell kind to time (lstm, gru, rnn_tanh, ...), or 'all'")
       ->capture_default_str();
-  bench_cmd->add_option("--grid", bench.grid, "quick, deepbench (hours on a CPU) or tiny (a smoke test)")
+  bench_cmd->add_option("--grid", bench.grid, "quick, deepbench (hours on a CPU), lease (the GPU lease grid) or tiny (a smoke test)")
       ->capture_default_str();
   bench_cmd->add_option("--repeat", bench.repeat, "Timed repetitions per case (the median is reported)")
       ->capture_default_str();

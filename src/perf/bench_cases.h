@@ -102,12 +102,24 @@ inline std::vector<BenchCase> make_grid(const std::string& grid, const std::stri
         }
       }
     }
+  } else if (grid == "lease") {
+    // The GPU lease run (bench/gpu_lease.sh): LSTM and GRU at the design's small and large
+    // batches, T = 100 (the persistent kernel's targets are for T >= 100), inference and a
+    // training step, and FlashRNN's published shape (LSTM, B 16, T 1024, H 768).
+    for (CellKind cell : {CellKind::lstm, CellKind::gru}) {
+      for (std::int64_t h : {256, 512, 1024}) {
+        for (std::int64_t b : {1, 8, 32, 128}) {
+          for (Mode m : {Mode::infer, Mode::fwd_bwd}) cases.push_back(BenchCase{cell, m, backend, h, b, 100, h});
+        }
+      }
+    }
+    for (Mode m : {Mode::infer, Mode::fwd_bwd}) cases.push_back(BenchCase{CellKind::lstm, m, backend, 768, 16, 1024, 768});
   } else if (grid == "tiny") {
     add(CellKind::lstm, 16, 2, 3);
     add(CellKind::gru, 16, 2, 3);
     add(CellKind::rnn_tanh, 16, 2, 3);
   } else {
-    throw std::invalid_argument("unknown grid '" + grid + "' (expected quick, deepbench or tiny)");
+    throw std::invalid_argument("unknown grid '" + grid + "' (expected quick, deepbench, lease or tiny)");
   }
   return cases;
 }

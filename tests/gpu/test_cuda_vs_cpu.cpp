@@ -49,8 +49,8 @@ void expect_backend_matches_cpu(const std::string& backend, const RNNDescriptor&
                                 double grad_tol = 1e-4) {
   RNNWeights w(d, in.x.dtype());
   w.init_uniform(13);
-  const FullRun cpu = full_run(*make_backend("cpu"), w, in);
-  const FullRun gpu = full_run(*make_backend(backend), w, in);
+  const FullRun cpu = full_run(shared_backend("cpu"), w, in);
+  const FullRun gpu = full_run(shared_backend(backend), w, in);
   EXPECT_LT(relative_error(gpu.y, cpu.y), forward_tol) << backend << " y";
   EXPECT_LT(relative_error(gpu.hn, cpu.hn), forward_tol) << backend << " hn";
   if (d.has_cell_state()) {

@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""The lease run's benchmark table: µs per step of every backend for every shape, and each
+gpurnn backend's speed against the fastest rival (any cudnn/* or torch/* row) of the same shape.
+
+  python3 bench/lease_table.py gpurnn.json [torch.json ...]   > table.md
+
+Rows are Google Benchmark JSON rows named <cell>/<mode>/<backend...>/H:<h>/B:<b>/T:<t>/I:<i>
+with a us_per_step field (gpurnn_bench and bench/torch_rnn_bench.py both write them). With
+repetitions, the median aggregate is used. "x rival" is rival time / our time: above 1 we are
+faster. Error rows are counted and listed below the table.
+"""
+import json
+import re
+import statistics
+import sys
+
+SHAPE_PART = re.compile(r"^[A-Z]:\d+$")
+
+
+def rows_of(path):
+    with open(path) as f:
+        data = json.load(f)
+    rows = data.get("benchmarks", [])
+    if any(r.get("run_type") == "aggregate" for r in rows):
+        rows = [r for r in rows if r.get("run_type") != "aggregate" or r.get("aggregate_name") == "median"]
+        rows = [r for r in rows if r.get("run_type") == "aggregate" or r.get("error_occurred")]
+    return rows
+
+
+def split(name):
+    """('lstm/infer', 'cudnn/persist_static', 'H:512/B:1/T:100/I:512') from a row name."""
+    parts = name.split("/")
+    first = next((i for i, p in enumerate(parts) if SHAPE_PART.match(p)), len(parts))
+    # Google Benchmark appends "/real_time" or "/manual_time" to some names: not part of the shape.
+    return "/".join(parts[:2]), "/".join(parts[2:first]), "/".join(p for p in parts[first:] if SHAPE_PART.match(p))
+
+
+def is_rival(backend):
+    return backend.startswith("cudnn/") or backend.startswith("torch/")
+
+
+def table(paths):
+    times, backends, errors = {}, [], []
+    for path in paths:
+        for r in rows_of(path):
+            name = r.get("run_name", r["name"])
+            kind, backend, shape = split(name)
+            if r.get("error_occurred") or "us_per_step" not in r:
+                errors.append(f"{name}: {r.get('error_message', 'no us_per_step')}")
+                continue
+            if backend not in backends:
+                backends.append(backend)
+            times.setdefault((kind, shape), {}).setdefault(backend, []).append(float(r["us_per_step"]))
+    ours = [b for b in backends if not is_rival(b)]
+    lines = [
+        "| shape | " + " | ".join(backends) + " | best rival | " + " | ".join(f"{b} x rival" for b in ours) + " |",
+        "|---|" + "---:|" * (len(backends) + 1 + len(ours)),
+    ]
+    for (kind, shape), cols in times.items():
+        med = {b: statistics.median(v) for b, v in cols.items()}
+        rivals = {b: t for b, t in med.items() if is_rival(b)}
+        best = min(rivals, key=rivals.get) if rivals else None
+        cells = [f"{med[b]:.2f}" if b in med else "-" for b in backends]
+        ratio = [f"{rivals[best] / med[b]:.2f}" if best and b in med else "-" for b in ours]
+        lines.append(f"| {kind}/{shape} | " + " | ".join(cells) + f" | {best or '-'} | " + " | ".join(ratio) + " |")
+    out = "\n".join(lines) + "\n"
+    if errors:
+        out += f"\n{len(errors)} rows without a time:\n\n" + "\n".join(f"- {e}" for e in errors) + "\n"
+    return out
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    sys.stdout.write(table(sys.argv[1:]))
