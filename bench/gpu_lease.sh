@@ -333,6 +333,11 @@ if [ ${#jsons[@]} -gt 0 ] && [ -n "$python" ]; then
   table="$("$python" "$repo/bench/lease_table.py" "${jsons[@]}" 2>&1)"
   extra_sections+=$'\nµs per step (median iteration / T); "x rival" = the fastest cudnn/* or torch/* row / ours (above 1: faster):\n\n'"$table"$'\n'
 fi
+if [ -s "$out/bench.json" ] && [ -n "$python" ]; then
+  crossover="$("$python" "$repo/bench/auto_crossover.py" "$out/bench.json" --card "$card" \
+    --commit "$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)" 2>&1)"
+  extra_sections+=$'\n`cuda/auto`\'s crossover from these rows (for src/engine/persistent_plan.h):\n\n```cpp\n'"$crossover"$'\n```\n'
+fi
 write_summary
 printf '\n'
 cat "$summary"

@@ -140,10 +140,32 @@ TEST(PersistentPlan, RefusesWhatTheKernelDoesNotRun) {
 
 TEST(PersistentPlan, AutoPrefersPersistentWhenItFitsAtSmallBatch) {
   const DeviceLimits& h100 = device_named("H100");
-  EXPECT_TRUE(engine::auto_prefers_persistent(plan_for(h100, 512, 1), 1));
-  EXPECT_TRUE(engine::auto_prefers_persistent(plan_for(h100, 512, 32), 32));
-  EXPECT_FALSE(engine::auto_prefers_persistent(plan_for(h100, 512, 128), 128));
-  EXPECT_FALSE(engine::auto_prefers_persistent(plan_for(h100, 2048, 1), 1));
+  EXPECT_TRUE(engine::auto_prefers_persistent(plan_for(h100, 512, 1), 512, 1));
+  EXPECT_TRUE(engine::auto_prefers_persistent(plan_for(h100, 512, 32), 512, 32));
+  EXPECT_FALSE(engine::auto_prefers_persistent(plan_for(h100, 512, 128), 512, 128));
+  EXPECT_FALSE(engine::auto_prefers_persistent(plan_for(h100, 2048, 1), 2048, 1));
+}
+
+// The crossover table: rows in increasing max_hidden, the last covering every H, each batch
+// bound positive; a hidden size takes the first row that covers it.
+TEST(PersistentPlan, AutoCrossoverTableCoversEveryHiddenSize) {
+  std::int64_t previous = 0;
+  for (const engine::AutoCrossover& row : engine::kAutoCrossover) {
+    EXPECT_GT(row.max_hidden, previous);
+    EXPECT_GT(row.max_batch, 0);
+    previous = row.max_hidden;
+  }
+  EXPECT_EQ(previous, INT64_MAX);
+  for (std::int64_t h : {1, 255, 256, 257, 1024, 1025, 1 << 20}) {
+    std::int64_t want = 0;
+    for (const engine::AutoCrossover& row : engine::kAutoCrossover) {
+      if (h <= row.max_hidden) {
+        want = row.max_batch;
+        break;
+      }
+    }
+    EXPECT_EQ(engine::auto_persistent_max_batch(h), want) << "H " << h;
+  }
 }
 
 }  // namespace

@@ -18,7 +18,7 @@ bool CudaOps<T>::run_time_loop(const engine::LayerProblem& p, const engine::Laye
   if (choice_ == nullptr || choice_->algorithm == CudaAlgorithm::standard) return false;
   const engine::PersistentPlan plan = persistent_plan_for(*p.desc, p.batch, sizeof(T), choice_->device);
   if (choice_->algorithm == CudaAlgorithm::automatic) {
-    if (!engine::auto_prefers_persistent(plan, p.batch)) return false;
+    if (!engine::auto_prefers_persistent(plan, p.desc->hidden_size, p.batch)) return false;
   } else if (!plan.fits) {
     // The first layer direction refuses before its kernel: nothing of y, hn or cn is written.
     throw Error(ErrorCode::unsupported, "forward: algorithm 'persistent' cannot run B=" + std::to_string(p.batch) +

@@ -64,8 +64,15 @@ PersistentPlan plan_persistent_lstm(const PersistentProblem& problem, const Devi
   return p;
 }
 
-bool auto_prefers_persistent(const PersistentPlan& plan, std::int64_t batch) {
-  return plan.fits && batch <= kAutoPersistentMaxBatch;
+std::int64_t auto_persistent_max_batch(std::int64_t hidden) {
+  for (const AutoCrossover& row : kAutoCrossover) {
+    if (hidden <= row.max_hidden) return row.max_batch;
+  }
+  return 0;
+}
+
+bool auto_prefers_persistent(const PersistentPlan& plan, std::int64_t hidden, std::int64_t batch) {
+  return plan.fits && batch <= auto_persistent_max_batch(hidden);
 }
 
 }  // namespace gpurnn::engine

@@ -54,10 +54,22 @@ struct PersistentPlan {
 
 constexpr int kPersistentMaxWarps = 8;
 constexpr int kPersistentMaxThreads = 32 * kPersistentMaxWarps;
-// `auto` prefers the persistent kernel up to this batch (PERSISTENT.md's estimate of where the
-// FP32 dot products stop beating tensor-core GEMMs). Not measured yet: replace it with the
-// crossover the GPU benchmark shows.
-constexpr std::int64_t kAutoPersistentMaxBatch = 32;
+// `auto`'s crossover: up to hidden size `max_hidden` it prefers the persistent kernel for batches
+// up to `max_batch` (rows in increasing max_hidden; the last one covers every larger H). Where the
+// numbers come from: kAutoCrossoverSource. bench/auto_crossover.py prints new rows from a lease
+// run's bench.json (the largest batch at which cuda/persistent beat cuda/standard, per H).
+struct AutoCrossover {
+  std::int64_t max_hidden;
+  std::int64_t max_batch;
+};
+inline constexpr AutoCrossover kAutoCrossover[] = {
+    {256, 32}, {512, 32}, {1024, 32}, {INT64_MAX, 32},
+};
+inline constexpr const char* kAutoCrossoverSource =
+    "PERSISTENT.md's estimate (B <= 32, where FP32 dot products stop beating tensor-core GEMMs); "
+    "not yet measured on a GPU";
+// The largest batch `auto` runs the persistent kernel at for hidden size `hidden`.
+std::int64_t auto_persistent_max_batch(std::int64_t hidden);
 
 // Elements of shared memory one CTA uses (see the layout above).
 GPURNN_HOST_DEVICE std::int64_t persistent_shared_elements(std::int64_t hidden, std::int64_t units,
@@ -73,6 +85,6 @@ GPURNN_HOST_DEVICE int persistent_batch_tile(std::int64_t batch) {
 PersistentPlan plan_persistent_lstm(const PersistentProblem& problem, const DeviceLimits& device);
 
 // `auto`: the persistent kernel when it fits and the problem is latency-bound (small batch).
-bool auto_prefers_persistent(const PersistentPlan& plan, std::int64_t batch);
+bool auto_prefers_persistent(const PersistentPlan& plan, std::int64_t hidden, std::int64_t batch);
 
 }  // namespace gpurnn::engine
