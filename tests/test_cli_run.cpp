@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "gpurnn/io/npy.h"
 #include "gpurnn/io/rnn_file.h"
@@ -96,6 +98,30 @@ TEST_F(CliRun, BadInputIsAClearErrorAndWritesNothing) {
     EXPECT_NE(r.exit_code, 0) << c.args;
     EXPECT_NE(r.output.find(c.expect), std::string::npos) << c.args << "\n" << r.output;
     EXPECT_FALSE(std::ifstream(path("y.npy")).good()) << "y.npy written by a failing run: " << c.args;
+  }
+}
+
+// --device cuda without a usable GPU gives the reason `gpurnn info` shows, not only a count.
+TEST_F(CliRun, UnavailableCudaDeviceSaysWhy) {
+  RNNDescriptor d;
+  d.cell = CellKind::gru;
+  d.input_size = 4;
+  d.hidden_size = 5;
+  io::save_rnn(path("gru.safetensors"), RNN(d, DType::f32, "cpu", 1).weights());
+  io::write_npy(path("x.npy"), random_tensor({2, 3, 4}, DType::f32, 1, 1));
+  const std::string base =
+      "run --weights " + path("gru.safetensors") + " --input " + path("x.npy") + " --output " + path("y.npy");
+  const int count = cuda_device_count();
+  const std::vector<std::string> devices =
+      count == 0 ? std::vector<std::string>{"cuda", "cuda:1"} : std::vector<std::string>{"cuda:" + std::to_string(count)};
+  const std::string why = count == 0 ? "no CUDA device (" + cuda_unavailable_reason() + ")"
+                                     : std::to_string(count) + " CUDA device(s)";
+  for (const std::string& device : devices) {
+    const CliResult r = run_cli(base + " --device " + device);
+    EXPECT_NE(r.exit_code, 0) << device;
+    EXPECT_NE(r.output.find("--device " + device + ": not available"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find(why), std::string::npos) << "expected '" << why << "' in\n" << r.output;
+    EXPECT_FALSE(std::ifstream(path("y.npy")).good());
   }
 }
 

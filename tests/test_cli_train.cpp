@@ -67,6 +67,18 @@ TEST(TrainCliCheckpoint, SaveThenResumeContinuesToTheStepCount) {
   EXPECT_TRUE(contains(other_task.output, "task copy does not match")) << other_task.output;
 }
 
+// --device cuda without a usable GPU gives the reason `gpurnn info` shows, not only a count.
+TEST(TrainCliDevice, UnavailableCudaDeviceSaysWhy) {
+  const int count = cuda_device_count();
+  const std::string device = count == 0 ? "cuda" : "cuda:" + std::to_string(count);
+  const std::string why = count == 0 ? "no CUDA device (" + cuda_unavailable_reason() + ")"
+                                     : std::to_string(count) + " CUDA device(s)";
+  const CommandResult r = train("adding --steps 1 --hidden 8 --device " + device);
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "--device " + device + ": not available")) << r.output;
+  EXPECT_TRUE(contains(r.output, why)) << "expected '" << why << "' in\n" << r.output;
+}
+
 struct BadInput {
   const char* name;
   const char* args;  // {dir} is replaced by a scratch directory holding the files below

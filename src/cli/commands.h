@@ -10,7 +10,8 @@
 namespace gpurnn::cli {
 
 // --device TEXT: "auto" (the first CUDA device when there is one, else the CPU), cpu, cuda or
-// cuda:N; Error naming --device for anything else or a device this build and machine lack.
+// cuda:N; Error naming --device for anything else or a device this build and machine lack (with
+// cuda_unavailable_reason() when there is no CUDA device at all).
 Device resolve_device(const std::string& text);
 
 int run_info();
