@@ -20,6 +20,49 @@ CommandResult gpurnn(const std::string& args) { return run_command(std::string(G
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
+// The line of `text` that starts with `prefix` (without its newline), or "" when none does.
+std::string line_starting(const std::string& text, const std::string& prefix) {
+  for (std::size_t at = 0; at < text.size();) {
+    const std::size_t end = text.find('\n', at);
+    const std::string line = text.substr(at, end == std::string::npos ? std::string::npos : end - at);
+    if (line.rfind(prefix, 0) == 0) return line;
+    if (end == std::string::npos) break;
+    at = end + 1;
+  }
+  return {};
+}
+
+TEST(CliInfo, SaysWhichLibrariesTheGemmsAndBackendsUse) {
+  const CommandResult r = gpurnn("info");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string cpu = line_starting(r.output, "  cpu ");
+  ASSERT_FALSE(cpu.empty()) << r.output;
+  const std::string onednn = GPURNN_TEST_ONEDNN_VERSION;
+  if (onednn.empty()) {
+    EXPECT_TRUE(contains(cpu, "GEMMs through OpenBLAS")) << cpu;
+    EXPECT_FALSE(contains(cpu, "oneDNN")) << cpu;
+  } else {  // f32 through oneDNN's matmul (src/cpu/packed_gemm.h), f64 through OpenBLAS
+    EXPECT_TRUE(contains(cpu, "f32 GEMMs through oneDNN " + onednn)) << cpu;
+    EXPECT_TRUE(contains(cpu, "f64 through OpenBLAS")) << cpu;
+  }
+
+  const std::string cudnn_line = line_starting(r.output, "  cudnn ");
+  const std::string cudnn = GPURNN_TEST_CUDNN_VERSION;
+  if (!cuda_built()) {
+    EXPECT_TRUE(cudnn_line.empty()) << r.output;  // the cuda line already says there is no CUDA
+  } else if (cudnn.empty()) {
+    EXPECT_TRUE(contains(cudnn_line, "not built")) << r.output;
+  } else {
+    EXPECT_TRUE(contains(cudnn_line, "cuDNN " + cudnn)) << r.output;
+    EXPECT_EQ(contains(cudnn_line, "no CUDA device"), cuda_device_count() == 0) << r.output;
+  }
+
+  const std::string distributed = line_starting(r.output, "distributed: ");
+  ASSERT_FALSE(distributed.empty()) << r.output;
+  EXPECT_EQ(contains(distributed, "not built"), GPURNN_TEST_HAVE_MPI == 0) << distributed;
+  EXPECT_EQ(contains(distributed, "MPI"), GPURNN_TEST_HAVE_MPI != 0) << distributed;
+}
+
 // Every backend that is built but cannot run here, with the reason `gpurnn info` gives.
 TEST(CliCheck, AllNamesTheBackendsItSkipsAndWhy) {
   const CommandResult r = gpurnn("check --backend all");
