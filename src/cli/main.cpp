@@ -94,6 +94,10 @@ int main(int argc, char** argv) {
   } catch (const gpurnn::Error& e) {
     std::cerr << "gpurnn: error (" << gpurnn::to_string(e.code()) << "): " << e.what() << "\n";
     return 2;
+  } catch (const std::bad_alloc&) {  // an allocation outside Tensor::empty's checks
+    std::cerr << "gpurnn: error (" << gpurnn::to_string(gpurnn::ErrorCode::out_of_memory)
+              << "): out of host memory (std::bad_alloc); a smaller model or batch may fit\n";
+    return 2;
   } catch (const std::exception& e) {
     std::cerr << "gpurnn: error: " << e.what() << "\n";
     return 2;
