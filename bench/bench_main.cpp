@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <exception>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,28 @@ std::string cpu_simd() {
   }
   return "unknown";
 }
+
+// The display reporter --benchmark_format asks for, showing us_per_step as a plain number.
+// Google Benchmark's console gives an inverted rate the unit "s" ("us_per_step=69.47s"), but
+// set_counters' us_per_step is in µs; dropping its flags once the value is computed changes
+// only how it is shown (the JSON writes the value alone either way, under the same key).
+class PlainUsPerStepReporter : public benchmark::BenchmarkReporter {
+ public:
+  PlainUsPerStepReporter() : shown_(benchmark::CreateDefaultDisplayReporter()) {}
+  bool ReportContext(const Context& context) override { return shown_->ReportContext(context); }
+  void ReportRuns(const std::vector<Run>& runs) override {
+    std::vector<Run> plain = runs;
+    for (Run& run : plain) {
+      const auto counter = run.counters.find("us_per_step");
+      if (counter != run.counters.end()) counter->second.flags = benchmark::Counter::kDefaults;
+    }
+    shown_->ReportRuns(plain);
+  }
+  void Finalize() override { shown_->Finalize(); }
+
+ private:
+  std::unique_ptr<benchmark::BenchmarkReporter> shown_;
+};
 
 }  // namespace
 
@@ -117,7 +140,8 @@ int main(int argc, char** argv) {
 #if defined(GPURNN_BENCH_GPU)
   gpurnn_bench::register_gpu_benchmarks(options.grid);
 #endif
-  benchmark::RunSpecifiedBenchmarks();
+  PlainUsPerStepReporter display;
+  benchmark::RunSpecifiedBenchmarks(&display);
   benchmark::Shutdown();
   return 0;
 }

@@ -23,8 +23,8 @@ using gpurnn::perf::Mode;
 
 // Counters every row carries; rates are computed by the library from the iteration count and
 // the real time (the benchmarks use UseRealTime()).
-//   us_per_step  µs per timestep = real time per iteration / T (the console prints it with an
-//                "s" suffix because of kInvert; the value is in µs)
+//   us_per_step  µs per timestep = real time per iteration / T (kInvert would make the console
+//                print it with an "s" suffix; bench_main.cpp's display reporter shows it plain)
 //   GFLOPs       case_flops / real time per iteration, in 1e9 flop/s
 inline void set_counters(benchmark::State& state, const BenchCase& c) {
   using benchmark::Counter;

@@ -75,5 +75,41 @@ TEST(CliBench, BadArgumentsNameTheOption) {
   }
 }
 
+// gpurnn_bench's console shows us_per_step as the number of µs it is, without the "s" Google
+// Benchmark gives an inverted rate; the JSON keeps the key and the same value (bench/report).
+TEST(GpurnnBench, ConsoleShowsUsPerStepWithoutASecondsUnit) {
+#if !defined(GPURNN_BENCH_PATH)
+  GTEST_SKIP() << "gpurnn_bench is not built (GPURNN_BUILD_BENCH=OFF)";
+#else
+  const ScratchDir dir;
+  const std::string json_path = dir.file("bench.json");
+  const std::string name = "gru/infer/cpu/H:16/B:2/T:3/I:16";
+  const CommandResult r = run_command(std::string(GPURNN_BENCH_PATH) + " --grid=tiny --benchmark_filter='^" + name +
+                                      "/real_time$' --benchmark_min_time=0.01 --benchmark_out_format=json --benchmark_out=" +
+                                      json_path);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::smatch m;
+  // A number with Google Benchmark's SI prefix at most (12.3, 1.23k, 850m), then nothing.
+  ASSERT_TRUE(std::regex_search(r.output, m, std::regex(R"(us_per_step=([0-9.]+)([kMmu]?)(\S*))"))) << r.output;
+  EXPECT_EQ(m[3].str(), "") << "us_per_step has a unit suffix: " << m[0] << "\n" << r.output;
+  const std::string prefix = m[2];
+  const double shown = std::stod(m[1]) * (prefix == "k"   ? 1e3
+                                          : prefix == "M" ? 1e6
+                                          : prefix == "m" ? 1e-3
+                                          : prefix == "u" ? 1e-6
+                                                          : 1.0);
+
+  const nlohmann::json doc = nlohmann::json::parse(read_bytes(json_path));
+  ASSERT_EQ(doc["benchmarks"].size(), 1U) << doc.dump();
+  const nlohmann::json& b = doc["benchmarks"][0];
+  const double us_per_step = b["us_per_step"].get<double>();
+  EXPECT_NEAR(shown, us_per_step, 0.01 * us_per_step) << r.output;
+  // In µs: the real time per iteration over T = 3 steps.
+  const std::string unit = b["time_unit"];
+  const double us_per_unit = unit == "ns" ? 1e-3 : unit == "us" ? 1.0 : unit == "ms" ? 1e3 : 1e6;
+  EXPECT_NEAR(us_per_step * 3.0, b["real_time"].get<double>() * us_per_unit, 1e-6 * us_per_step * 3.0) << b.dump();
+#endif
+}
+
 }  // namespace
 }  // namespace gpurnn::testing

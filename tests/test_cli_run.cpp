@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "gpurnn/io/npy.h"
 #include "gpurnn/io/rnn_file.h"
@@ -93,6 +95,7 @@ TEST_F(CliRun, BadInputIsAClearErrorAndWritesNothing) {
       {base + " --input " + path("x.npy") + " --device cuda:0", "--device"},
       {base + " --input " + path("x.npy") + " --cell lstm", "4 gates"},
       {base + " --input " + path("x.npy") + " --dtype i32", "--dtype"},
+      {base + " --input " + path("x.npy") + " --dtype f16", "--dtype f16: expected f32 or f64"},
       {"run --input " + path("x.npy"), "--weights"},
       // Issue 22: outputs that collide with each other or with an input, or cannot be written,
       // are refused before any work; flags of the other mode are errors, not ignored.
@@ -164,6 +167,30 @@ TEST_F(CliRun, OutputsKeepWhatTheyAre) {
                   path("stdout.npy") + ")");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(read_bytes(path("stdout.npy")), read_bytes(path("y.npy")));
+}
+
+// --device cuda without a usable GPU gives the reason `gpurnn info` shows, not only a count.
+TEST_F(CliRun, UnavailableCudaDeviceSaysWhy) {
+  RNNDescriptor d;
+  d.cell = CellKind::gru;
+  d.input_size = 4;
+  d.hidden_size = 5;
+  io::save_rnn(path("gru.safetensors"), RNN(d, DType::f32, "cpu", 1).weights());
+  io::write_npy(path("x.npy"), random_tensor({2, 3, 4}, DType::f32, 1, 1));
+  const std::string base =
+      "run --weights " + path("gru.safetensors") + " --input " + path("x.npy") + " --output " + path("y.npy");
+  const int count = cuda_device_count();
+  const std::vector<std::string> devices =
+      count == 0 ? std::vector<std::string>{"cuda", "cuda:1"} : std::vector<std::string>{"cuda:" + std::to_string(count)};
+  const std::string why = count == 0 ? "no CUDA device (" + cuda_unavailable_reason() + ")"
+                                     : std::to_string(count) + " CUDA device(s)";
+  for (const std::string& device : devices) {
+    const CliResult r = run_cli(base + " --device " + device);
+    EXPECT_NE(r.exit_code, 0) << device;
+    EXPECT_NE(r.output.find("--device " + device + ": not available"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find(why), std::string::npos) << "expected '" << why << "' in\n" << r.output;
+    EXPECT_FALSE(std::ifstream(path("y.npy")).good());
+  }
 }
 
 }  // namespace

@@ -197,6 +197,18 @@ TEST(TrainCliCheckpoint, UnwritableOrCollidingSaveIsRefusedBeforeTraining) {
   EXPECT_EQ(read_bytes(text), std::string(4000, 'a'));
 }
 
+// --device cuda without a usable GPU gives the reason `gpurnn info` shows, not only a count.
+TEST(TrainCliDevice, UnavailableCudaDeviceSaysWhy) {
+  const int count = cuda_device_count();
+  const std::string device = count == 0 ? "cuda" : "cuda:" + std::to_string(count);
+  const std::string why = count == 0 ? "no CUDA device (" + cuda_unavailable_reason() + ")"
+                                     : std::to_string(count) + " CUDA device(s)";
+  const CommandResult r = train("adding --steps 1 --hidden 8 --device " + device);
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "--device " + device + ": not available")) << r.output;
+  EXPECT_TRUE(contains(r.output, why)) << "expected '" << why << "' in\n" << r.output;
+}
+
 struct BadInput {
   const char* name;
   const char* args;  // {dir} is replaced by a scratch directory holding the files below
@@ -212,6 +224,7 @@ const BadInput kBadInputs[] = {
     {"non_numeric_cell", "timeseries --csv {dir}/bad.csv --column value", "abc"},
     {"seq_len_larger_than_data", "charlm --text {dir}/short.txt --seq-len 500", "seq_len"},
     {"bad_cell", "adding --cell transformer", "transformer"},
+    {"bad_dtype", "adding --dtype f16", "--dtype f16: expected f32 or f64"},
     {"bad_device", "adding --device tpu", "--device tpu"},
     {"bad_lr", "adding --lr -1 --steps 2", "base_lr"},
     {"bad_optimizer", "adding --optimizer lion --steps 2", "lion"},

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <string>
 #include <vector>
 
 #include "cli/commands.h"
@@ -98,15 +99,42 @@ Errors compare(const Case& c, const std::string& backend, std::uint64_t seed) {
   return e;
 }
 
+struct BuiltBackend {
+  std::string name;
+  std::string unusable;  // why it cannot run on this machine; empty when it can
+};
+
+// The backends of this build, whether or not this machine can run them.
+std::vector<BuiltBackend> built_backends() {
+  std::vector<BuiltBackend> built = {{"cpu", ""}};
+  const std::string no_device =
+      cuda_device_count() > 0 ? "" : "no CUDA device (" + cuda_unavailable_reason() + ")";
+  if (cuda_built()) built.push_back({"cuda", no_device});
+  if (!backend_algorithms("cudnn").empty()) built.push_back({"cudnn", no_device});  // built with cuDNN
+  return built;
+}
+
 }  // namespace
 
 int run_check(const CheckOptions& options) {
   std::vector<std::string> backends;
-  for (const std::string& b : available_backends()) {
-    if (options.backend == "all" || options.backend == b) backends.push_back(b);
+  std::vector<std::string> skipped;  // "cuda: skipped, no CUDA device (...)"
+  std::string names;
+  for (const BuiltBackend& b : built_backends()) {
+    names += (names.empty() ? "" : ", ") + b.name;
+    if (options.backend != "all" && options.backend != b.name) continue;
+    if (b.unusable.empty()) {
+      backends.push_back(b.name);
+    } else if (options.backend == "all") {
+      skipped.push_back(b.name + ": skipped, " + b.unusable);
+    } else {
+      std::cerr << "gpurnn check: backend '" << b.name << "' is built but cannot run here: " << b.unusable << "\n";
+      return 2;
+    }
   }
   if (backends.empty()) {
-    std::cerr << "gpurnn check: backend '" << options.backend << "' is not in this build\n";
+    std::cerr << "gpurnn check: backend '" << options.backend << "' is not in this build (it has: " << names
+              << ")\n";
     return 2;
   }
   std::printf("gpurnn check: f32 backends against the f64 CPU path (T=9, B=4, ragged lengths,\n"
@@ -125,8 +153,11 @@ int run_check(const CheckOptions& options) {
                   e.data_grad, e.weight_grad, ok ? "ok" : "MISMATCH");
     }
   }
-  std::printf("\n%s\n", failures == 0 ? "all backends agree with the reference"
-                                      : "some backends disagree with the reference");
+  if (!skipped.empty()) std::printf("\n");
+  for (const std::string& line : skipped) std::printf("%s\n", line.c_str());
+  std::printf("\n%s\n", failures != 0       ? "some backends disagree with the reference"
+                        : skipped.empty() ? "all backends agree with the reference"
+                                          : "all backends checked agree with the reference");
   return failures == 0 ? 0 : 1;
 }
 

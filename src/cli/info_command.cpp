@@ -5,9 +5,11 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "core/build_info.h"
 #include "gpurnn/backend.h"
 #include "gpurnn/device.h"
 #include "gpurnn/error.h"
+#include "gpurnn/train/communicator.h"
 #include "gpurnn/version.h"
 
 namespace gpurnn::cli {
@@ -33,16 +35,17 @@ int run_info() {
   for (const std::string& b : available_backends()) std::cout << " " << b;
   std::cout << "\n";
   std::cout << "devices:\n";
-  device_line("cpu", std::to_string(std::thread::hardware_concurrency()) +
-                         " hardware threads, GEMMs through OpenBLAS");
+  // With oneDNN the cpu backend's f32 GEMMs go through its matmul (src/cpu/packed_gemm.h).
+  const std::string onednn = detail::onednn_version();
+  device_line("cpu", std::to_string(std::thread::hardware_concurrency()) + " hardware threads, " +
+                         (onednn.empty() ? "GEMMs through OpenBLAS"
+                                         : "f32 GEMMs through oneDNN " + onednn +
+                                               " (batch 1 on one thread: OpenBLAS), f64 through OpenBLAS"));
+  const int count = cuda_device_count();
   if (!cuda_built()) {
     device_line("cuda", "not built (this build has no CUDA)");
-    return 0;
-  }
-  const int count = cuda_device_count();
-  if (count == 0) {
+  } else if (count == 0) {
     device_line("cuda", "built, but no device found (" + cuda_unavailable_reason() + ")");
-    return 0;
   }
   for (int i = 0; i < count; ++i) {
     const std::string label = to_string(Device::cuda(i));
@@ -57,6 +60,17 @@ int run_info() {
       device_line(label, std::string("error: ") + e.what());
     }
   }
+  if (cuda_built()) {
+    const std::string cudnn = detail::cudnn_version();
+    device_line("cudnn", cudnn.empty()   ? "not built (this build has no cuDNN)"
+                         : count == 0    ? "cuDNN " + cudnn + " built, but no CUDA device"
+                                         : "cuDNN " + cudnn + " on the CUDA devices above");
+  }
+  std::cout << "distributed: "
+            << (!train::mpi_available() ? "not built (this build has no MPI)"
+                : train::nccl_available() ? "MPI and NCCL built (gpurnn train --distributed under mpirun)"
+                                          : "MPI built, NCCL not (gpurnn train --distributed under mpirun)")
+            << "\n";
   return 0;
 }
 

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <iostream>
+#include <new>
 
 #include "cli/commands.h"
 #include "cli/number_flags.h"
@@ -107,6 +108,10 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("bench")) return gpurnn::cli::run_bench(bench);
   } catch (const gpurnn::Error& e) {
     std::cerr << "gpurnn: error (" << gpurnn::to_string(e.code()) << "): " << e.what() << "\n";
+    return 2;
+  } catch (const std::bad_alloc&) {  // an allocation outside Tensor::empty's checks
+    std::cerr << "gpurnn: error (" << gpurnn::to_string(gpurnn::ErrorCode::out_of_memory)
+              << "): out of host memory (std::bad_alloc); a smaller model or batch may fit\n";
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "gpurnn: error: " << e.what() << "\n";

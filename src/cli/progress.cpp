@@ -27,9 +27,17 @@ std::string format_duration(double seconds) {
   return buf;
 }
 
+namespace {
+
+// The items are sequence steps (time steps x rows of the batch): "steps/s" beside "step 381/400"
+// would read as optimizer updates, so plain "steps" is shown as "seq-steps".
+std::string rate_unit(const std::string& item_unit) { return item_unit == "steps" ? "seq-steps" : item_unit; }
+
+}  // namespace
+
 Progress::Progress(std::ostream& out, ProgressStyle style, std::int64_t first, std::int64_t total,
                    const std::string& item_unit)
-    : out_(out), style_(style), first_(first), total_(total), unit_(item_unit),
+    : out_(out), style_(style), first_(first), total_(total), unit_(rate_unit(item_unit)),
       start_(std::chrono::steady_clock::now()), last_draw_(start_) {
   next_line_step_ = first_;
 }
@@ -43,10 +51,11 @@ std::string Progress::line(std::int64_t step) const {
   const std::int64_t done = step - first_;
   const double per_step = done > 0 ? elapsed / static_cast<double>(done) : 0.0;
   const double eta = per_step * static_cast<double>(total_ - step);
+  const double updates = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
   const double rate = elapsed > 0 ? static_cast<double>(items_) / elapsed : 0.0;
-  char buf[160];
-  std::snprintf(buf, sizeof buf, "step %lld/%lld  loss %.4f  %.3g %s/s  elapsed %s  ETA %s",
-                static_cast<long long>(step), static_cast<long long>(total_), smoothed_loss_, rate,
+  char buf[200];
+  std::snprintf(buf, sizeof buf, "step %lld/%lld  loss %.4f  %.3g updates/s  %.3g %s/s  elapsed %s  ETA %s",
+                static_cast<long long>(step), static_cast<long long>(total_), smoothed_loss_, updates, rate,
                 unit_.c_str(), format_duration(elapsed).c_str(), format_duration(eta).c_str());
   return buf;
 }

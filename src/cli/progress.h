@@ -19,6 +19,8 @@ std::string format_duration(double seconds);
 
 class Progress {
  public:
+  // `item_unit` names what update()'s items count: "tokens", or "steps" (sequence steps, shown
+  // as "seq-steps"). Each line shows both rates: optimizer updates and items per second.
   Progress(std::ostream& out, ProgressStyle style, std::int64_t first, std::int64_t total,
            const std::string& item_unit);
   // After step `step` (1-based) with its loss and the sequence steps it processed.

@@ -55,10 +55,15 @@ Device resolve_device(const std::string& text) {
     throw Error(ErrorCode::invalid_argument,
                 "--device " + text + ": expected auto, cpu, cuda or cuda:N");
   }
-  if (!d.is_cpu() && d.index >= cuda_device_count()) {
-    throw Error(ErrorCode::unsupported, "--device " + text + ": not available (" +
-                                            std::to_string(cuda_device_count()) +
-                                            " CUDA devices in this build and machine)");
+  const int count = cuda_device_count();
+  if (!d.is_cpu() && count == 0) {  // the reason `gpurnn info` shows: no CUDA built, no driver, no device
+    throw Error(ErrorCode::unsupported, "--device " + text + ": not available: no CUDA device (" +
+                                            cuda_unavailable_reason() + ")");
+  }
+  if (!d.is_cpu() && d.index >= count) {
+    throw Error(ErrorCode::unsupported, "--device " + text + ": not available: this machine has " +
+                                            std::to_string(count) + " CUDA device(s), cuda:0 to cuda:" +
+                                            std::to_string(count - 1));
   }
   return d;
 }
@@ -93,10 +98,7 @@ int run_run(const RunOptions& o) {
                      {{"--weights", o.weights}, {"--input", o.input}, {"--lengths", o.lengths}, {"--h0", o.h0},
                       {"--c0", o.c0}});
   const Device device = resolve_device(o.device);
-  const DType dtype = parse_dtype(o.dtype);
-  if (!is_floating(dtype)) {
-    throw Error(ErrorCode::invalid_argument, "--dtype " + o.dtype + ": expected f32 or f64");
-  }
+  const DType dtype = parse_compute_dtype(o.dtype, "--dtype");
   io::RNNLoadOptions load;
   load.prefix = o.prefix;
   load.dtype = dtype;

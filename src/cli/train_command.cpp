@@ -179,9 +179,7 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
   train::ModelConfig model;
   const std::string cell = o.cell.empty() ? defaults.cell : o.cell;
   model.cell = parse_cell_kind(cell);
-  model.dtype = parse_dtype(o.dtype);
-  check_argument(model.dtype == DType::f32 || model.dtype == DType::f64, "gpurnn train", "--dtype",
-                 "must be f32 or f64, got " + o.dtype);
+  model.dtype = parse_compute_dtype(o.dtype, "--dtype");
   model.hidden = was_given(o, "--hidden") ? o.hidden : defaults.hidden;
   model.layers = was_given(o, "--layers") ? o.layers : 1;
   model.embedding = o.embedding;
@@ -295,7 +293,7 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
   out << std::flush;
 
   const bool tokens = model.io.input == train::InputKind::tokens;
-  Progress progress(reporter ? std::cerr : silent, style, trainer.step(), config.steps, tokens ? "tokens" : "steps");
+  Progress progress(reporter ? std::cerr : silent, style, trainer.step(), config.steps, tokens ? "tokens" : "seq-steps");
   // SIGINT/SIGTERM end the run after the step in flight, with a checkpoint when --save is given.
   // Not in a distributed run: the ranks would have to agree on the step to stop at.
   std::optional<StopSignals> signals;

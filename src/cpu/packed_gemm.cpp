@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
-#include <new>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -87,7 +86,10 @@ class PackedBufferPool {
     Block b;
     b.bytes = rounded;
     b.data.reset(std::aligned_alloc(kAlign, rounded));
-    if (b.data == nullptr) throw std::bad_alloc();
+    if (b.data == nullptr) {
+      throw Error(ErrorCode::out_of_memory, "PackedGemm: cannot allocate " + std::to_string(rounded) +
+                                                " bytes of host memory for the packed weights");
+    }
     return b;
   }
   void release(Block b) {
