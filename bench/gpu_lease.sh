@@ -229,7 +229,10 @@ if [ "$failed" != 0 ]; then
   head -n 30 <<<"$failures" | sed 's/^/   FAILED /'
 fi
 if [ "$skipped" != 0 ]; then
-  extra_sections+=$'\nGPU tests skipped on a machine with a GPU (first reasons):\n\n```\n'"$(grep -h -A1 'SKIPPED' "$logs"/gpu-tests-*.log | head -n 10)"$'\n```\n'
+  # --gtest_brief prints no reasons: one small suite again, in full, for the reason.
+  why="$("$build/tests/gpurnn_gpu_tests" --gtest_filter='CudaSmall.*' 2>&1 | grep -m 1 -A1 ': Skipped' | tail -n 1)"
+  extra_sections+=$'\nGPU tests skipped on a machine with a GPU; the reason: '"${why:-not printed}"$'\n'
+  printf '   skipped because: %s\n' "${why:-not printed}"
 fi
 done_phase "$result"
 
