@@ -1,5 +1,7 @@
 #include "cuda/cuda_backend.h"
 
+#include <memory>
+
 #include "cuda/cublas_handle.h"
 #include "cuda/cuda_ops.h"
 #include "cuda/cuda_status.h"
@@ -44,7 +46,7 @@ class CudaPlatform {
   DeviceGuard enter() const { return DeviceGuard(device_.index); }
   template <class T>
   CudaOps<T> ops(void* stream) const {
-    return CudaOps<T>(static_cast<cudaStream_t>(stream), cublas_handle_for(device_.index), &choice_);
+    return CudaOps<T>(static_cast<cudaStream_t>(stream), cublas_handle_for(device_.index), &choice_, headers_.get());
   }
   engine::ReserveHeader read_header(const engine::ReserveHeader* header, void* stream) const {
     return ops<float>(stream).read_header(header);
@@ -53,6 +55,9 @@ class CudaPlatform {
  private:
   Device device_;
   AlgorithmChoice choice_;
+  // What this backend wrote into reserves, so backward checks them without a read-back.
+  // (A pointer: the platform is moved into its backend.)
+  std::unique_ptr<engine::ReserveHeaderMirror> headers_ = std::make_unique<engine::ReserveHeaderMirror>();
 };
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include "cuda/cuda_ops.h"
 
+#include <optional>
+
 #include "cuda/cublas_handle.h"
 #include "cuda/cublas_sizes.h"
 #include "cuda/cuda_status.h"
@@ -77,11 +79,15 @@ const std::int32_t* CudaOps<T>::stage_lengths(const std::int32_t* host, std::int
 
 template <class T>
 void CudaOps<T>::write_header(engine::ReserveHeader* dst, const engine::ReserveHeader& h) {
+  if (headers_ != nullptr) headers_->record(dst, h);
   GPURNN_CUDA_CHECK(cudaMemcpyAsync(dst, &h, sizeof(h), cudaMemcpyHostToDevice, stream_));
 }
 
 template <class T>
 engine::ReserveHeader CudaOps<T>::read_header(const engine::ReserveHeader* src) {
+  if (headers_ != nullptr) {
+    if (const std::optional<engine::ReserveHeader> known = headers_->find(src)) return *known;
+  }
   engine::ReserveHeader h{};
   GPURNN_CUDA_CHECK(cudaMemcpyAsync(&h, src, sizeof(h), cudaMemcpyDeviceToHost, stream_));
   GPURNN_CUDA_CHECK(cudaStreamSynchronize(stream_));

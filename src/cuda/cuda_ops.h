@@ -1,7 +1,7 @@
 #pragma once
 // The CUDA backend's Ops for the standard algorithm (engine/step_ops.h): cuBLAS GEMMs on the
 // call's stream and one kernel per step operation (kernels/step_kernels.cu); nothing here
-// synchronises except read_header.
+// synchronises except read_header of a reserve the backend's host mirror does not know.
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
@@ -11,6 +11,7 @@
 #include "engine/buffer_layout.h"
 #include "engine/layer_loop.h"
 #include "engine/persistent_plan.h"
+#include "engine/reserve_header_mirror.h"
 #include "engine/step_ops.h"
 
 namespace gpurnn::cuda {
@@ -29,8 +30,11 @@ class CudaOps {
  public:
   using value_type = T;
 
-  CudaOps(cudaStream_t stream, cublasHandle_t cublas, const AlgorithmChoice* choice = nullptr)
-      : stream_(stream), cublas_(cublas), choice_(choice) {}
+  // `headers`: the backend's host copies of the reserve headers it wrote (null: none kept, every
+  // read_header reads the device and waits for the stream).
+  CudaOps(cudaStream_t stream, cublasHandle_t cublas, const AlgorithmChoice* choice = nullptr,
+          engine::ReserveHeaderMirror* headers = nullptr)
+      : stream_(stream), cublas_(cublas), choice_(choice), headers_(headers) {}
 
   void gemm(engine::Trans ta, engine::Trans tb, std::int64_t m, std::int64_t n, std::int64_t k,
             T alpha, const T* a, std::int64_t lda, const T* b, std::int64_t ldb, T beta, T* c,
@@ -38,7 +42,9 @@ class CudaOps {
   void copy(T* dst, const T* src, std::int64_t n);
   void copy_or_zero(T* dst, const T* src, std::int64_t n);
   const std::int32_t* stage_lengths(const std::int32_t* host, std::int64_t batch, std::int32_t* slot);
+  // Queued on the stream, and kept in the host mirror.
   void write_header(engine::ReserveHeader* dst, const engine::ReserveHeader& h);
+  // The mirror's copy when it has one (no synchronisation), else read back, waiting for the stream.
   engine::ReserveHeader read_header(const engine::ReserveHeader* src);
 
   // kernels/elementwise_kernels.cu
@@ -61,6 +67,7 @@ class CudaOps {
   cudaStream_t stream_;
   cublasHandle_t cublas_;
   const AlgorithmChoice* choice_;  // null: standard
+  engine::ReserveHeaderMirror* headers_;
 };
 
 // The persistent plan of one layer direction of `desc` at `batch` on `device`.
