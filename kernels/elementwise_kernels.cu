@@ -1,5 +1,5 @@
 // Element-wise helpers of the standard algorithm on CUDA: bias rows, transposes, dropout and
-// bias gradients (column sums).
+// bias gradients (column sums, through the training ops' blocked kernel).
 //
 // Launch shape: 1-D grids of ceil(n / 256) blocks of 256 threads (kernels/launch_shape.h); each
 // thread owns one output element named in the kernel's comment. No shared memory, no atomics:
@@ -7,6 +7,7 @@
 
 #include "cuda/cuda_ops.h"
 #include "cuda/cuda_status.h"
+#include "cuda/train_kernels.h"
 #include "gpurnn/detail/counter_random.h"
 #include "launch_shape.h"
 
@@ -44,18 +45,6 @@ __global__ void dropout_kernel(T* values, std::int64_t count, std::uint64_t seed
   }
 }
 
-// Grid: n threads; thread j sums column j of rows [count, n] (ld apart) in row order, so the
-// result does not depend on the launch. Coalesced: a warp reads 32 adjacent columns of a row.
-template <class T>
-__global__ void column_sums_kernel(const T* rows, std::int64_t count, std::int64_t n,
-                                   std::int64_t ld, T* out, bool accumulate) {
-  const std::int64_t j = global_index();
-  if (j >= n) return;
-  T sum = accumulate ? out[j] : T(0);
-  for (std::int64_t r = 0; r < count; ++r) sum += rows[r * ld + j];
-  out[j] = sum;
-}
-
 template <class Kernel, class... Args>
 void launch_linear(Kernel kernel, std::int64_t count, cudaStream_t stream, const char* name,
                    Args... args) {
@@ -88,7 +77,9 @@ void CudaOps<T>::apply_dropout(T* values, std::int64_t count, std::uint64_t seed
 template <class T>
 void CudaOps<T>::column_sums(const T* rows, std::int64_t count, std::int64_t n, std::int64_t ld,
                              T* out, bool accumulate) {
-  launch_linear(column_sums_kernel<T>, n, stream_, "column_sums_kernel", rows, count, n, ld, out, accumulate);
+  // The training ops' blocked column sum (kernels/train_reduce_kernels.cu): 16 row lanes per
+  // column, not one thread walking all T*B rows of its column.
+  launch_column_sums<T>(rows, count, n, ld, out, accumulate, stream_);
 }
 
 #define GPURNN_INSTANTIATE_ELEMENTWISE_OPS(T)                                                  \

@@ -53,21 +53,24 @@ __global__ void __launch_bounds__(kReduceThreads)
 }
 
 // Grid: ceil(cols / 32) blocks of (32, kColumnLanes) threads. Block b owns columns
-// [32b, 32b + 32); thread (x, y) sums column 32b + x over rows y, y + kColumnLanes, ... in row
-// order, in double (a warp reads 32 adjacent columns of one row: coalesced); thread (x, 0) then
-// adds the kColumnLanes partial sums of its column in y order and writes out[col]. Shared
-// memory: kColumnLanes x 32 doubles (4 KiB). Deterministic.
+// [32b, 32b + 32); thread (x, y) sums column 32b + x over rows y, y + kColumnLanes, ... (row r
+// at rows + r * ld) in row order, in double (a warp reads 32 adjacent columns of one row:
+// coalesced); thread (x, 0) then adds the kColumnLanes partial sums of its column in y order and
+// writes out[col]. Shared memory: kColumnLanes x 32 doubles (4 KiB). Deterministic. Also the
+// RNN's bias gradients (CudaOps::column_sums), which once ran one thread per column over all
+// T*B rows.
 constexpr int kColumnTile = 32;
 constexpr int kColumnLanes = 16;
 template <class T>
 __global__ void __launch_bounds__(kColumnTile* kColumnLanes)
-    column_sums_kernel(const T* rows, std::int64_t n_rows, std::int64_t cols, T* out, bool accumulate) {
+    column_sums_kernel(const T* rows, std::int64_t n_rows, std::int64_t cols, std::int64_t ld, T* out,
+                       bool accumulate) {
   __shared__ double lane_sums[kColumnLanes][kColumnTile];
   const std::int64_t col = static_cast<std::int64_t>(blockIdx.x) * kColumnTile + threadIdx.x;
   double sum = 0.0;
   if (col < cols) {
     for (std::int64_t r = threadIdx.y; r < n_rows; r += kColumnLanes) {
-      sum += static_cast<double>(rows[r * cols + col]);
+      sum += static_cast<double>(rows[r * ld + col]);
     }
   }
   lane_sums[threadIdx.y][threadIdx.x] = sum;
@@ -180,12 +183,12 @@ void finish_reduce(int blocks, ReducePartial* scratch, cudaStream_t stream) {
 }  // namespace
 
 template <class T>
-void launch_column_sums(const T* rows, std::int64_t n_rows, std::int64_t cols, T* out,
+void launch_column_sums(const T* rows, std::int64_t n_rows, std::int64_t cols, std::int64_t ld, T* out,
                         bool accumulate, cudaStream_t stream) {
   if (cols <= 0) return;
   const auto blocks = static_cast<unsigned>((cols + kColumnTile - 1) / kColumnTile);
   column_sums_kernel<T><<<blocks, dim3(kColumnTile, kColumnLanes), 0, stream>>>(rows, n_rows, cols,
-                                                                                  out, accumulate);
+                                                                                  ld, out, accumulate);
   check_launch("column_sums_kernel");
 }
 
@@ -214,7 +217,7 @@ void launch_squared_error(const T* pred, const T* target, const T* mask, std::in
 }
 
 #define GPURNN_INSTANTIATE_TRAIN_REDUCE_KERNELS(T)                                                \
-  template void launch_column_sums<T>(const T*, std::int64_t, std::int64_t, T*, bool, cudaStream_t); \
+  template void launch_column_sums<T>(const T*, std::int64_t, std::int64_t, std::int64_t, T*, bool, cudaStream_t); \
   template void launch_softmax_cross_entropy<T>(const T*, const std::int32_t*, std::int64_t,       \
                                                 std::int64_t, std::int32_t, double, T*,             \
                                                 ReducePartial*, cudaStream_t);                      \

@@ -102,7 +102,7 @@ class CudaTrainOps final : public train::TrainOps {
       }
       product<T>(Trans::yes, Trans::no, out, in, n, pdy, out, x.data_as<T>(), in, accumulate,
                  dw.data_as<T>());
-      if (!db.empty()) launch_column_sums<T>(pdy, n, out, db.data_as<T>(), accumulate, stream_);
+      if (!db.empty()) launch_column_sums<T>(pdy, n, out, out, db.data_as<T>(), accumulate, stream_);
     });
   }
 

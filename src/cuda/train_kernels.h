@@ -66,9 +66,10 @@ constexpr long long kNoBadRow = LLONG_MAX;
 constexpr int kMaxReduceBlocks = 1024;
 constexpr int kReduceScratchPartials = kMaxReduceBlocks + 1;
 
-// out[j] (+)= sum over r of rows[r, j], rows [n_rows, cols] dense; summed in double.
+// out[j] (+)= sum over r of rows[r, j], rows [n_rows, cols] with rows ld apart (ld >= cols);
+// summed in double, in a fixed order (deterministic).
 template <class T>
-void launch_column_sums(const T* rows, std::int64_t n_rows, std::int64_t cols, T* out,
+void launch_column_sums(const T* rows, std::int64_t n_rows, std::int64_t cols, std::int64_t ld, T* out,
                         bool accumulate, cudaStream_t stream);
 // Softmax cross-entropy of logits [rows, classes] against targets [rows] (rows whose target is
 // ignore_index skipped); dlogits (may be null) as TrainOps::softmax_cross_entropy documents,

@@ -308,7 +308,15 @@ void layer_backward_weights(Ops& ops, const LayerProblem& p,
   ops.gemm(Trans::yes, Trans::no, gh, in, rows, T(1), buf.d_ih, gh, x, in, beta, g.w_ih, in);
   ops.gemm(Trans::yes, Trans::no, gh, Ho, rows, T(1), d_hh, gh, h_prev, Ho, beta, g.w_hh, Ho);
   if (g.b_ih != nullptr) ops.column_sums(buf.d_ih, rows, gh, gh, g.b_ih, accumulate);
-  if (g.b_hh != nullptr) ops.column_sums(d_hh, rows, gh, gh, g.b_hh, accumulate);
+  if (g.b_hh != nullptr) {
+    // Vanilla and LSTM cells: both bias gradients are the column sums of d_ih; overwriting, the
+    // second is a copy of the first rather than a second pass over T*B rows.
+    if (d_hh == buf.d_ih && g.b_ih != nullptr && !accumulate) {
+      ops.copy(g.b_hh, g.b_ih, gh);
+    } else {
+      ops.column_sums(d_hh, rows, gh, gh, g.b_hh, accumulate);
+    }
+  }
   if (g.w_hr != nullptr) {
     ops.gemm(Trans::yes, Trans::no, Ho, H, rows, T(1), buf.d_h, Ho, buf.m, H, beta, g.w_hr, H);
   }
