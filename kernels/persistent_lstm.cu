@@ -145,8 +145,8 @@ void launch_tiled(const PersistentLstmArgs<T>& args, const engine::PersistentPla
 template <class T>
 void launch_persistent_lstm(const engine::PersistentPlan& plan, const engine::LayerProblem& p,
                             const engine::LayerWeights<T>& w, const engine::LayerBuffers<T>& buf,
-                            const engine::LayerForwardIO<T>& io, cudaStream_t stream) {
-  const PersistentLstmArgs<T> args = kernels::persistent_args(plan, p, w, buf, io);
+                            const engine::LayerForwardIO<T>& io, int staging, cudaStream_t stream) {
+  const PersistentLstmArgs<T> args = kernels::persistent_args(plan, p, w, buf, io, staging);
   switch (plan.batch_tile) {
     case 1: return launch_tiled<T, 1>(args, plan, stream);
     case 2: return launch_tiled<T, 2>(args, plan, stream);
@@ -159,7 +159,7 @@ void launch_persistent_lstm(const engine::PersistentPlan& plan, const engine::La
 #define GPURNN_INSTANTIATE_PERSISTENT(T)                                                                 \
   template void launch_persistent_lstm<T>(const engine::PersistentPlan&, const engine::LayerProblem&,   \
                                           const engine::LayerWeights<T>&, const engine::LayerBuffers<T>&, \
-                                          const engine::LayerForwardIO<T>&, cudaStream_t);
+                                          const engine::LayerForwardIO<T>&, int, cudaStream_t);
 GPURNN_INSTANTIATE_PERSISTENT(float)
 GPURNN_INSTANTIATE_PERSISTENT(double)
 #undef GPURNN_INSTANTIATE_PERSISTENT

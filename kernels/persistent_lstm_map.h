@@ -31,6 +31,10 @@ namespace gpurnn::kernels {
 
 constexpr int kWarpSize = 32;
 
+// How a CTA stages h_{t-1} (PersistentGeometry::staging): engine::PersistentStaging.
+using engine::kStageElements;
+using engine::kStageVectors;
+
 // The problem and the plan, as the kernel sees them.
 struct PersistentGeometry {
   int hidden;         // H
@@ -40,6 +44,7 @@ struct PersistentGeometry {
   int units_per_cta;  // U
   int batch_tile;     // BT
   int batch_chunk;    // BC
+  int staging = kStageVectors;  // engine::PersistentStaging
 };
 
 template <class T>
@@ -184,7 +189,88 @@ GPURNN_HOST_DEVICE void load_cta_slices(const PersistentLstmArgs<T>& a, int cta,
   }
 }
 
-// Thread `tid` of `threads`: h_{t-1} of the chunk's sequences into the shared h chunk.
+// 16 bytes of h_{t-1} (4 floats or 2 doubles), loaded past L1 like load_global_state.
+template <class T>
+struct StateVector {
+  static constexpr int kCount = 16 / static_cast<int>(sizeof(T));
+  T v[kCount];
+};
+template <class T>
+GPURNN_HOST_DEVICE StateVector<T> load_global_vector(const T* p) {
+  StateVector<T> out;
+#if defined(__CUDA_ARCH__)
+  if constexpr (sizeof(T) == 4) {
+    const float4 f = __ldcg(reinterpret_cast<const float4*>(p));
+    out.v[0] = f.x, out.v[1] = f.y, out.v[2] = f.z, out.v[3] = f.w;
+  } else {
+    const double2 d = __ldcg(reinterpret_cast<const double2*>(p));
+    out.v[0] = d.x, out.v[1] = d.y;
+  }
+#else
+  for (int i = 0; i < StateVector<T>::kCount; ++i) out.v[i] = p[i];
+#endif
+  return out;
+}
+
+// 16 bytes into `p`, 16-byte aligned shared memory: one st.shared.v4.f32 / v2.f64 on the GPU
+// (a float4 store through a pointer was split into four 4-byte stores by the compiler).
+template <class T>
+GPURNN_HOST_DEVICE void store_shared_vector(T* p, const StateVector<T>& x) {
+#if defined(__CUDA_ARCH__)
+  const auto address = static_cast<unsigned>(__cvta_generic_to_shared(p));
+  if constexpr (sizeof(T) == 4) {
+    asm("st.shared.v4.f32 [%0], {%1, %2, %3, %4};" ::"r"(address), "f"(x.v[0]), "f"(x.v[1]), "f"(x.v[2]),
+        "f"(x.v[3])
+        : "memory");
+  } else {
+    asm("st.shared.v2.f64 [%0], {%1, %2};" ::"r"(address), "d"(x.v[0]), "d"(x.v[1]) : "memory");
+  }
+#else
+  for (int i = 0; i < StateVector<T>::kCount; ++i) p[i] = x.v[i];
+#endif
+}
+
+// Thread `tid` of `threads`: dst[0, n) = src[0, n), src read past L1, dst in shared memory. When src and dst share
+// their offset within 16 bytes (always for a chunk of h_{t-1} when H is a multiple of 4 floats
+// or 2 doubles: the shared h chunk is 16-byte aligned), the body goes in 16-byte vectors, each
+// thread loading kUnroll of them before storing any (several L2 round trips in flight), with a
+// scalar head and tail; otherwise element by element, also kUnroll loads before the stores. No
+// division: the index is the range's own.
+template <class T>
+GPURNN_HOST_DEVICE void copy_range_past_l1(const T* src, T* dst, std::int64_t n, int tid, int threads) {
+  constexpr int kVec = StateVector<T>::kCount;
+  constexpr int kUnroll = 4;
+  const auto address = [](const void* p) { return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(p)); };
+  std::int64_t head = n;  // elements before the vector body (all of them: no body)
+  if ((address(src) ^ address(dst)) % 16 == 0) {
+    const std::int64_t misaligned = static_cast<std::int64_t>(address(src) % 16) / static_cast<std::int64_t>(sizeof(T));
+    head = misaligned == 0 ? 0 : kVec - misaligned;
+    if (head > n) head = n;
+  }
+  const std::int64_t vectors = (n - head) / kVec;
+  // Scalar head, then the vectors, kUnroll per thread per round.
+  for (std::int64_t e = tid; e < head; e += threads) dst[e] = load_global_state(src + e);
+  const std::int64_t stride = static_cast<std::int64_t>(threads) * kUnroll;
+  for (std::int64_t base = tid; base < vectors; base += stride) {
+    StateVector<T> v[kUnroll] = {};
+GPURNN_UNROLL
+    for (int u = 0; u < kUnroll; ++u) {
+      const std::int64_t i = base + static_cast<std::int64_t>(u) * threads;
+      if (i < vectors) v[u] = load_global_vector(src + head + i * kVec);
+    }
+GPURNN_UNROLL
+    for (int u = 0; u < kUnroll; ++u) {
+      const std::int64_t i = base + static_cast<std::int64_t>(u) * threads;
+      if (i < vectors) store_shared_vector(dst + head + i * kVec, v[u]);
+    }
+  }
+  // Scalar tail (also the whole range when the offsets differ and head == n).
+  for (std::int64_t e = head + vectors * kVec + tid; e < n; e += threads) dst[e] = load_global_state(src + e);
+}
+
+// Thread `tid` of `threads`: h_{t-1} of the chunk's sequences into the shared h chunk. The
+// chunk's rows are consecutive in the [T+1, B, H] state buffer and in the shared chunk, so it is
+// one contiguous range (kStageVectors); kStageElements is the first version, kept to be timed.
 template <class T>
 GPURNN_HOST_DEVICE void stage_h_chunk(const PersistentLstmArgs<T>& a, int step, int chunk, int tid, int threads,
                                       T* smem) {
@@ -193,6 +279,10 @@ GPURNN_HOST_DEVICE void stage_h_chunk(const PersistentLstmArgs<T>& a, int step, 
   const Range batches = chunk_batches(g, chunk);
   const int slot = prev_slot(g, time_at(g, step));
   const std::int64_t H = g.hidden;
+  if (g.staging == kStageVectors) {
+    copy_range_past_l1(a.h_states + state_index(g, slot, batches.first, 0), s.h, batches.count * H, tid, threads);
+    return;
+  }
   for (std::int64_t e = tid; e < batches.count * H; e += threads) {
     const StagedElement x = staged_element(g, e);
     s.h[e] = load_global_state(a.h_states + state_index(g, slot, batches.first + x.row, x.k));
@@ -281,10 +371,11 @@ GPURNN_UNROLL
 template <class T>
 PersistentLstmArgs<T> persistent_args(const engine::PersistentPlan& plan, const engine::LayerProblem& p,
                                       const engine::LayerWeights<T>& w, const engine::LayerBuffers<T>& buf,
-                                      const engine::LayerForwardIO<T>& io) {
+                                      const engine::LayerForwardIO<T>& io, int staging = kStageVectors) {
   PersistentLstmArgs<T> a{};
   a.g = {static_cast<int>(p.desc->hidden_size), static_cast<int>(p.batch), static_cast<int>(p.seq_len),
-         p.reverse,  plan.units_per_cta,           plan.batch_tile,          plan.batch_chunk};
+         p.reverse,  plan.units_per_cta,           plan.batch_tile,          plan.batch_chunk,
+         staging};
   a.lengths = p.lengths;
   a.w_hh = w.w_hh;
   a.b_hh = w.b_hh;

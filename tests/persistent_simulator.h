@@ -77,6 +77,7 @@ template <class T>
 struct SimulatedPersistentOps : cpu::CpuOps<T> {
   engine::DeviceLimits device;
   int* layers_simulated = nullptr;
+  int staging = engine::kStageVectors;
 
   bool run_time_loop(const engine::LayerProblem& p, const engine::LayerWeights<T>& w,
                      const engine::LayerBuffers<T>& buf, const engine::LayerForwardIO<T>& io) {
@@ -84,7 +85,7 @@ struct SimulatedPersistentOps : cpu::CpuOps<T> {
     const engine::PersistentPlan plan =
         engine::plan_persistent_lstm({d.cell, d.hidden_size, p.batch, d.proj_size, sizeof(T)}, device);
     if (!plan.fits) return false;
-    simulate_persistent_lstm(kernels::persistent_args(plan, p, w, buf, io), plan);
+    simulate_persistent_lstm(kernels::persistent_args(plan, p, w, buf, io, staging), plan);
     ++*layers_simulated;
     return true;
   }
@@ -93,8 +94,8 @@ struct SimulatedPersistentOps : cpu::CpuOps<T> {
 // The Platform of engine::StandardBackend (host memory, like the cpu backend's).
 class SimulatedPersistentPlatform {
  public:
-  SimulatedPersistentPlatform(engine::DeviceLimits device, int* layers_simulated)
-      : device_(std::move(device)), layers_simulated_(layers_simulated) {}
+  SimulatedPersistentPlatform(engine::DeviceLimits device, int* layers_simulated, int staging)
+      : device_(std::move(device)), layers_simulated_(layers_simulated), staging_(staging) {}
   const char* name() const { return "simulated-persistent"; }
   Device device() const { return Device::cpu(); }
   std::optional<std::string> unsupported_reason(const RNNDescriptor&, DType) const { return std::nullopt; }
@@ -105,6 +106,7 @@ class SimulatedPersistentPlatform {
     SimulatedPersistentOps<T> o;
     o.device = device_;
     o.layers_simulated = layers_simulated_;
+    o.staging = staging_;
     return o;
   }
   engine::ReserveHeader read_header(const engine::ReserveHeader* header, void*) const { return *header; }
@@ -112,12 +114,15 @@ class SimulatedPersistentPlatform {
  private:
   engine::DeviceLimits device_;
   int* layers_simulated_;
+  int staging_;
 };
 
-inline std::unique_ptr<Backend> make_simulated_persistent_backend(engine::DeviceLimits device,
-                                                                  int* layers_simulated) {
+// `staging`: engine::PersistentStaging, as the cuda algorithms persistent (vectors) and
+// persistent_elementwise_stage choose it.
+inline std::unique_ptr<Backend> make_simulated_persistent_backend(engine::DeviceLimits device, int* layers_simulated,
+                                                                  int staging = engine::kStageVectors) {
   return std::make_unique<engine::StandardBackend<SimulatedPersistentPlatform>>(
-      SimulatedPersistentPlatform(std::move(device), layers_simulated));
+      SimulatedPersistentPlatform(std::move(device), layers_simulated, staging));
 }
 
 }  // namespace gpurnn::testing

@@ -107,6 +107,69 @@ TEST(PersistentSimulation, MatchesCpuAcrossSizesLayersDirectionsLengthsAndDevice
   EXPECT_EQ(cases, 2 * 3 * 2 * 2 * 2 * 3 * 2 * 2 * 2);
 }
 
+// The two ways of staging h_{t-1} (issue 20, item 1): the contiguous 16-byte copy and the first,
+// element-wise loop give the same shared chunk, so the same results bit for bit, and both match
+// the cpu backend. H a multiple of 4 (f32) or 2 (f64) takes the vector body; other H, the scalar
+// head and tail or the element path when the offsets differ.
+TEST(PersistentSimulation, VectorAndElementwiseStagingAgreeBitForBit) {
+  int cases = 0;
+  for (DType dtype : {DType::f32, DType::f64}) {
+    for (std::int64_t H : {4, 7, 64, 66}) {
+      for (bool bi : {false, true}) {
+        for (const std::vector<std::int32_t>& lengths :
+             std::vector<std::vector<std::int32_t>>{{4}, {3, 6, 1, 5, 2}, {2, 5, 5, 1, 3, 4, 2, 5, 1}}) {
+          RNNDescriptor d;
+          d.hidden_size = H;
+          d.input_size = 3;
+          d.bidirectional = bi;
+          const auto B = static_cast<std::int64_t>(lengths.size());
+          const FullRunInputs in = inputs(d, dtype, lengths, kSteps, ForwardMode::training, true);
+          RNNWeights w(d, dtype);
+          w.init_uniform(23);
+          for (const engine::DeviceLimits& dev : {one_tile_device(H, B, dtype_size(dtype)), published_devices().front()}) {
+            SCOPED_TRACE(case_name(d) + " " + to_string(dtype) + " B=" + std::to_string(B) + " " + dev.name);
+            int simulated = 0;
+            const FullRun vectors =
+                full_run(*make_simulated_persistent_backend(dev, &simulated, engine::kStageVectors), w, in);
+            const FullRun elements =
+                full_run(*make_simulated_persistent_backend(dev, &simulated, engine::kStageElements), w, in);
+            ASSERT_EQ(simulated, 2 * d.num_directions());
+            EXPECT_EQ(to_vector(vectors.y), to_vector(elements.y));
+            EXPECT_EQ(to_vector(vectors.hn), to_vector(elements.hn));
+            EXPECT_EQ(to_vector(vectors.cn), to_vector(elements.cn));
+            EXPECT_EQ(to_vector(vectors.dweights.flat()), to_vector(elements.dweights.flat()));
+            expect_simulation_matches_cpu(d, dtype, in, dev);
+            ++cases;
+          }
+        }
+      }
+    }
+  }
+  EXPECT_EQ(cases, 2 * 4 * 2 * 3 * 2);
+}
+
+// copy_range_past_l1 on every alignment of source and destination and every length around the
+// vector width, split over a few threads: every element copied once, nothing past the range.
+TEST(PersistentSimulation, RangeCopyCoversEveryOffsetAndLength) {
+  alignas(16) float src[64], dst[80];
+  for (int i = 0; i < 64; ++i) src[i] = static_cast<float>(i) + 0.5f;
+  for (int so = 0; so < 4; ++so) {
+    for (int dof = 0; dof < 4; ++dof) {
+      for (int n = 0; n <= 40; ++n) {
+        for (int threads : {1, 3, 32}) {
+          for (float& v : dst) v = -1.0f;
+          for (int tid = 0; tid < threads; ++tid) kernels::copy_range_past_l1(src + so, dst + dof, n, tid, threads);
+          for (int i = 0; i < 80; ++i) {
+            const bool inside = i >= dof && i < dof + n;
+            ASSERT_EQ(dst[i], inside ? src[so + i - dof] : -1.0f)
+                << "src offset " << so << " dst offset " << dof << " n " << n << " threads " << threads << " i " << i;
+          }
+        }
+      }
+    }
+  }
+}
+
 // A thousand steps with ragged lengths: the final state after many barriers' worth of steps.
 TEST(PersistentSimulation, LongSequenceFinalStateMatchesCpu) {
   RNNDescriptor d;

@@ -15,10 +15,11 @@ engine::DeviceLimits device_limits(int index);
 // Runs every step of one LSTM layer direction in one cooperative launch on `stream`: the
 // contract of engine::layer_forward's run_time_loop hook (buf.gates holds the input
 // pre-activations, the initial states are at their slots). `plan` must fit the current device;
-// throws Error(unsupported) when the device cannot keep plan.ctas CTAs resident.
+// throws Error(unsupported) when the device cannot keep plan.ctas CTAs resident. `staging`:
+// engine::PersistentStaging (how each step's h_{t-1} reaches shared memory).
 template <class T>
 void launch_persistent_lstm(const engine::PersistentPlan& plan, const engine::LayerProblem& p,
                             const engine::LayerWeights<T>& w, const engine::LayerBuffers<T>& buf,
-                            const engine::LayerForwardIO<T>& io, cudaStream_t stream);
+                            const engine::LayerForwardIO<T>& io, int staging, cudaStream_t stream);
 
 }  // namespace gpurnn::cuda

@@ -24,7 +24,9 @@ bool CudaOps<T>::run_time_loop(const engine::LayerProblem& p, const engine::Laye
     throw Error(ErrorCode::unsupported, "forward: algorithm 'persistent' cannot run B=" + std::to_string(p.batch) +
                                             " on " + choice_->device.name + ": " + plan.why_not);
   }
-  launch_persistent_lstm<T>(plan, p, w, buf, io, stream_);
+  const int staging = choice_->algorithm == CudaAlgorithm::persistent_elementwise_stage ? engine::kStageElements
+                                                                                       : engine::kStageVectors;
+  launch_persistent_lstm<T>(plan, p, w, buf, io, staging, stream_);
   return true;
 }
 

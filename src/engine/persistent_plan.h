@@ -52,6 +52,14 @@ struct PersistentPlan {
   int registers_per_thread = 0; // the budget: registers_per_block / threads, at most 255
 };
 
+// How the persistent kernel brings each step's h_{t-1} into shared memory
+// (kernels/persistent_lstm_map.h, stage_h_chunk). Both are kept so that a GPU run times them side
+// by side: cuda algorithms "persistent" (vectors) and "persistent_elementwise_stage".
+enum PersistentStaging : int {
+  kStageVectors = 0,   // the chunk as one contiguous range: 16-byte L2 loads, 4 in flight per thread
+  kStageElements = 1,  // the first version: one element per iteration, its (row, k) by division
+};
+
 constexpr int kPersistentMaxWarps = 8;
 constexpr int kPersistentMaxThreads = 32 * kPersistentMaxWarps;
 // `auto`'s crossover: up to hidden size `max_hidden` it prefers the persistent kernel for batches

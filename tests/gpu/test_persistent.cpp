@@ -170,15 +170,18 @@ TEST(CudaPersistent, RefusalsNameTheReason) {
 }
 
 // Small cases for compute-sanitizer (bench/gpu_check.sh filters on "Small"): several units per
-// CTA, ragged, bidirectional, two layers, batch tiles of 1, 2 and 4.
+// CTA, ragged, bidirectional, two layers, batch tiles of 1, 2 and 4; H 300 and 64 take the
+// vector staging's 16-byte body, H 7 its scalar path; both stagings.
 TEST(CudaPersistentSmall, MatchesCpu) {
   GPURNN_REQUIRE_GPU();
-  const std::unique_ptr<Backend> backend = make_backend("cuda/persistent");
-  for (std::int64_t H : {7, 300}) {
-    for (std::int64_t B : {1, 2, 5}) {
-      const RNNDescriptor d = lstm(H, 2, true, 6);
-      SCOPED_TRACE("H=" + std::to_string(H) + " B=" + std::to_string(B));
-      expect_matches_cpu(*backend, d, inputs(d, B, 5, true, ForwardMode::training));
+  for (const char* name : {"cuda/persistent", "cuda/persistent_elementwise_stage"}) {
+    const std::unique_ptr<Backend> backend = make_backend(name);
+    for (std::int64_t H : {7, 64, 300}) {
+      for (std::int64_t B : {1, 2, 5}) {
+        const RNNDescriptor d = lstm(H, 2, true, 6);
+        SCOPED_TRACE(std::string(name) + " H=" + std::to_string(H) + " B=" + std::to_string(B));
+        expect_matches_cpu(*backend, d, inputs(d, B, 5, true, ForwardMode::training));
+      }
     }
   }
 }
