@@ -15,6 +15,14 @@
 #   5. gpurnn train charlm and tsp, a few steps on cuda:0 and on cpu, compared
 #   6. gpurnn_bench --grid=lease (every cuda/* and cudnn/* algorithm) and PyTorch's nn.LSTM/GRU
 #      in f32 and f16 (bench/torch_rnn_bench.py), tabulated by bench/lease_table.py
+# Sizing (measured here, 2026-12-03, on the 2-core Debian machine; the lent one has 16 cores): the
+# build of the three targets for one arch is 144 steps, 803 s of step time on 2 busy cores (the
+# longest step 43 s), so about 60-80 s on 16: limit 200 s. 1915 GPU tests, of which about 1900
+# are sweep cases of a few small GEMMs and kernels each against a cpu reference: limit 150 s over
+# 4 shards. The sanitizers run only the ~30 small cases: 75 s each. 30 training steps of charlm
+# took 0.5 s on the cpu here: 60 s for the four runs. gpurnn_bench --grid=lease: 50 shapes x 8
+# cuda/cudnn algorithms at 0.05 s each plus setup: limit 120 s; PyTorch 100 rows: 60 s. The
+# limits add up to more than LEASE_BUDGET on purpose: each is cut to what is left of the budget.
 # Results go to $OUT (default build-lease/out) as they are made, so a run that dies leaves what
 # it did: summary.md (rewritten after every phase), bench.json, torch.json and logs.tar.gz
 # (4 files; the device call returns at most 8). The summary is appended to
