@@ -188,6 +188,7 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
   train::TaskOptions task_options;
   task_options.seq_len = o.seq_len;
   task_options.batch = o.batch;
+  task_options.points = o.points;
   if (!o.resume.empty()) adopt_resumed_data(o, resumed, task_options, seed);
   model.seed = seed;
   const bool threads_given = was_given(o, "--threads");
@@ -211,7 +212,6 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
   task_options.csv_path = o.csv;
   task_options.csv_column = o.column;
   task_options.horizon = o.horizon;
-  if (o.resume.empty() || was_given(o, "--points")) task_options.points = o.points;
   task_options.reverse_source = o.reverse_source;
   task_options.eval_examples = o.eval_examples;
   const std::unique_ptr<train::Task> task = train::make_task(task_name, task_options);
@@ -253,7 +253,7 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
   }
   // After the architecture checks (a flag that contradicts the checkpoint is the first error).
   const std::string schedule_note =
-      plan_schedule(o, defaults.steps, defaults.warmup, defaults.lr, defaults.schedule, resumed, config);
+      plan_schedule(o, defaults, resumed, config);
   train::Trainer trainer(*task, *net, config);
   if (!o.resume.empty()) trainer.load_checkpoint(o.resume);
   train::DecodeOptions decoding;
@@ -293,7 +293,7 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
   out << std::flush;
 
   const bool tokens = model.io.input == train::InputKind::tokens;
-  Progress progress(reporter ? std::cerr : silent, style, trainer.step(), config.steps, tokens ? "tokens" : "seq-steps");
+  Progress progress(reporter ? std::cerr : silent, style, trainer.step(), config.steps, tokens ? "tokens" : "steps");
   // SIGINT/SIGTERM end the run after the step in flight, with a checkpoint when --save is given.
   // Not in a distributed run: the ranks would have to agree on the step to stop at.
   std::optional<StopSignals> signals;

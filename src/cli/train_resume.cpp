@@ -31,10 +31,10 @@ bool was_given(const TrainOptions& o, const std::string& flag) {
 }
 
 void check_resume_flag(const TrainOptions& o, const std::string& flag, const std::string& given,
-                       const std::string& stored, const std::string& path) {
+                       const std::string& stored, const std::string& path, const std::string& why) {
   if (was_given(o, flag) && given != stored) {
     throw Error(ErrorCode::invalid_argument, flag + " " + given + " does not match the checkpoint " + path +
-                                                 ", which was trained with " + stored);
+                                                 ", which was trained with " + stored + why);
   }
 }
 
@@ -47,33 +47,25 @@ void adopt_resumed_data(const TrainOptions& o, const train::CheckpointInfo& resu
   const auto adopt = [&](const char* flag, const char* key, std::int64_t given, std::int64_t& field) {
     const std::string* value = stored(key);
     if (value == nullptr) return;  // an older checkpoint: not recorded
-    const std::string why = " (a resumed run continues the checkpoint's data; train without --resume to change it)";
-    if (was_given(o, flag) && std::to_string(given) != *value) {
-      throw Error(ErrorCode::invalid_argument, std::string(flag) + " " + std::to_string(given) +
-                                                   " does not match the checkpoint " + o.resume +
-                                                   ", which was trained with " + *value + why);
-    }
+    check_resume_flag(o, flag, std::to_string(given), *value, o.resume,
+                      " (a resumed run continues the checkpoint's data; train without --resume to change it)");
     field = std::stoll(*value);
   };
   adopt("--batch", "task.batch", o.batch, task.batch);
   adopt("--seq-len", "task.seq_len", o.seq_len, task.seq_len);
   adopt("--points", "task.points", o.points, task.points);
   if (const std::string* value = stored("seed")) {
-    if (was_given(o, "--seed") && std::to_string(o.seed) != *value) {
-      throw Error(ErrorCode::invalid_argument, "--seed " + std::to_string(o.seed) + " does not match the checkpoint " +
-                                                   o.resume + ", which was trained with " + *value +
-                                                   " (the seed orders the data and draws the dropout masks)");
-    }
+    check_resume_flag(o, "--seed", std::to_string(o.seed), *value, o.resume,
+                      " (the seed orders the data and draws the dropout masks)");
     seed = std::stoull(*value);
   }
 }
 
-std::string plan_schedule(const TrainOptions& o, std::int64_t default_steps, std::int64_t default_warmup,
-                          double default_lr, const std::string& default_kind, const train::CheckpointInfo& resumed,
+std::string plan_schedule(const TrainOptions& o, const TaskDefaults& defaults, const train::CheckpointInfo& resumed,
                           train::TrainConfig& config) {
   const bool resuming = !o.resume.empty();
   const std::optional<train::ScheduleConfig>& stored = resumed.schedule;
-  config.steps = was_given(o, "--steps") ? o.steps : (resuming && stored ? stored->total_steps : default_steps);
+  config.steps = was_given(o, "--steps") ? o.steps : (resuming && stored ? stored->total_steps : defaults.steps);
   check_argument(config.steps > 0, "gpurnn train", "--steps", "must be positive, got " + std::to_string(config.steps));
   if (resuming && config.steps <= resumed.step) {
     const std::string at = "the checkpoint " + o.resume + " is at step " + std::to_string(resumed.step);
@@ -100,9 +92,9 @@ std::string plan_schedule(const TrainOptions& o, std::int64_t default_steps, std
     return "schedule: " + describe(s) + ", where the checkpoint's was " + describe(*stored) +
            ": a continuation with a new schedule, not the same as one uninterrupted run";
   }
-  s.kind = was_given(o, "--schedule") ? o.schedule : default_kind;
-  s.base_lr = was_given(o, "--lr") ? o.lr : default_lr;
-  s.warmup_steps = was_given(o, "--warmup") ? o.warmup : std::min(default_warmup, config.steps / 5);
+  s.kind = was_given(o, "--schedule") ? o.schedule : defaults.schedule;
+  s.base_lr = was_given(o, "--lr") ? o.lr : defaults.lr;
+  s.warmup_steps = was_given(o, "--warmup") ? o.warmup : std::min(defaults.warmup, config.steps / 5);
   s.total_steps = config.steps;
   s.step_size = std::max<std::int64_t>(1, config.steps / 3);
   if (resuming) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/task_defaults.h"
 #include "gpurnn/train/task.h"
 #include "gpurnn/train/trainer.h"
 
@@ -15,9 +16,10 @@ namespace gpurnn::cli {
 
 bool was_given(const TrainOptions& o, const std::string& flag);
 
-// With --resume, a flag that says otherwise than the checkpoint is an error naming both.
+// With --resume, a flag that says otherwise than the checkpoint is an error naming both (and
+// `why`, appended, when given).
 void check_resume_flag(const TrainOptions& o, const std::string& flag, const std::string& given,
-                       const std::string& stored, const std::string& path);
+                       const std::string& stored, const std::string& path, const std::string& why = "");
 
 // --batch, --seq-len, --points (the task's settings) and --seed of a resumed run: the
 // checkpoint's when not given; a given one that differs is an error naming both values.
@@ -29,8 +31,7 @@ void adopt_resumed_data(const TrainOptions& o, const train::CheckpointInfo& resu
 // exceed the checkpoint's step; the schedule is the checkpoint's unless --steps, --lr,
 // --schedule or --warmup change it. Returns a note for the header when a resumed run's schedule
 // is not the checkpoint's ("" otherwise).
-std::string plan_schedule(const TrainOptions& o, std::int64_t default_steps, std::int64_t default_warmup,
-                          double default_lr, const std::string& default_kind, const train::CheckpointInfo& resumed,
+std::string plan_schedule(const TrainOptions& o, const TaskDefaults& defaults, const train::CheckpointInfo& resumed,
                           train::TrainConfig& config);
 
 }  // namespace gpurnn::cli
