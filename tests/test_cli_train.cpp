@@ -174,6 +174,11 @@ TEST(TrainCliCheckpoint, ResumeRefusesOtherDataAndStepsNotPastTheCheckpoint) {
   EXPECT_TRUE(contains(longer.output, "schedule: cosine over 30 steps")) << longer.output;
   EXPECT_TRUE(contains(longer.output, "the checkpoint's was cosine over 20 steps")) << longer.output;
   EXPECT_TRUE(contains(longer.output, "not the same as one uninterrupted run")) << longer.output;
+  // Without the flags, the checkpoint's seed and batch are the run's, and the header says so.
+  const CommandResult adopted = train("--resume " + ck + " --steps 25");
+  ASSERT_EQ(adopted.exit_code, 0) << adopted.output;
+  EXPECT_TRUE(contains(adopted.output, ", seed 3\n")) << adopted.output;
+  EXPECT_TRUE(contains(adopted.output, "batch 4,")) << adopted.output;
 }
 
 // Issue 22: `--save /nonexistent/x` trained, then failed and lost the model. Where the checkpoint

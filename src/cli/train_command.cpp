@@ -277,7 +277,7 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
             << "data: " << task->describe() << "\n"
             << "training: " << config.steps << " steps, " << config.optimizer.kind << " lr " << format_number(config.schedule.base_lr)
             << " (" << config.schedule.kind << ", warm-up " << config.schedule.warmup_steps << "), clip "
-            << format_number(config.clip) << ", seed " << o.seed << "\n"
+            << format_number(config.clip) << ", seed " << seed << "\n"
             << "threads: " << threads_line << "\n";
   if (!schedule_note.empty()) out << schedule_note << "\n";
   if (o.save_every > 0) out << "checkpoints: every " << o.save_every << " steps and at the end, to " << o.save << "\n";
