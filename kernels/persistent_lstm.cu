@@ -80,41 +80,39 @@ __global__ void __launch_bounds__(engine::kPersistentMaxThreads, 1) persistent_l
   }
 }
 
-// Set up once per (device, kernel instantiation): its dynamic shared-memory limit is raised to the
-// device's opt-in maximum, so no launch changes it (a per-plan size set at each launch raced
-// between host threads launching different plans), and the SM count is read.
-struct KernelSetup {
-  int sms = 0;
-};
-// CTAs of (threads, shared bytes) one SM holds, per (device, kernel, threads, bytes).
-struct Residency {
-  int per_sm = 0;
-};
-
-const KernelSetup& kernel_setup(const void* kernel, int device) {
-  static std::mutex mutex;
-  static std::map<std::pair<const void*, int>, KernelSetup> setups;
+// `compute(key)` the first time `key` is asked for, then that value (thread-safe): the launch
+// queries below are answered once, not at every launch.
+template <class Key, class Compute>
+int once_per_key(std::map<Key, int>& cache, std::mutex& mutex, const Key& key, Compute compute) {
   const std::lock_guard<std::mutex> lock(mutex);
-  const auto it = setups.find({kernel, device});
-  if (it != setups.end()) return it->second;
-  KernelSetup s;
-  int optin = 0;
-  GPURNN_CUDA_CHECK(cudaDeviceGetAttribute(&s.sms, cudaDevAttrMultiProcessorCount, device));
-  GPURNN_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
-  GPURNN_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, optin));
-  return setups.emplace(std::make_pair(kernel, device), s).first->second;
+  const auto it = cache.find(key);
+  return it != cache.end() ? it->second : cache.emplace(key, compute()).first->second;
 }
 
+// The SM count of `device`. The first call per (device, kernel instantiation) also raises the
+// kernel's dynamic shared-memory limit to the device's opt-in maximum, so no launch changes it (a
+// per-plan size set at each launch raced between host threads launching different plans).
+int sm_count_with_shared_limit_raised(const void* kernel, int device) {
+  static std::mutex mutex;
+  static std::map<std::pair<const void*, int>, int> cache;
+  return once_per_key(cache, mutex, std::make_pair(kernel, device), [&] {
+    int sms = 0, optin = 0;
+    GPURNN_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+    GPURNN_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+    GPURNN_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, optin));
+    return sms;
+  });
+}
+
+// CTAs of (threads, shared bytes) one SM holds.
 int resident_per_sm(const void* kernel, int device, int threads, std::size_t bytes) {
   static std::mutex mutex;
-  static std::map<std::tuple<const void*, int, int, std::size_t>, Residency> cache;
-  const std::lock_guard<std::mutex> lock(mutex);
-  const auto key = std::make_tuple(kernel, device, threads, bytes);
-  const auto it = cache.find(key);
-  if (it != cache.end()) return it->second.per_sm;
-  Residency r;
-  GPURNN_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&r.per_sm, kernel, threads, bytes));
-  return cache.emplace(key, r).first->second.per_sm;
+  static std::map<std::tuple<const void*, int, int, std::size_t>, int> cache;
+  return once_per_key(cache, mutex, std::make_tuple(kernel, device, threads, bytes), [&] {
+    int per_sm = 0;
+    GPURNN_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, threads, bytes));
+    return per_sm;
+  });
 }
 
 template <class T, int BT>
@@ -122,7 +120,7 @@ void launch_tiled(const PersistentLstmArgs<T>& args, const engine::PersistentPla
   const void* kernel = reinterpret_cast<const void*>(&persistent_lstm_kernel<T, BT>);
   int device = 0;
   GPURNN_CUDA_CHECK(cudaGetDevice(&device));
-  const int sms = kernel_setup(kernel, device).sms;
+  const int sms = sm_count_with_shared_limit_raised(kernel, device);
   // Every CTA must be resident at once, or the grid barrier never opens.
   const int per_sm = resident_per_sm(kernel, device, plan.threads, plan.shared_bytes);
   if (per_sm * sms < plan.ctas) {

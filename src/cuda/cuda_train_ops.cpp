@@ -332,11 +332,8 @@ class CudaTrainOps final : public train::TrainOps {
     train::checks::copy(device_, src, dst);
     if (src.numel() == 0) return;
     const DeviceGuard guard(device_.index);
-    const cudaMemcpyKind kind = src.device().is_cpu()   ? (dst.device().is_cpu() ? cudaMemcpyHostToHost
-                                                                                 : cudaMemcpyHostToDevice)
-                                : dst.device().is_cpu() ? cudaMemcpyDeviceToHost
-                                                        : cudaMemcpyDeviceToDevice;
-    GPURNN_CUDA_CHECK(cudaMemcpyAsync(dst.data(), src.data(), src.bytes(), kind, stream_));
+    // Unified addressing: the runtime tells host from device pointers.
+    GPURNN_CUDA_CHECK(cudaMemcpyAsync(dst.data(), src.data(), src.bytes(), cudaMemcpyDefault, stream_));
     if (dst.device().is_cpu()) GPURNN_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
   void scale(TensorView x, double factor) override {

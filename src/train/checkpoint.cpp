@@ -88,28 +88,29 @@ const std::string& metadata_value(const io::SafetensorsReader& file, const std::
   return it->second;
 }
 
-std::int64_t metadata_int(const io::SafetensorsReader& file, const std::string& key) {
+// The metadata entry `key` read whole by `parse` (std::stoll, std::stod); Error(io_error) saying
+// it is not `expected` otherwise.
+template <class Parse>
+auto metadata_number(const io::SafetensorsReader& file, const std::string& key, Parse parse, const char* expected) {
   const std::string& text = metadata_value(file, key);
   try {
     std::size_t used = 0;
-    const long long v = std::stoll(text, &used);
+    const auto v = parse(text, &used);
     if (used == text.size()) return v;
   } catch (const std::exception&) {
   }
   throw Error(ErrorCode::io_error, "checkpoint '" + file.origin() + "': metadata '" + key + "' is '" + text +
-                                       "', expected an integer");
+                                       "', expected " + expected);
+}
+
+std::int64_t metadata_int(const io::SafetensorsReader& file, const std::string& key) {
+  return metadata_number(
+      file, key, [](const std::string& t, std::size_t* used) { return std::stoll(t, used); }, "an integer");
 }
 
 double metadata_double(const io::SafetensorsReader& file, const std::string& key) {
-  const std::string& text = metadata_value(file, key);
-  try {
-    std::size_t used = 0;
-    const double v = std::stod(text, &used);
-    if (used == text.size()) return v;
-  } catch (const std::exception&) {
-  }
-  throw Error(ErrorCode::io_error, "checkpoint '" + file.origin() + "': metadata '" + key + "' is '" + text +
-                                       "', expected a number");
+  return metadata_number(
+      file, key, [](const std::string& t, std::size_t* used) { return std::stod(t, used); }, "a number");
 }
 
 // A number as text that reads back as the same double.

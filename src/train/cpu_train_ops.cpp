@@ -1,9 +1,9 @@
 #include "train/cpu_train_ops.h"
 
-#include <cstring>
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "cpu/blas.h"
