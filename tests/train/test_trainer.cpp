@@ -3,6 +3,9 @@
 
 #include <atomic>
 #include <fstream>
+#include <map>
+#include <tuple>
+#include <vector>
 
 #include "gpurnn/io/rnn_file.h"
 #include "gpurnn/io/safetensors.h"
@@ -138,6 +141,45 @@ TEST(Checkpoint, AnotherArchitectureOrFileIsAClearError) {
   io::save_rnn(plain, model.rnn_weights());
   expect_error([&] { t3.load_checkpoint(plain); }, ErrorCode::io_error, {"not a gpurnn training checkpoint"});
   expect_error([&] { train::read_checkpoint_info(plain); }, ErrorCode::io_error, {"not a gpurnn training checkpoint"});
+}
+
+// Issue 22: a corrupt number in a checkpoint's metadata said only "stod". Each malformed number
+// is an io_error naming the key, the text and what was expected; the schedule reads back exactly.
+TEST(Checkpoint, MalformedMetadataNumbersNameTheKey) {
+  const RandomTask task(kTokenLm, 4, 2);
+  SequenceModel model(small_model(kTokenLm));
+  TrainConfig config = small_training("adam");
+  config.schedule.base_lr = 0.1 / 3;
+  Trainer trainer(task, model, config);
+  trainer.run({}, 1);
+  ScratchDir dir;
+  const std::string good = dir.path() + "/good.safetensors";
+  trainer.save_checkpoint(good);
+  const train::CheckpointInfo info = train::read_checkpoint_info(good);
+  ASSERT_TRUE(info.schedule.has_value());
+  EXPECT_EQ(info.schedule->base_lr, 0.1 / 3);  // %.17g round-trips
+  EXPECT_EQ(info.schedule->kind, config.schedule.kind);
+  EXPECT_EQ(info.schedule->total_steps, config.schedule.total_steps);
+
+  const io::SafetensorsReader file(good);
+  std::vector<Tensor> keep;
+  std::vector<io::NamedTensor> tensors;
+  for (const io::SafetensorsRecord& r : file.records()) {
+    keep.push_back(file.read(r.name));
+    tensors.push_back({r.name, keep.back().view()});
+  }
+  for (const auto& [key, text, expected] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{{"dropout", "abc", "a number"},
+                                                                      {"schedule.base_lr", "0.1x", "a number"},
+                                                                      {"step", "7.5", "an integer"},
+                                                                      {"schedule.warmup_steps", "", "an integer"}}) {
+    std::map<std::string, std::string> meta = file.metadata();
+    meta[key] = text;
+    const std::string bad = dir.path() + "/bad.safetensors";
+    io::write_safetensors(bad, tensors, meta);
+    expect_error([&] { train::read_checkpoint_info(bad); }, ErrorCode::io_error,
+                 {"bad.safetensors", "'" + key + "'", "'" + text + "'", "expected " + expected});
+  }
 }
 
 TEST(Trainer, LearnsAndEvaluates) {
