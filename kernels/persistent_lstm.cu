@@ -7,7 +7,9 @@
 // plan.threads threads (1 to 8 warps). CTA c owns hidden units [c*U, min(H, (c+1)*U)).
 // Shared memory (dynamic, plan.shared_bytes): the CTA's 4*U rows of W_hh and its U x B cell
 // state for the whole launch, and a chunk of batch_chunk sequences of h_{t-1} each step.
-// Per step and chunk: all threads stage h_{t-1} (L1-bypassing loads); each warp takes items
+// Per step and chunk: all threads stage h_{t-1} (L1-bypassing loads: the chunk as one contiguous
+// range of 16-byte loads, thread t taking vectors t, t + threads, ..., four in flight; or, with
+// staging kStageElements, element by element); each warp takes items
 // (unit j, tile of BT sequences): its lanes split k = lane, lane+32, ... of the 4 x BT dot
 // products W_hh[gate*H + j, :] · h_{t-1}[b, :], a butterfly of shuffles sums them across the
 // warp, and lane l < BT applies the cell to sequence l of the tile, writing its gates, c_t,
