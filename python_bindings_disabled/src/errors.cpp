@@ -44,7 +44,7 @@ void bind_errors(py::module_& m) {
        "A broken invariant inside libgpurnn: a bug, please report it."},
   }};
   py::object base = make_class(
-      "Error", PyExc_Exception,
+      "Error", PyExc_RuntimeError,
       "Every error libgpurnn raises. `code` is the error code as a string (\"invalid_argument\", "
       "\"unsupported\", \"out_of_memory\", \"backend_error\", \"io_error\", \"internal\") and "
       "`message` the library's message, which names the offending argument or file.");

@@ -27,6 +27,9 @@ PYBIND11_MODULE(_core, m) {
   m.def("_input_copy_count", &input_copy_count,
         "Test hook: how many forward/backward inputs were copied (dtype conversion, aliasing) "
         "since import. Zero-copy inputs do not count.");
+  m.def("_weight_copy_count", &weight_copy_count,
+        "Test hook: how many gpurnn.torch calls ran on a private copy of the parameters "
+        "(because they were not the RNN's own memory) since import.");
   m.attr("__version__") = gpurnn::version();
   m.attr("__name__") = native_name;
 }

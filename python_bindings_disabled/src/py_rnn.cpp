@@ -1,12 +1,16 @@
 #include "py_rnn.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstring>
 #include <utility>
 
 #include "gpurnn/device.h"
 
 namespace gpurnn::python {
 namespace {
+
+std::atomic<std::size_t> g_weight_copies{0};
 
 Tensor byte_buffer(std::size_t bytes) {
   return Tensor::empty({static_cast<std::int64_t>(bytes)}, DType::u8);
@@ -32,6 +36,8 @@ py::array drop_batch_axis(py::array a) { return a.reshape({a.shape(0), a.shape(2
 
 }  // namespace
 
+std::size_t weight_copy_count() { return g_weight_copies.load(); }
+
 std::vector<std::string> available_devices() {
   std::vector<std::string> devices{"cpu"};
   for (int i = 0; i < cuda_device_count(); ++i) devices.push_back(to_string(Device::cuda(i)));
@@ -48,11 +54,12 @@ py::dict parameter_arrays(RNNWeights& weights, py::handle owner) {
   return out;
 }
 
-PyRNN::PyRNN(RNNWeights weights) : weights_(std::move(weights)) {
-  check_argument(weights_.device().is_cpu(), "RNN", "weights", "must be on the cpu");
+PyRNN::PyRNN(RNNWeights weights)
+    : weights_(std::make_shared<RNNWeights>(std::move(weights))) {
+  check_argument(weights_->device().is_cpu(), "RNN", "weights", "must be on the cpu");
 }
 
-Backend& PyRNN::backend_for(const std::string& device) {
+std::shared_ptr<Backend> PyRNN::backend_for(const std::string& device) {
   // "auto" is the cpu until this module can move numpy arrays to a GPU.
   if (device != "auto" && device != "cpu") {
     const char* where = "RNN.forward";
@@ -69,16 +76,75 @@ Backend& PyRNN::backend_for(const std::string& device) {
                     (built ? "but numpy arrays live on the host and this module runs only on the cpu"
                            : "but this build runs on: " + joined(devices) + " (see gpurnn.devices())"));
   }
-  std::unique_ptr<Backend>& slot = backends_["cpu"];
+  std::shared_ptr<Backend>& slot = backends_["cpu"];
   if (!slot) slot = make_backend("cpu");
-  return *slot;
+  return slot;
+}
+
+std::shared_ptr<const RNNWeights> PyRNN::weights_for(py::sequence params, double dropout) {
+  const char* where = "gpurnn.torch forward";
+  const std::vector<ParameterInfo>& layout = weights_->parameters();
+  check_argument(py::len(params) == layout.size(), where, "params",
+                 "has " + std::to_string(py::len(params)) + " arrays, expected " +
+                     std::to_string(layout.size()) + " for " + to_string(descriptor()));
+  check_argument(dropout >= 0.0 && dropout < 1.0, where, "dropout",
+                 "is " + std::to_string(dropout) + ", expected a probability in [0, 1)");
+  const bool keep_dropout = dropout == descriptor().dropout;
+  const std::size_t elem = dtype_size(dtype());
+  auto* base = static_cast<unsigned char*>(weights_->flat().data());
+  bool all_own = keep_dropout;
+  for (std::size_t i = 0; i < layout.size() && all_own; ++i) {
+    const py::handle p = params[i];
+    if (!py::isinstance<py::array>(p)) {
+      all_own = false;
+      break;
+    }
+    const auto a = py::reinterpret_borrow<py::array>(p);
+    all_own = a.data() == base + static_cast<std::size_t>(layout[i].offset) * elem &&
+              a.dtype().is(py::dtype(numpy_name(dtype()))) &&
+              static_cast<std::size_t>(a.size()) == static_cast<std::size_t>(layout[i].shape.numel()) &&
+              (a.flags() & py::array::c_style) != 0;
+  }
+  if (all_own) return weights_;
+
+  // A private copy: checked in full before anything is copied.
+  RNNDescriptor d = descriptor();
+  d.dropout = dropout;
+  std::vector<InputArray> values;
+  values.reserve(layout.size());
+  for (std::size_t i = 0; i < layout.size(); ++i) {
+    InputArray in = float_input(params[i], where, layout[i].name.c_str(), dtype(),
+                                /*optional=*/false, Layout::copy_if_needed);
+    check_argument(in.view.shape() == layout[i].shape, where, layout[i].name.c_str(),
+                   "has shape " + to_string(in.view.shape()) + ", expected " +
+                       to_string(layout[i].shape) + " for " + to_string(descriptor()));
+    values.push_back(std::move(in));
+  }
+  auto copy = std::make_shared<RNNWeights>(d, dtype());
+  ++g_weight_copies;
+  run_without_gil([&] {
+    auto* dst = static_cast<unsigned char*>(copy->flat().data());
+    for (std::size_t i = 0; i < layout.size(); ++i) {
+      std::memcpy(dst + static_cast<std::size_t>(layout[i].offset) * elem, values[i].view.data(),
+                  values[i].view.bytes());
+    }
+  });
+  return copy;
 }
 
 ForwardResult PyRNN::forward(const ForwardCall& call) {
+  if (call.train) saved_.reset();
+  auto [out, saved] = forward_with(call, weights_);
+  if (call.train) saved_ = std::move(saved);
+  return out;
+}
+
+std::pair<ForwardResult, std::shared_ptr<const SavedForward>> PyRNN::forward_with(
+    const ForwardCall& call, std::shared_ptr<const RNNWeights> weights) {
   const char* where = "RNN.forward";
-  const RNNDescriptor& d = descriptor();
-  const DType dt = dtype();
-  Backend& backend = backend_for(call.device);
+  const RNNDescriptor& d = weights->descriptor();
+  const DType dt = weights->dtype();
+  std::shared_ptr<Backend> backend = backend_for(call.device);
 
   InputArray x = float_input(call.x, where, "x", dt, /*optional=*/false);
   check_argument(x.view.rank() == 2 || x.view.rank() == 3, where, "x",
@@ -126,15 +192,18 @@ ForwardResult PyRNN::forward(const ForwardCall& call) {
   if (d.has_cell_state()) a.cn = mutable_view(cn, dt);
   a.dropout_seed = call.dropout_seed;
   Tensor reserve;
-  if (call.train) saved_.reset();
   run_without_gil([&] {
-    Tensor workspace = byte_buffer(backend.workspace_size(d, s, dt, a.mode));
-    if (call.train) reserve = byte_buffer(backend.reserve_size(d, s, dt));
+    Tensor workspace = byte_buffer(backend->workspace_size(d, s, dt, a.mode));
+    if (call.train) reserve = byte_buffer(backend->reserve_size(d, s, dt));
     a.workspace = workspace.view();
     if (call.train) a.reserve = reserve.view();
-    backend.forward(weights_, a);
+    backend->forward(*weights, a);
   });
-  if (call.train) saved_ = Saved{&backend, x, lengths, batch_first, unbatched, reserve};
+  std::shared_ptr<const SavedForward> saved;
+  if (call.train) {
+    saved = std::make_shared<const SavedForward>(
+        SavedForward{std::move(weights), backend, x, lengths, batch_first, unbatched, reserve});
+  }
 
   if (unbatched) {
     out.y = drop_batch_axis(out.y);
@@ -142,19 +211,35 @@ ForwardResult PyRNN::forward(const ForwardCall& call) {
     if (d.has_cell_state()) cn = drop_batch_axis(cn);
   }
   if (d.has_cell_state()) out.cn = cn;
-  return out;
+  return {out, saved};
 }
 
-Gradients PyRNN::backward(py::handle dy_obj, py::handle dhn_obj, py::handle dcn_obj) {
-  const char* where = "RNN.backward";
+Gradients PyRNN::backward(py::handle dy, py::handle dhn, py::handle dcn) {
   if (!saved_) {
     throw Error(ErrorCode::invalid_argument,
-                std::string(where) + ": no saved forward pass; call forward(..., train=True) first "
-                                     "(each backward consumes the training forward before it)");
+                "RNN.backward: no saved forward pass; call forward(..., train=True) first "
+                "(each backward consumes the training forward before it)");
   }
-  const RNNDescriptor& d = descriptor();
-  const DType dt = dtype();
-  const Saved sv = *saved_;  // a copy: another thread may replace saved_ while we compute
+  // A reference of our own: another thread may replace saved_ while we compute.
+  const std::shared_ptr<const SavedForward> saved = saved_;
+  Gradients g = run_backward(*saved, /*consume_reserve=*/true, dy, dhn, dcn);
+  // As in PyTorch without retain_graph, a backward consumes its forward (the Backend contract
+  // is one backward_data per training forward) -- unless a newer forward replaced it already.
+  if (saved_ == saved) saved_.reset();
+  return g;
+}
+
+Gradients PyRNN::backward_of(const SavedForward& saved, py::handle dy, py::handle dhn,
+                             py::handle dcn) {
+  return run_backward(saved, /*consume_reserve=*/false, dy, dhn, dcn);
+}
+
+Gradients PyRNN::run_backward(const SavedForward& sv, bool consume_reserve, py::handle dy_obj,
+                              py::handle dhn_obj, py::handle dcn_obj) {
+  const char* where = "RNN.backward";
+  const RNNWeights& weights = *sv.weights;
+  const RNNDescriptor& d = weights.descriptor();
+  const DType dt = weights.dtype();
   InputArray dy = float_input(dy_obj, where, "dy", dt, /*optional=*/false);
   InputArray dhn = float_input(dhn_obj, where, "dhn", dt, /*optional=*/true);
   InputArray dcn = float_input(dcn_obj, where, "dcn", dt, /*optional=*/true);
@@ -192,20 +277,18 @@ Gradients PyRNN::backward(py::handle dy_obj, py::handle dhn_obj, py::handle dcn_
   bw.grad_mode = GradMode::overwrite;
   RNNWeights grads;
   Backend& backend = *sv.backend;
-  Tensor reserve = sv.reserve;  // shares the storage
   run_without_gil([&] {
+    // backward_data overwrites the reserve's saved activations with their gradients.
+    Tensor reserve = consume_reserve ? sv.reserve : sv.reserve.clone();
     grads = RNNWeights(d, dt);
     Tensor workspace = byte_buffer(backend.workspace_size(d, s, dt, ForwardMode::training));
     bd.workspace = workspace.view();
     bd.reserve = reserve.view();
-    backend.backward_data(weights_, bd);
+    backend.backward_data(weights, bd);
     bw.workspace = workspace.view();
     bw.reserve = reserve.view();
-    backend.backward_weights(weights_, bw, grads);
+    backend.backward_weights(weights, bw, grads);
   });
-  // As in PyTorch without retain_graph, a backward consumes its forward (the Backend contract
-  // is one backward_data per training forward) -- unless a newer forward replaced it already.
-  if (saved_ && saved_->reserve.data() == reserve.data()) saved_.reset();
 
   Gradients g;
   g.dx = sv.unbatched ? drop_batch_axis(dx) : dx;

@@ -13,8 +13,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
+#include <utility>
 
 #include "array_conversion.h"
 #include "gpurnn/backend.h"
@@ -42,18 +42,48 @@ struct Gradients {
   py::array flat;        // every parameter gradient in state_dict order
 };
 
+// What a training forward keeps for its backward: the weights it ran with (the RNN's own, or
+// the private copy of gpurnn.torch parameters that were not the RNN's memory), the caller's x
+// and lengths (referenced, not copied), and the library's reserve.
+struct SavedForward {
+  std::shared_ptr<const RNNWeights> weights;
+  std::shared_ptr<Backend> backend;
+  InputArray x;
+  InputArray lengths;
+  bool batch_first = false;
+  bool unbatched = false;
+  Tensor reserve;
+};
+
 class PyRNN {
  public:
   explicit PyRNN(RNNWeights weights);
 
-  const RNNDescriptor& descriptor() const { return weights_.descriptor(); }
-  DType dtype() const { return weights_.dtype(); }
-  RNNWeights& weights() { return weights_; }
-  const RNNWeights& weights() const { return weights_; }
+  const RNNDescriptor& descriptor() const { return weights_->descriptor(); }
+  DType dtype() const { return weights_->dtype(); }
+  RNNWeights& weights() { return *weights_; }
+  const RNNWeights& weights() const { return *weights_; }
 
+  // gpurnn.RNN.forward / backward: a training forward is kept in the RNN until the backward
+  // that consumes it (or the next training forward).
   ForwardResult forward(const ForwardCall& call);
   Gradients backward(py::handle dy, py::handle dhn, py::handle dcn);
-  bool has_saved_forward() const { return saved_.has_value(); }
+  bool has_saved_forward() const { return saved_ != nullptr; }
+
+  // The autograd path of gpurnn.torch. The weights a call runs with: the RNN's own when
+  // every array of `params` (state_dict order) is its parameter's own memory -- torch
+  // Parameters aliased by flatten_parameters -- and otherwise a private copy of `params`.
+  // A `dropout` other than the descriptor's also gives a copy, with that dropout (0 for a
+  // module in eval mode whose gradients are wanted; torch reads a module's dropout per call).
+  std::shared_ptr<const RNNWeights> weights_for(py::sequence params, double dropout);
+  // A forward with `weights`; a training one returns what its backward needs, which the
+  // caller holds (any number may be pending at once).
+  std::pair<ForwardResult, std::shared_ptr<const SavedForward>> forward_with(
+      const ForwardCall& call, std::shared_ptr<const RNNWeights> weights);
+  // The backward of `saved`, on a copy of its reserve: `saved` stays valid, so a graph
+  // kept with retain_graph=True can run backward again.
+  Gradients backward_of(const SavedForward& saved, py::handle dy, py::handle dhn,
+                        py::handle dcn);
 
   // Runs `fn` (which must not touch Python objects) with the GIL released and the mutex held.
   template <class Fn>
@@ -64,26 +94,23 @@ class PyRNN {
   }
 
  private:
-  // What a training forward keeps for backward.
-  struct Saved {
-    Backend* backend = nullptr;
-    InputArray x;          // the caller's array, referenced, not copied
-    InputArray lengths;
-    bool batch_first = false;
-    bool unbatched = false;
-    Tensor reserve;
-  };
+  std::shared_ptr<Backend> backend_for(const std::string& device);
+  // The backward shared by both paths; `consume_reserve` runs it on the saved reserve itself.
+  Gradients run_backward(const SavedForward& saved, bool consume_reserve, py::handle dy,
+                         py::handle dhn, py::handle dcn);
 
-  Backend& backend_for(const std::string& device);
-
-  RNNWeights weights_;
-  std::map<std::string, std::unique_ptr<Backend>> backends_;  // by name, created on first use
-  std::optional<Saved> saved_;
+  std::shared_ptr<RNNWeights> weights_;
+  std::map<std::string, std::shared_ptr<Backend>> backends_;  // by name, created on first use
+  std::shared_ptr<const SavedForward> saved_;
   std::mutex mutex_;
 };
 
 // Every parameter of `weights` by PyTorch name, as numpy views kept alive by `owner`.
 py::dict parameter_arrays(RNNWeights& weights, py::handle owner);
+
+// How many times weights_for made a private copy since import (the hook gpurnn.torch's
+// zero-copy tests read).
+std::size_t weight_copy_count();
 
 // The devices this process can see: "cpu", then "cuda:N" for each CUDA device of a CUDA build.
 std::vector<std::string> available_devices();

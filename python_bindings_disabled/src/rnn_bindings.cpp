@@ -78,6 +78,13 @@ void bind_rnn(py::module_& m) {
                std::to_string(py::len(g.parameters)) + " parameters)";
       });
 
+  py::class_<SavedForward, std::shared_ptr<SavedForward>>(
+      m, "_SavedForward",
+      "What a training forward of RNN._forward_autograd keeps for RNN._backward_autograd.")
+      .def("__repr__", [](const SavedForward& s) {
+        return "gpurnn._SavedForward(x " + to_string(s.x.view.shape()) + ")";
+      });
+
   py::class_<PyRNN> cls(m, "RNN", kRNNDoc);
   cls.def(py::init([](py::object cell, std::int64_t input_size, std::int64_t hidden_size,
                       int num_layers, bool bidirectional, bool bias, std::int64_t proj_size,
@@ -158,6 +165,35 @@ void bind_rnn(py::module_& m) {
            },
            py::arg("dy"), py::arg("dhn") = py::none(),
            py::arg("dcn") = py::none(), kBackwardDoc)
+      .def("_forward_autograd",
+           [](PyRNN& self, py::sequence params, py::object x, py::object lengths, py::object h0,
+              py::object c0, bool batch_first, bool train, double dropout, std::uint64_t seed) {
+             ForwardCall call;
+             call.x = x;
+             call.lengths = lengths;
+             call.h0 = h0;
+             call.c0 = c0;
+             call.batch_first = batch_first;
+             call.train = train;
+             call.dropout_seed = seed;
+             auto [out, saved] = self.forward_with(call, self.weights_for(params, dropout));
+             py::object handle = py::none();
+             if (saved) handle = py::cast(std::const_pointer_cast<SavedForward>(saved));
+             return py::make_tuple(out.y, out.hn, out.cn, handle);
+           },
+           py::arg("params"), py::arg("x"), py::arg("lengths"), py::arg("h0"), py::arg("c0"),
+           py::kw_only(), py::arg("batch_first"), py::arg("train"), py::arg("dropout"),
+           py::arg("dropout_seed"),
+           "gpurnn.torch's forward: runs with `params` (arrays in state_dict order; the RNN's "
+           "own memory is used in place, anything else is copied) and returns (y, hn, cn or "
+           "None, saved or None). `dropout` is this call's inter-layer dropout (0 in eval mode); "
+           "one other than the RNN's runs on a copy with it.")
+      .def("_backward_autograd",
+           [](PyRNN& self, const SavedForward& saved, py::object dy, py::object dhn,
+              py::object dcn) { return self.backward_of(saved, dy, dhn, dcn); },
+           py::arg("saved"), py::arg("dy"), py::arg("dhn") = py::none(),
+           py::arg("dcn") = py::none(),
+           "gpurnn.torch's backward of a saved training forward (which stays valid).")
       .def("__repr__", [](const PyRNN& r) {
         return "gpurnn.RNN(" + to_string(r.descriptor()) + ", dtype=" + numpy_name(r.dtype()) + ")";
       });

@@ -29,6 +29,7 @@ def raises(cls, *fragments):
 
 def test_error_classes():
     assert gpurnn.Error.code is None
+    assert issubclass(gpurnn.Error, RuntimeError)  # what torch code and its users catch
     for cls, code, builtin in [(gpurnn.InvalidArgumentError, "invalid_argument", ValueError),
                                (gpurnn.UnsupportedError, "unsupported", NotImplementedError),
                                (gpurnn.OutOfMemoryError, "out_of_memory", MemoryError),

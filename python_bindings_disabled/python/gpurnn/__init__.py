@@ -20,6 +20,7 @@ from ._core import (  # noqa: F401  (the native module, built from src/)
     UnsupportedError,
     __version__,
     _input_copy_count,
+    _weight_copy_count,
     backends,
     devices,
 )

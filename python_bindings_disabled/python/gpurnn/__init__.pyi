@@ -14,7 +14,7 @@ DTypeLike = Union[str, np.dtype[Any], type]
 PathLike = Union[str, os.PathLike[str]]
 CellLike = Union["CellKind", str]
 
-class Error(Exception):
+class Error(RuntimeError):
     """Every error libgpurnn raises; `code` names its kind, `message` says what was wrong."""
     code: Optional[str]
     message: str
@@ -131,5 +131,6 @@ class RNN:
 def devices() -> List[str]: ...
 def backends() -> List[str]: ...
 def _input_copy_count() -> int: ...
+def _weight_copy_count() -> int: ...
 
 __all__: Sequence[str]

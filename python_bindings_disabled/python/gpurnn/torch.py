@@ -1,0 +1,340 @@
+"""gpurnn.torch: torch.nn.LSTM, GRU and RNN computed by libgpurnn, with autograd.
+
+    import gpurnn.torch
+    lstm = gpurnn.torch.LSTM(32, 64, num_layers=2, batch_first=True)   # as torch.nn.LSTM
+    y, (hn, cn) = lstm(x)                                            # x: a torch tensor
+    y.sum().backward()                                               # fills every .grad
+
+LSTM, GRU and RNN subclass torch.nn.LSTM, GRU and RNN: same constructor, parameter names,
+initialisation (torch's, from torch's RNG), state_dict, forward signature and return values,
+including batch_first, proj_size, dropout, bidirectional, bias=False, unbatched input, an
+initial state and PackedSequence input and output. Only forward differs: it runs libgpurnn's
+cpu backend, and backward runs libgpurnn's backward (data and weights) through a
+torch.autograd.Function.
+
+Memory. The parameters are views of the libgpurnn RNN's own weight buffer (flatten_parameters
+makes them so at construction and after .to(), .double() and the like, as torch does for
+cuDNN), so a forward reads them in place and an optimizer's in-place step writes the weights
+libgpurnn reads. Parameters that are not (replaced by assignment, swapped in by
+torch.func.functional_call, tied between modules) are copied once per call, always correctly.
+A contiguous CPU input is read in place and outputs are returned without a copy; a
+non-contiguous input is copied once (.contiguous()).
+
+Dropout draws the mask's seed from torch's default generator, so torch.manual_seed(s) gives
+the same mask and the same gradients on every run.
+
+Limits of this version: CPU tensors only (a CUDA tensor raises gpurnn.UnsupportedError),
+float32 and float64, no double backward (create_graph=True).
+"""
+from __future__ import annotations
+
+import torch
+from torch.autograd.function import once_differentiable
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+
+from . import _core
+from ._core import InvalidArgumentError, UnsupportedError
+
+__all__ = ["LSTM", "GRU", "RNN", "from_torch", "to_torch"]
+
+_FLOAT_DTYPES = {torch.float32: "float32", torch.float64: "float64"}
+
+
+def _array(t):
+    """A numpy view of a CPU tensor (no copy when it is contiguous), or None."""
+    if t is None:
+        return None
+    t = t.detach()
+    if not t.is_contiguous():
+        t = t.contiguous()
+    return t.numpy()
+
+
+def _tensor(a):
+    return None if a is None else torch.from_numpy(a)
+
+
+class _RNNFunction(torch.autograd.Function):
+    """y, hn[, cn] of one libgpurnn forward; backward runs libgpurnn's backward.
+
+    forward(ctx, core, call, x, h0, c0, *params): `call` holds what is not a tensor:
+    the lengths (a numpy int array or None), batch_first, whether to keep the pass for
+    backward (train), the call's dropout and its seed, and the parameter names.
+    """
+
+    @staticmethod
+    def forward(ctx, core, call, x, h0, c0, *params):
+        lengths, batch_first, train, dropout, seed, names = call
+        y, hn, cn, saved = core._forward_autograd(
+            [_array(p) for p in params], _array(x), lengths, _array(h0), _array(c0),
+            batch_first=batch_first, train=train, dropout=dropout, dropout_seed=seed)
+        ctx.core, ctx.saved, ctx.names = core, saved, names
+        ctx.given = (h0 is not None, c0 is not None)
+        # Saved for their version counters: backward raises, as torch's own RNNs do, when one
+        # was modified in place after this forward.
+        ctx.save_for_backward(x, h0, c0, *params)
+        outputs = (_tensor(y), _tensor(hn))
+        return outputs if cn is None else outputs + (_tensor(cn),)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, dy, dhn, dcn=None):
+        ctx.saved_tensors  # noqa: B018  (the in-place modification check)
+        if ctx.saved is None:
+            raise InvalidArgumentError(
+                "gpurnn.torch: backward through a forward that did not keep its pass (an "
+                "internal error: please report it)")
+        g = ctx.core._backward_autograd(ctx.saved, _array(dy), _array(dhn), _array(dcn))
+        dh0 = _tensor(g.dh0) if ctx.given[0] else None
+        dc0 = _tensor(g.dc0) if ctx.given[1] else None
+        return (None, None, _tensor(g.dx), dh0, dc0,
+                *(_tensor(g.parameters[n]) for n in ctx.names))
+
+
+def _describe(t) -> str:
+    return f"{type(t).__name__} of shape {tuple(t.shape)}" if isinstance(t, torch.Tensor) \
+        else type(t).__name__
+
+
+class _Mixin:
+    """What LSTM, GRU and RNN add to torch's modules: the libgpurnn RNN behind them."""
+
+    _gpurnn_core = None
+
+    # -- construction and memory ------------------------------------------------------
+
+    def _gpurnn_setup(self) -> None:
+        self._gpurnn_ready = True
+        self.flatten_parameters()
+
+    def _gpurnn_cell(self) -> str:
+        return self.mode.lower()  # LSTM, GRU, RNN_TANH, RNN_RELU -> libgpurnn's names
+
+    def _gpurnn_params(self):
+        return [getattr(self, n) for n in self._flat_weights_names]
+
+    def _gpurnn_core_for(self, dtype):
+        core = self._gpurnn_core
+        if core is None or core.dtype != _FLOAT_DTYPES[dtype]:
+            core = _core.RNN(self._gpurnn_cell(), self.input_size, self.hidden_size,
+                             self.num_layers, bool(self.bidirectional), bool(self.bias),
+                             self.proj_size, float(self.dropout) if self.dropout < 1 else 0.0,
+                             dtype=_FLOAT_DTYPES[dtype])
+            self._gpurnn_core = core
+        return core
+
+    def flatten_parameters(self) -> None:
+        """Makes the parameters views of the libgpurnn RNN's weight buffer (values kept).
+
+        A no-op unless every parameter is a float32 or float64 CPU tensor of one dtype, not
+        in shared memory and not aliasing another. Called at construction and by .to() and
+        the like, as torch.nn's RNNs call it for cuDNN.
+        """
+        if not getattr(self, "_gpurnn_ready", False):
+            return  # inside torch's __init__, before the module is complete
+        params = self._gpurnn_params()
+        if not params or any(not isinstance(p, torch.Tensor) for p in params):
+            return
+        dtype = params[0].dtype
+        if dtype not in _FLOAT_DTYPES or any(
+                p.dtype != dtype or p.device.type != "cpu" or p.is_shared() for p in params):
+            return
+        if len({p.data_ptr() for p in params}) != len(params):
+            return
+        views = self._gpurnn_core_for(dtype).parameters()
+        with torch.no_grad():
+            for name, p in zip(self._flat_weights_names, params):
+                buffer = torch.from_numpy(views[name])
+                if p.data_ptr() != buffer.data_ptr():
+                    buffer.copy_(p)
+                    p.data = buffer
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_gpurnn_core", None)  # rebuilt on load: the parameters are pickled already
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        self._gpurnn_setup()
+
+    def to_torch(self) -> torch.nn.RNNBase:
+        """A torch.nn.LSTM/GRU/RNN with the same configuration and a copy of the parameters."""
+        return to_torch(self)
+
+    # -- forward ----------------------------------------------------------------------
+
+    def _gpurnn_check(self, name, t, expected_shape, dtype):
+        where = f"gpurnn.torch.{type(self).__name__}.forward"
+        if not isinstance(t, torch.Tensor):
+            raise InvalidArgumentError(
+                f"{where}: argument '{name}' must be a torch.Tensor, got {type(t).__name__}")
+        if t.device.type != "cpu":
+            raise UnsupportedError(
+                f"{where}: argument '{name}' is on {t.device}; gpurnn.torch computes on CPU "
+                "tensors in this version (move the module and its inputs to the cpu)")
+        if t.dtype != dtype:
+            raise InvalidArgumentError(
+                f"{where}: argument '{name}' has dtype {t.dtype}, expected {dtype} like the "
+                "module's parameters")
+        if expected_shape is not None and tuple(t.shape) != tuple(expected_shape):
+            raise InvalidArgumentError(
+                f"{where}: argument '{name}' has shape {tuple(t.shape)}, expected "
+                f"{tuple(expected_shape)}")
+
+    def forward(self, input, hx=None):  # noqa: A002  (torch's name)
+        where = f"gpurnn.torch.{type(self).__name__}.forward"
+        params = self._gpurnn_params()
+        dtype = params[0].dtype
+        if dtype not in _FLOAT_DTYPES or any(p.dtype != dtype for p in params):
+            raise UnsupportedError(
+                f"{where}: the parameters are {sorted({str(p.dtype) for p in params})}; "
+                "gpurnn.torch runs modules whose parameters are all torch.float32 or all "
+                "torch.float64 (call .float() or .double())")
+        for n, p in zip(self._flat_weights_names, params):
+            if p.device.type != "cpu":
+                raise UnsupportedError(
+                    f"{where}: parameter '{n}' is on {p.device}; gpurnn.torch computes on CPU "
+                    "tensors in this version")
+
+        packed = isinstance(input, PackedSequence)
+        lengths = None
+        if packed:
+            x, length_tensor = pad_packed_sequence(input)  # [T, B, I], the batch's own order
+            lengths = length_tensor.numpy()
+            batch_first, unbatched = False, False
+        elif isinstance(input, torch.Tensor):
+            x, batch_first = input, self.batch_first
+            if x.dim() not in (2, 3):
+                raise InvalidArgumentError(
+                    f"{where}: argument 'input' has shape {tuple(x.shape)}, expected "
+                    f"{'[B, T, I]' if batch_first else '[T, B, I]'} or unbatched [T, I]")
+            unbatched = x.dim() == 2
+            batch_first = batch_first and not unbatched
+        else:
+            raise InvalidArgumentError(
+                f"{where}: argument 'input' must be a torch.Tensor or a PackedSequence, got "
+                f"{type(input).__name__}")
+        self._gpurnn_check("input", x, None, dtype)
+        if x.shape[-1] != self.input_size:
+            raise InvalidArgumentError(
+                f"{where}: argument 'input' has {x.shape[-1]} features (shape "
+                f"{tuple(x.shape)}), expected input_size={self.input_size}")
+        steps, batch = (x.shape[0], 1) if unbatched else \
+            ((x.shape[1], x.shape[0]) if batch_first else (x.shape[0], x.shape[1]))
+        if steps == 0 or batch == 0:
+            raise InvalidArgumentError(
+                f"{where}: argument 'input' has shape {tuple(x.shape)}, expected at least one "
+                "step and one sequence")
+
+        h0, c0 = self._gpurnn_split_state(hx, batch, unbatched, dtype)
+
+        needs_grad = torch.is_grad_enabled() and (
+            x.requires_grad or any(p.requires_grad for p in params)
+            or any(s is not None and s.requires_grad for s in (h0, c0)))
+        dropout = float(self.dropout) if self.training and self.num_layers > 1 else 0.0
+        train = needs_grad or dropout > 0  # torch drops out in training mode, grad or not
+        seed = int(torch.randint(0, 2**62, (1,)).item()) if dropout > 0 else 0
+        call = (lengths, batch_first, train, dropout, seed, tuple(self._flat_weights_names))
+        core = self._gpurnn_core_for(dtype)
+        out = _RNNFunction.apply(core, call, x, h0, c0, *params)
+        y, hidden = out[0], (out[1], out[2]) if len(out) == 3 else out[1]
+
+        if packed:
+            y = self._gpurnn_pack_like(y, length_tensor, input)
+        return y, hidden
+
+    def _gpurnn_split_state(self, hx, batch, unbatched, dtype):
+        """(h0, c0) from hx, checked against the shapes torch's module expects."""
+        states = self.num_layers * (2 if self.bidirectional else 1)
+        h_out = self.proj_size if getattr(self, "proj_size", 0) > 0 else self.hidden_size
+        lead = (states,) if unbatched else (states, batch)
+        if hx is None:
+            return None, None
+        if self.mode == "LSTM":
+            if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+                raise InvalidArgumentError(
+                    f"gpurnn.torch.{type(self).__name__}.forward: argument 'hx' must be a pair "
+                    f"(h_0, c_0) for an LSTM, got {_describe(hx)}")
+            self._gpurnn_check("hx[0] (h_0)", hx[0], lead + (h_out,), dtype)
+            self._gpurnn_check("hx[1] (c_0)", hx[1], lead + (self.hidden_size,), dtype)
+            return hx[0], hx[1]
+        self._gpurnn_check("hx", hx, lead + (h_out,), dtype)
+        return hx, None
+
+    @staticmethod
+    def _gpurnn_pack_like(y, lengths, like: PackedSequence) -> PackedSequence:
+        """y [T, B, F] in the batch's own order, packed with `like`'s batch_sizes and indices."""
+        order = like.sorted_indices
+        if order is not None:
+            y, lengths = y.index_select(1, order), lengths.index_select(0, order.cpu())
+        data = pack_padded_sequence(y, lengths, enforce_sorted=True).data
+        return PackedSequence(data, like.batch_sizes, like.sorted_indices, like.unsorted_indices)
+
+
+class LSTM(_Mixin, torch.nn.LSTM):
+    """torch.nn.LSTM computed by libgpurnn (see the gpurnn.torch module docstring)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._gpurnn_setup()
+
+
+class GRU(_Mixin, torch.nn.GRU):
+    """torch.nn.GRU computed by libgpurnn (see the gpurnn.torch module docstring)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._gpurnn_setup()
+
+
+class RNN(_Mixin, torch.nn.RNN):
+    """torch.nn.RNN (tanh or relu) computed by libgpurnn (see the gpurnn.torch docstring)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._gpurnn_setup()
+
+
+_PAIRS = ((torch.nn.LSTM, LSTM), (torch.nn.GRU, GRU), (torch.nn.RNN, RNN))
+
+
+def _config(module) -> dict:
+    kw = dict(input_size=module.input_size, hidden_size=module.hidden_size,
+              num_layers=module.num_layers, bias=module.bias, batch_first=module.batch_first,
+              dropout=module.dropout, bidirectional=module.bidirectional)
+    if module.mode == "LSTM":
+        kw["proj_size"] = module.proj_size
+    if module.mode.startswith("RNN_"):
+        kw["nonlinearity"] = module.nonlinearity
+    return kw
+
+
+def _convert(module, pairs_index: int):
+    where = "gpurnn.torch.from_torch" if pairs_index == 1 else "gpurnn.torch.to_torch"
+    for pair in _PAIRS:
+        if isinstance(module, pair[0]):
+            target = pair[pairs_index]
+            break
+    else:
+        raise InvalidArgumentError(
+            f"{where}: argument 'module' must be a torch.nn.LSTM, GRU or RNN, got "
+            f"{type(module).__name__}")
+    first = next(module.parameters())
+    # Built under a forked RNG: torch's initialisation must not move the caller's stream.
+    with torch.random.fork_rng(devices=[]):
+        converted = target(**_config(module), dtype=first.dtype, device=first.device)
+    converted.load_state_dict(module.state_dict())
+    converted.train(module.training)
+    return converted
+
+
+def from_torch(module: torch.nn.RNNBase) -> torch.nn.RNNBase:
+    """A gpurnn.torch.LSTM/GRU/RNN with `module`'s configuration, a copy of its parameters and
+    its training mode."""
+    return _convert(module, 1)
+
+
+def to_torch(module: torch.nn.RNNBase) -> torch.nn.RNNBase:
+    """A plain torch.nn.LSTM/GRU/RNN with `module`'s configuration, parameters and mode."""
+    return _convert(module, 0)
