@@ -59,7 +59,7 @@ PyRNN::PyRNN(RNNWeights weights)
   check_argument(weights_->device().is_cpu(), "RNN", "weights", "must be on the cpu");
 }
 
-std::shared_ptr<Backend> PyRNN::backend_for(const std::string& device) {
+std::shared_ptr<Backend> PyRNN::backend_for(const std::string& device, int threads) {
   // "auto" is the cpu until this module can move numpy arrays to a GPU.
   if (device != "auto" && device != "cpu") {
     const char* where = "RNN.forward";
@@ -76,8 +76,12 @@ std::shared_ptr<Backend> PyRNN::backend_for(const std::string& device) {
                     (built ? "but numpy arrays live on the host and this module runs only on the cpu"
                            : "but this build runs on: " + joined(devices) + " (see gpurnn.devices())"));
   }
-  std::shared_ptr<Backend>& slot = backends_["cpu"];
-  if (!slot) slot = make_backend("cpu");
+  std::shared_ptr<Backend>& slot = backends_[threads];
+  if (!slot) {
+    BackendOptions options;
+    options.num_threads = threads;
+    slot = make_backend("cpu", options);
+  }
   return slot;
 }
 
@@ -144,7 +148,7 @@ std::pair<ForwardResult, std::shared_ptr<const SavedForward>> PyRNN::forward_wit
   const char* where = "RNN.forward";
   const RNNDescriptor& d = weights->descriptor();
   const DType dt = weights->dtype();
-  std::shared_ptr<Backend> backend = backend_for(call.device);
+  std::shared_ptr<Backend> backend = backend_for(call.device, call.threads);
 
   InputArray x = float_input(call.x, where, "x", dt, /*optional=*/false);
   check_argument(x.view.rank() == 2 || x.view.rank() == 3, where, "x",

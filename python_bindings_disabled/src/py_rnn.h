@@ -25,6 +25,7 @@ struct ForwardCall {
   py::handle x, lengths, h0, c0;
   bool batch_first = false;
   std::string device = "auto";
+  int threads = 0;  // cpu threads; 0: the library's default (every core)
   bool train = false;
   std::uint64_t dropout_seed = 0;
 };
@@ -94,13 +95,14 @@ class PyRNN {
   }
 
  private:
-  std::shared_ptr<Backend> backend_for(const std::string& device);
+  std::shared_ptr<Backend> backend_for(const std::string& device, int threads);
   // The backward shared by both paths; `consume_reserve` runs it on the saved reserve itself.
   Gradients run_backward(const SavedForward& saved, bool consume_reserve, py::handle dy,
                          py::handle dhn, py::handle dcn);
 
   std::shared_ptr<RNNWeights> weights_;
-  std::map<std::string, std::shared_ptr<Backend>> backends_;  // by name, created on first use
+  // By thread count (0: the default), created on first use.
+  std::map<int, std::shared_ptr<Backend>> backends_;
   std::shared_ptr<const SavedForward> saved_;
   std::mutex mutex_;
 };

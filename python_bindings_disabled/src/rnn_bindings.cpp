@@ -167,7 +167,8 @@ void bind_rnn(py::module_& m) {
            py::arg("dcn") = py::none(), kBackwardDoc)
       .def("_forward_autograd",
            [](PyRNN& self, py::sequence params, py::object x, py::object lengths, py::object h0,
-              py::object c0, bool batch_first, bool train, double dropout, std::uint64_t seed) {
+              py::object c0, bool batch_first, bool train, double dropout, std::uint64_t seed,
+              int threads) {
              ForwardCall call;
              call.x = x;
              call.lengths = lengths;
@@ -176,6 +177,7 @@ void bind_rnn(py::module_& m) {
              call.batch_first = batch_first;
              call.train = train;
              call.dropout_seed = seed;
+             call.threads = threads;
              auto [out, saved] = self.forward_with(call, self.weights_for(params, dropout));
              py::object handle = py::none();
              if (saved) handle = py::cast(std::const_pointer_cast<SavedForward>(saved));
@@ -183,11 +185,12 @@ void bind_rnn(py::module_& m) {
            },
            py::arg("params"), py::arg("x"), py::arg("lengths"), py::arg("h0"), py::arg("c0"),
            py::kw_only(), py::arg("batch_first"), py::arg("train"), py::arg("dropout"),
-           py::arg("dropout_seed"),
+           py::arg("dropout_seed"), py::arg("threads") = 0,
            "gpurnn.torch's forward: runs with `params` (arrays in state_dict order; the RNN's "
            "own memory is used in place, anything else is copied) and returns (y, hn, cn or "
            "None, saved or None). `dropout` is this call's inter-layer dropout (0 in eval mode); "
-           "one other than the RNN's runs on a copy with it.")
+           "one other than the RNN's runs on a copy with it. `threads`: cpu threads (0: every "
+           "core); backward runs on the forward's.")
       .def("_backward_autograd",
            [](PyRNN& self, const SavedForward& saved, py::object dy, py::object dhn,
               py::object dcn) { return self.backward_of(saved, dy, dhn, dcn); },

@@ -20,6 +20,9 @@ torch.func.functional_call, tied between modules) are copied once per call, alwa
 A contiguous CPU input is read in place and outputs are returned without a copy; a
 non-contiguous input is copied once (.contiguous()).
 
+Threads: libgpurnn runs on torch.get_num_threads() threads, so torch.set_num_threads governs
+both.
+
 Dropout draws the mask's seed from torch's default generator, so torch.manual_seed(s) gives
 the same mask and the same gradients on every run.
 
@@ -67,7 +70,8 @@ class _RNNFunction(torch.autograd.Function):
         lengths, batch_first, train, dropout, seed, names = call
         y, hn, cn, saved = core._forward_autograd(
             [_array(p) for p in params], _array(x), lengths, _array(h0), _array(c0),
-            batch_first=batch_first, train=train, dropout=dropout, dropout_seed=seed)
+            batch_first=batch_first, train=train, dropout=dropout, dropout_seed=seed,
+            threads=torch.get_num_threads())
         ctx.core, ctx.saved, ctx.names = core, saved, names
         ctx.given = (h0 is not None, c0 is not None)
         # Saved for their version counters: backward raises, as torch's own RNNs do, when one
