@@ -25,14 +25,15 @@ import time
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence
 
-import gpurnn
-import gpurnn.torch as gt
 
 
-def make_pair(cell, hidden, input_size):
+def make_pair(cell, hidden, input_size, torch_only):
     cls = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell]
     reference = cls(input_size, hidden)
-    return reference, gt.from_torch(reference)
+    if torch_only:
+        return reference, None
+    import gpurnn.torch
+    return reference, gpurnn.torch.from_torch(reference)
 
 
 def make_work(module, x, lengths, packed, mode, dy):
@@ -79,6 +80,10 @@ def main():
     ap.add_argument("--min-time", type=float, default=0.2, help="seconds per repetition")
     ap.add_argument("--threads", type=int, default=0, help="threads of both (default: every core)")
     ap.add_argument("--json", help="also write the rows to this JSON file")
+    ap.add_argument("--torch-only", action="store_true",
+                    help="time torch.nn alone, without importing gpurnn (which sets the "
+                         "process's OpenBLAS threads): a check that gpurnn's presence does "
+                         "not change torch's rows")
     args = ap.parse_args()
     for name in ("steps", "reps"):
         if getattr(args, name) < 1:
@@ -89,7 +94,8 @@ def main():
 
     torch.manual_seed(0)
     rows = []
-    print(f"# torch {torch.__version__}, gpurnn {gpurnn.__version__}, "
+    version = "not loaded" if args.torch_only else __import__("gpurnn").__version__
+    print(f"# torch {torch.__version__}, gpurnn {version}, "
           f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"threads {torch.get_num_threads()}, T={args.steps}, {args.reps} reps of "
           f">= {args.min_time} s", flush=True)
@@ -98,7 +104,7 @@ def main():
     for cell in args.cells:
         for hidden in args.hidden:
             input_size = args.input_size or hidden
-            reference, ours = make_pair(cell, hidden, input_size)
+            reference, ours = make_pair(cell, hidden, input_size, args.torch_only)
             for batch in args.batch:
                 x = torch.randn(args.steps, batch, input_size, requires_grad=True)
                 lengths = torch.randint(args.steps // 2, args.steps + 1, (batch,))
@@ -106,11 +112,14 @@ def main():
                 dy = torch.randn(args.steps * batch * hidden)
                 for mode in ("infer", "fwd_bwd"):
                     for packed in (False, True):
-                        works = [make_work(m, x, lengths, packed, mode, dy) for m in (reference, ours)]
-                        times = [[], []]
+                        works = [make_work(m, x, lengths, packed, mode, dy)
+                                 for m in (reference, ours) if m is not None]
+                        times = [[] for _ in works]
                         for _ in range(args.reps):
                             for i, work in enumerate(works):
                                 times[i].append(time_once(work, args.min_time) / args.steps * 1e6)
+                        if args.torch_only:
+                            times.append([float("nan")] * args.reps)
                         ratios = [a / b for a, b in zip(*times)]
                         row = dict(cell=cell, mode=mode, input="packed" if packed else "padded",
                                    H=hidden, B=batch, T=args.steps,
@@ -126,7 +135,7 @@ def main():
     if args.json:
         tmp = args.json + ".tmp"
         with open(tmp, "w") as f:
-            json.dump({"torch": torch.__version__, "gpurnn": gpurnn.__version__,
+            json.dump({"torch": torch.__version__, "gpurnn": version,
                        "threads": torch.get_num_threads(), "rows": rows}, f, indent=1)
         os.replace(tmp, args.json)
 

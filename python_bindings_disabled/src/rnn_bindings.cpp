@@ -41,9 +41,9 @@ py::tuple as_torch_result(const ForwardResult& r) {
   return py::make_tuple(r.y, py::make_tuple(r.hn, r.cn));
 }
 
-ForwardResult run_forward(PyRNN& self, py::handle x, py::handle lengths, py::handle h0,
-                          py::handle c0, bool batch_first, const std::string& device, bool train,
-                          std::uint64_t dropout_seed) {
+ForwardCall forward_call(py::handle x, py::handle lengths, py::handle h0, py::handle c0,
+                         bool batch_first, const std::string& device, bool train,
+                         std::uint64_t dropout_seed) {
   ForwardCall call;
   call.x = x;
   call.lengths = lengths;
@@ -53,7 +53,13 @@ ForwardResult run_forward(PyRNN& self, py::handle x, py::handle lengths, py::han
   call.device = device;
   call.train = train;
   call.dropout_seed = dropout_seed;
-  return self.forward(call);
+  return call;
+}
+
+ForwardResult run_forward(PyRNN& self, py::handle x, py::handle lengths, py::handle h0,
+                          py::handle c0, bool batch_first, const std::string& device, bool train,
+                          std::uint64_t dropout_seed) {
+  return self.forward(forward_call(x, lengths, h0, c0, batch_first, device, train, dropout_seed));
 }
 
 std::unique_ptr<PyRNN> make_rnn(const RNNDescriptor& desc, py::handle dtype, std::uint64_t seed) {
@@ -169,14 +175,7 @@ void bind_rnn(py::module_& m) {
            [](PyRNN& self, py::sequence params, py::object x, py::object lengths, py::object h0,
               py::object c0, bool batch_first, bool train, double dropout, std::uint64_t seed,
               int threads) {
-             ForwardCall call;
-             call.x = x;
-             call.lengths = lengths;
-             call.h0 = h0;
-             call.c0 = c0;
-             call.batch_first = batch_first;
-             call.train = train;
-             call.dropout_seed = seed;
+             ForwardCall call = forward_call(x, lengths, h0, c0, batch_first, "cpu", train, seed);
              call.threads = threads;
              auto [out, saved] = self.forward_with(call, self.weights_for(params, dropout));
              py::object handle = py::none();

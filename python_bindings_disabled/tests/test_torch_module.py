@@ -9,6 +9,7 @@ differences. Skipped as a whole when PyTorch (Debian: python3-torch) is not impo
 import copy
 import io
 import itertools
+import pathlib
 import pickle
 import zlib
 
@@ -381,3 +382,13 @@ def test_cuda_tensors_are_refused_clearly():
     mod = gt.LSTM(I, H).cuda()
     e = errors_of(lambda: mod(torch.randn(T, B, I, device="cuda")))
     assert isinstance(e, gpurnn.UnsupportedError)
+
+
+def test_readme_example_runs():
+    readme = pathlib.Path(__file__).resolve().parent.parent / "README.md"
+    blocks = [b.split("```", 1)[0] for b in readme.read_text().split("```python\n")[1:]]
+    block = next(b for b in blocks if "gpurnn.torch" in b)
+    scope = {}
+    exec(compile(block, str(readme), "exec"), scope)
+    assert isinstance(scope["plain"], torch.nn.LSTM) and not isinstance(scope["plain"], gt.LSTM)
+    assert all(p.grad is not None for p in scope["lstm"].parameters())
