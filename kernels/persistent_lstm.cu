@@ -52,8 +52,31 @@ __device__ __forceinline__ void warp_sum(T (&acc)[4][BT]) {
   }
 }
 
+// Lane `lane` of the warp on `item`, after lane_partial_sums: kReduceScatter reduces the sums
+// by a reduce-scatter butterfly, each lane activates the gate whose sum it holds, the four gates
+// of each sequence are gathered by shuffles and the first lane of each group stores (the
+// mapping: persistent_lstm_map.h); kReduceFull sums every value on every lane and lanes < BT
+// apply the cell.
+template <class T, int BT, int kReduction>
+__device__ __forceinline__ void reduce_and_apply(const PersistentLstmArgs<T>& a, T* smem, int step, int cta, int chunk,
+                                                 int item, int lane, T (&acc)[4][BT]) {
+  if constexpr (kReduction == kernels::kReduceScatter) {
+    const T hh = kernels::reduce_scatter<BT>(acc, lane);
+    const T act = kernels::activate_lane_gate<T, BT>(a, step, cta, chunk, item, lane, hh);
+    detail::LstmGates<T> gates;
+    gates.i = __shfl_sync(0xffffffffu, act, kernels::gate_source_lane<BT>(lane, 0));
+    gates.f = __shfl_sync(0xffffffffu, act, kernels::gate_source_lane<BT>(lane, 1));
+    gates.g = __shfl_sync(0xffffffffu, act, kernels::gate_source_lane<BT>(lane, 2));
+    gates.o = __shfl_sync(0xffffffffu, act, kernels::gate_source_lane<BT>(lane, 3));
+    kernels::apply_gathered_cell<T, BT>(a, smem, step, cta, chunk, item, lane, gates);
+  } else {
+    warp_sum<T, BT>(acc);
+    kernels::apply_cell<T, BT>(a, smem, step, cta, chunk, item, lane, acc);
+  }
+}
+
 // See the file comment for the mapping.
-template <class T, int BT>
+template <class T, int BT, int kReduction>
 __global__ void __launch_bounds__(engine::kPersistentMaxThreads, 1) persistent_lstm_kernel(PersistentLstmArgs<T> a) {
   extern __shared__ __align__(16) unsigned char persistent_shared[];
   T* smem = reinterpret_cast<T*>(persistent_shared);
@@ -73,8 +96,7 @@ __global__ void __launch_bounds__(engine::kPersistentMaxThreads, 1) persistent_l
       for (int item = warp; item < items; item += warps) {  // warp-uniform: shuffles are safe
         T acc[4][BT];
         kernels::lane_partial_sums<T, BT>(a, smem, cta, chunk, item, lane, acc);
-        warp_sum<T, BT>(acc);
-        kernels::apply_cell<T, BT>(a, smem, step, cta, chunk, item, lane, acc);
+        reduce_and_apply<T, BT, kReduction>(a, smem, step, cta, chunk, item, lane, acc);
       }
     }
     // h_t of every CTA written before any CTA stages it as h_{t-1}.
@@ -117,9 +139,9 @@ int resident_per_sm(const void* kernel, int device, int threads, std::size_t byt
   });
 }
 
-template <class T, int BT>
+template <class T, int BT, int kReduction>
 void launch_tiled(const PersistentLstmArgs<T>& args, const engine::PersistentPlan& plan, cudaStream_t stream) {
-  const void* kernel = reinterpret_cast<const void*>(&persistent_lstm_kernel<T, BT>);
+  const void* kernel = reinterpret_cast<const void*>(&persistent_lstm_kernel<T, BT, kReduction>);
   int device = 0;
   GPURNN_CUDA_CHECK(cudaGetDevice(&device));
   const int sms = sm_count_with_shared_limit_raised(kernel, device);
@@ -140,26 +162,33 @@ void launch_tiled(const PersistentLstmArgs<T>& args, const engine::PersistentPla
   check_launch("persistent_lstm_kernel");
 }
 
-}  // namespace
-
-template <class T>
-void launch_persistent_lstm(const engine::PersistentPlan& plan, const engine::LayerProblem& p,
-                            const engine::LayerWeights<T>& w, const engine::LayerBuffers<T>& buf,
-                            const engine::LayerForwardIO<T>& io, int staging, cudaStream_t stream) {
-  const PersistentLstmArgs<T> args = kernels::persistent_args(plan, p, w, buf, io, staging);
+template <class T, int kReduction>
+void launch_reducing(const PersistentLstmArgs<T>& args, const engine::PersistentPlan& plan, cudaStream_t stream) {
   switch (plan.batch_tile) {
-    case 1: return launch_tiled<T, 1>(args, plan, stream);
-    case 2: return launch_tiled<T, 2>(args, plan, stream);
-    case 4: return launch_tiled<T, 4>(args, plan, stream);
+    case 1: return launch_tiled<T, 1, kReduction>(args, plan, stream);
+    case 2: return launch_tiled<T, 2, kReduction>(args, plan, stream);
+    case 4: return launch_tiled<T, 4, kReduction>(args, plan, stream);
     default:
       throw Error(ErrorCode::internal, "launch_persistent_lstm: no kernel for batch tile " + std::to_string(plan.batch_tile));
   }
 }
 
+}  // namespace
+
+template <class T>
+void launch_persistent_lstm(const engine::PersistentPlan& plan, const engine::LayerProblem& p,
+                            const engine::LayerWeights<T>& w, const engine::LayerBuffers<T>& buf,
+                            const engine::LayerForwardIO<T>& io, int staging, int reduction,
+                            cudaStream_t stream) {
+  const PersistentLstmArgs<T> args = kernels::persistent_args(plan, p, w, buf, io, staging, reduction);
+  if (reduction == kernels::kReduceScatter) return launch_reducing<T, kernels::kReduceScatter>(args, plan, stream);
+  return launch_reducing<T, kernels::kReduceFull>(args, plan, stream);
+}
+
 #define GPURNN_INSTANTIATE_PERSISTENT(T)                                                                 \
   template void launch_persistent_lstm<T>(const engine::PersistentPlan&, const engine::LayerProblem&,   \
                                           const engine::LayerWeights<T>&, const engine::LayerBuffers<T>&, \
-                                          const engine::LayerForwardIO<T>&, int, cudaStream_t);
+                                          const engine::LayerForwardIO<T>&, int, int, cudaStream_t);
 GPURNN_INSTANTIATE_PERSISTENT(float)
 GPURNN_INSTANTIATE_PERSISTENT(double)
 #undef GPURNN_INSTANTIATE_PERSISTENT

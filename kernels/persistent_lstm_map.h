@@ -10,8 +10,12 @@
 //   stage_h_chunk      all threads: h_{t-1} of the chunk's sequences -> shared h chunk
 //   -- __syncthreads --
 //   per warp item      lane_partial_sums (each lane: its k = lane, lane+32, ... of the dot
-//                      products), warp sum (shuffles; a sum over lanes on the CPU),
-//                      apply_cell (lanes < BT: one sequence each)
+//                      products), then with kReduceScatter (the default):
+//                        reduce_scatter (shuffles; the same code on all 32 lanes at once on
+//                        the CPU), activate_lane_gate (every lane: one gate of one sequence),
+//                        a gather of the four gates by shuffles (gate_source_lane), apply_gathered_cell
+//                      or with kReduceFull (the first version): a full warp sum of every value
+//                      (shuffles; a sum over lanes on the CPU), apply_cell (lanes < BT)
 //   -- __syncthreads --
 // and after the last chunk, the grid barrier.
 //
@@ -31,7 +35,10 @@ namespace gpurnn::kernels {
 
 constexpr int kWarpSize = 32;
 
-// How a CTA stages h_{t-1} (PersistentGeometry::staging): engine::PersistentStaging.
+// How a CTA stages h_{t-1} (PersistentGeometry::staging): engine::PersistentStaging; how a warp
+// reduces and applies the cell (PersistentGeometry::reduction): engine::PersistentReduction.
+using engine::kReduceFull;
+using engine::kReduceScatter;
 using engine::kStageElements;
 using engine::kStageVectors;
 
@@ -44,7 +51,8 @@ struct PersistentGeometry {
   int units_per_cta;  // U
   int batch_tile;     // BT
   int batch_chunk;    // BC
-  int staging = kStageVectors;  // engine::PersistentStaging
+  int staging = kStageVectors;     // engine::PersistentStaging
+  int reduction = kReduceScatter;  // engine::PersistentReduction
 };
 
 template <class T>
@@ -365,17 +373,202 @@ GPURNN_UNROLL
   *y = r.m;
 }
 
+// ---- kReduceScatter: the warp's reduction and the all-lane cell ---------------------------------
+// The warp holds 4 x BT partial sums per lane (N = 4*BT values, N in {4, 8, 16}). A reduce-scatter
+// butterfly halves what each lane holds at offsets 16, 8, ...: at the stage of offset o, a lane
+// with bit o set keeps the upper half of its values and sends the lower half to lane ^ o, which
+// does the opposite, and each adds what it receives (N/2 + N/4 + ... + 1 shuffles), until one
+// value is left; a plain butterfly over the remaining offsets completes its sum. Lane l then holds
+// the warp's full sum of value reduced_value<BT>(l) = gate * BT + bb, as do the other lanes of its
+// group of 32 / N (16 shuffles in all at BT 4, where summing each value on every lane takes 80).
+//
+// The code is written once over V, "one value per lane": on the GPU V is T and `lane` the lane's
+// index (shuffle_xor is __shfl_xor_sync); the CPU simulation runs it with V = WarpValues<T> and
+// lane = AllLanes{}, every lane at once, with the shuffle an exchange between array entries.
+
+template <class T>
+struct WarpValues {  // one T per lane
+  T lane[kWarpSize];
+};
+struct WarpMask {  // one bool per lane
+  bool lane[kWarpSize];
+};
+struct AllLanes {};  // the CPU's `lane`: all 32 at once
+
+GPURNN_HOST_DEVICE bool lane_has_bit(int lane, int bit) { return (lane & bit) != 0; }
+inline WarpMask lane_has_bit(AllLanes, int bit) {
+  WarpMask m{};
+  for (int l = 0; l < kWarpSize; ++l) m.lane[l] = (l & bit) != 0;
+  return m;
+}
+template <class T>
+GPURNN_HOST_DEVICE T pick(bool upper, T if_upper, T otherwise) {
+  return upper ? if_upper : otherwise;
+}
+template <class T>
+WarpValues<T> pick(const WarpMask& upper, const WarpValues<T>& if_upper, const WarpValues<T>& otherwise) {
+  WarpValues<T> out{};
+  for (int l = 0; l < kWarpSize; ++l) out.lane[l] = upper.lane[l] ? if_upper.lane[l] : otherwise.lane[l];
+  return out;
+}
+template <class T>
+WarpValues<T> operator+(const WarpValues<T>& a, const WarpValues<T>& b) {
+  WarpValues<T> out{};
+  for (int l = 0; l < kWarpSize; ++l) out.lane[l] = a.lane[l] + b.lane[l];
+  return out;
+}
+template <class T>
+WarpValues<T> shuffle_xor(const WarpValues<T>& x, int offset) {  // lane l receives lane l ^ offset's value
+  WarpValues<T> out{};
+  for (int l = 0; l < kWarpSize; ++l) out.lane[l] = x.lane[l ^ offset];
+  return out;
+}
+#if defined(__CUDACC__)
+template <class T>
+__device__ __forceinline__ T shuffle_xor(T x, int offset) {
+  return __shfl_xor_sync(0xffffffffu, x, offset);
+}
+#endif
+
+// log2 of the values per lane, 2..4.
+template <int BT>
+constexpr int reduced_value_bits() {
+  return BT == 1 ? 2 : BT == 2 ? 3 : 4;
+}
+// The value (gate * BT + bb) whose full sum lane `lane` holds after reduce_scatter.
+template <int BT>
+GPURNN_HOST_DEVICE int reduced_value(int lane) {
+  return lane >> (5 - reduced_value_bits<BT>());
+}
+// The first lane of the group holding value `value`.
+template <int BT>
+GPURNN_HOST_DEVICE int lane_of_value(int value) {
+  return value << (5 - reduced_value_bits<BT>());
+}
+
+// One stage: `v` holds 2 * kHalf values per lane; afterwards its first kHalf hold the sums of
+// the half the lane kept (upper or lower by its bit `offset`) and the half its partner sent.
+template <int kHalf, class V, class Lane>
+GPURNN_HOST_DEVICE void scatter_halve(V* v, Lane lane, int offset) {
+  const auto upper = lane_has_bit(lane, offset);
+GPURNN_UNROLL
+  for (int i = 0; i < kHalf; ++i) {
+    const V send = pick(upper, v[i], v[i + kHalf]);
+    const V keep = pick(upper, v[i + kHalf], v[i]);
+    v[i] = keep + shuffle_xor(send, offset);
+  }
+}
+template <int kCount, class V, class Lane>
+GPURNN_HOST_DEVICE void scatter_stages(V* v, Lane lane, int offset) {
+  if constexpr (kCount > 1) {
+    scatter_halve<kCount / 2>(v, lane, offset);
+    scatter_stages<kCount / 2>(v, lane, offset / 2);
+  } else {
+GPURNN_UNROLL
+    for (int o = offset; o > 0; o /= 2) v[0] = v[0] + shuffle_xor(v[0], o);
+  }
+}
+
+// The warp's sums of acc[gate][bb], scattered: lane l returns the full sum of value
+// reduced_value<BT>(l).
+template <int BT, class V, class Lane>
+GPURNN_HOST_DEVICE V reduce_scatter(const V (&acc)[4][BT], Lane lane) {
+  V v[4 * BT];
+GPURNN_UNROLL
+  for (int gate = 0; gate < 4; ++gate) {
+GPURNN_UNROLL
+    for (int bb = 0; bb < BT; ++bb) v[gate * BT + bb] = acc[gate][bb];
+  }
+  scatter_stages<4 * BT>(v, lane, kWarpSize / 2);
+  return v[0];
+}
+
+// What lane `lane` of the warp on `item` stands for after reduce_scatter: gate `gate` of tile
+// sequence `bb` (sequence b, unit j); `first` for the first lane of its group, the one that
+// stores; `owns` when bb is a sequence of the tile (the chunk's last tile may be short).
+struct LaneGate {
+  bool owns;
+  bool first;
+  int gate;
+  int b;
+  int j;
+  int row;  // b's row in the shared h chunk
+};
+template <int BT>
+GPURNN_HOST_DEVICE LaneGate lane_gate(const PersistentGeometry& g, int cta, int chunk, int item, int lane) {
+  const WarpItem w = warp_item(g, cta, chunk, item);
+  const int value = reduced_value<BT>(lane);
+  const int bb = value % BT;
+  const int row = w.tile_first + bb;
+  return {bb < w.tile_count, lane == lane_of_value<BT>(value), value / BT,
+          chunk_batches(g, chunk).first + row, cta_units(g, cta).first + w.unit, row};
+}
+// The lane whose activated gate `gate` lane `lane` gathers: the same sequence's.
+template <int BT>
+GPURNN_HOST_DEVICE int gate_source_lane(int lane, int gate) {
+  return lane_of_value<BT>(gate * BT + reduced_value<BT>(lane) % BT);
+}
+
+// Lane `lane` of the warp on `item`, holding the full sum `hh` (W_hh h_{t-1} of its gate and
+// sequence): that gate's activation, input projection and b_hh added; 0 for a lane past the tile.
+template <class T, int BT>
+GPURNN_HOST_DEVICE T activate_lane_gate(const PersistentLstmArgs<T>& a, int step, int cta, int chunk, int item,
+                                        int lane, T hh) {
+  const PersistentGeometry& g = a.g;
+  const LaneGate x = lane_gate<BT>(g, cta, chunk, item, lane);
+  if (!x.owns) return T(0);
+  const int t = time_at(g, step);
+  const T bias = a.b_hh != nullptr ? a.b_hh[x.gate * g.hidden + x.j] : T(0);
+  return detail::lstm_gate_activation(x.gate, a.gates[gate_index(g, t, x.b, x.gate, x.j)] + (hh + bias));
+}
+
+// Lane `lane`, given the four activated gates of its sequence (gathered from the lanes
+// gate_source_lane names): the first lane of each group stores its own gate; the one of gate 0
+// also updates c (shared and global) and writes h_t and y_t. An inactive sequence (t >= length)
+// gets zero gates and y = 0 and keeps h and c, as in apply_cell.
+template <class T, int BT>
+GPURNN_HOST_DEVICE void apply_gathered_cell(const PersistentLstmArgs<T>& a, T* smem, int step, int cta, int chunk,
+                                            int item, int lane, const detail::LstmGates<T>& gates) {
+  const PersistentGeometry& g = a.g;
+  const LaneGate x = lane_gate<BT>(g, cta, chunk, item, lane);
+  if (!x.owns || !x.first) return;
+  const int t = time_at(g, step);
+  const bool active = is_active(a.lengths, x.b, t);
+  const T own[4] = {gates.i, gates.f, gates.g, gates.o};
+  T mine = own[0];
+GPURNN_UNROLL
+  for (int q = 1; q < 4; ++q) mine = q == x.gate ? own[q] : mine;  // compile-time indices only
+  a.gates[gate_index(g, t, x.b, x.gate, x.j)] = active ? mine : T(0);
+  if (x.gate != 0) return;
+  const SharedSlices<T> s = shared_slices(g, smem);
+  T& c = s.c[(x.j - cta_units(g, cta).first) * g.batch + x.b];
+  const std::int64_t next = state_index(g, next_slot(g, t), x.b, x.j);
+  T* y = a.y + (static_cast<std::int64_t>(t) * g.batch + x.b) * a.ldy + x.j;
+  if (!active) {
+    a.h_states[next] = s.h[static_cast<std::int64_t>(x.row) * g.hidden + x.j];
+    a.c_states[next] = c;
+    *y = T(0);
+    return;
+  }
+  const detail::LstmStep<T> r = detail::lstm_update(gates, c);
+  c = r.c;
+  a.c_states[next] = r.c;
+  a.h_states[next] = r.m;
+  *y = r.m;
+}
+
 // ---- from the engine's layer loop ---------------------------------------------------------------
 
 // The kernel's arguments for one layer direction (engine::layer_forward's hook arguments).
 template <class T>
 PersistentLstmArgs<T> persistent_args(const engine::PersistentPlan& plan, const engine::LayerProblem& p,
                                       const engine::LayerWeights<T>& w, const engine::LayerBuffers<T>& buf,
-                                      const engine::LayerForwardIO<T>& io, int staging = kStageVectors) {
+                                      const engine::LayerForwardIO<T>& io, int staging = kStageVectors,
+                                      int reduction = kReduceScatter) {
   PersistentLstmArgs<T> a{};
   a.g = {static_cast<int>(p.desc->hidden_size), static_cast<int>(p.batch), static_cast<int>(p.seq_len),
          p.reverse,  plan.units_per_cta,           plan.batch_tile,          plan.batch_chunk,
-         staging};
+         staging,    reduction};
   a.lengths = p.lengths;
   a.w_hh = w.w_hh;
   a.b_hh = w.b_hh;

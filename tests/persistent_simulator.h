@@ -1,7 +1,8 @@
 #pragma once
 // The persistent LSTM kernel run on the CPU: its own phase functions
 // (kernels/persistent_lstm_map.h) called for every CTA, warp and lane in the order the kernel's
-// barriers allow, with the warp's shuffle sum replaced by a sum over its 32 lanes. Shared
+// barriers allow: the reduce-scatter on all 32 lanes at once (kernels::WarpValues), the first
+// version's shuffle sum replaced by a sum over its 32 lanes. Shared
 // memory is a NaN-filled array per CTA that lives for the whole launch, like the kernel's.
 //
 // And a Backend around it: the standard algorithm on the CPU (cpu::CpuOps) whose time loop is
@@ -20,6 +21,32 @@
 #include "persistent_lstm_map.h"
 
 namespace gpurnn::testing {
+
+// One warp item with kReduceScatter: the kernel's reduce_scatter on all 32 lanes at once
+// (kernels::WarpValues), then each lane's gate, the gather the kernel does by shuffles, and the
+// stores.
+template <class T, int BT>
+void simulate_scatter_item(const kernels::PersistentLstmArgs<T>& a, T* smem, int step, int cta, int chunk, int item) {
+  using namespace kernels;
+  WarpValues<T> acc[4][BT] = {};
+  for (int lane = 0; lane < kWarpSize; ++lane) {
+    T mine[4][BT];
+    lane_partial_sums<T, BT>(a, smem, cta, chunk, item, lane, mine);
+    for (int gate = 0; gate < 4; ++gate) {
+      for (int bb = 0; bb < BT; ++bb) acc[gate][bb].lane[lane] = mine[gate][bb];
+    }
+  }
+  const WarpValues<T> sums = reduce_scatter<BT>(acc, AllLanes{});
+  T act[kWarpSize];
+  for (int lane = 0; lane < kWarpSize; ++lane) {
+    act[lane] = activate_lane_gate<T, BT>(a, step, cta, chunk, item, lane, sums.lane[lane]);
+  }
+  for (int lane = 0; lane < kWarpSize; ++lane) {
+    const detail::LstmGates<T> gates{act[gate_source_lane<BT>(lane, 0)], act[gate_source_lane<BT>(lane, 1)],
+                                     act[gate_source_lane<BT>(lane, 2)], act[gate_source_lane<BT>(lane, 3)]};
+    apply_gathered_cell<T, BT>(a, smem, step, cta, chunk, item, lane, gates);
+  }
+}
 
 template <class T, int BT>
 void simulate_persistent_lstm_tiled(const kernels::PersistentLstmArgs<T>& a, const engine::PersistentPlan& plan) {
@@ -43,6 +70,10 @@ void simulate_persistent_lstm_tiled(const kernels::PersistentLstmArgs<T>& a, con
         const int items = items_in_chunk(g, cta, chunk);
         for (int warp = 0; warp < warps; ++warp) {
           for (int item = warp; item < items; item += warps) {
+            if (g.reduction == kReduceScatter) {
+              simulate_scatter_item<T, BT>(a, shared_of(cta), step, cta, chunk, item);
+              continue;
+            }
             T sums[4][BT] = {};
             for (int lane = 0; lane < kWarpSize; ++lane) {
               T acc[4][BT];
@@ -78,6 +109,7 @@ struct SimulatedPersistentOps : cpu::CpuOps<T> {
   engine::DeviceLimits device;
   int* layers_simulated = nullptr;
   int staging = engine::kStageVectors;
+  int reduction = engine::kReduceScatter;
 
   bool run_time_loop(const engine::LayerProblem& p, const engine::LayerWeights<T>& w,
                      const engine::LayerBuffers<T>& buf, const engine::LayerForwardIO<T>& io) {
@@ -85,7 +117,7 @@ struct SimulatedPersistentOps : cpu::CpuOps<T> {
     const engine::PersistentPlan plan =
         engine::plan_persistent_lstm({d.cell, d.hidden_size, p.batch, d.proj_size, sizeof(T)}, device);
     if (!plan.fits) return false;
-    simulate_persistent_lstm(kernels::persistent_args(plan, p, w, buf, io, staging), plan);
+    simulate_persistent_lstm(kernels::persistent_args(plan, p, w, buf, io, staging, reduction), plan);
     ++*layers_simulated;
     return true;
   }
@@ -94,8 +126,8 @@ struct SimulatedPersistentOps : cpu::CpuOps<T> {
 // The Platform of engine::StandardBackend (host memory, like the cpu backend's).
 class SimulatedPersistentPlatform {
  public:
-  SimulatedPersistentPlatform(engine::DeviceLimits device, int* layers_simulated, int staging)
-      : device_(std::move(device)), layers_simulated_(layers_simulated), staging_(staging) {}
+  SimulatedPersistentPlatform(engine::DeviceLimits device, int* layers_simulated, int staging, int reduction)
+      : device_(std::move(device)), layers_simulated_(layers_simulated), staging_(staging), reduction_(reduction) {}
   const char* name() const { return "simulated-persistent"; }
   Device device() const { return Device::cpu(); }
   std::optional<std::string> unsupported_reason(const RNNDescriptor&, DType) const { return std::nullopt; }
@@ -107,6 +139,7 @@ class SimulatedPersistentPlatform {
     o.device = device_;
     o.layers_simulated = layers_simulated_;
     o.staging = staging_;
+    o.reduction = reduction_;
     return o;
   }
   engine::ReserveHeader read_header(const engine::ReserveHeader* header, void*) const { return *header; }
@@ -115,14 +148,17 @@ class SimulatedPersistentPlatform {
   engine::DeviceLimits device_;
   int* layers_simulated_;
   int staging_;
+  int reduction_;
 };
 
-// `staging`: engine::PersistentStaging, as the cuda algorithms persistent (vectors) and
-// persistent_elementwise_stage choose it.
+// `staging`: engine::PersistentStaging, `reduction`: engine::PersistentReduction, as the cuda
+// algorithms persistent (vectors, scatter), persistent_full_reduce (vectors, full) and
+// persistent_elementwise_stage (elements, full) choose them.
 inline std::unique_ptr<Backend> make_simulated_persistent_backend(engine::DeviceLimits device, int* layers_simulated,
-                                                                  int staging = engine::kStageVectors) {
+                                                                  int staging = engine::kStageVectors,
+                                                                  int reduction = engine::kReduceScatter) {
   return std::make_unique<engine::StandardBackend<SimulatedPersistentPlatform>>(
-      SimulatedPersistentPlatform(std::move(device), layers_simulated, staging));
+      SimulatedPersistentPlatform(std::move(device), layers_simulated, staging, reduction));
 }
 
 }  // namespace gpurnn::testing

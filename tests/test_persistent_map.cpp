@@ -7,10 +7,14 @@
 //   - every read of h_{t-1} is from the slot the step before wrote (or the initial state's), and
 //     no step reads the slot it writes, so one grid barrier per step suffices;
 //   - the h chunk a CTA stages holds every row its warps read, each element staged once;
-//   - the warp loop (item = warp, warp + warps, ...) takes every item once.
+//   - the warp loop (item = warp, warp + warps, ...) takes every item once;
+//   - with kReduceScatter: the reduce-scatter leaves on each lane the full sum of the value
+//     reduced_value names, and the lanes that store write each gate of each (b, j) once and the
+//     cell once, gathering the four gates of their own sequence.
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <set>
 #include <vector>
 
@@ -171,6 +175,87 @@ TEST(PersistentMap, SharedSlicesAreThePlansLayout) {
     EXPECT_EQ(s.h - s.weights, 4 * U * H);
     EXPECT_EQ(s.c - s.h, static_cast<std::int64_t>(c.g.batch_chunk) * H);
     EXPECT_EQ(smem.data() + smem.size() - s.c, U * c.g.batch);
+  }
+}
+
+// The reduce-scatter on all 32 lanes at once, as the simulator runs it: lane l ends with the
+// sum over the warp of value reduced_value<BT>(l) (small integers: every sum exact).
+template <int BT>
+void expect_reduce_scatter_sums() {
+  SCOPED_TRACE("BT=" + std::to_string(BT));
+  std::mt19937 rng(BT);
+  WarpValues<double> acc[4][BT];
+  double total[4 * BT] = {};
+  for (int gate = 0; gate < 4; ++gate) {
+    for (int bb = 0; bb < BT; ++bb) {
+      for (int lane = 0; lane < kWarpSize; ++lane) {
+        acc[gate][bb].lane[lane] = static_cast<double>(static_cast<int>(rng() % 2001) - 1000);
+        total[gate * BT + bb] += acc[gate][bb].lane[lane];
+      }
+    }
+  }
+  const WarpValues<double> out = reduce_scatter<BT>(acc, AllLanes{});
+  std::set<int> values;
+  for (int lane = 0; lane < kWarpSize; ++lane) {
+    const int v = reduced_value<BT>(lane);
+    ASSERT_TRUE(v >= 0 && v < 4 * BT);
+    values.insert(v);
+    EXPECT_EQ(out.lane[lane], total[v]) << "lane " << lane;
+    EXPECT_EQ(reduced_value<BT>(lane_of_value<BT>(v)), v);
+  }
+  EXPECT_EQ(values.size(), static_cast<std::size_t>(4 * BT));  // every value on some lane
+}
+
+TEST(PersistentMap, ReduceScatterLeavesEachLaneTheFullSumOfItsValue) {
+  expect_reduce_scatter_sums<1>();
+  expect_reduce_scatter_sums<2>();
+  expect_reduce_scatter_sums<4>();
+}
+
+template <int BT>
+void expect_scatter_stores_once(const Config& c) {
+  const PersistentGeometry& g = c.g;
+  const int warps = c.plan.threads / kWarpSize;
+  std::vector<int> gate_writes(static_cast<std::size_t>(g.batch) * g.hidden * 4, 0);
+  std::vector<int> cell_writes(static_cast<std::size_t>(g.batch) * g.hidden, 0);
+  for (int cta = 0; cta < c.plan.ctas; ++cta) {
+    for (int chunk = 0; chunk < chunk_count(g); ++chunk) {
+      const int items = items_in_chunk(g, cta, chunk);
+      for (int warp = 0; warp < warps; ++warp) {
+        for (int item = warp; item < items; item += warps) {
+          for (int lane = 0; lane < kWarpSize; ++lane) {
+            const LaneGate x = lane_gate<BT>(g, cta, chunk, item, lane);
+            const LaneOutput o = lane_output(g, cta, chunk, item, x.row - warp_item(g, cta, chunk, item).tile_first);
+            ASSERT_EQ(x.owns, o.owns) << "lane " << lane;  // the tile's sequences, as the first version
+            if (!x.owns) continue;
+            ASSERT_EQ(x.b, o.b);
+            ASSERT_EQ(x.j, o.j);
+            for (int q = 0; q < 4; ++q) {  // the gather reads gate q of the same sequence
+              const LaneGate src = lane_gate<BT>(g, cta, chunk, item, gate_source_lane<BT>(lane, q));
+              ASSERT_TRUE(src.owns && src.first);
+              ASSERT_EQ(src.gate, q);
+              ASSERT_EQ(src.b, x.b);
+            }
+            if (!x.first) continue;
+            ++gate_writes[(static_cast<std::size_t>(x.b) * g.hidden + x.j) * 4 + x.gate];
+            if (x.gate == 0) ++cell_writes[static_cast<std::size_t>(x.b) * g.hidden + x.j];
+          }
+        }
+      }
+    }
+  }
+  for (int n : gate_writes) ASSERT_EQ(n, 1) << "a gate is not stored exactly once";
+  for (int n : cell_writes) ASSERT_EQ(n, 1) << "a cell is not updated exactly once";
+}
+
+TEST(PersistentMap, ScatterLanesStoreEveryGateAndCellOncePerStep) {
+  for (const Config& c : planned_configs()) {
+    SCOPED_TRACE(describe(c));
+    switch (c.plan.batch_tile) {
+      case 1: expect_scatter_stores_once<1>(c); break;
+      case 2: expect_scatter_stores_once<2>(c); break;
+      default: expect_scatter_stores_once<4>(c); break;
+    }
   }
 }
 

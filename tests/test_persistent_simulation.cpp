@@ -50,11 +50,12 @@ FullRunInputs inputs(const RNNDescriptor& d, DType dtype, const std::vector<std:
 // Runs `in` on the simulated kernel for `device` and on the cpu backend; every layer direction
 // must have gone through the simulated kernel.
 void expect_simulation_matches_cpu(const RNNDescriptor& d, DType dtype, const FullRunInputs& in,
-                                   const engine::DeviceLimits& device) {
+                                   const engine::DeviceLimits& device, int reduction = engine::kReduceScatter) {
   RNNWeights w(d, dtype);
   w.init_uniform(17);
   int simulated = 0;
-  const FullRun sim = full_run(*make_simulated_persistent_backend(device, &simulated), w, in);
+  const FullRun sim =
+      full_run(*make_simulated_persistent_backend(device, &simulated, engine::kStageVectors, reduction), w, in);
   const FullRun cpu = full_run(*make_backend("cpu"), w, in);
   ASSERT_EQ(simulated, d.num_layers * d.num_directions()) << "the plan did not fit " << device.name;
   const double fwd = dtype == DType::f32 ? 1e-5 : 1e-12;
@@ -146,6 +147,36 @@ TEST(PersistentSimulation, VectorAndElementwiseStagingAgreeBitForBit) {
     }
   }
   EXPECT_EQ(cases, 2 * 4 * 2 * 3 * 2);
+}
+
+// The warp's two reductions (issue 20, item 2): the reduce-scatter with every lane applying one
+// gate (the default, covered above) and the first version's full sums with lanes < BT applying
+// the cell both match the cpu backend, for batch tiles 1, 2 and 4 and short last tiles.
+TEST(PersistentSimulation, ScatterAndFullReductionsBothMatchCpu) {
+  int cases = 0;
+  for (DType dtype : {DType::f32, DType::f64}) {
+    for (std::int64_t H : {7, 65}) {
+      for (const std::vector<std::int32_t>& lengths :
+           std::vector<std::vector<std::int32_t>>{{4}, {6, 2}, {3, 6, 1, 5, 2}}) {
+        RNNDescriptor d;
+        d.hidden_size = H;
+        d.input_size = 5;
+        d.num_layers = 2;
+        d.bidirectional = true;
+        const auto B = static_cast<std::int64_t>(lengths.size());
+        const FullRunInputs in = inputs(d, dtype, lengths, kSteps, ForwardMode::training, true);
+        for (int reduction : {engine::kReduceScatter, engine::kReduceFull}) {
+          for (const engine::DeviceLimits& dev : {one_tile_device(H, B, dtype_size(dtype)), published_devices().front()}) {
+            SCOPED_TRACE(case_name(d) + " " + to_string(dtype) + " B=" + std::to_string(B) + " reduction " +
+                         std::to_string(reduction) + " " + dev.name);
+            expect_simulation_matches_cpu(d, dtype, in, dev, reduction);
+            ++cases;
+          }
+        }
+      }
+    }
+  }
+  EXPECT_EQ(cases, 2 * 2 * 3 * 2 * 2);
 }
 
 // copy_range_past_l1 on every alignment of source and destination and every length around the

@@ -274,7 +274,7 @@ def test_dtype_and_pickle_round_trips():
     torch.save(mod.state_dict(), buffer)
     buffer.seek(0)
     fresh = gt.LSTM(I, H, num_layers=2, bidirectional=True, proj_size=P)
-    fresh.load_state_dict(torch.load(buffer))
+    fresh.load_state_dict(torch.load(buffer, weights_only=True))
     assert torch.equal(fresh(x)[0], mod(x)[0])
 
 

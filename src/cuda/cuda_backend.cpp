@@ -15,6 +15,7 @@ namespace {
 CudaAlgorithm parse_algorithm(const std::string& name) {
   if (name.empty() || name == "standard") return CudaAlgorithm::standard;
   if (name == "persistent") return CudaAlgorithm::persistent;
+  if (name == "persistent_full_reduce") return CudaAlgorithm::persistent_full_reduce;
   if (name == "persistent_elementwise_stage") return CudaAlgorithm::persistent_elementwise_stage;
   if (name == "auto") return CudaAlgorithm::automatic;
   throw Error(ErrorCode::unsupported, "make_backend: algorithm '" + name + "' is not offered by backend 'cuda'");
@@ -39,8 +40,7 @@ class CudaPlatform {
   Device device() const { return device_; }
   // The persistent algorithm: what its plan refuses even at batch 1 (cell, projection, size).
   std::optional<std::string> unsupported_reason(const RNNDescriptor& desc, DType dtype) const {
-    if (choice_.algorithm != CudaAlgorithm::persistent &&
-        choice_.algorithm != CudaAlgorithm::persistent_elementwise_stage) {
+    if (choice_.algorithm == CudaAlgorithm::standard || choice_.algorithm == CudaAlgorithm::automatic) {
       return std::nullopt;
     }
     const engine::PersistentPlan plan = persistent_plan_for(desc, 1, dtype_size(dtype), choice_.device);

@@ -20,7 +20,7 @@ namespace gpurnn::cuda {
 // and a fused kernel per step), the persistent kernel (LSTM; an error when its plan does not
 // fit), the same with its first h_{t-1} staging (one element per iteration; kept so that a GPU
 // run times both), or the persistent kernel when it fits and the batch is small, else standard.
-enum class CudaAlgorithm { standard, persistent, persistent_elementwise_stage, automatic };
+enum class CudaAlgorithm { standard, persistent, persistent_full_reduce, persistent_elementwise_stage, automatic };
 struct AlgorithmChoice {
   CudaAlgorithm algorithm = CudaAlgorithm::standard;
   engine::DeviceLimits device;  // for the persistent plan

@@ -16,10 +16,12 @@ engine::DeviceLimits device_limits(int index);
 // contract of engine::layer_forward's run_time_loop hook (buf.gates holds the input
 // pre-activations, the initial states are at their slots). `plan` must fit the current device;
 // throws Error(unsupported) when the device cannot keep plan.ctas CTAs resident. `staging`:
-// engine::PersistentStaging (how each step's h_{t-1} reaches shared memory).
+// engine::PersistentStaging (how each step's h_{t-1} reaches shared memory); `reduction`:
+// engine::PersistentReduction (how a warp sums its dot products and applies the cell).
 template <class T>
 void launch_persistent_lstm(const engine::PersistentPlan& plan, const engine::LayerProblem& p,
                             const engine::LayerWeights<T>& w, const engine::LayerBuffers<T>& buf,
-                            const engine::LayerForwardIO<T>& io, int staging, cudaStream_t stream);
+                            const engine::LayerForwardIO<T>& io, int staging, int reduction,
+                            cudaStream_t stream);
 
 }  // namespace gpurnn::cuda

@@ -24,9 +24,13 @@ bool CudaOps<T>::run_time_loop(const engine::LayerProblem& p, const engine::Laye
     throw Error(ErrorCode::unsupported, "forward: algorithm 'persistent' cannot run B=" + std::to_string(p.batch) +
                                             " on " + choice_->device.name + ": " + plan.why_not);
   }
-  const int staging = choice_->algorithm == CudaAlgorithm::persistent_elementwise_stage ? engine::kStageElements
-                                                                                       : engine::kStageVectors;
-  launch_persistent_lstm<T>(plan, p, w, buf, io, staging, stream_);
+  // The variants the GPU run times side by side: the current kernel ("persistent", and "auto"),
+  // its first reduction, and the first version as a whole.
+  const bool first = choice_->algorithm == CudaAlgorithm::persistent_elementwise_stage;
+  const int staging = first ? engine::kStageElements : engine::kStageVectors;
+  const int reduction = first || choice_->algorithm == CudaAlgorithm::persistent_full_reduce ? engine::kReduceFull
+                                                                                              : engine::kReduceScatter;
+  launch_persistent_lstm<T>(plan, p, w, buf, io, staging, reduction, stream_);
   return true;
 }
 

@@ -54,10 +54,20 @@ struct PersistentPlan {
 
 // How the persistent kernel brings each step's h_{t-1} into shared memory
 // (kernels/persistent_lstm_map.h, stage_h_chunk). Both are kept so that a GPU run times them side
-// by side: cuda algorithms "persistent" (vectors) and "persistent_elementwise_stage".
+// by side: cuda algorithms "persistent" (vectors) and "persistent_elementwise_stage" (elements,
+// with kReduceFull: the kernel's first version as a whole).
 enum PersistentStaging : int {
   kStageVectors = 0,   // the chunk as one contiguous range: 16-byte L2 loads, 4 in flight per thread
   kStageElements = 1,  // the first version: one element per iteration, its (row, k) by division
+};
+
+// How a warp sums its lanes' partial dot products and which lanes apply the cell
+// (kernels/persistent_lstm_map.h, reduce_scatter and the apply_* phases). Both are kept so a GPU
+// run times them side by side: "persistent" (scatter) and "persistent_full_reduce" (full).
+enum PersistentReduction : int {
+  kReduceScatter = 0,  // a reduce-scatter butterfly (16 shuffles for 4 x 4 sums, not 80); each lane
+                       // activates one gate and the four lanes of a sequence share them by shuffles
+  kReduceFull = 1,     // the first version: every sum on every lane; lanes < BT apply the cell
 };
 
 constexpr int kPersistentMaxWarps = 8;

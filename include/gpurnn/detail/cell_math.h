@@ -67,16 +67,28 @@ struct LstmStep {
   T m;  // o ⊙ tanh(c)
 };
 
+// Gate `gate` (0 i, 1 f, 2 g, 3 o) of its pre-activation: tanh for g, the sigmoid otherwise.
+template <class T>
+GPURNN_HOST_DEVICE T lstm_gate_activation(int gate, T pre) {
+  return gate == 2 ? tanh_of(pre) : sigmoid(pre);
+}
+
+// The cell update from activated gates: c' = f c + i g, m = o tanh(c'). (A kernel whose lanes
+// each activate one gate gathers the four and calls this.)
+template <class T>
+GPURNN_HOST_DEVICE LstmStep<T> lstm_update(const LstmGates<T>& gates, T c_prev) {
+  LstmStep<T> s;
+  s.gates = gates;
+  s.c = gates.f * c_prev + gates.i * gates.g;
+  s.m = gates.o * tanh_of(s.c);
+  return s;
+}
+
 template <class T>
 GPURNN_HOST_DEVICE LstmStep<T> lstm_forward(const T ih[4], const T hh[4], T c_prev) {
-  LstmStep<T> s;
-  s.gates.i = sigmoid(ih[0] + hh[0]);
-  s.gates.f = sigmoid(ih[1] + hh[1]);
-  s.gates.g = tanh_of(ih[2] + hh[2]);
-  s.gates.o = sigmoid(ih[3] + hh[3]);
-  s.c = s.gates.f * c_prev + s.gates.i * s.gates.g;
-  s.m = s.gates.o * tanh_of(s.c);
-  return s;
+  const LstmGates<T> gates{lstm_gate_activation(0, ih[0] + hh[0]), lstm_gate_activation(1, ih[1] + hh[1]),
+                           lstm_gate_activation(2, ih[2] + hh[2]), lstm_gate_activation(3, ih[3] + hh[3])};
+  return lstm_update(gates, c_prev);
 }
 
 template <class T>

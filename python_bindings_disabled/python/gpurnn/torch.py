@@ -154,7 +154,9 @@ class _Mixin:
                     p.data = buffer
 
     def __getstate__(self):
-        state = self.__dict__.copy()
+        # torch 2.x's RNNBase drops its weight references here; 1.13's has no __getstate__.
+        parent = getattr(super(), "__getstate__", None)
+        state = dict(parent()) if parent is not None else self.__dict__.copy()
         state.pop("_gpurnn_core", None)  # rebuilt on load: the parameters are pickled already
         return state
 
