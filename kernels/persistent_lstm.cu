@@ -11,9 +11,12 @@
 // range of 16-byte loads, thread t taking vectors t, t + threads, ..., four in flight; or, with
 // staging kStageElements, element by element); each warp takes items
 // (unit j, tile of BT sequences): its lanes split k = lane, lane+32, ... of the 4 x BT dot
-// products W_hh[gate*H + j, :] · h_{t-1}[b, :], a butterfly of shuffles sums them across the
-// warp, and lane l < BT applies the cell to sequence l of the tile, writing its gates, c_t,
-// h_t and y_t. Then one grid barrier (cooperative_groups grid sync) per step.
+// products W_hh[gate*H + j, :] · h_{t-1}[b, :]. With kReduceScatter a reduce-scatter butterfly
+// leaves lane l the full sum of value (gate, bb) = reduced_value(l), every lane activates that
+// gate, 4 shuffles gather each sequence's gates, the first lane of each group stores its gate
+// and the gate-0 lane writes c_t, h_t and y_t; with kReduceFull (the first version) a full
+// butterfly sums every value on every lane and lane l < BT applies the cell to sequence l of
+// the tile. Then one grid barrier (cooperative_groups grid sync) per step.
 // The thread-to-data arithmetic and the phases are kernels/persistent_lstm_map.h, which the CPU
 // tests enumerate and simulate. Deterministic: fixed summation order, no atomics.
 // Preconditions: the plan fits this device; pointers are device memory on the current device;
