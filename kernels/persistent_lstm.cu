@@ -3,8 +3,10 @@
 // The input projection of all steps is already in `gates` (the standard algorithm's GEMM); this
 // kernel does the recurrent part, all four gates and the cell update of every step.
 //
-// Grid: plan.ctas CTAs (at most one per SM, all resident: cooperative launch); block:
-// plan.threads threads (1 to 8 warps). CTA c owns hidden units [c*U, min(H, (c+1)*U)).
+// Grid: plan.ctas CTAs per direction (at most one per SM, all resident: cooperative launch),
+// one direction or both directions of a bidirectional layer at once (grid CTAs [0, ctas) the
+// forward one, [ctas, 2 ctas) the reverse one; kernels::PersistentLaunch); block: plan.threads
+// threads (1 to 8 warps). CTA c of a direction owns its hidden units [c*U, min(H, (c+1)*U)).
 // Shared memory (dynamic, plan.shared_bytes): the CTA's 4*U rows of W_hh and its U x B cell
 // state for the whole launch, and a chunk of batch_chunk sequences of h_{t-1} each step.
 // Per step and chunk: all threads stage h_{t-1} (L1-bypassing loads: the chunk as one contiguous
@@ -78,16 +80,12 @@ __device__ __forceinline__ void reduce_and_apply(const PersistentLstmArgs<T>& a,
   }
 }
 
-// See the file comment for the mapping.
+// Every step of one direction on CTA `cta` of it (see the file comment for the mapping).
 template <class T, int BT, int kReduction>
-__global__ void __launch_bounds__(engine::kPersistentMaxThreads, 1) persistent_lstm_kernel(PersistentLstmArgs<T> a) {
-  extern __shared__ __align__(16) unsigned char persistent_shared[];
-  T* smem = reinterpret_cast<T*>(persistent_shared);
-  const cg::grid_group grid = cg::this_grid();
-  const int cta = static_cast<int>(blockIdx.x);
+__device__ __forceinline__ void run_direction(const PersistentLstmArgs<T>& a, int cta, T* smem,
+                                              const cg::grid_group& grid) {
   const int tid = static_cast<int>(threadIdx.x), threads = static_cast<int>(blockDim.x);
   const int warp = tid / kernels::kWarpSize, lane = tid % kernels::kWarpSize, warps = threads / kernels::kWarpSize;
-
   kernels::load_cta_slices(a, cta, tid, threads, smem);
   for (int step = 0; step < a.g.seq_len; ++step) {
     for (int chunk = 0; chunk < kernels::chunk_count(a.g); ++chunk) {
@@ -102,8 +100,24 @@ __global__ void __launch_bounds__(engine::kPersistentMaxThreads, 1) persistent_l
         reduce_and_apply<T, BT, kReduction>(a, smem, step, cta, chunk, item, lane, acc);
       }
     }
-    // h_t of every CTA written before any CTA stages it as h_{t-1}.
+    // h_t of every CTA (of both directions) written before any CTA stages it as h_{t-1}.
     if (step + 1 < a.g.seq_len) grid.sync();
+  }
+}
+
+// Grid CTA b runs direction launch_cta(b).direction; both directions (when there are two) call
+// grid.sync() at every step alike. Each branch reads its arguments straight from the parameter
+// space (no copy of them in registers).
+template <class T, int BT, int kReduction>
+__global__ void __launch_bounds__(engine::kPersistentMaxThreads, 1) persistent_lstm_kernel(kernels::PersistentLaunch<T> launch) {
+  extern __shared__ __align__(16) unsigned char persistent_shared[];
+  T* smem = reinterpret_cast<T*>(persistent_shared);
+  const cg::grid_group grid = cg::this_grid();
+  const kernels::LaunchCta c = kernels::launch_cta(launch.ctas_per_direction, static_cast<int>(blockIdx.x));
+  if (c.direction == 0) {
+    run_direction<T, BT, kReduction>(launch.dirs[0], c.cta, smem, grid);
+  } else {
+    run_direction<T, BT, kReduction>(launch.dirs[1], c.cta, smem, grid);
   }
 }
 
@@ -143,34 +157,36 @@ int resident_per_sm(const void* kernel, int device, int threads, std::size_t byt
 }
 
 template <class T, int BT, int kReduction>
-void launch_tiled(const PersistentLstmArgs<T>& args, const engine::PersistentPlan& plan, cudaStream_t stream) {
+void launch_tiled(const kernels::PersistentLaunch<T>& launch, const engine::PersistentPlan& plan, cudaStream_t stream) {
   const void* kernel = reinterpret_cast<const void*>(&persistent_lstm_kernel<T, BT, kReduction>);
   int device = 0;
   GPURNN_CUDA_CHECK(cudaGetDevice(&device));
   const int sms = sm_count_with_shared_limit_raised(kernel, device);
   // Every CTA must be resident at once, or the grid barrier never opens.
   const int per_sm = resident_per_sm(kernel, device, plan.threads, plan.shared_bytes);
-  if (per_sm * sms < plan.ctas) {
+  const int ctas = plan.ctas * launch.directions;
+  if (per_sm * sms < ctas) {
     throw Error(ErrorCode::unsupported,
-                "forward: the persistent kernel needs " + std::to_string(plan.ctas) + " resident CTAs of " +
+                "forward: the persistent kernel needs " + std::to_string(ctas) + " resident CTAs of " +
                     std::to_string(plan.threads) + " threads and " + std::to_string(plan.shared_bytes) +
                     " bytes of shared memory, but the device holds " + std::to_string(per_sm) + " per SM on " +
                     std::to_string(sms) + " SMs");
   }
-  PersistentLstmArgs<T> copy = args;
+  kernels::PersistentLaunch<T> copy = launch;
   void* params[] = {&copy};
-  GPURNN_CUDA_CHECK(cudaLaunchCooperativeKernel(kernel, dim3(static_cast<unsigned>(plan.ctas)),
+  GPURNN_CUDA_CHECK(cudaLaunchCooperativeKernel(kernel, dim3(static_cast<unsigned>(ctas)),
                                                 dim3(static_cast<unsigned>(plan.threads)), params,
                                                 plan.shared_bytes, stream));
   check_launch("persistent_lstm_kernel");
 }
 
 template <class T, int kReduction>
-void launch_reducing(const PersistentLstmArgs<T>& args, const engine::PersistentPlan& plan, cudaStream_t stream) {
+void launch_reducing(const kernels::PersistentLaunch<T>& launch, const engine::PersistentPlan& plan,
+                     cudaStream_t stream) {
   switch (plan.batch_tile) {
-    case 1: return launch_tiled<T, 1, kReduction>(args, plan, stream);
-    case 2: return launch_tiled<T, 2, kReduction>(args, plan, stream);
-    case 4: return launch_tiled<T, 4, kReduction>(args, plan, stream);
+    case 1: return launch_tiled<T, 1, kReduction>(launch, plan, stream);
+    case 2: return launch_tiled<T, 2, kReduction>(launch, plan, stream);
+    case 4: return launch_tiled<T, 4, kReduction>(launch, plan, stream);
     default:
       throw Error(ErrorCode::internal, "launch_persistent_lstm: no kernel for batch tile " + std::to_string(plan.batch_tile));
   }
@@ -183,15 +199,30 @@ void launch_persistent_lstm(const engine::PersistentPlan& plan, const engine::La
                             const engine::LayerWeights<T>& w, const engine::LayerBuffers<T>& buf,
                             const engine::LayerForwardIO<T>& io, int staging, int reduction,
                             cudaStream_t stream) {
-  const PersistentLstmArgs<T> args = kernels::persistent_args(plan, p, w, buf, io, staging, reduction);
-  if (reduction == kernels::kReduceScatter) return launch_reducing<T, kernels::kReduceScatter>(args, plan, stream);
-  return launch_reducing<T, kernels::kReduceFull>(args, plan, stream);
+  const kernels::PersistentLaunch<T> launch =
+      kernels::persistent_launch(plan, kernels::persistent_args(plan, p, w, buf, io, staging, reduction));
+  if (reduction == kernels::kReduceScatter) return launch_reducing<T, kernels::kReduceScatter>(launch, plan, stream);
+  return launch_reducing<T, kernels::kReduceFull>(launch, plan, stream);
+}
+
+template <class T>
+void launch_persistent_lstm_pair(const engine::PersistentPlan& plan, const engine::LayerProblem (&p)[2],
+                                 const engine::LayerWeights<T> (&w)[2], const engine::LayerBuffers<T> (&buf)[2],
+                                 const engine::LayerForwardIO<T> (&io)[2], cudaStream_t stream) {
+  const kernels::PersistentLaunch<T> launch =
+      kernels::persistent_launch(plan, kernels::persistent_args(plan, p[0], w[0], buf[0], io[0]),
+                                 kernels::persistent_args(plan, p[1], w[1], buf[1], io[1]));
+  launch_reducing<T, kernels::kReduceScatter>(launch, plan, stream);
 }
 
 #define GPURNN_INSTANTIATE_PERSISTENT(T)                                                                 \
   template void launch_persistent_lstm<T>(const engine::PersistentPlan&, const engine::LayerProblem&,   \
                                           const engine::LayerWeights<T>&, const engine::LayerBuffers<T>&, \
-                                          const engine::LayerForwardIO<T>&, int, int, cudaStream_t);
+                                          const engine::LayerForwardIO<T>&, int, int, cudaStream_t);     \
+  template void launch_persistent_lstm_pair<T>(const engine::PersistentPlan&, const engine::LayerProblem(&)[2], \
+                                               const engine::LayerWeights<T>(&)[2],                            \
+                                               const engine::LayerBuffers<T>(&)[2],                            \
+                                               const engine::LayerForwardIO<T>(&)[2], cudaStream_t);
 GPURNN_INSTANTIATE_PERSISTENT(float)
 GPURNN_INSTANTIATE_PERSISTENT(double)
 #undef GPURNN_INSTANTIATE_PERSISTENT

@@ -68,6 +68,28 @@ struct PersistentLstmArgs {
   std::int64_t ldy;
 };
 
+// One cooperative launch runs one direction of a layer, or both (a bidirectional layer whose
+// paired plan fits: engine::plan_persistent_lstm on half the SMs): grid CTAs [0, ctas) run
+// dirs[0] and [ctas, 2 ctas) run dirs[1]. Both directions take seq_len steps and touch
+// disjoint buffers (their own gates and state slots, their own columns of y), so the one grid
+// barrier per step serves both.
+template <class T>
+struct PersistentLaunch {
+  PersistentLstmArgs<T> dirs[2];
+  int directions;          // 1 or 2
+  int ctas_per_direction;  // the plan's ctas
+};
+
+// Which direction, and which of its CTAs, grid CTA `block` is.
+struct LaunchCta {
+  int direction;
+  int cta;
+};
+GPURNN_HOST_DEVICE LaunchCta launch_cta(int ctas_per_direction, int block) {
+  const int direction = block >= ctas_per_direction ? 1 : 0;
+  return {direction, block - direction * ctas_per_direction};
+}
+
 // ---- time and state slots (as engine::LayerProblem) ----------------------------------------
 GPURNN_HOST_DEVICE int time_at(const PersistentGeometry& g, int step) {
   return g.reverse ? g.seq_len - 1 - step : step;
@@ -430,20 +452,18 @@ __device__ __forceinline__ T shuffle_xor(T x, int offset) {
 }
 #endif
 
-// log2 of the values per lane, 2..4.
+// log2 of the values per lane (4 * BT), 2..4.
 template <int BT>
-constexpr int reduced_value_bits() {
-  return BT == 1 ? 2 : BT == 2 ? 3 : 4;
-}
+inline constexpr int kReducedValueBits = BT == 1 ? 2 : BT == 2 ? 3 : 4;
 // The value (gate * BT + bb) whose full sum lane `lane` holds after reduce_scatter.
 template <int BT>
 GPURNN_HOST_DEVICE int reduced_value(int lane) {
-  return lane >> (5 - reduced_value_bits<BT>());
+  return lane >> (5 - kReducedValueBits<BT>);
 }
 // The first lane of the group holding value `value`.
 template <int BT>
 GPURNN_HOST_DEVICE int lane_of_value(int value) {
-  return value << (5 - reduced_value_bits<BT>());
+  return value << (5 - kReducedValueBits<BT>);
 }
 
 // One stage: `v` holds 2 * kHalf values per lane; afterwards its first kHalf hold the sums of
@@ -558,6 +578,18 @@ GPURNN_UNROLL
 }
 
 // ---- from the engine's layer loop ---------------------------------------------------------------
+
+// One direction's launch (dirs[1] unused), or both directions' (each argument set as
+// persistent_args makes it; both from one plan).
+template <class T>
+PersistentLaunch<T> persistent_launch(const engine::PersistentPlan& plan, const PersistentLstmArgs<T>& first) {
+  return {{first, first}, 1, plan.ctas};
+}
+template <class T>
+PersistentLaunch<T> persistent_launch(const engine::PersistentPlan& plan, const PersistentLstmArgs<T>& forward,
+                                      const PersistentLstmArgs<T>& reverse) {
+  return {{forward, reverse}, 2, plan.ctas};
+}
 
 // The kernel's arguments for one layer direction (engine::layer_forward's hook arguments).
 template <class T>

@@ -48,42 +48,52 @@ void simulate_scatter_item(const kernels::PersistentLstmArgs<T>& a, T* smem, int
   }
 }
 
+// The launch's grid CTAs (one direction's, or both directions' of kernels::PersistentLaunch),
+// each with its own shared memory for the whole launch, stepping together between grid barriers.
 template <class T, int BT>
-void simulate_persistent_lstm_tiled(const kernels::PersistentLstmArgs<T>& a, const engine::PersistentPlan& plan) {
+void simulate_persistent_lstm_tiled(const kernels::PersistentLaunch<T>& launch, const engine::PersistentPlan& plan) {
   using namespace kernels;
-  const PersistentGeometry& g = a.g;
   const int threads = plan.threads, warps = threads / kWarpSize;
+  const int blocks = plan.ctas * launch.directions;
   const auto elements = static_cast<std::size_t>(plan.shared_bytes / sizeof(T));
-  std::vector<std::vector<T>> smem(static_cast<std::size_t>(plan.ctas),
+  std::vector<std::vector<T>> smem(static_cast<std::size_t>(blocks),
                                    std::vector<T>(elements, std::numeric_limits<T>::quiet_NaN()));
-  auto shared_of = [&](int cta) { return smem[static_cast<std::size_t>(cta)].data(); };
-  for (int cta = 0; cta < plan.ctas; ++cta) {
-    for (int tid = 0; tid < threads; ++tid) load_cta_slices(a, cta, tid, threads, shared_of(cta));
+  auto shared_of = [&](int block) { return smem[static_cast<std::size_t>(block)].data(); };
+  auto args_of = [&](int block) -> const PersistentLstmArgs<T>& {
+    return launch.dirs[launch_cta(launch.ctas_per_direction, block).direction];
+  };
+  for (int block = 0; block < blocks; ++block) {
+    const int cta = launch_cta(launch.ctas_per_direction, block).cta;
+    for (int tid = 0; tid < threads; ++tid) load_cta_slices(args_of(block), cta, tid, threads, shared_of(block));
   }
-  for (int step = 0; step < g.seq_len; ++step) {
+  const int steps = launch.dirs[0].g.seq_len;
+  for (int step = 0; step < steps; ++step) {
     // Between grid barriers the CTAs run in any order: alternate it.
-    for (int n = 0; n < plan.ctas; ++n) {
-      const int cta = step % 2 == 0 ? n : plan.ctas - 1 - n;
+    for (int n = 0; n < blocks; ++n) {
+      const int block = step % 2 == 0 ? n : blocks - 1 - n;
+      const int cta = launch_cta(launch.ctas_per_direction, block).cta;
+      const PersistentLstmArgs<T>& a = args_of(block);
+      const PersistentGeometry& g = a.g;
       for (int chunk = 0; chunk < chunk_count(g); ++chunk) {
-        for (int tid = 0; tid < threads; ++tid) stage_h_chunk(a, step, chunk, tid, threads, shared_of(cta));
+        for (int tid = 0; tid < threads; ++tid) stage_h_chunk(a, step, chunk, tid, threads, shared_of(block));
         // __syncthreads
         const int items = items_in_chunk(g, cta, chunk);
         for (int warp = 0; warp < warps; ++warp) {
           for (int item = warp; item < items; item += warps) {
             if (g.reduction == kReduceScatter) {
-              simulate_scatter_item<T, BT>(a, shared_of(cta), step, cta, chunk, item);
+              simulate_scatter_item<T, BT>(a, shared_of(block), step, cta, chunk, item);
               continue;
             }
             T sums[4][BT] = {};
             for (int lane = 0; lane < kWarpSize; ++lane) {
               T acc[4][BT];
-              lane_partial_sums<T, BT>(a, shared_of(cta), cta, chunk, item, lane, acc);
+              lane_partial_sums<T, BT>(a, shared_of(block), cta, chunk, item, lane, acc);
               for (int gate = 0; gate < 4; ++gate) {
                 for (int bb = 0; bb < BT; ++bb) sums[gate][bb] += acc[gate][bb];
               }
             }
             for (int lane = 0; lane < kWarpSize; ++lane) {
-              apply_cell<T, BT>(a, shared_of(cta), step, cta, chunk, item, lane, sums);
+              apply_cell<T, BT>(a, shared_of(block), step, cta, chunk, item, lane, sums);
             }
           }
         }
@@ -95,11 +105,11 @@ void simulate_persistent_lstm_tiled(const kernels::PersistentLstmArgs<T>& a, con
 }
 
 template <class T>
-void simulate_persistent_lstm(const kernels::PersistentLstmArgs<T>& a, const engine::PersistentPlan& plan) {
+void simulate_persistent_lstm(const kernels::PersistentLaunch<T>& launch, const engine::PersistentPlan& plan) {
   switch (plan.batch_tile) {
-    case 1: return simulate_persistent_lstm_tiled<T, 1>(a, plan);
-    case 2: return simulate_persistent_lstm_tiled<T, 2>(a, plan);
-    default: return simulate_persistent_lstm_tiled<T, 4>(a, plan);
+    case 1: return simulate_persistent_lstm_tiled<T, 1>(launch, plan);
+    case 2: return simulate_persistent_lstm_tiled<T, 2>(launch, plan);
+    default: return simulate_persistent_lstm_tiled<T, 4>(launch, plan);
   }
 }
 
@@ -110,6 +120,8 @@ struct SimulatedPersistentOps : cpu::CpuOps<T> {
   int* layers_simulated = nullptr;
   int staging = engine::kStageVectors;
   int reduction = engine::kReduceScatter;
+  bool pair_directions = true;  // as cuda/persistent: both directions at once where they fit
+  int* pairs_simulated = nullptr;
 
   bool run_time_loop(const engine::LayerProblem& p, const engine::LayerWeights<T>& w,
                      const engine::LayerBuffers<T>& buf, const engine::LayerForwardIO<T>& io) {
@@ -117,8 +129,29 @@ struct SimulatedPersistentOps : cpu::CpuOps<T> {
     const engine::PersistentPlan plan =
         engine::plan_persistent_lstm({d.cell, d.hidden_size, p.batch, d.proj_size, sizeof(T)}, device);
     if (!plan.fits) return false;
-    simulate_persistent_lstm(kernels::persistent_args(plan, p, w, buf, io, staging, reduction), plan);
+    simulate_persistent_lstm(kernels::persistent_launch(plan, kernels::persistent_args(plan, p, w, buf, io, staging,
+                                                                                         reduction)),
+                             plan);
     ++*layers_simulated;
+    return true;
+  }
+
+  // As CudaOps::run_time_loop_pair: the plan for half the SMs, both directions in one launch.
+  bool run_time_loop_pair(const engine::LayerProblem (&p)[2], const engine::LayerWeights<T> (&w)[2],
+                          const engine::LayerBuffers<T> (&buf)[2], const engine::LayerForwardIO<T> (&io)[2]) {
+    if (!pair_directions) return false;
+    const RNNDescriptor& d = *p[0].desc;
+    engine::DeviceLimits half = device;
+    half.sm_count /= 2;
+    const engine::PersistentPlan plan =
+        engine::plan_persistent_lstm({d.cell, d.hidden_size, p[0].batch, d.proj_size, sizeof(T)}, half);
+    if (!plan.fits) return false;
+    simulate_persistent_lstm(
+        kernels::persistent_launch(plan, kernels::persistent_args(plan, p[0], w[0], buf[0], io[0], staging, reduction),
+                                   kernels::persistent_args(plan, p[1], w[1], buf[1], io[1], staging, reduction)),
+        plan);
+    *layers_simulated += 2;
+    if (pairs_simulated != nullptr) ++*pairs_simulated;
     return true;
   }
 };
@@ -126,8 +159,14 @@ struct SimulatedPersistentOps : cpu::CpuOps<T> {
 // The Platform of engine::StandardBackend (host memory, like the cpu backend's).
 class SimulatedPersistentPlatform {
  public:
-  SimulatedPersistentPlatform(engine::DeviceLimits device, int* layers_simulated, int staging, int reduction)
-      : device_(std::move(device)), layers_simulated_(layers_simulated), staging_(staging), reduction_(reduction) {}
+  SimulatedPersistentPlatform(engine::DeviceLimits device, int* layers_simulated, int staging, int reduction,
+                              bool pair_directions, int* pairs_simulated)
+      : device_(std::move(device)),
+        layers_simulated_(layers_simulated),
+        staging_(staging),
+        reduction_(reduction),
+        pair_directions_(pair_directions),
+        pairs_simulated_(pairs_simulated) {}
   const char* name() const { return "simulated-persistent"; }
   Device device() const { return Device::cpu(); }
   std::optional<std::string> unsupported_reason(const RNNDescriptor&, DType) const { return std::nullopt; }
@@ -140,6 +179,8 @@ class SimulatedPersistentPlatform {
     o.layers_simulated = layers_simulated_;
     o.staging = staging_;
     o.reduction = reduction_;
+    o.pair_directions = pair_directions_;
+    o.pairs_simulated = pairs_simulated_;
     return o;
   }
   engine::ReserveHeader read_header(const engine::ReserveHeader* header, void*) const { return *header; }
@@ -149,16 +190,23 @@ class SimulatedPersistentPlatform {
   int* layers_simulated_;
   int staging_;
   int reduction_;
+  bool pair_directions_;
+  int* pairs_simulated_;
 };
 
-// `staging`: engine::PersistentStaging, `reduction`: engine::PersistentReduction, as the cuda
-// algorithms persistent (vectors, scatter), persistent_full_reduce (vectors, full) and
-// persistent_elementwise_stage (elements, full) choose them.
+// `staging`: engine::PersistentStaging, `reduction`: engine::PersistentReduction,
+// `pair_directions`: both directions of a bidirectional layer in one launch where the plan on half
+// the SMs fits, as the cuda algorithms persistent (vectors, scatter, paired),
+// persistent_sequential_directions (vectors, scatter), persistent_full_reduce (vectors, full) and
+// persistent_elementwise_stage (elements, full) choose them. `pairs_simulated`, when given,
+// counts the paired launches.
 inline std::unique_ptr<Backend> make_simulated_persistent_backend(engine::DeviceLimits device, int* layers_simulated,
                                                                   int staging = engine::kStageVectors,
-                                                                  int reduction = engine::kReduceScatter) {
-  return std::make_unique<engine::StandardBackend<SimulatedPersistentPlatform>>(
-      SimulatedPersistentPlatform(std::move(device), layers_simulated, staging, reduction));
+                                                                  int reduction = engine::kReduceScatter,
+                                                                  bool pair_directions = true,
+                                                                  int* pairs_simulated = nullptr) {
+  return std::make_unique<engine::StandardBackend<SimulatedPersistentPlatform>>(SimulatedPersistentPlatform(
+      std::move(device), layers_simulated, staging, reduction, pair_directions, pairs_simulated));
 }
 
 }  // namespace gpurnn::testing

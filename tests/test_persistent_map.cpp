@@ -10,7 +10,8 @@
 //   - the warp loop (item = warp, warp + warps, ...) takes every item once;
 //   - with kReduceScatter: the reduce-scatter leaves on each lane the full sum of the value
 //     reduced_value names, and the lanes that store write each gate of each (b, j) once and the
-//     cell once, gathering the four gates of their own sequence.
+//     cell once, gathering the four gates of their own sequence;
+//   - a launch of both directions gives each direction its own CTAs.
 
 #include <gtest/gtest.h>
 
@@ -256,6 +257,22 @@ TEST(PersistentMap, ScatterLanesStoreEveryGateAndCellOncePerStep) {
       case 2: expect_scatter_stores_once<2>(c); break;
       default: expect_scatter_stores_once<4>(c); break;
     }
+  }
+}
+
+// A launch of both directions: grid CTAs [0, n) are the forward direction's CTAs 0..n-1 and
+// [n, 2n) the reverse direction's, each exactly once; one direction's launch has only the first.
+TEST(PersistentMap, PairedLaunchGivesEachDirectionItsOwnCtas) {
+  for (int n : {1, 3, 66, 128}) {
+    std::set<std::pair<int, int>> seen;
+    for (int block = 0; block < 2 * n; ++block) {
+      const LaunchCta c = launch_cta(n, block);
+      ASSERT_TRUE(c.direction == 0 || c.direction == 1);
+      ASSERT_TRUE(c.cta >= 0 && c.cta < n);
+      ASSERT_EQ(c.direction, block < n ? 0 : 1);
+      seen.insert({c.direction, c.cta});
+    }
+    EXPECT_EQ(seen.size(), static_cast<std::size_t>(2 * n));
   }
 }
 

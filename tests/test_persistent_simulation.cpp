@@ -7,7 +7,7 @@
 //
 // Two device shapes: 3 SMs with shared memory for one batch tile of h only (several units per
 // CTA, a short last CTA, h staged in chunks), and the H100's published limits (one unit per
-// CTA, H CTAs). What this cannot show: the real grid barrier, memory ordering between SMs,
+// CTA, H CTAs; a bidirectional layer's two directions in one launch on 66 SMs each). What this cannot show: the real grid barrier, memory ordering between SMs,
 // the shuffles and occupancy; those need the GPU tests (tests/gpu/test_persistent.cpp).
 
 #include <gtest/gtest.h>
@@ -170,6 +170,59 @@ TEST(PersistentSimulation, ScatterAndFullReductionsBothMatchCpu) {
             SCOPED_TRACE(case_name(d) + " " + to_string(dtype) + " B=" + std::to_string(B) + " reduction " +
                          std::to_string(reduction) + " " + dev.name);
             expect_simulation_matches_cpu(d, dtype, in, dev, reduction);
+            ++cases;
+          }
+        }
+      }
+    }
+  }
+  EXPECT_EQ(cases, 2 * 2 * 3 * 2 * 2);
+}
+
+// Both directions of a bidirectional layer in one launch (issue 20, item 3): on the H100's limits
+// the plan for half the SMs fits, so the paired launch runs; its results equal the one-launch-per-
+// direction run's bit for bit (each (b, j) is the same warp's same sum whatever the CTA split)
+// and match the cpu backend. On the 3-SM one-tile device the paired plan does not fit and each
+// direction runs alone.
+TEST(PersistentSimulation, BothDirectionsInOneLaunchMatchOneLaunchEach) {
+  int cases = 0;
+  for (DType dtype : {DType::f32, DType::f64}) {
+    for (std::int64_t H : {7, 65}) {
+      for (const std::vector<std::int32_t>& lengths :
+           std::vector<std::vector<std::int32_t>>{{4}, {6, 2}, {3, 6, 1, 5, 2}}) {
+        RNNDescriptor d;
+        d.hidden_size = H;
+        d.input_size = 5;
+        d.num_layers = 2;
+        d.bidirectional = true;
+        for (ForwardMode mode : {ForwardMode::inference, ForwardMode::training}) {
+          const FullRunInputs in = inputs(d, dtype, lengths, kSteps, mode, true);
+          RNNWeights w(d, dtype);
+          w.init_uniform(29);
+          const auto B = static_cast<std::int64_t>(lengths.size());
+          for (const engine::DeviceLimits& dev : {published_devices().front(), one_tile_device(H, B, dtype_size(dtype))}) {
+            SCOPED_TRACE(case_name(d) + " " + to_string(dtype) + " B=" + std::to_string(B) + " " + dev.name +
+                         (mode == ForwardMode::training ? " training" : " inference"));
+            int simulated = 0, pairs = 0, no_pairs = 0;
+            const FullRun paired = full_run(*make_simulated_persistent_backend(dev, &simulated, engine::kStageVectors,
+                                                                               engine::kReduceScatter, true, &pairs),
+                                            w, in);
+            const FullRun each = full_run(*make_simulated_persistent_backend(dev, &simulated, engine::kStageVectors,
+                                                                             engine::kReduceScatter, false, &no_pairs),
+                                          w, in);
+            const bool half_fits = dev.sm_count > 3;
+            // Forward passes: 2 layers each; the training run's backward runs no kernel.
+            EXPECT_EQ(pairs, half_fits ? d.num_layers : 0);
+            EXPECT_EQ(no_pairs, 0);
+            EXPECT_EQ(simulated, 2 * d.num_layers * d.num_directions());
+            EXPECT_EQ(to_vector(paired.y), to_vector(each.y));
+            EXPECT_EQ(to_vector(paired.hn), to_vector(each.hn));
+            EXPECT_EQ(to_vector(paired.cn), to_vector(each.cn));
+            if (mode == ForwardMode::training) {
+              EXPECT_EQ(to_vector(paired.dx), to_vector(each.dx));
+              EXPECT_EQ(to_vector(paired.dweights.flat()), to_vector(each.dweights.flat()));
+            }
+            expect_simulation_matches_cpu(d, dtype, in, dev);
             ++cases;
           }
         }

@@ -15,6 +15,7 @@ namespace {
 CudaAlgorithm parse_algorithm(const std::string& name) {
   if (name.empty() || name == "standard") return CudaAlgorithm::standard;
   if (name == "persistent") return CudaAlgorithm::persistent;
+  if (name == "persistent_sequential_directions") return CudaAlgorithm::persistent_sequential_directions;
   if (name == "persistent_full_reduce") return CudaAlgorithm::persistent_full_reduce;
   if (name == "persistent_elementwise_stage") return CudaAlgorithm::persistent_elementwise_stage;
   if (name == "auto") return CudaAlgorithm::automatic;

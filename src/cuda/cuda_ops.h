@@ -20,7 +20,18 @@ namespace gpurnn::cuda {
 // and a fused kernel per step), the persistent kernel (LSTM; an error when its plan does not
 // fit), the same with its first h_{t-1} staging (one element per iteration; kept so that a GPU
 // run times both), or the persistent kernel when it fits and the batch is small, else standard.
-enum class CudaAlgorithm { standard, persistent, persistent_full_reduce, persistent_elementwise_stage, automatic };
+// persistent: the current kernel, both directions of a layer in one launch where they fit;
+// persistent_sequential_directions: the same kernel, one launch per direction;
+// persistent_full_reduce: that, with the first warp reduction; persistent_elementwise_stage: that,
+// with the first h_{t-1} staging too (the kernel's first version).
+enum class CudaAlgorithm {
+  standard,
+  persistent,
+  persistent_sequential_directions,
+  persistent_full_reduce,
+  persistent_elementwise_stage,
+  automatic
+};
 struct AlgorithmChoice {
   CudaAlgorithm algorithm = CudaAlgorithm::standard;
   engine::DeviceLimits device;  // for the persistent plan
@@ -63,6 +74,10 @@ class CudaOps {
   // runs the layer direction's time loop when the algorithm choice says so.
   bool run_time_loop(const engine::LayerProblem& p, const engine::LayerWeights<T>& w,
                      const engine::LayerBuffers<T>& buf, const engine::LayerForwardIO<T>& io);
+  // network_forward's hook for a bidirectional layer: both directions in one launch of the
+  // persistent kernel ("persistent" and "auto") when their plan on half the SMs fits.
+  bool run_time_loop_pair(const engine::LayerProblem (&p)[2], const engine::LayerWeights<T> (&w)[2],
+                          const engine::LayerBuffers<T> (&buf)[2], const engine::LayerForwardIO<T> (&io)[2]);
 
  private:
   cudaStream_t stream_;

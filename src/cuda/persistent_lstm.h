@@ -24,4 +24,12 @@ void launch_persistent_lstm(const engine::PersistentPlan& plan, const engine::La
                             const engine::LayerForwardIO<T>& io, int staging, int reduction,
                             cudaStream_t stream);
 
+// Both directions of a bidirectional layer in one cooperative launch (2 * plan.ctas CTAs; the
+// current kernel: vector staging, reduce-scatter). `plan` is planned for half the device's SMs;
+// otherwise as launch_persistent_lstm, for p[0] (forward) and p[1] (reverse).
+template <class T>
+void launch_persistent_lstm_pair(const engine::PersistentPlan& plan, const engine::LayerProblem (&p)[2],
+                                 const engine::LayerWeights<T> (&w)[2], const engine::LayerBuffers<T> (&buf)[2],
+                                 const engine::LayerForwardIO<T> (&io)[2], cudaStream_t stream);
+
 }  // namespace gpurnn::cuda

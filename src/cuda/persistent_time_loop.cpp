@@ -34,6 +34,36 @@ bool CudaOps<T>::run_time_loop(const engine::LayerProblem& p, const engine::Laye
   return true;
 }
 
+template <class T>
+bool CudaOps<T>::run_time_loop_pair(const engine::LayerProblem (&p)[2], const engine::LayerWeights<T> (&w)[2],
+                                    const engine::LayerBuffers<T> (&buf)[2],
+                                    const engine::LayerForwardIO<T> (&io)[2]) {
+  if (choice_ == nullptr ||
+      (choice_->algorithm != CudaAlgorithm::persistent && choice_->algorithm != CudaAlgorithm::automatic)) {
+    return false;
+  }
+  // Each direction gets half the SMs; where that does not fit, each runs alone on all of them
+  // (run_time_loop, which also gives 'persistent''s error when even that does not fit).
+  engine::DeviceLimits half = choice_->device;
+  half.sm_count /= 2;
+  const engine::PersistentPlan plan = persistent_plan_for(*p[0].desc, p[0].batch, sizeof(T), half);
+  if (!plan.fits) return false;
+  if (choice_->algorithm == CudaAlgorithm::automatic &&
+      !engine::auto_prefers_persistent(plan, p[0].desc->hidden_size, p[0].batch)) {
+    return false;
+  }
+  launch_persistent_lstm_pair<T>(plan, p, w, buf, io, stream_);
+  return true;
+}
+
+template bool CudaOps<float>::run_time_loop_pair(const engine::LayerProblem (&)[2],
+                                                 const engine::LayerWeights<float> (&)[2],
+                                                 const engine::LayerBuffers<float> (&)[2],
+                                                 const engine::LayerForwardIO<float> (&)[2]);
+template bool CudaOps<double>::run_time_loop_pair(const engine::LayerProblem (&)[2],
+                                                  const engine::LayerWeights<double> (&)[2],
+                                                  const engine::LayerBuffers<double> (&)[2],
+                                                  const engine::LayerForwardIO<double> (&)[2]);
 template bool CudaOps<float>::run_time_loop(const engine::LayerProblem&, const engine::LayerWeights<float>&,
                                             const engine::LayerBuffers<float>&,
                                             const engine::LayerForwardIO<float>&);

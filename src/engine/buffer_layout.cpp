@@ -66,7 +66,7 @@ ReserveLayout reserve_layout(const RNNDescriptor& desc, std::int64_t seq_len, st
 }
 
 WorkspaceLayout workspace_layout(const RNNDescriptor& desc, const SequenceShape& shape,
-                                 ForwardMode mode, std::size_t elem_size) {
+                                 ForwardMode mode, std::size_t elem_size, bool scratch_per_direction) {
   const std::int64_t t = shape.seq_len;
   const std::int64_t b = shape.batch;
   const std::int64_t out = desc.output_size();
@@ -84,6 +84,10 @@ WorkspaceLayout workspace_layout(const RNNDescriptor& desc, const SequenceShape&
     w.layer_io[0] = carver.take(io);
     w.layer_io[1] = carver.take(desc.num_layers > 2 ? io : 0);
     w.scratch = carve_layer_dir(carver, desc, t, b, false);
+    if (scratch_per_direction && desc.bidirectional) {
+      w.scratch_reverse = carve_layer_dir(carver, desc, t, b, false);
+      w.scratch_per_direction = true;
+    }
   } else {
     // Layer 0's input gradient goes to dx itself (or x_time_major), so only inner layers' here.
     const std::int64_t inner = desc.num_layers > 1 ? t * b * out : 0;

@@ -71,6 +71,9 @@ struct WorkspaceLayout {
   Slot y_time_major;     // [T, B, D*H_out] batch_first only (dy in backward_data)
   Slot layer_io[2];      // [T, B, D*H_out] inference: outputs of inner layers
   LayerDirSlots scratch; // inference: the per-layer buffers a training call keeps in the reserve
+  LayerDirSlots scratch_reverse;  // inference, bidirectional, scratch_per_direction: the reverse
+                                  // direction's own (both directions run at once)
+  bool scratch_per_direction = false;
   Slot hh;               // [B, G*H]       recurrent pre-activations of one step
   Slot d_layer[2];       // [T, B, D*H_out] backward: gradient of an inner layer's input
   Slot dh;               // [B, H_out]     backward: gradient of h_t at one step
@@ -82,7 +85,10 @@ struct WorkspaceLayout {
 
 ReserveLayout reserve_layout(const RNNDescriptor& desc, std::int64_t seq_len, std::int64_t batch,
                              std::size_t elem_size);
+// `scratch_per_direction`: an inference workspace of a bidirectional network gets a scratch per
+// direction, for Ops that run both directions of a layer at once (run_time_loop_pair).
 WorkspaceLayout workspace_layout(const RNNDescriptor& desc, const SequenceShape& shape,
-                                 ForwardMode mode, std::size_t elem_size);
+                                 ForwardMode mode, std::size_t elem_size,
+                                 bool scratch_per_direction = false);
 
 }  // namespace gpurnn::engine

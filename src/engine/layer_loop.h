@@ -188,21 +188,44 @@ void finish_layer_forward(Ops& ops, const LayerProblem& p,
   }
 }
 
-// Runs the layer-direction forward, filling `buf` (gates, states) and the outputs.
+// The part of a layer-direction forward before its time loop: the input projection of all
+// steps into buf.gates and the initial states at their slots.
 template <class Ops>
-void layer_forward(Ops& ops, const LayerProblem& p, const LayerWeights<typename Ops::value_type>& w,
-                   const LayerBuffers<typename Ops::value_type>& buf,
-                   const LayerForwardIO<typename Ops::value_type>& io) {
+void layer_forward_prologue(Ops& ops, const LayerProblem& p, const LayerWeights<typename Ops::value_type>& w,
+                            const LayerBuffers<typename Ops::value_type>& buf,
+                            const LayerForwardIO<typename Ops::value_type>& io) {
   using T = typename Ops::value_type;
   const RNNDescriptor& d = *p.desc;
   const std::int64_t B = p.batch, H = d.hidden_size, Ho = d.state_size(), gh = p.gates_width();
   const std::int64_t S = p.gate_stride(), in = p.input_size();
-  const bool lstm = d.cell == CellKind::lstm, proj = d.proj_size > 0;
-
   // Input projection of all steps at once: gates[t*B + b, 0..gh) = x W_ih^T + b_ih.
   gemm_bias_rows(ops, {Trans::yes, p.seq_len * B, gh, in, w.w_ih, in, in, S, T(0)}, io.x, w.b_ih, buf.gates);
   ops.copy_or_zero(buf.h_states + p.initial_index() * B * Ho, io.h0, B * Ho);
-  if (lstm) ops.copy_or_zero(buf.c_states + p.initial_index() * B * H, io.c0, B * H);
+  if (d.cell == CellKind::lstm) ops.copy_or_zero(buf.c_states + p.initial_index() * B * H, io.c0, B * H);
+}
+
+// An Ops may run both directions of a bidirectional layer at once (the CUDA backend's persistent
+// kernel, one cooperative launch) with `bool run_time_loop_pair(const LayerProblem (&)[2],
+// const LayerWeights<T> (&)[2], const LayerBuffers<T> (&)[2], const LayerForwardIO<T> (&)[2])`:
+// network_forward calls it after both directions' prologues; true means both time loops are
+// done, false that each direction runs its own (layer_time_loop). The two directions' buffers
+// are distinct (the inference workspace then holds a scratch per direction).
+template <class Ops, class = void>
+struct has_time_loop_pair_hook : std::false_type {};
+template <class Ops>
+struct has_time_loop_pair_hook<Ops, std::void_t<decltype(&Ops::run_time_loop_pair)>> : std::true_type {};
+
+// The time loop of a layer direction after its prologue: the Ops' run_time_loop hook, or the
+// standard per-step loop; then hn and cn.
+template <class Ops>
+void layer_time_loop(Ops& ops, const LayerProblem& p, const LayerWeights<typename Ops::value_type>& w,
+                     const LayerBuffers<typename Ops::value_type>& buf,
+                     const LayerForwardIO<typename Ops::value_type>& io) {
+  using T = typename Ops::value_type;
+  const RNNDescriptor& d = *p.desc;
+  const std::int64_t B = p.batch, H = d.hidden_size, Ho = d.state_size(), gh = p.gates_width();
+  const std::int64_t S = p.gate_stride();
+  const bool lstm = d.cell == CellKind::lstm, proj = d.proj_size > 0;
 
   bool loop_done = false;
   if constexpr (has_time_loop_hook<Ops>::value) loop_done = ops.run_time_loop(p, w, buf, io);
@@ -229,6 +252,15 @@ void layer_forward(Ops& ops, const LayerProblem& p, const LayerWeights<typename 
     ops.finish_forward_step(StepOutput<T>{t, B, Ho, p.lengths, h_prev, h_next, io.y + t * B * io.ldy, io.ldy});
   }
   finish_layer_forward(ops, p, buf, io);
+}
+
+// Runs the layer-direction forward, filling `buf` (gates, states) and the outputs.
+template <class Ops>
+void layer_forward(Ops& ops, const LayerProblem& p, const LayerWeights<typename Ops::value_type>& w,
+                   const LayerBuffers<typename Ops::value_type>& buf,
+                   const LayerForwardIO<typename Ops::value_type>& io) {
+  layer_forward_prologue(ops, p, w, buf, io);
+  layer_time_loop(ops, p, w, buf, io);
 }
 
 // Back-propagates through time: fills buf.d_ih (and d_hh, d_h) and the state gradients.

@@ -62,7 +62,7 @@ void network_forward(Ops& ops, const RNNWeights& weights, const ForwardArgs& arg
   const std::int64_t T_ = shape.seq_len, B = shape.batch, H = d.hidden_size, Ho = d.state_size();
   const int D = d.num_directions(), L = d.num_layers;
   const bool training = args.mode == ForwardMode::training;
-  const WorkspaceLayout ws = workspace_layout(d, shape, args.mode, sizeof(T));
+  const WorkspaceLayout ws = workspace_layout(d, shape, args.mode, sizeof(T), has_time_loop_pair_hook<Ops>::value);
   const ReserveLayout rs = training ? reserve_layout(d, T_, B, sizeof(T)) : ReserveLayout{};
   void* wbase = args.workspace.data();
   void* rbase = args.reserve.data();
@@ -83,22 +83,44 @@ void network_forward(Ops& ops, const RNNWeights& weights, const ForwardArgs& arg
     T* out = l == L - 1 ? y
              : training ? rs.layer_input[l + 1].in<T>(rbase)
                         : ws.layer_io[l % 2].in<T>(wbase);
+    LayerProblem p[2] = {};
+    LayerWeights<T> w[2] = {};
+    LayerBuffers<T> buf[2] = {};
+    LayerForwardIO<T> io[2] = {};
     for (int dir = 0; dir < D; ++dir) {
       const int k = l * D + dir;
-      const LayerProblem p{&d, l, dir == 1, T_, B, lengths};
-      const LayerBuffers<T> buf = training ? buffers_in<T>(rs.layers[k], rbase)
-                                           : buffers_in<T>(ws.scratch, wbase);
-      LayerForwardIO<T> io{};
-      io.x = in;
-      io.h0 = state_slice<T>(args.h0.data(), k, B, Ho);
-      io.c0 = state_slice<T>(args.c0.data(), k, B, H);
-      io.y = out + dir * Ho;
-      io.ldy = D * Ho;
-      io.hn = state_slice<T>(args.hn.data(), k, B, Ho);
-      io.cn = state_slice<T>(args.cn.data(), k, B, H);
-      io.hh = ws.hh.in<T>(wbase);
-      layer_forward(ops, p, layer_weights<T>(weights, l, dir), buf, io);
+      p[dir] = LayerProblem{&d, l, dir == 1, T_, B, lengths};
+      w[dir] = layer_weights<T>(weights, l, dir);
+      buf[dir] = training ? buffers_in<T>(rs.layers[k], rbase)
+                          : buffers_in<T>(dir == 1 && ws.scratch_per_direction ? ws.scratch_reverse : ws.scratch,
+                                          wbase);
+      io[dir].x = in;
+      io[dir].h0 = state_slice<T>(args.h0.data(), k, B, Ho);
+      io[dir].c0 = state_slice<T>(args.c0.data(), k, B, H);
+      io[dir].y = out + dir * Ho;
+      io[dir].ldy = D * Ho;
+      io[dir].hn = state_slice<T>(args.hn.data(), k, B, Ho);
+      io[dir].cn = state_slice<T>(args.cn.data(), k, B, H);
+      io[dir].hh = ws.hh.in<T>(wbase);
     }
+    // Both directions in one time loop where the Ops can (run_time_loop_pair), else one after
+    // the other.
+    bool directions_done = false;
+    if constexpr (has_time_loop_pair_hook<Ops>::value) {
+      if (D == 2) {
+        for (int dir = 0; dir < D; ++dir) layer_forward_prologue(ops, p[dir], w[dir], buf[dir], io[dir]);
+        const bool together = ops.run_time_loop_pair(p, w, buf, io);
+        for (int dir = 0; dir < D; ++dir) {
+          if (together) {
+            finish_layer_forward(ops, p[dir], buf[dir], io[dir]);
+          } else {
+            layer_time_loop(ops, p[dir], w[dir], buf[dir], io[dir]);
+          }
+        }
+        directions_done = true;
+      }
+    }
+    for (int dir = 0; dir < D && !directions_done; ++dir) layer_forward(ops, p[dir], w[dir], buf[dir], io[dir]);
     if (training && l < L - 1 && d.dropout > 0) {
       ops.apply_dropout(out, T_ * B * D * Ho, args.dropout_seed, l, d.dropout);
     }

@@ -10,6 +10,9 @@
 // batch chunks of `batch_chunk` sequences (a multiple of the batch tile), so the batch only
 // costs shared memory for the cell state.
 //
+// A bidirectional layer runs both directions in one launch when the plan for half the SMs fits
+// (each direction its own ctas; CudaOps::run_time_loop_pair), else one launch per direction.
+//
 // Shared memory, in elements of the dtype (persistent_shared_elements):
 //   weights [4][U][H]  ·  h chunk [batch_chunk][H]  ·  cell state [U][B]
 

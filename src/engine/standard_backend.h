@@ -46,7 +46,9 @@ class StandardBackend final : public Backend {
   std::size_t workspace_size(const RNNDescriptor& desc, const SequenceShape& shape, DType dtype,
                              ForwardMode mode) const override {
     check_problem("workspace_size", desc, shape, dtype);
-    return workspace_layout(desc, shape, mode, dtype_size(dtype)).bytes;
+    // network_forward's layout: a scratch per direction where the Ops pair directions.
+    using Ops = decltype(std::declval<const Platform&>().template ops<float>(nullptr));
+    return workspace_layout(desc, shape, mode, dtype_size(dtype), has_time_loop_pair_hook<Ops>::value).bytes;
   }
 
   std::size_t reserve_size(const RNNDescriptor& desc, const SequenceShape& shape,

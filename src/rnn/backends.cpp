@@ -59,7 +59,8 @@ std::vector<std::string> available_backends() {
 
 std::vector<std::string> backend_algorithms(const std::string& backend) {
   if (backend == "cpu") return {"standard"};
-  if (is_cuda_name(backend)) return {"standard", "persistent", "persistent_full_reduce", "persistent_elementwise_stage", "auto"};
+  if (is_cuda_name(backend)) return {"standard", "persistent", "persistent_sequential_directions", "persistent_full_reduce",
+                                  "persistent_elementwise_stage", "auto"};
 #if defined(GPURNN_HAVE_CUDNN)
   if (is_cudnn_name(backend)) return cuda::cudnn_algorithm_names();
 #endif

@@ -174,7 +174,8 @@ TEST(CudaPersistent, RefusalsNameTheReason) {
 // vector staging's 16-byte body, H 7 its scalar path; both stagings.
 TEST(CudaPersistentSmall, MatchesCpu) {
   GPURNN_REQUIRE_GPU();
-  for (const char* name : {"cuda/persistent", "cuda/persistent_full_reduce", "cuda/persistent_elementwise_stage"}) {
+  for (const char* name : {"cuda/persistent", "cuda/persistent_sequential_directions", "cuda/persistent_full_reduce",
+                           "cuda/persistent_elementwise_stage"}) {
     const std::unique_ptr<Backend> backend = make_backend(name);
     for (std::int64_t H : {7, 64, 300}) {
       for (std::int64_t B : {1, 2, 5}) {
