@@ -149,10 +149,11 @@ TEST(PersistentSimulation, VectorAndElementwiseStagingAgreeBitForBit) {
   EXPECT_EQ(cases, 2 * 4 * 2 * 3 * 2);
 }
 
-// The warp's two reductions (issue 20, item 2): the reduce-scatter with every lane applying one
-// gate (the default, covered above) and the first version's full sums with lanes < BT applying
-// the cell both match the cpu backend, for batch tiles 1, 2 and 4 and short last tiles.
-TEST(PersistentSimulation, ScatterAndFullReductionsBothMatchCpu) {
+// The cases of the variant tests below: f32 and f64, H 7 and 65, batches of 1, 2 and 5
+// sequences with ragged lengths, a two-layer bidirectional LSTM; `run(d, dtype, lengths, B)`
+// for each. Returns how many ran.
+template <class Run>
+int for_each_variant_case(Run run) {
   int cases = 0;
   for (DType dtype : {DType::f32, DType::f64}) {
     for (std::int64_t H : {7, 65}) {
@@ -163,20 +164,30 @@ TEST(PersistentSimulation, ScatterAndFullReductionsBothMatchCpu) {
         d.input_size = 5;
         d.num_layers = 2;
         d.bidirectional = true;
-        const auto B = static_cast<std::int64_t>(lengths.size());
-        const FullRunInputs in = inputs(d, dtype, lengths, kSteps, ForwardMode::training, true);
-        for (int reduction : {engine::kReduceScatter, engine::kReduceFull}) {
-          for (const engine::DeviceLimits& dev : {one_tile_device(H, B, dtype_size(dtype)), published_devices().front()}) {
-            SCOPED_TRACE(case_name(d) + " " + to_string(dtype) + " B=" + std::to_string(B) + " reduction " +
-                         std::to_string(reduction) + " " + dev.name);
-            expect_simulation_matches_cpu(d, dtype, in, dev, reduction);
-            ++cases;
-          }
-        }
+        run(d, dtype, lengths, static_cast<std::int64_t>(lengths.size()));
+        ++cases;
       }
     }
   }
-  EXPECT_EQ(cases, 2 * 2 * 3 * 2 * 2);
+  return cases;
+}
+
+// The warp's two reductions (issue 20, item 2): the reduce-scatter with every lane applying one
+// gate (the default, covered above) and the first version's full sums with lanes < BT applying
+// the cell both match the cpu backend, for batch tiles 1, 2 and 4 and short last tiles.
+TEST(PersistentSimulation, ScatterAndFullReductionsBothMatchCpu) {
+  const int cases = for_each_variant_case([](const RNNDescriptor& d, DType dtype, const std::vector<std::int32_t>& lengths,
+                                             std::int64_t B) {
+    const FullRunInputs in = inputs(d, dtype, lengths, kSteps, ForwardMode::training, true);
+    for (int reduction : {engine::kReduceScatter, engine::kReduceFull}) {
+      for (const engine::DeviceLimits& dev : {one_tile_device(d.hidden_size, B, dtype_size(dtype)), published_devices().front()}) {
+        SCOPED_TRACE(case_name(d) + " " + to_string(dtype) + " B=" + std::to_string(B) + " reduction " +
+                     std::to_string(reduction) + " " + dev.name);
+        expect_simulation_matches_cpu(d, dtype, in, dev, reduction);
+      }
+    }
+  });
+  EXPECT_EQ(cases, 2 * 2 * 3);
 }
 
 // Both directions of a bidirectional layer in one launch (issue 20, item 3): on the H100's limits
@@ -185,51 +196,39 @@ TEST(PersistentSimulation, ScatterAndFullReductionsBothMatchCpu) {
 // and match the cpu backend. On the 3-SM one-tile device the paired plan does not fit and each
 // direction runs alone.
 TEST(PersistentSimulation, BothDirectionsInOneLaunchMatchOneLaunchEach) {
-  int cases = 0;
-  for (DType dtype : {DType::f32, DType::f64}) {
-    for (std::int64_t H : {7, 65}) {
-      for (const std::vector<std::int32_t>& lengths :
-           std::vector<std::vector<std::int32_t>>{{4}, {6, 2}, {3, 6, 1, 5, 2}}) {
-        RNNDescriptor d;
-        d.hidden_size = H;
-        d.input_size = 5;
-        d.num_layers = 2;
-        d.bidirectional = true;
-        for (ForwardMode mode : {ForwardMode::inference, ForwardMode::training}) {
-          const FullRunInputs in = inputs(d, dtype, lengths, kSteps, mode, true);
-          RNNWeights w(d, dtype);
-          w.init_uniform(29);
-          const auto B = static_cast<std::int64_t>(lengths.size());
-          for (const engine::DeviceLimits& dev : {published_devices().front(), one_tile_device(H, B, dtype_size(dtype))}) {
-            SCOPED_TRACE(case_name(d) + " " + to_string(dtype) + " B=" + std::to_string(B) + " " + dev.name +
-                         (mode == ForwardMode::training ? " training" : " inference"));
-            int simulated = 0, pairs = 0, no_pairs = 0;
-            const FullRun paired = full_run(*make_simulated_persistent_backend(dev, &simulated, engine::kStageVectors,
-                                                                               engine::kReduceScatter, true, &pairs),
-                                            w, in);
-            const FullRun each = full_run(*make_simulated_persistent_backend(dev, &simulated, engine::kStageVectors,
-                                                                             engine::kReduceScatter, false, &no_pairs),
-                                          w, in);
-            const bool half_fits = dev.sm_count > 3;
-            // Forward passes: 2 layers each; the training run's backward runs no kernel.
-            EXPECT_EQ(pairs, half_fits ? d.num_layers : 0);
-            EXPECT_EQ(no_pairs, 0);
-            EXPECT_EQ(simulated, 2 * d.num_layers * d.num_directions());
-            EXPECT_EQ(to_vector(paired.y), to_vector(each.y));
-            EXPECT_EQ(to_vector(paired.hn), to_vector(each.hn));
-            EXPECT_EQ(to_vector(paired.cn), to_vector(each.cn));
-            if (mode == ForwardMode::training) {
-              EXPECT_EQ(to_vector(paired.dx), to_vector(each.dx));
-              EXPECT_EQ(to_vector(paired.dweights.flat()), to_vector(each.dweights.flat()));
-            }
-            expect_simulation_matches_cpu(d, dtype, in, dev);
-            ++cases;
-          }
+  const int cases = for_each_variant_case([](const RNNDescriptor& d, DType dtype, const std::vector<std::int32_t>& lengths,
+                                             std::int64_t B) {
+    RNNWeights w(d, dtype);
+    w.init_uniform(29);
+    for (ForwardMode mode : {ForwardMode::inference, ForwardMode::training}) {
+      const FullRunInputs in = inputs(d, dtype, lengths, kSteps, mode, true);
+      for (const engine::DeviceLimits& dev : {published_devices().front(), one_tile_device(d.hidden_size, B, dtype_size(dtype))}) {
+        SCOPED_TRACE(case_name(d) + " " + to_string(dtype) + " B=" + std::to_string(B) + " " + dev.name +
+                     (mode == ForwardMode::training ? " training" : " inference"));
+        int simulated = 0, pairs = 0, no_pairs = 0;
+        const FullRun paired = full_run(*make_simulated_persistent_backend(dev, &simulated, engine::kStageVectors,
+                                                                           engine::kReduceScatter, true, &pairs),
+                                        w, in);
+        const FullRun each = full_run(*make_simulated_persistent_backend(dev, &simulated, engine::kStageVectors,
+                                                                         engine::kReduceScatter, false, &no_pairs),
+                                      w, in);
+        const bool half_fits = dev.sm_count > 3;
+        // Forward passes: 2 layers each; the training run's backward runs no kernel.
+        EXPECT_EQ(pairs, half_fits ? d.num_layers : 0);
+        EXPECT_EQ(no_pairs, 0);
+        EXPECT_EQ(simulated, 2 * d.num_layers * d.num_directions());
+        EXPECT_EQ(to_vector(paired.y), to_vector(each.y));
+        EXPECT_EQ(to_vector(paired.hn), to_vector(each.hn));
+        EXPECT_EQ(to_vector(paired.cn), to_vector(each.cn));
+        if (mode == ForwardMode::training) {
+          EXPECT_EQ(to_vector(paired.dx), to_vector(each.dx));
+          EXPECT_EQ(to_vector(paired.dweights.flat()), to_vector(each.dweights.flat()));
         }
+        expect_simulation_matches_cpu(d, dtype, in, dev);
       }
     }
-  }
-  EXPECT_EQ(cases, 2 * 2 * 3 * 2 * 2);
+  });
+  EXPECT_EQ(cases, 2 * 2 * 3);
 }
 
 // copy_range_past_l1 on every alignment of source and destination and every length around the
