@@ -341,5 +341,45 @@ TEST(DescriptorWeights, ToDeviceCopiesDeeplyOrRefusesAMissingDevice) {
   }
 }
 
+// Weights over the caller's memory (what gpurnn.torch passes for CUDA tensors): the views point
+// into the caller's buffer, a change there is what the next call reads, results equal owned
+// weights', and a buffer of the wrong size or dtype is refused naming 'flat'.
+TEST(DescriptorWeights, BorrowedWeightsUseTheCallersMemory) {
+  RNNDescriptor d;
+  d.cell = CellKind::lstm;
+  d.input_size = 3;
+  d.hidden_size = 4;
+  d.num_layers = 2;
+  d.bidirectional = true;
+  RNNWeights owned(d, DType::f32);
+  owned.init_uniform(5);
+  std::vector<float> buffer(static_cast<std::size_t>(owned.numel()));
+  std::copy(owned.flat().data_as<float>(), owned.flat().data_as<float>() + owned.numel(), buffer.begin());
+  const RNNWeights borrowed =
+      RNNWeights::borrow(d, TensorView(buffer.data(), {owned.numel()}, DType::f32));
+  EXPECT_EQ(borrowed.flat().data(), buffer.data());
+  EXPECT_EQ(borrowed.get("weight_hh_l1_reverse").data(),
+            buffer.data() + (owned.get("weight_hh_l1_reverse").data_as<float>() - owned.flat().data_as<float>()));
+
+  testing::FullRunInputs in;
+  in.x = testing::random_tensor({5, 2, 3}, DType::f32, 7, 1);
+  in.dy = testing::random_tensor({5, 2, 8}, DType::f32, 7, 2);
+  auto cpu = make_backend("cpu");
+  const testing::FullRun a = testing::full_run(*cpu, owned, in);
+  const testing::FullRun b = testing::full_run(*cpu, borrowed, in);
+  EXPECT_EQ(testing::to_vector(a.y), testing::to_vector(b.y));
+  EXPECT_EQ(testing::to_vector(a.dweights.flat()), testing::to_vector(b.dweights.flat()));
+  buffer[0] += 1.0f;  // weight_ih_l0[0, 0]
+  EXPECT_NE(testing::to_vector(testing::full_run(*cpu, borrowed, in).y), testing::to_vector(a.y));
+
+  std::vector<float> short_buffer(buffer.size() - 1);
+  testing::expect_error(
+      [&] { RNNWeights::borrow(d, TensorView(short_buffer.data(), {owned.numel() - 1}, DType::f32)); },
+      ErrorCode::invalid_argument, {"RNNWeights::borrow", "'flat'", "elements"});
+  std::vector<std::int32_t> ints(buffer.size());
+  testing::expect_error([&] { RNNWeights::borrow(d, TensorView(ints.data(), {owned.numel()}, DType::i32)); },
+                        ErrorCode::invalid_argument, {"'flat'", "f32 or f64"});
+}
+
 }  // namespace
 }  // namespace gpurnn

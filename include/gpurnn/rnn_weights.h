@@ -37,6 +37,11 @@ class RNNWeights {
   RNNWeights() = default;
   // Zero-initialised parameters for `desc` (validated first).
   RNNWeights(const RNNDescriptor& desc, DType dtype, Device device = Device::cpu());
+  // The parameters of `desc` in memory the caller owns (Tensor::borrow): `flat` is every
+  // parameter in state_dict order, as flat() holds them, f32 or f64, on any device. The caller
+  // keeps it alive while these weights (or work queued with them) are in use. Error
+  // (invalid_argument) naming 'flat' when its element count or dtype does not fit.
+  static RNNWeights borrow(const RNNDescriptor& desc, TensorView flat);
 
   const RNNDescriptor& descriptor() const { return desc_; }
   DType dtype() const { return flat_.dtype(); }

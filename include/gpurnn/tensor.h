@@ -75,6 +75,10 @@ class Tensor {
   // have (a build without CUDA, or no such CUDA device).
   static Tensor empty(Shape shape, DType dtype, Device device = Device::cpu());
   static Tensor zeros(Shape shape, DType dtype, Device device = Device::cpu());
+  // A Tensor over memory the caller owns (e.g. a PyTorch tensor's): no allocation, no copy, and
+  // nothing freed when the last copy of it goes; the caller keeps the memory alive and in place
+  // for as long as any copy, or any work queued with it, uses it.
+  static Tensor borrow(TensorView view);
   // Copies `numel` values from host memory into a new CPU tensor.
   template <class T>
   static Tensor from_host(Shape shape, const T* values) {

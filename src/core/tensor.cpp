@@ -29,6 +29,15 @@ std::shared_ptr<void> allocate_host(std::size_t bytes) {
 
 }  // namespace
 
+Tensor Tensor::borrow(TensorView view) {
+  Tensor t;
+  t.shape_ = view.shape();
+  t.dtype_ = view.dtype();
+  t.device_ = view.device();
+  t.data_ = std::shared_ptr<void>(view.data(), [](void*) {});
+  return t;
+}
+
 Tensor Tensor::empty(Shape shape, DType dtype, Device device) {
   Tensor t;
   t.shape_ = shape;

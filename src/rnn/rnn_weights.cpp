@@ -105,6 +105,22 @@ void RNNWeights::init_uniform(std::uint64_t seed) {
   }
 }
 
+RNNWeights RNNWeights::borrow(const RNNDescriptor& desc, TensorView flat) {
+  check_argument(is_floating(flat.dtype()), "RNNWeights::borrow", "flat",
+                 std::string("must be f32 or f64, got ") + to_string(flat.dtype()));
+  RNNWeights w;
+  w.desc_ = desc;
+  w.layout_ = parameter_layout(desc);
+  const ParameterInfo& last = w.layout_.back();
+  const std::int64_t needed = last.offset + last.shape.numel();
+  check_argument(flat.numel() == needed, "RNNWeights::borrow", "flat",
+                 "has " + std::to_string(flat.numel()) + " elements, expected " + std::to_string(needed) +
+                     " for " + to_string(desc));
+  check_argument(flat.data() != nullptr, "RNNWeights::borrow", "flat", "is empty");
+  w.flat_ = Tensor::borrow(flat);
+  return w;
+}
+
 RNNWeights RNNWeights::clone() const {
   RNNWeights w = *this;
   w.flat_ = flat_.clone();
