@@ -85,6 +85,13 @@ std::shared_ptr<Backend> PyRNN::backend_for(const std::string& device, int threa
   return slot;
 }
 
+Backend& PyRNN::cuda_backend(int device) {
+  check_argument(device >= 0, "gpurnn.torch", "device", "must be a CUDA device index, got " + std::to_string(device));
+  std::unique_ptr<Backend>& slot = cuda_backends_[device];
+  if (!slot) slot = make_backend("cuda:" + std::to_string(device));
+  return *slot;
+}
+
 std::shared_ptr<const RNNWeights> PyRNN::weights_for(py::sequence params, double dropout) {
   const char* where = "gpurnn.torch forward";
   const std::vector<ParameterInfo>& layout = weights_->parameters();

@@ -77,6 +77,9 @@ class PyRNN {
   // A `dropout` other than the descriptor's also gives a copy, with that dropout (0 for a
   // module in eval mode whose gradients are wanted; torch reads a module's dropout per call).
   std::shared_ptr<const RNNWeights> weights_for(py::sequence params, double dropout);
+  // The CUDA backend of device `device` (created on first use; Error(unsupported) in a build
+  // without CUDA or without that device), for gpurnn.torch's CUDA path (device_calls.cpp).
+  Backend& cuda_backend(int device);
   // A forward with `weights`; a training one returns what its backward needs, which the
   // caller holds (any number may be pending at once).
   std::pair<ForwardResult, std::shared_ptr<const SavedForward>> forward_with(
@@ -103,6 +106,7 @@ class PyRNN {
   std::shared_ptr<RNNWeights> weights_;
   // By thread count (0: the default), created on first use.
   std::map<int, std::shared_ptr<Backend>> backends_;
+  std::map<int, std::unique_ptr<Backend>> cuda_backends_;  // by device index
   std::shared_ptr<const SavedForward> saved_;
   std::mutex mutex_;
 };

@@ -200,6 +200,7 @@ void bind_rnn(py::module_& m) {
         return "gpurnn.RNN(" + to_string(r.descriptor()) + ", dtype=" + numpy_name(r.dtype()) + ")";
       });
   bind_rnn_state(cls);
+  bind_device_calls(cls);
 }
 
 }  // namespace gpurnn::python

@@ -371,17 +371,68 @@ def test_errors_name_the_argument():
     assert "'hx'" in str(errors_of(lambda: mod(x, h0)))
     assert "h_0" in str(errors_of(lambda: mod(x, (torch.zeros(2, B + 1, H), c0))))
     assert "c_0" in str(errors_of(lambda: mod(x, (h0, c0.double()))))
-    e = errors_of(lambda: mod(x.to("meta")))
+    e = errors_of(lambda: mod(x.to("meta")))  # another device than the parameters'
+    assert isinstance(e, gpurnn.InvalidArgumentError) and "meta" in str(e) and "expected cpu" in str(e)
+    e = errors_of(lambda: copy.deepcopy(mod).to("meta")(x.to("meta")))
     assert isinstance(e, gpurnn.UnsupportedError) and "meta" in str(e)
     assert isinstance(errors_of(lambda: copy.deepcopy(mod).half()(x.half())), gpurnn.UnsupportedError)
     assert "'hx'" in str(errors_of(lambda: gt.GRU(I, H)(x, (h0, c0))))
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
-def test_cuda_tensors_are_refused_clearly():
-    mod = gt.LSTM(I, H).cuda()
-    e = errors_of(lambda: mod(torch.randn(T, B, I, device="cuda")))
-    assert isinstance(e, gpurnn.UnsupportedError)
+def test_cuda_calls_without_a_device_are_a_clear_error():
+    core = gt.LSTM(I, H)._gpurnn_core
+    if any(d.startswith("cuda") for d in gpurnn.devices()):
+        pytest.skip("this machine has a CUDA device")
+    with pytest.raises(gpurnn.UnsupportedError, match="cuda"):
+        core._device_sizes(0, T, B, False, True)
+
+
+needs_cuda = pytest.mark.skipif(
+    not torch.cuda.is_available() or "cuda:0" not in gpurnn.devices(),
+    reason="no CUDA device (or libgpurnn built without CUDA)")
+
+
+@needs_cuda
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("kind", ["padded", "packed", "unbatched"])
+def test_cuda_module_matches_the_cpu_module(cell, kind):
+    torch.manual_seed(31)
+    kw = dict(num_layers=2, bidirectional=True)
+    if cell == "lstm":
+        kw["proj_size"] = P
+    cpu = make(cell, **kw)
+    gpu = copy.deepcopy(cpu).cuda()
+    assert gpu._gpurnn_flat.is_cuda  # flattened onto the device
+    unbatched = kind == "unbatched"
+    x = torch.randn(*((T, I) if unbatched else (T, B, I)))
+    hx = state(cell, 2, True, kw.get("proj_size", 0), B, unbatched=unbatched)
+    results = []
+    for mod, dev in ((cpu, "cpu"), (gpu, "cuda")):
+        xd = x.to(dev).requires_grad_()
+        hd = tuple(t.detach().to(dev).requires_grad_() for t in leaves(hx))
+        inp = pack_padded_sequence(xd, torch.tensor(LENGTHS), enforce_sorted=False) if kind == "packed" else xd
+        out, hn = mod(inp, hd if cell == "lstm" else hd[0])
+        y = pad_packed_sequence(out, total_length=T)[0] if kind == "packed" else out
+        outs = [y] + leaves(hn)
+        sum((o * (i + 1)).sum() for i, o in enumerate(outs)).backward()
+        grads = [xd.grad] + [t.grad for t in hd] + [p.grad for p in mod.parameters()]
+        results.append([t.detach().cpu() for t in outs + grads])
+    for i, (a, b) in enumerate(zip(*results)):
+        assert rel(a, b) < 1e-5, (i, rel(a, b))
+
+
+@needs_cuda
+def test_cuda_training_step_and_retain_graph_error():
+    torch.manual_seed(32)
+    mod = gt.GRU(I, H, num_layers=2).cuda()
+    opt = torch.optim.SGD(mod.parameters(), lr=0.1)
+    x = torch.randn(T, B, I, device="cuda")
+    loss = mod(x)[0].pow(2).mean()
+    loss.backward(retain_graph=True)
+    opt.step()  # in place: the flat tensor stays the parameters' storage
+    assert all(p.data_ptr() >= mod._gpurnn_flat.data_ptr() for p in mod.parameters())
+    with pytest.raises(RuntimeError):
+        loss.backward()
 
 
 def test_readme_example_runs():

@@ -12,7 +12,7 @@ initial state and PackedSequence input and output. Only forward differs: it runs
 cpu backend, and backward runs libgpurnn's backward (data and weights) through a
 torch.autograd.Function.
 
-Memory. The parameters are views of the libgpurnn RNN's own weight buffer (flatten_parameters
+Memory (CPU). The parameters are views of the libgpurnn RNN's own weight buffer (flatten_parameters
 makes them so at construction and after .to(), .double() and the like, as torch does for
 cuDNN), so a forward reads them in place and an optimizer's in-place step writes the weights
 libgpurnn reads. Parameters that are not (replaced by assignment, swapped in by
@@ -26,8 +26,13 @@ both.
 Dropout draws the mask's seed from torch's default generator, so torch.manual_seed(s) gives
 the same mask and the same gradients on every run.
 
-Limits of this version: CPU tensors only (a CUDA tensor raises gpurnn.UnsupportedError),
-float32 and float64, no double backward (create_graph=True).
+CUDA: a module and inputs on one CUDA device run libgpurnn's cuda backend on
+torch.cuda.current_stream(), every buffer a torch tensor (flatten_parameters keeps the
+parameters as views of one flat tensor, as torch does for cuDNN). Compiled, not yet run on a
+GPU (the tests that would run it skip without one). A second backward through one CUDA forward
+(retain_graph=True) raises gpurnn.UnsupportedError.
+
+Limits of this version: float32 and float64, no double backward (create_graph=True).
 """
 from __future__ import annotations
 
@@ -95,6 +100,75 @@ class _RNNFunction(torch.autograd.Function):
                 *(_tensor(g.parameters[n]) for n in ctx.names))
 
 
+class _CudaRNNFunction(torch.autograd.Function):
+    """The same on CUDA tensors: libgpurnn's cuda backend on the caller's current stream, every
+    buffer a torch tensor (RNN._forward_device / _backward_device take their device addresses).
+
+    forward(ctx, core, call, x, h0, c0, *params): `call` as for _RNNFunction plus the flat
+    weights tensor the call runs with (the parameters' own buffer, or a copy of them) and the
+    parameters' (offset, numel) in it. Batched input only (the module adds the batch axis).
+    """
+
+    @staticmethod
+    def forward(ctx, core, call, x, h0, c0, *params):
+        lengths, batch_first, train, dropout, seed, names, flat, slots = call
+        device = x.device.index
+        x, h0, c0 = (None if t is None else t.detach().contiguous() for t in (x, h0, c0))
+        steps, batch = (x.shape[1], x.shape[0]) if batch_first else (x.shape[0], x.shape[1])
+        workspace_bytes, reserve_bytes = core._device_sizes(device, steps, batch, batch_first, train)
+        new = dict(dtype=x.dtype, device=x.device)
+        workspace = torch.empty(workspace_bytes, dtype=torch.uint8, device=x.device)
+        reserve = torch.empty(reserve_bytes, dtype=torch.uint8, device=x.device) if train else None
+        out_width = core.descriptor.output_size
+        states = core.num_layers * (2 if core.bidirectional else 1)
+        y = torch.empty((batch, steps, out_width) if batch_first else (steps, batch, out_width), **new)
+        hn = torch.empty(states, batch, core.proj_size or core.hidden_size, **new)
+        cn = torch.empty(states, batch, core.hidden_size, **new) if core.cell == "lstm" else None
+        stream = torch.cuda.current_stream(x.device).cuda_stream
+        core._forward_device(device, stream, flat.data_ptr(), list(x.shape), x.data_ptr(), lengths,
+                             _address(h0), _address(c0), y.data_ptr(), hn.data_ptr(), _address(cn),
+                             workspace.data_ptr(), workspace_bytes, _address(reserve), reserve_bytes,
+                             batch_first=batch_first, train=train, dropout=dropout, dropout_seed=seed)
+        ctx.core, ctx.call, ctx.reserve, ctx.consumed = core, call, reserve, False
+        ctx.given = (h0 is not None, c0 is not None)
+        ctx.save_for_backward(x, h0, c0, *params)
+        return (y, hn) if cn is None else (y, hn, cn)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, dy, dhn, dcn=None):
+        saved = ctx.saved_tensors  # also the in-place modification check
+        if ctx.reserve is None or ctx.consumed:
+            raise UnsupportedError(
+                "gpurnn.torch: a second backward through one forward on CUDA tensors "
+                "(retain_graph=True) is not supported: libgpurnn's backward consumes the "
+                "forward's reserve there; run the forward again")
+        ctx.consumed = True
+        x, h0, c0 = saved[:3]
+        lengths, batch_first, _, dropout, _, names, flat, slots = ctx.call
+        core, device = ctx.core, x.device.index
+        dy, dhn, dcn = (None if t is None else t.contiguous() for t in (dy, dhn, dcn))
+        steps, batch = (x.shape[1], x.shape[0]) if batch_first else (x.shape[0], x.shape[1])
+        workspace_bytes, reserve_bytes = core._device_sizes(device, steps, batch, batch_first, True)
+        workspace = torch.empty(workspace_bytes, dtype=torch.uint8, device=x.device)
+        dx = torch.empty_like(x)
+        dh0 = torch.empty_like(h0) if h0 is not None else None
+        dc0 = torch.empty_like(c0) if c0 is not None else None
+        grads = torch.empty_like(flat)
+        stream = torch.cuda.current_stream(x.device).cuda_stream
+        core._backward_device(device, stream, flat.data_ptr(), dropout, list(x.shape), x.data_ptr(), lengths,
+                              batch_first, dy.data_ptr(), _address(dhn), _address(dcn), dx.data_ptr(),
+                              _address(dh0), _address(dc0), grads.data_ptr(), workspace.data_ptr(),
+                              workspace_bytes, ctx.reserve.data_ptr(), reserve_bytes)
+        ctx.reserve = None  # consumed
+        param_grads = (grads[o:o + n].view(p.shape) for (o, n), p in zip(slots, saved[3:]))
+        return (None, None, dx, dh0, dc0, *param_grads)
+
+
+def _address(t) -> int:
+    return 0 if t is None else t.data_ptr()
+
+
 def _describe(t) -> str:
     return f"{type(t).__name__} of shape {tuple(t.shape)}" if isinstance(t, torch.Tensor) \
         else type(t).__name__
@@ -116,6 +190,24 @@ class _Mixin:
 
     def _gpurnn_params(self):
         return [getattr(self, n) for n in self._flat_weights_names]
+
+    def _gpurnn_slots(self, dtype):
+        """(offset, numel) of each parameter in libgpurnn's flat layout (state_dict order)."""
+        core = self._gpurnn_core_for(dtype)
+        flat = core.flat_parameters()
+        views = core.parameters()
+        return [((views[n].ctypes.data - flat.ctypes.data) // flat.itemsize, views[n].size)
+                for n in self._flat_weights_names]
+
+    def _gpurnn_flat_for_call(self, params, dtype):
+        """The flat weights of a CUDA call: the parameters' own buffer when they are still views
+        of it (flatten_parameters), else a copy of them; and the slots."""
+        slots = self._gpurnn_slots(dtype)
+        flat = getattr(self, "_gpurnn_flat", None)
+        if flat is not None and flat.device == params[0].device and flat.dtype == dtype and all(
+                p.data_ptr() == flat.data_ptr() + o * flat.element_size() for (o, _), p in zip(slots, params)):
+            return flat, slots
+        return torch.cat([p.detach().reshape(-1) for p in params]), slots
 
     def _gpurnn_core_for(self, dtype):
         core = self._gpurnn_core
@@ -139,12 +231,23 @@ class _Mixin:
         params = self._gpurnn_params()
         if not params or any(not isinstance(p, torch.Tensor) for p in params):
             return
-        dtype = params[0].dtype
-        if dtype not in _FLOAT_DTYPES or any(
-                p.dtype != dtype or p.device.type != "cpu" or p.is_shared() for p in params):
+        dtype, device = params[0].dtype, params[0].device
+        if dtype not in _FLOAT_DTYPES or device.type not in ("cpu", "cuda") or any(
+                p.dtype != dtype or p.device != device or p.is_shared() for p in params):
             return
         if len({p.data_ptr() for p in params}) != len(params):
             return
+        if device.type == "cuda":
+            # As torch does for cuDNN: one flat tensor on the device, the parameters views of it.
+            slots = self._gpurnn_slots(dtype)
+            flat = torch.empty(sum(n for _, n in slots), dtype=dtype, device=device)
+            with torch.no_grad():
+                for (offset, n), p in zip(slots, params):
+                    flat[offset:offset + n].copy_(p.reshape(-1))
+                    p.data = flat[offset:offset + n].view(p.shape)
+            self._gpurnn_flat = flat
+            return
+        self._gpurnn_flat = None  # a module moved back from a GPU lets its device copy go
         views = self._gpurnn_core_for(dtype).parameters()
         with torch.no_grad():
             for name, p in zip(self._flat_weights_names, params):
@@ -158,6 +261,7 @@ class _Mixin:
         parent = getattr(super(), "__getstate__", None)
         state = dict(parent()) if parent is not None else self.__dict__.copy()
         state.pop("_gpurnn_core", None)  # rebuilt on load: the parameters are pickled already
+        state.pop("_gpurnn_flat", None)
         return state
 
     def __setstate__(self, state):
@@ -170,15 +274,15 @@ class _Mixin:
 
     # -- forward ----------------------------------------------------------------------
 
-    def _gpurnn_check(self, name, t, expected_shape, dtype):
+    def _gpurnn_check(self, name, t, expected_shape, dtype, device):
         where = f"gpurnn.torch.{type(self).__name__}.forward"
         if not isinstance(t, torch.Tensor):
             raise InvalidArgumentError(
                 f"{where}: argument '{name}' must be a torch.Tensor, got {type(t).__name__}")
-        if t.device.type != "cpu":
-            raise UnsupportedError(
-                f"{where}: argument '{name}' is on {t.device}; gpurnn.torch computes on CPU "
-                "tensors in this version (move the module and its inputs to the cpu)")
+        if t.device != device:
+            raise InvalidArgumentError(
+                f"{where}: argument '{name}' is on {t.device}, expected {device} like the "
+                "module's parameters")
         if t.dtype != dtype:
             raise InvalidArgumentError(
                 f"{where}: argument '{name}' has dtype {t.dtype}, expected {dtype} like the "
@@ -197,11 +301,12 @@ class _Mixin:
                 f"{where}: the parameters are {sorted({str(p.dtype) for p in params})}; "
                 "gpurnn.torch runs modules whose parameters are all torch.float32 or all "
                 "torch.float64 (call .float() or .double())")
+        device = params[0].device
         for n, p in zip(self._flat_weights_names, params):
-            if p.device.type != "cpu":
+            if p.device.type not in ("cpu", "cuda") or p.device != device:
                 raise UnsupportedError(
-                    f"{where}: parameter '{n}' is on {p.device}; gpurnn.torch computes on CPU "
-                    "tensors in this version")
+                    f"{where}: parameter '{n}' is on {p.device}; gpurnn.torch computes on the "
+                    f"cpu or one CUDA device, with every parameter on it (the first is on {device})")
 
         packed = isinstance(input, PackedSequence)
         lengths = None
@@ -221,7 +326,7 @@ class _Mixin:
             raise InvalidArgumentError(
                 f"{where}: argument 'input' must be a torch.Tensor or a PackedSequence, got "
                 f"{type(input).__name__}")
-        self._gpurnn_check("input", x, None, dtype)
+        self._gpurnn_check("input", x, None, dtype, device)
         if x.shape[-1] != self.input_size:
             raise InvalidArgumentError(
                 f"{where}: argument 'input' has {x.shape[-1]} features (shape "
@@ -233,7 +338,7 @@ class _Mixin:
                 f"{where}: argument 'input' has shape {tuple(x.shape)}, expected at least one "
                 "step and one sequence")
 
-        h0, c0 = self._gpurnn_split_state(hx, batch, unbatched, dtype)
+        h0, c0 = self._gpurnn_split_state(hx, batch, unbatched, dtype, device)
 
         needs_grad = torch.is_grad_enabled() and (
             x.requires_grad or any(p.requires_grad for p in params)
@@ -241,16 +346,26 @@ class _Mixin:
         dropout = float(self.dropout) if self.training and self.num_layers > 1 else 0.0
         train = needs_grad or dropout > 0  # torch drops out in training mode, grad or not
         seed = int(torch.randint(0, 2**62, (1,)).item()) if dropout > 0 else 0
-        call = (lengths, batch_first, train, dropout, seed, tuple(self._flat_weights_names))
+        names = tuple(self._flat_weights_names)
         core = self._gpurnn_core_for(dtype)
-        out = _RNNFunction.apply(core, call, x, h0, c0, *params)
+        if device.type == "cuda":
+            flat, slots = self._gpurnn_flat_for_call(params, dtype)
+            if unbatched:  # the CUDA calls take batched tensors
+                x, h0, c0 = (None if t is None else t.unsqueeze(1) for t in (x, h0, c0))
+            call = (lengths, batch_first, train, dropout, seed, names, flat, slots)
+            out = _CudaRNNFunction.apply(core, call, x, h0, c0, *params)
+            if unbatched:
+                out = (out[0].squeeze(1),) + tuple(t.squeeze(1) for t in out[1:])
+        else:
+            call = (lengths, batch_first, train, dropout, seed, names)
+            out = _RNNFunction.apply(core, call, x, h0, c0, *params)
         y, hidden = out[0], (out[1], out[2]) if len(out) == 3 else out[1]
 
         if packed:
             y = self._gpurnn_pack_like(y, length_tensor, input)
         return y, hidden
 
-    def _gpurnn_split_state(self, hx, batch, unbatched, dtype):
+    def _gpurnn_split_state(self, hx, batch, unbatched, dtype, device):
         """(h0, c0) from hx, checked against the shapes torch's module expects."""
         states = self.num_layers * (2 if self.bidirectional else 1)
         h_out = self.proj_size if getattr(self, "proj_size", 0) > 0 else self.hidden_size
@@ -262,10 +377,10 @@ class _Mixin:
                 raise InvalidArgumentError(
                     f"gpurnn.torch.{type(self).__name__}.forward: argument 'hx' must be a pair "
                     f"(h_0, c_0) for an LSTM, got {_describe(hx)}")
-            self._gpurnn_check("hx[0] (h_0)", hx[0], lead + (h_out,), dtype)
-            self._gpurnn_check("hx[1] (c_0)", hx[1], lead + (self.hidden_size,), dtype)
+            self._gpurnn_check("hx[0] (h_0)", hx[0], lead + (h_out,), dtype, device)
+            self._gpurnn_check("hx[1] (c_0)", hx[1], lead + (self.hidden_size,), dtype, device)
             return hx[0], hx[1]
-        self._gpurnn_check("hx", hx, lead + (h_out,), dtype)
+        self._gpurnn_check("hx", hx, lead + (h_out,), dtype, device)
         return hx, None
 
     @staticmethod
