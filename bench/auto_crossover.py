@@ -13,7 +13,8 @@ import json
 import re
 import statistics
 
-ROW = re.compile(r"^lstm/infer/cuda/(standard|persistent)/H:(\d+)/B:(\d+)/T:(\d+)/I:\d+")
+# One direction only: the bidirectional rows (a trailing /D:2) measure the paired launch.
+ROW = re.compile(r"^lstm/infer/cuda/(standard|persistent)/H:(\d+)/B:(\d+)/T:(\d+)/I:\d+(?:/real_time)?$")
 
 
 def main():

@@ -383,6 +383,7 @@ void run_case(benchmark::State& state, const BenchCase& c, const BenchOptions& o
 
 void register_onednn_benchmarks(const std::vector<BenchCase>& cases, const BenchOptions& options) {
   for (BenchCase c : cases) {
+    if (c.directions != 1) continue;  // this comparison builds one-direction primitives only
     c.backend = "onednn";
     benchmark::RegisterBenchmark(c.name().c_str(),
                                  [c, options](benchmark::State& state) { run_case(state, c, options); })

@@ -20,8 +20,8 @@
 # longest step 43 s), so about 60-80 s on 16: limit 200 s. 1915 GPU tests, of which about 1900
 # are sweep cases of a few small GEMMs and kernels each against a cpu reference: limit 150 s over
 # 4 shards. The sanitizers run only the ~30 small cases: 75 s each. 30 training steps of charlm
-# took 0.5 s on the cpu here: 60 s for the four runs. gpurnn_bench --grid=lease: 50 shapes x 10
-# cuda/cudnn algorithms at 0.05 s each plus setup: limit 120 s; PyTorch 100 rows: 60 s. The
+# took 0.5 s on the cpu here: 60 s for the four runs. gpurnn_bench --grid=lease: 62 shapes x 10
+# cuda/cudnn algorithms at 0.05 s each plus setup: limit 120 s; PyTorch 124 rows: 60 s. The
 # limits add up to more than LEASE_BUDGET on purpose: each is cut to what is left of the budget.
 # Results go to $OUT (default build-lease/out) as they are made, so a run that dies leaves what
 # it did: summary.md (rewritten after every phase), bench.json, torch.json and logs.tar.gz

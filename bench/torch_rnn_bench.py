@@ -19,20 +19,24 @@ import time
 
 
 def grid(name):
-    """(cell, mode, H, B, T) in gpurnn_bench's order for `name` (src/perf/bench_cases.h)."""
+    """(cell, mode, H, B, T, directions) in gpurnn_bench's order for `name` (src/perf/bench_cases.h)."""
     cases = []
     if name == "lease":
         for cell in ("lstm", "gru"):
             for h in (256, 512, 1024):
                 for b in (1, 8, 32, 128):
                     for mode in ("infer", "fwd_bwd"):
-                        cases.append((cell, mode, h, b, 100))
+                        cases.append((cell, mode, h, b, 100, 1))
         for mode in ("infer", "fwd_bwd"):
-            cases.append(("lstm", mode, 768, 16, 1024))
+            cases.append(("lstm", mode, 768, 16, 1024, 1))
+        for h in (512, 1024):
+            for b in (1, 8, 32):
+                for mode in ("infer", "fwd_bwd"):
+                    cases.append(("lstm", mode, h, b, 100, 2))
     elif name == "tiny":
         for cell in ("lstm", "gru"):
             for mode in ("infer", "fwd_bwd"):
-                cases.append((cell, mode, 16, 2, 3))
+                cases.append((cell, mode, 16, 2, 3, 1))
     else:
         sys.exit(f"torch_rnn_bench: unknown grid '{name}' (expected lease or tiny)")
     return cases
@@ -79,16 +83,16 @@ def main():
     rows = []
     cases = grid(args.grid)
     dtypes = {"f32": torch.float32, "f16": torch.float16}
-    for k, (cell, mode, h, b, t) in enumerate(cases):
+    for k, (cell, mode, h, b, t, directions) in enumerate(cases):
         for dname in args.dtypes.split(","):
-            name = f"{cell}/{mode}/torch/{dname}/H:{h}/B:{b}/T:{t}/I:{h}"
+            name = f"{cell}/{mode}/torch/{dname}/H:{h}/B:{b}/T:{t}/I:{h}" + ("/D:2" if directions == 2 else "")
             row = {"name": name, "run_name": name, "run_type": "iteration", "time_unit": "ms"}
             try:
                 torch.manual_seed(k)
                 kind = torch.nn.LSTM if cell == "lstm" else torch.nn.GRU
-                module = kind(h, h).to(device=device, dtype=dtypes[dname])
+                module = kind(h, h, bidirectional=directions == 2).to(device=device, dtype=dtypes[dname])
                 x = torch.randn(t, b, h, device=device, dtype=dtypes[dname], requires_grad=(mode == "fwd_bwd"))
-                dy = torch.randn(t, b, h, device=device, dtype=dtypes[dname])
+                dy = torch.randn(t, b, directions * h, device=device, dtype=dtypes[dname])
                 seconds, iterations = time_row(torch, module, x, dy, mode, args.min_time)
                 row.update({"real_time": seconds * 1e3, "iterations": iterations, "us_per_step": seconds * 1e6 / t})
             except Exception as e:  # one failing row does not hide the others

@@ -39,19 +39,22 @@ struct BenchCase {
   std::int64_t batch = 0;   // B
   std::int64_t steps = 0;   // T
   std::int64_t input = 0;   // I
+  int directions = 1;       // 2: bidirectional, named with a trailing /D:2
 
   std::string name() const {
     return std::string(gpurnn::to_string(cell)) + "/" + perf::to_string(mode) + "/" + backend +
            "/H:" + std::to_string(hidden) + "/B:" + std::to_string(batch) +
-           "/T:" + std::to_string(steps) + "/I:" + std::to_string(input);
+           "/T:" + std::to_string(steps) + "/I:" + std::to_string(input) + (directions == 2 ? "/D:2" : "");
   }
 
-  // One layer, one direction, with bias (as DeepBench and the oneDNN/cuDNN comparisons).
+  // One layer with bias (as DeepBench and the oneDNN/cuDNN comparisons), one direction unless
+  // `directions` is 2.
   RNNDescriptor descriptor() const {
     RNNDescriptor d;
     d.cell = cell;
     d.input_size = input;
     d.hidden_size = hidden;
+    d.bidirectional = directions == 2;
     return d;
   }
 };
@@ -114,6 +117,13 @@ inline std::vector<BenchCase> make_grid(const std::string& grid, const std::stri
       }
     }
     for (Mode m : {Mode::infer, Mode::fwd_bwd}) cases.push_back(BenchCase{CellKind::lstm, m, backend, 768, 16, 1024, 768});
+    // Bidirectional LSTM at small batch: where cuda/persistent runs both directions in one
+    // launch and cuda/persistent_sequential_directions one after the other.
+    for (std::int64_t h : {512, 1024}) {
+      for (std::int64_t b : {1, 8, 32}) {
+        for (Mode m : {Mode::infer, Mode::fwd_bwd}) cases.push_back(BenchCase{CellKind::lstm, m, backend, h, b, 100, h, 2});
+      }
+    }
   } else if (grid == "tiny") {
     add(CellKind::lstm, 16, 2, 3);
     add(CellKind::gru, 16, 2, 3);
