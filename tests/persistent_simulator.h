@@ -125,9 +125,8 @@ struct SimulatedPersistentOps : cpu::CpuOps<T> {
 
   bool run_time_loop(const engine::LayerProblem& p, const engine::LayerWeights<T>& w,
                      const engine::LayerBuffers<T>& buf, const engine::LayerForwardIO<T>& io) {
-    const RNNDescriptor& d = *p.desc;
     const engine::PersistentPlan plan =
-        engine::plan_persistent_lstm({d.cell, d.hidden_size, p.batch, d.proj_size, sizeof(T)}, device);
+        engine::plan_persistent_lstm(engine::persistent_problem(*p.desc, p.batch, sizeof(T)), device);
     if (!plan.fits) return false;
     simulate_persistent_lstm(kernels::persistent_launch(plan, kernels::persistent_args(plan, p, w, buf, io, staging,
                                                                                          reduction)),
@@ -136,15 +135,12 @@ struct SimulatedPersistentOps : cpu::CpuOps<T> {
     return true;
   }
 
-  // As CudaOps::run_time_loop_pair: the plan for half the SMs, both directions in one launch.
+  // As CudaOps::run_time_loop_pair: both directions in one launch where their paired plan fits.
   bool run_time_loop_pair(const engine::LayerProblem (&p)[2], const engine::LayerWeights<T> (&w)[2],
                           const engine::LayerBuffers<T> (&buf)[2], const engine::LayerForwardIO<T> (&io)[2]) {
     if (!pair_directions) return false;
-    const RNNDescriptor& d = *p[0].desc;
-    engine::DeviceLimits half = device;
-    half.sm_count /= 2;
     const engine::PersistentPlan plan =
-        engine::plan_persistent_lstm({d.cell, d.hidden_size, p[0].batch, d.proj_size, sizeof(T)}, half);
+        engine::plan_persistent_lstm_pair(engine::persistent_problem(*p[0].desc, p[0].batch, sizeof(T)), device);
     if (!plan.fits) return false;
     simulate_persistent_lstm(
         kernels::persistent_launch(plan, kernels::persistent_args(plan, p[0], w[0], buf[0], io[0], staging, reduction),

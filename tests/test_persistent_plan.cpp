@@ -168,5 +168,28 @@ TEST(PersistentPlan, AutoCrossoverTableCoversEveryHiddenSize) {
   }
 }
 
+// The plan of each direction of a paired launch: both directions' CTAs fit the device at one
+// per SM, and it is the one-direction plan on half the SMs (H 512 on an H100: U 8, 64 CTAs each).
+TEST(PersistentPlan, PairedDirectionsShareTheSms) {
+  for (const DeviceLimits& dev : published_devices()) {
+    for (std::int64_t H : {1, 7, 65, 256, 512, 1024}) {
+      for (std::int64_t B : {1, 3, 32}) {
+        SCOPED_TRACE(dev.name + " H=" + std::to_string(H) + " B=" + std::to_string(B));
+        const PersistentProblem problem{CellKind::lstm, H, B, 0, 4};
+        const PersistentPlan pair = engine::plan_persistent_lstm_pair(problem, dev);
+        DeviceLimits half = dev;
+        half.sm_count /= 2;
+        const PersistentPlan expected = engine::plan_persistent_lstm(problem, half);
+        ASSERT_EQ(pair.fits, expected.fits);
+        if (!pair.fits) continue;
+        EXPECT_EQ(pair.ctas, expected.ctas);
+        EXPECT_EQ(pair.units_per_cta, expected.units_per_cta);
+        EXPECT_LE(2 * pair.ctas, dev.sm_count);
+      }
+    }
+  }
+  EXPECT_EQ(engine::plan_persistent_lstm_pair({CellKind::lstm, 512, 1, 0, 4}, device_named("H100")).ctas, 64);
+}
+
 }  // namespace
 }  // namespace gpurnn::testing

@@ -16,14 +16,13 @@
 
 namespace gpurnn::cuda {
 
-// Which time loop a layer direction runs (BackendOptions::algorithm): the standard one (a GEMM
-// and a fused kernel per step), the persistent kernel (LSTM; an error when its plan does not
-// fit), the same with its first h_{t-1} staging (one element per iteration; kept so that a GPU
-// run times both), or the persistent kernel when it fits and the batch is small, else standard.
-// persistent: the current kernel, both directions of a layer in one launch where they fit;
-// persistent_sequential_directions: the same kernel, one launch per direction;
-// persistent_full_reduce: that, with the first warp reduction; persistent_elementwise_stage: that,
-// with the first h_{t-1} staging too (the kernel's first version).
+// Which time loop a layer direction runs (BackendOptions::algorithm): standard (a GEMM and a
+// fused kernel per step); persistent, the persistent kernel (LSTM; an error when its plan does
+// not fit), both directions of a layer in one launch where they fit; its earlier versions, kept
+// so that a GPU run times them side by side: persistent_sequential_directions (one launch per
+// direction), persistent_full_reduce (that, with the first warp reduction) and
+// persistent_elementwise_stage (that, with the first h_{t-1} staging too: the first version);
+// automatic, the persistent kernel when it fits and the batch is small, else standard.
 enum class CudaAlgorithm {
   standard,
   persistent,

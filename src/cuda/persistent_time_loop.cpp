@@ -9,7 +9,7 @@ namespace gpurnn::cuda {
 
 engine::PersistentPlan persistent_plan_for(const RNNDescriptor& desc, std::int64_t batch, std::size_t elem_size,
                                            const engine::DeviceLimits& device) {
-  return engine::plan_persistent_lstm({desc.cell, desc.hidden_size, batch, desc.proj_size, elem_size}, device);
+  return engine::plan_persistent_lstm(engine::persistent_problem(desc, batch, elem_size), device);
 }
 
 template <class T>
@@ -44,9 +44,8 @@ bool CudaOps<T>::run_time_loop_pair(const engine::LayerProblem (&p)[2], const en
   }
   // Each direction gets half the SMs; where that does not fit, each runs alone on all of them
   // (run_time_loop, which also gives 'persistent''s error when even that does not fit).
-  engine::DeviceLimits half = choice_->device;
-  half.sm_count /= 2;
-  const engine::PersistentPlan plan = persistent_plan_for(*p[0].desc, p[0].batch, sizeof(T), half);
+  const engine::PersistentPlan plan =
+      engine::plan_persistent_lstm_pair(engine::persistent_problem(*p[0].desc, p[0].batch, sizeof(T)), choice_->device);
   if (!plan.fits) return false;
   if (choice_->algorithm == CudaAlgorithm::automatic &&
       !engine::auto_prefers_persistent(plan, p[0].desc->hidden_size, p[0].batch)) {

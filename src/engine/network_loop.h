@@ -51,6 +51,30 @@ const std::int32_t* staged_lengths(Ops& ops, ConstTensorView lengths, std::int64
   return ops.stage_lengths(lengths.data_as<std::int32_t>(), batch, ws.lengths.in<std::int32_t>(workspace));
 }
 
+// The D directions of one layer: both in one time loop where the Ops can
+// (run_time_loop_pair), else one after the other.
+template <class Ops>
+void layer_directions_forward(Ops& ops, int D, const LayerProblem (&p)[2],
+                              const LayerWeights<typename Ops::value_type> (&w)[2],
+                              const LayerBuffers<typename Ops::value_type> (&buf)[2],
+                              const LayerForwardIO<typename Ops::value_type> (&io)[2]) {
+  if constexpr (has_time_loop_pair_hook<Ops>::value) {
+    if (D == 2) {
+      for (int dir = 0; dir < 2; ++dir) layer_forward_prologue(ops, p[dir], w[dir], buf[dir], io[dir]);
+      const bool together = ops.run_time_loop_pair(p, w, buf, io);
+      for (int dir = 0; dir < 2; ++dir) {
+        if (together) {
+          finish_layer_forward(ops, p[dir], buf[dir], io[dir]);
+        } else {
+          layer_time_loop(ops, p[dir], w[dir], buf[dir], io[dir]);
+        }
+      }
+      return;
+    }
+  }
+  for (int dir = 0; dir < D; ++dir) layer_forward(ops, p[dir], w[dir], buf[dir], io[dir]);
+}
+
 }  // namespace network_detail
 
 template <class Ops>
@@ -103,24 +127,7 @@ void network_forward(Ops& ops, const RNNWeights& weights, const ForwardArgs& arg
       io[dir].cn = state_slice<T>(args.cn.data(), k, B, H);
       io[dir].hh = ws.hh.in<T>(wbase);
     }
-    // Both directions in one time loop where the Ops can (run_time_loop_pair), else one after
-    // the other.
-    bool directions_done = false;
-    if constexpr (has_time_loop_pair_hook<Ops>::value) {
-      if (D == 2) {
-        for (int dir = 0; dir < D; ++dir) layer_forward_prologue(ops, p[dir], w[dir], buf[dir], io[dir]);
-        const bool together = ops.run_time_loop_pair(p, w, buf, io);
-        for (int dir = 0; dir < D; ++dir) {
-          if (together) {
-            finish_layer_forward(ops, p[dir], buf[dir], io[dir]);
-          } else {
-            layer_time_loop(ops, p[dir], w[dir], buf[dir], io[dir]);
-          }
-        }
-        directions_done = true;
-      }
-    }
-    for (int dir = 0; dir < D && !directions_done; ++dir) layer_forward(ops, p[dir], w[dir], buf[dir], io[dir]);
+    layer_directions_forward(ops, D, p, w, buf, io);
     if (training && l < L - 1 && d.dropout > 0) {
       ops.apply_dropout(out, T_ * B * D * Ho, args.dropout_seed, l, d.dropout);
     }

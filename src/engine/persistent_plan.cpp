@@ -71,6 +71,12 @@ std::int64_t auto_persistent_max_batch(std::int64_t hidden) {
   return 0;
 }
 
+PersistentPlan plan_persistent_lstm_pair(const PersistentProblem& problem, const DeviceLimits& device) {
+  DeviceLimits half = device;
+  half.sm_count /= 2;
+  return plan_persistent_lstm(problem, half);
+}
+
 bool auto_prefers_persistent(const PersistentPlan& plan, std::int64_t hidden, std::int64_t batch) {
   return plan.fits && batch <= auto_persistent_max_batch(hidden);
 }

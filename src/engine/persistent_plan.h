@@ -43,6 +43,11 @@ struct PersistentProblem {
   std::size_t elem_size = 4;    // 4 (f32) or 8 (f64)
 };
 
+// The problem of one layer direction of `desc` at `batch`, in elements of `elem_size` bytes.
+inline PersistentProblem persistent_problem(const RNNDescriptor& desc, std::int64_t batch, std::size_t elem_size) {
+  return {desc.cell, desc.hidden_size, batch, desc.proj_size, elem_size};
+}
+
 struct PersistentPlan {
   bool fits = false;
   std::string why_not;          // when !fits: the reason, naming the limit and the numbers
@@ -104,6 +109,9 @@ GPURNN_HOST_DEVICE int persistent_batch_tile(std::int64_t batch) {
 }
 
 PersistentPlan plan_persistent_lstm(const PersistentProblem& problem, const DeviceLimits& device);
+// The plan of each direction of a bidirectional layer run in one launch: the same plan on half
+// the SMs, so that both directions' 2 * ctas CTAs are resident at once.
+PersistentPlan plan_persistent_lstm_pair(const PersistentProblem& problem, const DeviceLimits& device);
 
 // `auto`: the persistent kernel when it fits and the problem is latency-bound (small batch).
 bool auto_prefers_persistent(const PersistentPlan& plan, std::int64_t hidden, std::int64_t batch);
