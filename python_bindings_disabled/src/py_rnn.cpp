@@ -103,6 +103,7 @@ std::shared_ptr<const RNNWeights> PyRNN::weights_for(py::sequence params, double
   const bool keep_dropout = dropout == descriptor().dropout;
   const std::size_t elem = dtype_size(dtype());
   auto* base = static_cast<unsigned char*>(weights_->flat().data());
+  const py::dtype own_dtype(numpy_name(dtype()));
   bool all_own = keep_dropout;
   for (std::size_t i = 0; i < layout.size() && all_own; ++i) {
     const py::handle p = params[i];
@@ -112,7 +113,7 @@ std::shared_ptr<const RNNWeights> PyRNN::weights_for(py::sequence params, double
     }
     const auto a = py::reinterpret_borrow<py::array>(p);
     all_own = a.data() == base + static_cast<std::size_t>(layout[i].offset) * elem &&
-              a.dtype().is(py::dtype(numpy_name(dtype()))) &&
+              a.dtype().is(own_dtype) &&
               static_cast<std::size_t>(a.size()) == static_cast<std::size_t>(layout[i].shape.numel()) &&
               (a.flags() & py::array::c_style) != 0;
   }

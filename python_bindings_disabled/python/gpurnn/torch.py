@@ -192,12 +192,17 @@ class _Mixin:
         return [getattr(self, n) for n in self._flat_weights_names]
 
     def _gpurnn_slots(self, dtype):
-        """(offset, numel) of each parameter in libgpurnn's flat layout (state_dict order)."""
-        core = self._gpurnn_core_for(dtype)
-        flat = core.flat_parameters()
-        views = core.parameters()
-        return [((views[n].ctypes.data - flat.ctypes.data) // flat.itemsize, views[n].size)
-                for n in self._flat_weights_names]
+        """(offset, numel) of each parameter in libgpurnn's flat layout (state_dict order), in
+        elements: the same for every dtype, so worked out once per module."""
+        slots = getattr(self, "_gpurnn_layout", None)
+        if slots is None:
+            core = self._gpurnn_core_for(dtype)
+            flat = core.flat_parameters()
+            views = core.parameters()
+            slots = [((views[n].ctypes.data - flat.ctypes.data) // flat.itemsize, views[n].size)
+                     for n in self._flat_weights_names]
+            self._gpurnn_layout = slots
+        return slots
 
     def _gpurnn_flat_for_call(self, params, dtype):
         """The flat weights of a CUDA call: the parameters' own buffer when they are still views
