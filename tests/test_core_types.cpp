@@ -274,6 +274,21 @@ TEST(CoreTypes, CopyIntoWritesASliceAndChecksArguments) {
                        "'dst' has dtype f64"));
 }
 
+TEST(CoreTypes, BorrowSharesTheCallersMemoryAndRefusesAnEmptyView) {
+  float values[] = {1.0f, 2.0f, 3.0f, 4.0f};
+  {
+    Tensor t = Tensor::borrow(TensorView(values, {2, 2}, DType::f32));
+    EXPECT_EQ(t.data(), values);
+    EXPECT_EQ(t.shape(), Shape({2, 2}));
+    t.fill(7.0);  // writes the caller's memory
+    const Tensor copy = t;  // and copies share it
+    EXPECT_EQ(copy.data(), values);
+  }
+  for (float v : values) EXPECT_EQ(v, 7.0f);  // still there after the last copy went
+  EXPECT_TRUE(contains(error_message([] { Tensor::borrow(TensorView()); }, ErrorCode::invalid_argument),
+                       "Tensor::borrow: argument 'view' is empty"));
+}
+
 // ---- views --------------------------------------------------------------------------------------
 TEST(CoreTypes, ViewConversions) {
   static_assert(std::is_convertible_v<TensorView, ConstTensorView>);

@@ -77,7 +77,8 @@ class Tensor {
   static Tensor zeros(Shape shape, DType dtype, Device device = Device::cpu());
   // A Tensor over memory the caller owns (e.g. a PyTorch tensor's): no allocation, no copy, and
   // nothing freed when the last copy of it goes; the caller keeps the memory alive and in place
-  // for as long as any copy, or any work queued with it, uses it.
+  // for as long as any copy, or any work queued with it, uses it. Error(invalid_argument) naming
+  // 'view' for a view without memory.
   static Tensor borrow(TensorView view);
   // Copies `numel` values from host memory into a new CPU tensor.
   template <class T>

@@ -30,6 +30,8 @@ std::shared_ptr<void> allocate_host(std::size_t bytes) {
 }  // namespace
 
 Tensor Tensor::borrow(TensorView view) {
+  check_argument(view.data() != nullptr, "Tensor::borrow", "view",
+                 "is empty (no memory to borrow for shape " + to_string(view.shape()) + ")");
   Tensor t;
   t.shape_ = view.shape();
   t.dtype_ = view.dtype();
