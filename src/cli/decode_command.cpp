@@ -10,6 +10,7 @@
 #include "gpurnn/train/seq2seq.h"
 #include "gpurnn/train/trainer.h"
 #include "io/atomic_file.h"
+#include "tasks/task_registry.h"
 
 namespace gpurnn::cli {
 namespace {

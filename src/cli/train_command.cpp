@@ -22,6 +22,7 @@
 #include "core/thread_count.h"
 #include "gpurnn/train/seq2seq.h"
 #include "gpurnn/train/trainer.h"
+#include "tasks/task_registry.h"
 
 namespace gpurnn::cli {
 namespace {
@@ -77,7 +78,7 @@ void check_common_resume_flags(const TrainOptions& o, const std::string& cell, C
 // The encoder-decoder of an output-sequence task: from the flags and the task's defaults, or from
 // the checkpoint being resumed (flags that say otherwise are errors naming both).
 train::Seq2SeqConfig seq2seq_config(const TrainOptions& o, const train::ModelConfig& model,
-                                    const TaskDefaults& defaults, const train::CheckpointInfo& resumed) {
+                                    const train::TaskDefaults& defaults, const train::CheckpointInfo& resumed) {
   train::Seq2SeqConfig c;
   c.io = model.io;
   c.cell = model.cell;
@@ -175,7 +176,7 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
                                                  o.optimizer + ")");
   }
   // The defaults of the task that trains (a resumed run's is the checkpoint's).
-  const TaskDefaults defaults = defaults_for(task_name);
+  const train::TaskDefaults defaults = train::find_task(task_name).defaults;
   train::ModelConfig model;
   const std::string cell = o.cell.empty() ? defaults.cell : o.cell;
   model.cell = parse_cell_kind(cell);
@@ -193,8 +194,8 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
   model.seed = seed;
   const bool threads_given = was_given(o, "--threads");
   if (threads_given) detail::check_thread_count(o.threads, "gpurnn train", "--threads");
-  model.threads = threads_given ? o.threads : defaults.threads == kIdleCores ? idle_core_threads() : defaults.threads;
-  const std::string threads_line = describe_threads(model.threads, threads_given, defaults.threads == kIdleCores);
+  model.threads = threads_given ? o.threads : defaults.threads == train::kIdleCores ? idle_core_threads() : defaults.threads;
+  const std::string threads_line = describe_threads(model.threads, threads_given, defaults.threads == train::kIdleCores);
   if (!o.resume.empty() && resumed.model_kind == "sequence") {
     const train::CheckpointInfo& info = resumed;
     check_common_resume_flags(o, cell, info.model.cell, info.model.hidden, info.model.layers, info.model.embedding,

@@ -61,7 +61,7 @@ void adopt_resumed_data(const TrainOptions& o, const train::CheckpointInfo& resu
   }
 }
 
-std::string plan_schedule(const TrainOptions& o, const TaskDefaults& defaults, const train::CheckpointInfo& resumed,
+std::string plan_schedule(const TrainOptions& o, const train::TaskDefaults& defaults, const train::CheckpointInfo& resumed,
                           train::TrainConfig& config) {
   const bool resuming = !o.resume.empty();
   const std::optional<train::ScheduleConfig>& stored = resumed.schedule;

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "cli/commands.h"
-#include "cli/task_defaults.h"
+#include "tasks/task_registry.h"
 #include "gpurnn/train/task.h"
 #include "gpurnn/train/trainer.h"
 
@@ -31,7 +31,7 @@ void adopt_resumed_data(const TrainOptions& o, const train::CheckpointInfo& resu
 // exceed the checkpoint's step; the schedule is the checkpoint's unless --steps, --lr,
 // --schedule or --warmup change it. Returns a note for the header when a resumed run's schedule
 // is not the checkpoint's ("" otherwise).
-std::string plan_schedule(const TrainOptions& o, const TaskDefaults& defaults, const train::CheckpointInfo& resumed,
+std::string plan_schedule(const TrainOptions& o, const train::TaskDefaults& defaults, const train::CheckpointInfo& resumed,
                           train::TrainConfig& config);
 
 }  // namespace gpurnn::cli

@@ -1,15 +1,16 @@
-# The charlm task's default corpus: libgpurnn's own source tree, embedded in the library.
-# Included by the top-level CMakeLists.txt before the library is defined.
+# The charlm task's default corpus: libgpurnn's own source tree, embedded in the gpurnn command
+# and the tests (the gpurnn_tasks library), not in libgpurnn.
+# Included by the top-level CMakeLists.txt before the targets are defined.
 #
 # The files (*.h *.cpp *.cu *.cuh *.md *.txt *.py *.cmake under include/ src/ kernels/ tests/
 # bench/, plus README.md) are listed at configure time, sorted by path, and re-listed by the
 # build when one is added or removed (CONFIGURE_DEPENDS). A generated assembler file includes
 # each with .incbin (assembling ~0.5 MB this way takes a few milliseconds, where string literals
 # would cost seconds of C++ compilation) and a table of where each file ends; editing a file
-# re-assembles it (OBJECT_DEPENDS). src/train/data/embedded_corpus.cpp reads the symbols.
+# re-assembles it (OBJECT_DEPENDS). src/tasks/embedded_corpus.cpp reads the symbols.
 #
 # Sets:
-#   GPURNN_CORPUS_SOURCES  the generated .S to add to the library's sources
+#   GPURNN_CORPUS_SOURCES  the generated .S to add to the gpurnn_tasks library's sources
 
 enable_language(ASM)
 

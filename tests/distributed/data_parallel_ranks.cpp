@@ -22,6 +22,7 @@
 #include "gpurnn/train/communicator.h"
 #include "gpurnn/train/seq2seq.h"
 #include "gpurnn/train/trainer.h"
+#include "tasks/task_registry.h"
 
 namespace {
 

@@ -8,6 +8,7 @@
 #include "batch_test_support.h"
 #include "gpurnn/train/communicator.h"
 #include "gpurnn/train/task.h"
+#include "tasks/task_registry.h"
 #include "test_support.h"
 #include "train/batch_shard.h"
 

@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "test_support.h"
-#include "train/data/bleu.h"
+#include "tasks/bleu.h"
 
 namespace gpurnn::testing {
 namespace {

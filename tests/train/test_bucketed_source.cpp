@@ -7,14 +7,14 @@
 
 #include "test_support.h"
 #include "train/batch_test_support.h"
-#include "train/data/bucketed_source.h"
+#include "tasks/bucketed_source.h"
 
 namespace gpurnn::testing {
 namespace {
 
 using train::Batch;
-using train::data::BucketedSource;
-using train::data::SequenceDataset;
+using train::tasks::BucketedSource;
+using train::tasks::SequenceDataset;
 
 constexpr std::int64_t kFeatures = 2;
 

@@ -9,7 +9,8 @@
 
 #include "test_support.h"
 #include "train/batch_test_support.h"
-#include "train/data/embedded_corpus.h"
+#include "tasks/embedded_corpus.h"
+#include "tasks/task_registry.h"
 
 namespace gpurnn::testing {
 namespace {
@@ -22,7 +23,7 @@ void write_file(const std::string& path, const std::string& text) {
 }
 
 TEST(CharlmTask, EmbedsTheSourceTreeFileByFile) {
-  const std::vector<std::string_view> documents = train::data::embedded_corpus();
+  const std::vector<std::string_view> documents = train::tasks::embedded_corpus();
   ASSERT_GT(documents.size(), 100u);
   // README.md is embedded byte for byte (the corpus lists it after every other file's path).
   const std::string readme = read_bytes(std::string(GPURNN_TEST_DATA_DIR) + "/../../README.md");
@@ -42,7 +43,7 @@ TEST(CharlmTask, TokensMapBackToTheCorpusBytes) {
   // One token per distinct byte of the embedded corpus (the source tree: any new character in a
   // comment adds one, so the count is computed, not fixed).
   std::string corpus;
-  for (std::string_view document : train::data::embedded_corpus()) corpus += document;
+  for (std::string_view document : train::tasks::embedded_corpus()) corpus += document;
   std::set<unsigned char> distinct(corpus.begin(), corpus.end());
   EXPECT_EQ(vocabulary, static_cast<std::int64_t>(distinct.size()));
   EXPECT_GT(vocabulary, 60);

@@ -6,15 +6,16 @@
 
 #include "test_support.h"
 #include "train/batch_test_support.h"
-#include "train/data/counter_rng.h"
-#include "train/data/waveforms.h"
+#include "tasks/counter_rng.h"
+#include "tasks/waveforms.h"
+#include "tasks/task_registry.h"
 
 namespace gpurnn::testing {
 namespace {
 
 using train::Batch;
 using train::TaskOptions;
-using namespace train::data;
+using namespace train::tasks;
 
 TEST(AddingTask, TwoMarkersOneInEachHalfAndTheirSum) {
   TaskOptions options;

@@ -7,13 +7,13 @@
 #include <gtest/gtest.h>
 
 #include "test_support.h"
-#include "train/data/counter_rng.h"
-#include "train/data/geometry.h"
+#include "tasks/counter_rng.h"
+#include "tasks/geometry.h"
 
 namespace gpurnn::testing {
 namespace {
 
-using train::data::CounterRng;
+using train::tasks::CounterRng;
 using train::geometry::Point;
 using Indices = std::vector<int>;
 

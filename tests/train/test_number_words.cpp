@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "test_support.h"
-#include "train/data/number_words.h"
+#include "tasks/number_words.h"
 
 namespace gpurnn::testing {
 namespace {

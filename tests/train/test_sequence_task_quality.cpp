@@ -8,6 +8,7 @@
 
 #include "gpurnn/train/seq2seq.h"
 #include "gpurnn/train/trainer.h"
+#include "tasks/task_registry.h"
 
 namespace gpurnn::testing {
 namespace {

@@ -8,9 +8,10 @@
 #include <cmath>
 
 #include "gpurnn/train/task.h"
+#include "tasks/task_registry.h"
 #include "test_support.h"
-#include "train/data/geometry.h"
-#include "train/data/tsp_solvers.h"
+#include "tasks/geometry.h"
+#include "tasks/tsp_solvers.h"
 
 namespace gpurnn::testing {
 namespace {

@@ -7,14 +7,14 @@
 
 #include "test_support.h"
 #include "train/batch_test_support.h"
-#include "train/data/stream_source.h"
+#include "tasks/stream_source.h"
 
 namespace gpurnn::testing {
 namespace {
 
 using train::Batch;
-using train::data::StreamPlan;
-using train::data::StreamSource;
+using train::tasks::StreamPlan;
+using train::tasks::StreamSource;
 
 // Documents of awkward lengths: 1 and 2 (no or one input position), shorter and longer than
 // a chunk, one exactly a chunk plus one.

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "gpurnn/train/trainer.h"
+#include "tasks/task_registry.h"
 
 namespace gpurnn::testing {
 namespace {

@@ -5,6 +5,7 @@
 
 #include "test_support.h"
 #include "train/batch_test_support.h"
+#include "tasks/task_registry.h"
 
 namespace gpurnn::testing {
 namespace {

@@ -7,16 +7,17 @@
 
 #include "test_support.h"
 #include "train/batch_test_support.h"
-#include "train/data/csv_column.h"
-#include "train/data/mackey_glass.h"
+#include "tasks/csv_column.h"
+#include "tasks/mackey_glass.h"
+#include "tasks/task_registry.h"
 
 namespace gpurnn::testing {
 namespace {
 
 using train::Batch;
 using train::TaskOptions;
-using train::data::mackey_glass_series;
-using train::data::read_csv_column;
+using train::tasks::mackey_glass_series;
+using train::tasks::read_csv_column;
 
 void write_file(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;

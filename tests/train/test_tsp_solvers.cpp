@@ -6,13 +6,13 @@
 #include <gtest/gtest.h>
 
 #include "test_support.h"
-#include "train/data/counter_rng.h"
-#include "train/data/tsp_solvers.h"
+#include "tasks/counter_rng.h"
+#include "tasks/tsp_solvers.h"
 
 namespace gpurnn::testing {
 namespace {
 
-using train::data::CounterRng;
+using train::tasks::CounterRng;
 using train::geometry::Point;
 using namespace train::tsp;
 using Tour = std::vector<int>;

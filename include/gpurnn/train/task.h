@@ -73,11 +73,7 @@ class SequenceTask : public Task {
   virtual std::string format_output(const std::string& text, const std::vector<std::int32_t>& output) const = 0;
 };
 
-// The task named `name` (charlm, timeseries, adding, copy, classify, translate, sort, convex-hull,
-// tsp; the last four are SequenceTasks); Error(invalid_argument)
-// naming 'task' and the known tasks for any other name, and Error(io_error / invalid_argument)
-// for unreadable or unusable data, naming the file and what was wrong.
-std::unique_ptr<Task> make_task(const std::string& name, const TaskOptions& options);
-std::vector<std::string> task_names();
+// The tasks themselves (charlm, translate, tsp, ...) are not part of libgpurnn: the gpurnn command
+// builds them (src/tasks, the gpurnn_tasks library), and a program of its own implements Task.
 
 }  // namespace gpurnn::train

@@ -1,0 +1,114 @@
+#include "tasks/csv_column.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <optional>
+
+#include "gpurnn/error.h"
+#include "io/mapped_file.h"
+
+namespace gpurnn::train::tasks {
+namespace {
+
+constexpr const char* kWhere = "read_csv_column";
+
+std::string trim(const std::string& text) {
+  const auto first = text.find_first_not_of(" \t\r");
+  if (first == std::string::npos) return {};
+  return text.substr(first, text.find_last_not_of(" \t\r") - first + 1);
+}
+
+// The fields of one line.
+std::vector<std::string> split_fields(const std::string& line) {
+  std::vector<std::string> fields;
+  std::string field;
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        field += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        field += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      fields.push_back(trim(field));
+      field.clear();
+    } else {
+      field += c;
+    }
+  }
+  fields.push_back(trim(field));
+  return fields;
+}
+
+bool parse_number(const std::string& text, double& value) {
+  if (text.empty()) return false;
+  char* end = nullptr;
+  errno = 0;
+  value = std::strtod(text.c_str(), &end);
+  return end == text.c_str() + text.size() && errno == 0 && std::isfinite(value);
+}
+
+}  // namespace
+
+std::vector<double> read_csv_column(const std::string& path, const std::string& column) {
+  std::optional<io::detail::MappedFile> file;
+  try {
+    file.emplace(path);
+  } catch (const Error& error) {
+    throw Error(error.code(), std::string(kWhere) + ": argument 'csv': " + error.what());
+  }
+  const std::string text(reinterpret_cast<const char*>(file->data()), file->size());
+  std::size_t position = 0;
+  std::size_t line_number = 0;
+  auto next_line = [&](std::string& line) {
+    while (position < text.size()) {
+      const std::size_t end = std::min(text.find('\n', position), text.size());
+      line = text.substr(position, end - position);
+      position = end + 1;
+      ++line_number;
+      if (!trim(line).empty()) return true;
+    }
+    return false;
+  };
+
+  std::string line;
+  if (!next_line(line)) {
+    throw Error(ErrorCode::invalid_argument, std::string(kWhere) + ": '" + path + "' is empty (expected a header line)");
+  }
+  const std::vector<std::string> names = split_fields(line);
+  std::size_t index = names.size();
+  std::string listed;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == column && index == names.size()) index = i;
+    listed += (i ? ", '" : "'") + names[i] + "'";
+  }
+  if (index == names.size()) {
+    throw Error(ErrorCode::invalid_argument, std::string(kWhere) + ": argument 'csv_column' is '" +
+                                                 column + "', which is not a column of '" + path +
+                                                 "'; its columns are " + listed);
+  }
+  std::vector<double> values;
+  while (next_line(line)) {
+    const std::vector<std::string> fields = split_fields(line);
+    double value = 0.0;
+    if (index >= fields.size() || !parse_number(fields[index], value)) {
+      const std::string cell = index < fields.size() ? "'" + fields[index] + "'" : "missing";
+      throw Error(ErrorCode::invalid_argument,
+                  std::string(kWhere) + ": '" + path + "' line " + std::to_string(line_number) +
+                      ", column '" + column + "': cell " + cell + " is not a number");
+    }
+    values.push_back(value);
+  }
+  return values;
+}
+
+}  // namespace gpurnn::train::tasks
