@@ -7,8 +7,10 @@
 # Sets:
 #   GPURNN_HAVE_MPI       ON/OFF; MPI is linked PRIVATE to libgpurnn (no public header names it)
 #   GPURNN_HAVE_NCCL      ON/OFF: CUDA, MPI, and nccl.h + libnccl next to the CUDA toolkit
-#   GPURNN_MPI_SOURCES    what the library adds: src/train/mpi_communicator.cpp (and
-#                         nccl_communicator.cpp), or the stubs of src/train/no_mpi_communicator.cpp
+#   GPURNN_MPI_SOURCES    what the library adds: src/train/mpi_communicator.cpp and either
+#                         src/cuda/nccl/nccl_communicator.cpp or the refusals of
+#                         src/train/no_nccl_communicator.cpp; without MPI the stubs of
+#                         src/train/no_mpi_communicator.cpp
 #   GPURNN_MPIEXEC        the mpirun the tests launch ranks with (empty when none was found)
 
 set(GPURNN_MPI AUTO CACHE STRING "Distributed training with MPI: AUTO (when found), ON (required), OFF")
@@ -56,9 +58,12 @@ if(GPURNN_HAVE_CUDA)
                HINTS ${NCCL_ROOT} $ENV{NCCL_ROOT} ${CUDAToolkit_LIBRARY_DIR} PATH_SUFFIXES lib lib64)
   if(NCCL_INCLUDE_DIR AND NCCL_LIBRARY)
     set(GPURNN_HAVE_NCCL ON)
-    list(APPEND GPURNN_MPI_SOURCES ${PROJECT_SOURCE_DIR}/src/train/nccl_communicator.cpp)
+    list(APPEND GPURNN_MPI_SOURCES ${PROJECT_SOURCE_DIR}/src/cuda/nccl/nccl_communicator.cpp)
     message(STATUS "gpurnn: NCCL ${NCCL_LIBRARY}")
   else()
     message(STATUS "gpurnn: no NCCL next to the CUDA toolkit: GPU ranks all-reduce through MPI on the host")
   endif()
+endif()
+if(NOT GPURNN_HAVE_NCCL)
+  list(APPEND GPURNN_MPI_SOURCES ${PROJECT_SOURCE_DIR}/src/train/no_nccl_communicator.cpp)
 endif()

@@ -4,7 +4,7 @@
 // gradients. The batched dot products are cuBLAS (src/cuda/batched_gemm.h), not here. Each
 // launcher takes raw device pointers and sizes, the stream last, queues its work there, checks
 // the launch and does not synchronise. T is float or double. Formulas are those of the cpu ops
-// (src/train/cpu_attention_ops.h): computed in double, rounded to T once. Tensors are
+// (src/cpu/cpu_attention_ops.h): computed in double, rounded to T once. Tensors are
 // time-major: query [T, B, A], keys [S, B, A], scores [T, B, S]. Nothing here uses atomics;
 // every result is deterministic.
 

@@ -1,4 +1,4 @@
-// The cuda BatchUploader (train/batch_uploader.h): a host batch is staged into one of two pinned
+// The cuda BatchUploader (platform/batch_uploader.h): a host batch is staged into one of two pinned
 // slots, copied to new device tensors on a non-blocking copy stream, and an event recorded after
 // the copies is what finish() makes the compute stream wait on.
 //

@@ -3,7 +3,7 @@
 
 #include <memory>
 
-#include "train/batch_uploader.h"
+#include "platform/batch_uploader.h"
 
 namespace gpurnn::cuda {
 

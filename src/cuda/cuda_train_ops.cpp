@@ -31,7 +31,7 @@
 #include "cuda/require_device.h"
 #include "cuda/train_kernels.h"
 #include "gpurnn/detail/dtype_dispatch.h"
-#include "train/train_op_checks.h"
+#include "platform/train_op_checks.h"
 
 namespace gpurnn::cuda {
 namespace {

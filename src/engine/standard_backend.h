@@ -17,7 +17,7 @@
 #include "engine/network_loop.h"
 #include "gpurnn/backend.h"
 #include "gpurnn/detail/dtype_dispatch.h"
-#include "rnn/validate_args.h"
+#include "engine/validate_args.h"
 
 namespace gpurnn::engine {
 

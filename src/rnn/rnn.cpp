@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "rnn/validate_args.h"
+#include "engine/validate_args.h"
 
 namespace gpurnn {
 namespace {

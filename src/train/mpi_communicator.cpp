@@ -132,14 +132,4 @@ std::shared_ptr<Communicator> mpi_world_communicator() {
   return world;
 }
 
-#ifndef GPURNN_HAVE_NCCL
-bool nccl_available() { return false; }
-
-std::shared_ptr<Communicator> nccl_communicator(std::shared_ptr<Communicator>, Device) {
-  throw Error(ErrorCode::unsupported,
-              "nccl_communicator: this build has no NCCL (it needs CUDA, and nccl.h and libnccl next to the "
-              "CUDA toolkit); CUDA ranks can use the MPI communicator, which copies through the host");
-}
-#endif
-
 }  // namespace gpurnn::train

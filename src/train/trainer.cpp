@@ -6,7 +6,7 @@
 
 #include "gpurnn/detail/counter_random.h"
 #include "train/batch_shard.h"
-#include "train/batch_uploader.h"
+#include "platform/batch_uploader.h"
 #include "train/gradient_allreduce.h"
 #include "train/prefetcher.h"
 

@@ -13,7 +13,7 @@
 
 #include "gpu_test_support.h"
 #include "test_support.h"
-#include "train/batch_uploader.h"
+#include "platform/batch_uploader.h"
 
 namespace gpurnn::testing {
 namespace {

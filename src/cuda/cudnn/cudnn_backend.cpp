@@ -16,7 +16,7 @@
 #include "cuda/cudnn/cudnn_weights.h"
 #include "cuda/device_guard.h"
 #include "gpurnn/device.h"
-#include "rnn/validate_args.h"
+#include "engine/validate_args.h"
 
 namespace gpurnn::cuda {
 namespace {

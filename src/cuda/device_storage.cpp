@@ -1,4 +1,4 @@
-// Device storage for Tensor (src/core/device_allocator.h) in a build with CUDA.
+// The CUDA platform's storage for Tensor (the DeviceStorage of src/core/device_allocator.h).
 //
 // Each device gets one memory pool of its own (cudaMemPoolCreate), allocated from and freed to
 // in the order of the device's legacy default stream (cudaMallocFromPoolAsync / cudaFreeAsync
@@ -13,7 +13,7 @@
 // non-blocking stream that uses a tensor must be made to wait for the legacy stream before its
 // first use and be finished (or waited for by the legacy stream) before the tensor is destroyed.
 
-#include "core/device_allocator.h"
+#include "cuda/device_storage.h"
 
 #include <cuda_runtime.h>
 
@@ -128,9 +128,7 @@ cudaError_t allocate(void** p, std::size_t bytes, cudaMemPool_t pool) {
                          : cudaMalloc(p, bytes);
 }
 
-}  // namespace
-
-std::shared_ptr<void> allocate_device_storage(std::size_t bytes, Device device, const char* where) {
+std::shared_ptr<void> allocate_cuda_storage(std::size_t bytes, Device device, const char* where) {
   require_device(device, where);
   const std::string what = std::string(where) + ": cannot allocate " + std::to_string(bytes) +
                            " bytes (" + human_bytes(bytes) + ") on " + to_string(device);
@@ -167,7 +165,7 @@ std::shared_ptr<void> allocate_device_storage(std::size_t bytes, Device device, 
   return std::shared_ptr<void>(p, DeviceFree{device.index, pool != nullptr});
 }
 
-void copy_storage(void* dst, Device dst_device, const void* src, Device src_device,
+void copy_cuda_storage(void* dst, Device dst_device, const void* src, Device src_device,
                   std::size_t bytes) {
   if (bytes == 0) return;
   if (dst_device.is_cpu() && src_device.is_cpu()) {
@@ -177,8 +175,8 @@ void copy_storage(void* dst, Device dst_device, const void* src, Device src_devi
   if (!dst_device.is_cpu() && !src_device.is_cpu() && dst_device.index != src_device.index) {
     // Across devices: through the host. Rare (never on a hot path) and needs no peer access.
     std::vector<unsigned char> staging(bytes);
-    copy_storage(staging.data(), Device::cpu(), src, src_device, bytes);
-    copy_storage(dst, dst_device, staging.data(), Device::cpu(), bytes);
+    copy_cuda_storage(staging.data(), Device::cpu(), src, src_device, bytes);
+    copy_cuda_storage(dst, dst_device, staging.data(), Device::cpu(), bytes);
     return;
   }
   const cudaMemcpyKind kind = src_device.is_cpu()   ? cudaMemcpyHostToDevice
@@ -192,11 +190,21 @@ void copy_storage(void* dst, Device dst_device, const void* src, Device src_devi
   cuda::check_cuda(cudaStreamSynchronize(cudaStreamLegacy), (call + "cudaStreamSynchronize").c_str());
 }
 
-void zero_device_storage(void* dst, Device device, std::size_t bytes) {
+void zero_cuda_storage(void* dst, Device device, std::size_t bytes) {
   if (bytes == 0) return;
   cuda::DeviceGuard guard(device.index);
   cuda::check_cuda(cudaMemsetAsync(dst, 0, bytes, cudaStreamLegacy), "cudaMemsetAsync");
   cuda::check_cuda(cudaStreamSynchronize(cudaStreamLegacy), "cudaStreamSynchronize");
 }
 
+}  // namespace
 }  // namespace gpurnn::detail
+
+namespace gpurnn::cuda {
+
+const detail::DeviceStorage& device_storage() {
+  static const detail::DeviceStorage storage = {detail::allocate_cuda_storage, detail::copy_cuda_storage, detail::zero_cuda_storage};
+  return storage;
+}
+
+}  // namespace gpurnn::cuda

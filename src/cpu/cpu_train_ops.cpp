@@ -1,4 +1,4 @@
-#include "train/cpu_train_ops.h"
+#include "cpu/cpu_train_ops.h"
 
 #include <algorithm>
 #include <cmath>
@@ -9,8 +9,8 @@
 #include "cpu/blas.h"
 #include "gpurnn/detail/counter_random.h"
 #include "gpurnn/detail/dtype_dispatch.h"
-#include "train/cpu_attention_ops.h"
-#include "train/train_op_checks.h"
+#include "cpu/cpu_attention_ops.h"
+#include "platform/train_op_checks.h"
 
 namespace gpurnn::train {
 namespace {

@@ -1,4 +1,4 @@
-#include "rnn/validate_args.h"
+#include "engine/validate_args.h"
 
 #include "core/alias_check.h"
 

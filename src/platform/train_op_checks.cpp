@@ -1,4 +1,4 @@
-#include "train/train_op_checks.h"
+#include "platform/train_op_checks.h"
 
 #include "core/alias_check.h"
 
