@@ -12,7 +12,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "cuda/attention_kernels.h"
+#include "attention_kernels.h"
 #include "launch_linear.cuh"
 
 namespace gpurnn::cuda {

@@ -1,15 +1,15 @@
 // Element-wise helpers of the standard algorithm on CUDA: bias rows, transposes, dropout and
-// bias gradients (column sums, through the training ops' blocked kernel).
+// dropout (the bias gradients' column sums are the training ops' blocked kernel,
+// kernels/train_reduce_kernels.cu).
 //
 // Launch shape: 1-D grids of ceil(n / 256) blocks of 256 threads (kernels/launch_shape.h); each
 // thread owns one output element named in the kernel's comment. No shared memory, no atomics:
 // every kernel here is deterministic.
 
-#include "cuda/cuda_ops.h"
-#include "cuda/cuda_status.h"
-#include "cuda/train_kernels.h"
+#include "cuda_status.h"
 #include "gpurnn/detail/counter_random.h"
 #include "launch_shape.h"
+#include "step_kernels.h"
 
 namespace gpurnn::cuda {
 namespace {
@@ -57,38 +57,30 @@ void launch_linear(Kernel kernel, std::int64_t count, cudaStream_t stream, const
 }  // namespace
 
 template <class T>
-void CudaOps<T>::add_bias_rows(T* rows, std::int64_t count, std::int64_t n, std::int64_t ld,
-                               const T* bias) {
+void launch_add_bias_rows(T* rows, std::int64_t count, std::int64_t n, std::int64_t ld, const T* bias,
+                          cudaStream_t stream) {
   if (bias == nullptr) return;
-  launch_linear(add_bias_rows_kernel<T>, count * n, stream_, "add_bias_rows_kernel", rows, count, n, ld, bias);
+  launch_linear(add_bias_rows_kernel<T>, count * n, stream, "add_bias_rows_kernel", rows, count, n, ld, bias);
 }
 
 template <class T>
-void CudaOps<T>::transpose_leading(const T* src, T* dst, std::int64_t a, std::int64_t b,
-                                   std::int64_t f) {
-  launch_linear(transpose_leading_kernel<T>, a * b * f, stream_, "transpose_leading_kernel", src, dst, a, b, f);
+void launch_transpose_leading(const T* src, T* dst, std::int64_t a, std::int64_t b, std::int64_t f,
+                              cudaStream_t stream) {
+  launch_linear(transpose_leading_kernel<T>, a * b * f, stream, "transpose_leading_kernel", src, dst, a, b, f);
 }
 
 template <class T>
-void CudaOps<T>::apply_dropout(T* values, std::int64_t count, std::uint64_t seed, int layer, double p) {
-  launch_linear(dropout_kernel<T>, count, stream_, "dropout_kernel", values, count, seed, layer, p);
+void launch_dropout(T* values, std::int64_t count, std::uint64_t seed, int layer, double p, cudaStream_t stream) {
+  launch_linear(dropout_kernel<T>, count, stream, "dropout_kernel", values, count, seed, layer, p);
 }
 
-template <class T>
-void CudaOps<T>::column_sums(const T* rows, std::int64_t count, std::int64_t n, std::int64_t ld,
-                             T* out, bool accumulate) {
-  // The training ops' blocked column sum (kernels/train_reduce_kernels.cu): 16 row lanes per
-  // column, not one thread walking all T*B rows of its column.
-  launch_column_sums<T>(rows, count, n, ld, out, accumulate, stream_);
-}
-
-#define GPURNN_INSTANTIATE_ELEMENTWISE_OPS(T)                                                  \
-  template void CudaOps<T>::add_bias_rows(T*, std::int64_t, std::int64_t, std::int64_t, const T*); \
-  template void CudaOps<T>::transpose_leading(const T*, T*, std::int64_t, std::int64_t, std::int64_t); \
-  template void CudaOps<T>::apply_dropout(T*, std::int64_t, std::uint64_t, int, double);       \
-  template void CudaOps<T>::column_sums(const T*, std::int64_t, std::int64_t, std::int64_t, T*, bool);
-GPURNN_INSTANTIATE_ELEMENTWISE_OPS(float)
-GPURNN_INSTANTIATE_ELEMENTWISE_OPS(double)
-#undef GPURNN_INSTANTIATE_ELEMENTWISE_OPS
+#define GPURNN_INSTANTIATE_ELEMENTWISE_KERNELS(T)                                                         \
+  template void launch_add_bias_rows<T>(T*, std::int64_t, std::int64_t, std::int64_t, const T*, cudaStream_t); \
+  template void launch_transpose_leading<T>(const T*, T*, std::int64_t, std::int64_t, std::int64_t,           \
+                                            cudaStream_t);                                                    \
+  template void launch_dropout<T>(T*, std::int64_t, std::uint64_t, int, double, cudaStream_t);
+GPURNN_INSTANTIATE_ELEMENTWISE_KERNELS(float)
+GPURNN_INSTANTIATE_ELEMENTWISE_KERNELS(double)
+#undef GPURNN_INSTANTIATE_ELEMENTWISE_KERNELS
 
 }  // namespace gpurnn::cuda

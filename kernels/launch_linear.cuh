@@ -8,7 +8,7 @@
 
 #include <cstdint>
 
-#include "cuda/cuda_status.h"
+#include "cuda_status.h"
 #include "launch_shape.h"
 
 namespace gpurnn::cuda {

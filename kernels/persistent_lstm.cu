@@ -32,8 +32,8 @@
 #include <tuple>
 #include <utility>
 
-#include "cuda/cuda_status.h"
-#include "cuda/persistent_lstm.h"
+#include "cuda_status.h"
+#include "persistent_lstm.h"
 #include "gpurnn/error.h"
 #include "persistent_lstm_map.h"
 

@@ -7,8 +7,9 @@
 // Preconditions: the pointers of the step structs are device memory on the current device;
 // lengths (if any) were staged to the device.
 
-#include "cuda/cuda_ops.h"
-#include "cuda/cuda_status.h"
+#include "step_kernels.h"
+
+#include "cuda_status.h"
 #include "gpurnn/detail/cell_math.h"
 #include "launch_shape.h"
 
@@ -148,32 +149,32 @@ void launch_over(Kernel kernel, std::int64_t rows, std::int64_t cols, const Args
 }  // namespace
 
 template <class T>
-void CudaOps<T>::forward_step(const engine::ForwardStep<T>& s) {
-  launch_over(forward_step_kernel<T>, s.batch, s.hidden, s, stream_, "forward_step_kernel");
+void launch_forward_step(const engine::ForwardStep<T>& s, cudaStream_t stream) {
+  launch_over(forward_step_kernel<T>, s.batch, s.hidden, s, stream, "forward_step_kernel");
 }
 
 template <class T>
-void CudaOps<T>::finish_forward_step(const engine::StepOutput<T>& s) {
-  launch_over(finish_forward_step_kernel<T>, s.batch, s.state, s, stream_, "finish_forward_step_kernel");
+void launch_finish_forward_step(const engine::StepOutput<T>& s, cudaStream_t stream) {
+  launch_over(finish_forward_step_kernel<T>, s.batch, s.state, s, stream, "finish_forward_step_kernel");
 }
 
 template <class T>
-void CudaOps<T>::output_gradient(const engine::OutputGradient<T>& s) {
-  launch_over(output_gradient_kernel<T>, s.batch, s.state, s, stream_, "output_gradient_kernel");
+void launch_output_gradient(const engine::OutputGradient<T>& s, cudaStream_t stream) {
+  launch_over(output_gradient_kernel<T>, s.batch, s.state, s, stream, "output_gradient_kernel");
 }
 
 template <class T>
-void CudaOps<T>::backward_step(const engine::BackwardStep<T>& s) {
-  launch_over(backward_step_kernel<T>, s.batch, s.hidden, s, stream_, "backward_step_kernel");
+void launch_backward_step(const engine::BackwardStep<T>& s, cudaStream_t stream) {
+  launch_over(backward_step_kernel<T>, s.batch, s.hidden, s, stream, "backward_step_kernel");
 }
 
-#define GPURNN_INSTANTIATE_STEP_OPS(T)                                                 \
-  template void CudaOps<T>::forward_step(const engine::ForwardStep<T>&);               \
-  template void CudaOps<T>::finish_forward_step(const engine::StepOutput<T>&);         \
-  template void CudaOps<T>::output_gradient(const engine::OutputGradient<T>&);         \
-  template void CudaOps<T>::backward_step(const engine::BackwardStep<T>&);
-GPURNN_INSTANTIATE_STEP_OPS(float)
-GPURNN_INSTANTIATE_STEP_OPS(double)
-#undef GPURNN_INSTANTIATE_STEP_OPS
+#define GPURNN_INSTANTIATE_STEP_KERNELS(T)                                                    \
+  template void launch_forward_step<T>(const engine::ForwardStep<T>&, cudaStream_t);          \
+  template void launch_finish_forward_step<T>(const engine::StepOutput<T>&, cudaStream_t);    \
+  template void launch_output_gradient<T>(const engine::OutputGradient<T>&, cudaStream_t);    \
+  template void launch_backward_step<T>(const engine::BackwardStep<T>&, cudaStream_t);
+GPURNN_INSTANTIATE_STEP_KERNELS(float)
+GPURNN_INSTANTIATE_STEP_KERNELS(double)
+#undef GPURNN_INSTANTIATE_STEP_KERNELS
 
 }  // namespace gpurnn::cuda

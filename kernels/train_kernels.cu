@@ -11,7 +11,7 @@
 
 #include <cstdint>
 
-#include "cuda/train_kernels.h"
+#include "train_kernels.h"
 #include "gpurnn/detail/counter_random.h"
 #include "launch_linear.cuh"
 

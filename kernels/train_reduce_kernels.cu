@@ -14,8 +14,8 @@
 #include <cmath>
 #include <cstdint>
 
-#include "cuda/cuda_status.h"
-#include "cuda/train_kernels.h"
+#include "cuda_status.h"
+#include "train_kernels.h"
 #include "launch_linear.cuh"
 
 namespace gpurnn::cuda {

@@ -95,7 +95,8 @@ endif()
 
 file(GLOB GPURNN_CUDA_SOURCES CONFIGURE_DEPENDS
      ${PROJECT_SOURCE_DIR}/src/cuda/*.cpp
-     ${PROJECT_SOURCE_DIR}/kernels/*.cu)
+     ${PROJECT_SOURCE_DIR}/kernels/*.cu
+     ${PROJECT_SOURCE_DIR}/kernels/*.cpp)
 
 # ---- cuDNN (optional; the cuDNN backend links gpurnn::cudnn) ------------------------------------
 # A changed CUDNN_ROOT searches again instead of keeping what an earlier configure cached.

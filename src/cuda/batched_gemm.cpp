@@ -6,7 +6,7 @@
 #include <string>
 
 #include "cuda/cublas_handle.h"
-#include "cuda/cuda_status.h"
+#include "kernels/cuda_status.h"
 #include "cuda/cublas_sizes.h"
 #include "gpurnn/error.h"
 

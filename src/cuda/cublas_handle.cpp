@@ -1,6 +1,6 @@
 #include "cuda/cublas_handle.h"
 
-#include "cuda/cuda_status.h"
+#include "kernels/cuda_status.h"
 #include "cuda/per_thread_handles.h"
 #include "gpurnn/error.h"
 

@@ -4,9 +4,9 @@
 
 #include "cuda/cublas_handle.h"
 #include "cuda/cuda_ops.h"
-#include "cuda/cuda_status.h"
+#include "kernels/cuda_status.h"
 #include "cuda/device_guard.h"
-#include "cuda/persistent_lstm.h"
+#include "kernels/persistent_lstm.h"
 #include "engine/standard_backend.h"
 
 namespace gpurnn::cuda {

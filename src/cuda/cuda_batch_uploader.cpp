@@ -29,7 +29,7 @@
 #include <string>
 #include <utility>
 
-#include "cuda/cuda_status.h"
+#include "kernels/cuda_status.h"
 #include "cuda/device_guard.h"
 #include "cuda/require_device.h"
 

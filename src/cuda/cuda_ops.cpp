@@ -6,7 +6,7 @@
 
 #include "cuda/cublas_handle.h"
 #include "cuda/cublas_sizes.h"
-#include "cuda/cuda_status.h"
+#include "kernels/cuda_status.h"
 
 namespace gpurnn::cuda {
 namespace {

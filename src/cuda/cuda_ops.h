@@ -13,6 +13,8 @@
 #include "engine/persistent_plan.h"
 #include "engine/reserve_header_mirror.h"
 #include "engine/step_ops.h"
+#include "kernels/step_kernels.h"
+#include "kernels/train_kernels.h"
 
 namespace gpurnn::cuda {
 
@@ -58,17 +60,26 @@ class CudaOps {
   // The mirror's copy when it has one (no synchronisation), else read back, waiting for the stream.
   engine::ReserveHeader read_header(const engine::ReserveHeader* src);
 
-  // kernels/elementwise_kernels.cu
-  void add_bias_rows(T* rows, std::int64_t count, std::int64_t n, std::int64_t ld, const T* bias);
-  void transpose_leading(const T* src, T* dst, std::int64_t a, std::int64_t b, std::int64_t f);
-  void apply_dropout(T* values, std::int64_t count, std::uint64_t seed, int layer, double p);
+  // The kernels of kernels/elementwise_kernels.cu and kernels/step_kernels.cu on this stream.
+  void add_bias_rows(T* rows, std::int64_t count, std::int64_t n, std::int64_t ld, const T* bias) {
+    launch_add_bias_rows(rows, count, n, ld, bias, stream_);
+  }
+  void transpose_leading(const T* src, T* dst, std::int64_t a, std::int64_t b, std::int64_t f) {
+    launch_transpose_leading(src, dst, a, b, f, stream_);
+  }
+  void apply_dropout(T* values, std::int64_t count, std::uint64_t seed, int layer, double p) {
+    launch_dropout(values, count, seed, layer, p, stream_);
+  }
+  // The training ops' blocked column sum (kernels/train_reduce_kernels.cu): 16 row lanes per
+  // column, not one thread walking all T*B rows of its column.
   void column_sums(const T* rows, std::int64_t count, std::int64_t n, std::int64_t ld, T* out,
-                   bool accumulate);
-  // kernels/step_kernels.cu
-  void forward_step(const engine::ForwardStep<T>& s);
-  void finish_forward_step(const engine::StepOutput<T>& s);
-  void output_gradient(const engine::OutputGradient<T>& s);
-  void backward_step(const engine::BackwardStep<T>& s);
+                   bool accumulate) {
+    launch_column_sums<T>(rows, count, n, ld, out, accumulate, stream_);
+  }
+  void forward_step(const engine::ForwardStep<T>& s) { launch_forward_step(s, stream_); }
+  void finish_forward_step(const engine::StepOutput<T>& s) { launch_finish_forward_step(s, stream_); }
+  void output_gradient(const engine::OutputGradient<T>& s) { launch_output_gradient(s, stream_); }
+  void backward_step(const engine::BackwardStep<T>& s) { launch_backward_step(s, stream_); }
   // engine::layer_forward's hook (src/cuda/persistent_time_loop.cpp): the persistent kernel
   // runs the layer direction's time loop when the algorithm choice says so.
   bool run_time_loop(const engine::LayerProblem& p, const engine::LayerWeights<T>& w,

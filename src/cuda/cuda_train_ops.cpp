@@ -22,14 +22,14 @@
 #include <cstdint>
 #include <string>
 
-#include "cuda/attention_kernels.h"
+#include "kernels/attention_kernels.h"
 #include "cuda/batched_gemm.h"
 #include "cuda/cublas_handle.h"
 #include "cuda/cuda_ops.h"
-#include "cuda/cuda_status.h"
+#include "kernels/cuda_status.h"
 #include "cuda/device_guard.h"
 #include "cuda/require_device.h"
-#include "cuda/train_kernels.h"
+#include "kernels/train_kernels.h"
 #include "gpurnn/detail/dtype_dispatch.h"
 #include "platform/train_op_checks.h"
 

@@ -10,7 +10,7 @@
 
 #include <cuda_runtime.h>
 
-#include "cuda/cuda_status.h"
+#include "kernels/cuda_status.h"
 
 namespace gpurnn::cuda {
 

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "cuda/cuda_status.h"
+#include "kernels/cuda_status.h"
 #include "gpurnn/device.h"
 #include "gpurnn/error.h"
 

@@ -1,7 +1,7 @@
 // The persistent plan's device limits, from cudaGetDeviceProperties.
 
-#include "cuda/cuda_status.h"
-#include "cuda/persistent_lstm.h"
+#include "kernels/cuda_status.h"
+#include "kernels/persistent_lstm.h"
 
 namespace gpurnn::cuda {
 

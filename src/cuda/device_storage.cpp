@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-#include "cuda/cuda_status.h"
+#include "kernels/cuda_status.h"
 #include "cuda/device_guard.h"
 #include "gpurnn/device.h"
 #include "gpurnn/error.h"

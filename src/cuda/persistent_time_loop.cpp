@@ -2,7 +2,7 @@
 // standard per-step loop (engine/layer_loop.h), from the algorithm and the persistent plan.
 
 #include "cuda/cuda_ops.h"
-#include "cuda/persistent_lstm.h"
+#include "kernels/persistent_lstm.h"
 #include "gpurnn/error.h"
 
 namespace gpurnn::cuda {

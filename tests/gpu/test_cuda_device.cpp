@@ -18,7 +18,7 @@
 #include <gtest/gtest.h>
 
 #include "cuda/cublas_handle.h"
-#include "cuda/cuda_status.h"
+#include "kernels/cuda_status.h"
 #include "cuda/device_guard.h"
 #include "gpu/gpu_test_support.h"
 #include "gpurnn/gpurnn.h"

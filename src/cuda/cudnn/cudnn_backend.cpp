@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "cuda/cuda_status.h"
+#include "kernels/cuda_status.h"
 #include "cuda/cudnn/cudnn_descriptors.h"
 #include "cuda/cudnn/cudnn_handle.h"
 #include "cuda/cudnn/cudnn_layout.h"

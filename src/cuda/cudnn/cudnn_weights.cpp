@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "cuda/cuda_status.h"
+#include "kernels/cuda_status.h"
 #include "cuda/cudnn/cudnn_descriptors.h"
 #include "cuda/cudnn/cudnn_status.h"
 #include "gpurnn/error.h"

@@ -10,7 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "cuda/cuda_status.h"
+#include "kernels/cuda_status.h"
 #include "cuda/device_guard.h"
 #include "gpurnn/error.h"
 #include "gpurnn/train/communicator.h"

@@ -1,4 +1,4 @@
-#include "cuda/cuda_status.h"
+#include "cuda_status.h"
 
 #include <string>
 
