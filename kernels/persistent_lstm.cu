@@ -109,7 +109,7 @@ __device__ __forceinline__ void run_direction(const PersistentLstmArgs<T>& a, in
 // grid.sync() at every step alike. Each branch reads its arguments straight from the parameter
 // space (no copy of them in registers).
 template <class T, int BT, int kReduction>
-__global__ void __launch_bounds__(engine::kPersistentMaxThreads, 1) persistent_lstm_kernel(kernels::PersistentLaunch<T> launch) {
+__global__ void __launch_bounds__(kernels::kPersistentMaxThreads, 1) persistent_lstm_kernel(kernels::PersistentLaunch<T> launch) {
   extern __shared__ __align__(16) unsigned char persistent_shared[];
   T* smem = reinterpret_cast<T*>(persistent_shared);
   const cg::grid_group grid = cg::this_grid();
@@ -157,74 +157,55 @@ int resident_per_sm(const void* kernel, int device, int threads, std::size_t byt
 }
 
 template <class T, int BT, int kReduction>
-void launch_tiled(const kernels::PersistentLaunch<T>& launch, const engine::PersistentPlan& plan, cudaStream_t stream) {
+void launch_tiled(const kernels::PersistentLaunch<T>& launch, int threads, std::size_t shared_bytes,
+                  cudaStream_t stream) {
   const void* kernel = reinterpret_cast<const void*>(&persistent_lstm_kernel<T, BT, kReduction>);
   int device = 0;
   GPURNN_CUDA_CHECK(cudaGetDevice(&device));
   const int sms = sm_count_with_shared_limit_raised(kernel, device);
   // Every CTA must be resident at once, or the grid barrier never opens.
-  const int per_sm = resident_per_sm(kernel, device, plan.threads, plan.shared_bytes);
-  const int ctas = plan.ctas * launch.directions;
+  const int per_sm = resident_per_sm(kernel, device, threads, shared_bytes);
+  const int ctas = launch.ctas_per_direction * launch.directions;
   if (per_sm * sms < ctas) {
     throw Error(ErrorCode::unsupported,
                 "forward: the persistent kernel needs " + std::to_string(ctas) + " resident CTAs of " +
-                    std::to_string(plan.threads) + " threads and " + std::to_string(plan.shared_bytes) +
+                    std::to_string(threads) + " threads and " + std::to_string(shared_bytes) +
                     " bytes of shared memory, but the device holds " + std::to_string(per_sm) + " per SM on " +
                     std::to_string(sms) + " SMs");
   }
   kernels::PersistentLaunch<T> copy = launch;
   void* params[] = {&copy};
   GPURNN_CUDA_CHECK(cudaLaunchCooperativeKernel(kernel, dim3(static_cast<unsigned>(ctas)),
-                                                dim3(static_cast<unsigned>(plan.threads)), params,
-                                                plan.shared_bytes, stream));
+                                                dim3(static_cast<unsigned>(threads)), params, shared_bytes,
+                                                stream));
   check_launch("persistent_lstm_kernel");
 }
 
 template <class T, int kReduction>
-void launch_reducing(const kernels::PersistentLaunch<T>& launch, const engine::PersistentPlan& plan,
+void launch_reducing(const kernels::PersistentLaunch<T>& launch, int threads, std::size_t shared_bytes,
                      cudaStream_t stream) {
-  switch (plan.batch_tile) {
-    case 1: return launch_tiled<T, 1, kReduction>(launch, plan, stream);
-    case 2: return launch_tiled<T, 2, kReduction>(launch, plan, stream);
-    case 4: return launch_tiled<T, 4, kReduction>(launch, plan, stream);
+  const int batch_tile = launch.dirs[0].g.batch_tile;
+  switch (batch_tile) {
+    case 1: return launch_tiled<T, 1, kReduction>(launch, threads, shared_bytes, stream);
+    case 2: return launch_tiled<T, 2, kReduction>(launch, threads, shared_bytes, stream);
+    case 4: return launch_tiled<T, 4, kReduction>(launch, threads, shared_bytes, stream);
     default:
-      throw Error(ErrorCode::internal, "launch_persistent_lstm: no kernel for batch tile " + std::to_string(plan.batch_tile));
+      throw Error(ErrorCode::internal, "launch_persistent_lstm: no kernel for batch tile " + std::to_string(batch_tile));
   }
 }
 
 }  // namespace
 
 template <class T>
-void launch_persistent_lstm(const engine::PersistentPlan& plan, const engine::LayerProblem& p,
-                            const engine::LayerWeights<T>& w, const engine::LayerBuffers<T>& buf,
-                            const engine::LayerForwardIO<T>& io, int staging, int reduction,
+void launch_persistent_lstm(const kernels::PersistentLaunch<T>& launch, int threads, std::size_t shared_bytes,
                             cudaStream_t stream) {
-  const kernels::PersistentLaunch<T> launch =
-      kernels::persistent_launch(plan, kernels::persistent_args(plan, p, w, buf, io, staging, reduction));
-  if (reduction == kernels::kReduceScatter) return launch_reducing<T, kernels::kReduceScatter>(launch, plan, stream);
-  return launch_reducing<T, kernels::kReduceFull>(launch, plan, stream);
+  if (launch.dirs[0].g.reduction == kernels::kReduceScatter) {
+    return launch_reducing<T, kernels::kReduceScatter>(launch, threads, shared_bytes, stream);
+  }
+  launch_reducing<T, kernels::kReduceFull>(launch, threads, shared_bytes, stream);
 }
 
-template <class T>
-void launch_persistent_lstm_pair(const engine::PersistentPlan& plan, const engine::LayerProblem (&p)[2],
-                                 const engine::LayerWeights<T> (&w)[2], const engine::LayerBuffers<T> (&buf)[2],
-                                 const engine::LayerForwardIO<T> (&io)[2], cudaStream_t stream) {
-  const kernels::PersistentLaunch<T> launch =
-      kernels::persistent_launch(plan, kernels::persistent_args(plan, p[0], w[0], buf[0], io[0]),
-                                 kernels::persistent_args(plan, p[1], w[1], buf[1], io[1]));
-  launch_reducing<T, kernels::kReduceScatter>(launch, plan, stream);
-}
-
-#define GPURNN_INSTANTIATE_PERSISTENT(T)                                                                 \
-  template void launch_persistent_lstm<T>(const engine::PersistentPlan&, const engine::LayerProblem&,   \
-                                          const engine::LayerWeights<T>&, const engine::LayerBuffers<T>&, \
-                                          const engine::LayerForwardIO<T>&, int, int, cudaStream_t);     \
-  template void launch_persistent_lstm_pair<T>(const engine::PersistentPlan&, const engine::LayerProblem(&)[2], \
-                                               const engine::LayerWeights<T>(&)[2],                            \
-                                               const engine::LayerBuffers<T>(&)[2],                            \
-                                               const engine::LayerForwardIO<T>(&)[2], cudaStream_t);
-GPURNN_INSTANTIATE_PERSISTENT(float)
-GPURNN_INSTANTIATE_PERSISTENT(double)
-#undef GPURNN_INSTANTIATE_PERSISTENT
+template void launch_persistent_lstm<float>(const kernels::PersistentLaunch<float>&, int, std::size_t, cudaStream_t);
+template void launch_persistent_lstm<double>(const kernels::PersistentLaunch<double>&, int, std::size_t, cudaStream_t);
 
 }  // namespace gpurnn::cuda

@@ -1,35 +1,24 @@
 #pragma once
-// The persistent LSTM kernel's launcher (kernels/persistent_lstm.cu) and the device limits its
-// plan reads (internal header).
+// The persistent LSTM kernel's launcher (kernels/persistent_lstm.cu): the launch arguments
+// (kernels/persistent_lstm_args.h; engine/persistent_args.h makes them from a layer direction
+// and its plan) and the plan's block shape in, the stream last.
 
 #include <cuda_runtime.h>
 
-#include "engine/layer_loop.h"
-#include "engine/persistent_plan.h"
+#include <cstddef>
+
+#include "persistent_lstm_args.h"
 
 namespace gpurnn::cuda {
 
-// What engine::plan_persistent_lstm needs of cudaDeviceProp, for device `index`.
-engine::DeviceLimits device_limits(int index);
-
-// Runs every step of one LSTM layer direction in one cooperative launch on `stream`: the
-// contract of engine::layer_forward's run_time_loop hook (buf.gates holds the input
-// pre-activations, the initial states are at their slots). `plan` must fit the current device;
-// throws Error(unsupported) when the device cannot keep plan.ctas CTAs resident. `staging`:
-// engine::PersistentStaging (how each step's h_{t-1} reaches shared memory); `reduction`:
-// engine::PersistentReduction (how a warp sums its dot products and applies the cell).
+// Runs every step of one LSTM layer direction, or of both directions of a bidirectional layer
+// (launch.directions), in one cooperative launch of launch.directions * launch.ctas_per_direction
+// CTAs of `threads` threads and `shared_bytes` of dynamic shared memory on `stream`. The variant
+// (staging, reduction) and the batch tile are read from launch.dirs[0].g; the gates hold the
+// input pre-activations and the initial states are at their slots. Throws Error(unsupported)
+// when the device cannot keep every CTA resident (the grid barrier would never open).
 template <class T>
-void launch_persistent_lstm(const engine::PersistentPlan& plan, const engine::LayerProblem& p,
-                            const engine::LayerWeights<T>& w, const engine::LayerBuffers<T>& buf,
-                            const engine::LayerForwardIO<T>& io, int staging, int reduction,
+void launch_persistent_lstm(const kernels::PersistentLaunch<T>& launch, int threads, std::size_t shared_bytes,
                             cudaStream_t stream);
-
-// Both directions of a bidirectional layer in one cooperative launch (2 * plan.ctas CTAs; the
-// current kernel: vector staging, reduce-scatter). `plan` is planned for half the device's SMs;
-// otherwise as launch_persistent_lstm, for p[0] (forward) and p[1] (reverse).
-template <class T>
-void launch_persistent_lstm_pair(const engine::PersistentPlan& plan, const engine::LayerProblem (&p)[2],
-                                 const engine::LayerWeights<T> (&w)[2], const engine::LayerBuffers<T> (&buf)[2],
-                                 const engine::LayerForwardIO<T> (&io)[2], cudaStream_t stream);
 
 }  // namespace gpurnn::cuda

@@ -19,66 +19,20 @@
 //   -- __syncthreads --
 // and after the last chunk, the grid barrier.
 //
-// States live in the [T+1, B, H] buffers of engine::LayerDirSlots (the standard algorithm's
-// layout, which its backward reads): step t reads slot prev_slot(t) and writes slot
-// next_slot(t) (forward t, t+1; reverse t+1, t). No slot is read and written in one step, so
+// States live in the [T+1, B, H] state buffers of the engine's layer loop (LayerDirSlots, the
+// standard algorithm's layout, which its backward reads): step t reads slot prev_slot(t) and
+// writes slot next_slot(t) (forward t, t+1; reverse t+1, t). No slot is read and written in one step, so
 // one grid barrier per step orders every write of h_t before every read of it.
 
 #include <cstdint>
 
-#include "engine/layer_loop.h"
-#include "engine/persistent_plan.h"
 #include "gpurnn/detail/cell_math.h"
 #include "gpurnn/detail/host_device.h"
+#include "persistent_lstm_args.h"
 
 namespace gpurnn::kernels {
 
 constexpr int kWarpSize = 32;
-
-// How a CTA stages h_{t-1} (PersistentGeometry::staging): engine::PersistentStaging; how a warp
-// reduces and applies the cell (PersistentGeometry::reduction): engine::PersistentReduction.
-using engine::kReduceFull;
-using engine::kReduceScatter;
-using engine::kStageElements;
-using engine::kStageVectors;
-
-// The problem and the plan, as the kernel sees them.
-struct PersistentGeometry {
-  int hidden;         // H
-  int batch;          // B
-  int seq_len;        // T
-  bool reverse;       // step s processes t = T-1-s
-  int units_per_cta;  // U
-  int batch_tile;     // BT
-  int batch_chunk;    // BC
-  int staging = kStageVectors;     // engine::PersistentStaging
-  int reduction = kReduceScatter;  // engine::PersistentReduction
-};
-
-template <class T>
-struct PersistentLstmArgs {
-  PersistentGeometry g;
-  const std::int32_t* lengths;  // [B] or null (every sequence has T steps)
-  const T* w_hh;                // [4H, H]
-  const T* b_hh;                // [4H] or null
-  T* gates;                     // [T, B, 4H]: input pre-activations in, activated gates out
-  T* h_states;                  // [T+1, B, H]: the initial state at its slot in
-  T* c_states;                  // [T+1, B, H]: likewise
-  T* y;                         // [T, B, ldy] at this direction's first column
-  std::int64_t ldy;
-};
-
-// One cooperative launch runs one direction of a layer, or both (a bidirectional layer whose
-// paired plan fits: engine::plan_persistent_lstm on half the SMs): grid CTAs [0, ctas) run
-// dirs[0] and [ctas, 2 ctas) run dirs[1]. Both directions take seq_len steps and touch
-// disjoint buffers (their own gates and state slots, their own columns of y), so the one grid
-// barrier per step serves both.
-template <class T>
-struct PersistentLaunch {
-  PersistentLstmArgs<T> dirs[2];
-  int directions;          // 1 or 2
-  int ctas_per_direction;  // the plan's ctas
-};
 
 // Which direction, and which of its CTAs, grid CTA `block` is.
 struct LaunchCta {
@@ -171,7 +125,7 @@ GPURNN_HOST_DEVICE StagedElement staged_element(const PersistentGeometry& g, std
   return {static_cast<int>(e / g.hidden), static_cast<int>(e % g.hidden)};
 }
 
-// ---- shared memory (engine::persistent_shared_elements) -------------------------------------
+// ---- shared memory (persistent_shared_elements) ---------------------------------------------
 template <class T>
 struct SharedSlices {
   T* weights;  // [4][U][H]: row (gate, j) = W_hh row gate*H + first + j
@@ -575,41 +529,6 @@ GPURNN_UNROLL
   a.c_states[next] = r.c;
   a.h_states[next] = r.m;
   *y = r.m;
-}
-
-// ---- from the engine's layer loop ---------------------------------------------------------------
-
-// One direction's launch (dirs[1] unused), or both directions' (each argument set as
-// persistent_args makes it; both from one plan).
-template <class T>
-PersistentLaunch<T> persistent_launch(const engine::PersistentPlan& plan, const PersistentLstmArgs<T>& first) {
-  return {{first, first}, 1, plan.ctas};
-}
-template <class T>
-PersistentLaunch<T> persistent_launch(const engine::PersistentPlan& plan, const PersistentLstmArgs<T>& forward,
-                                      const PersistentLstmArgs<T>& reverse) {
-  return {{forward, reverse}, 2, plan.ctas};
-}
-
-// The kernel's arguments for one layer direction (engine::layer_forward's hook arguments).
-template <class T>
-PersistentLstmArgs<T> persistent_args(const engine::PersistentPlan& plan, const engine::LayerProblem& p,
-                                      const engine::LayerWeights<T>& w, const engine::LayerBuffers<T>& buf,
-                                      const engine::LayerForwardIO<T>& io, int staging = kStageVectors,
-                                      int reduction = kReduceScatter) {
-  PersistentLstmArgs<T> a{};
-  a.g = {static_cast<int>(p.desc->hidden_size), static_cast<int>(p.batch), static_cast<int>(p.seq_len),
-         p.reverse,  plan.units_per_cta,           plan.batch_tile,          plan.batch_chunk,
-         staging,    reduction};
-  a.lengths = p.lengths;
-  a.w_hh = w.w_hh;
-  a.b_hh = w.b_hh;
-  a.gates = buf.gates;
-  a.h_states = buf.h_states;
-  a.c_states = buf.c_states;
-  a.y = io.y;
-  a.ldy = io.ldy;
-  return a;
 }
 
 }  // namespace gpurnn::kernels

@@ -30,7 +30,7 @@ __device__ __forceinline__ std::int64_t global_index() {
 // s.gates (input pre-activations in, saved gates out), writes c_next[b, j] and h_next[b, j]
 // (or m[b, j] with projection); an inactive sequence gets zero gates and m, and keeps c.
 template <class T>
-__global__ void forward_step_kernel(engine::ForwardStep<T> s) {
+__global__ void forward_step_kernel(detail::ForwardStep<T> s) {
   std::int64_t b = 0, j = 0;
   if (!row_and_col(global_index(), s.batch, s.hidden, &b, &j)) return;
   const std::int64_t H = s.hidden, gh = detail::gate_count(s.cell) * H;
@@ -75,7 +75,7 @@ __global__ void forward_step_kernel(engine::ForwardStep<T> s) {
 // Grid: [B, H_out] threads. Thread (b, k) writes y[b, k] = h_next[b, k] for an active sequence;
 // an inactive one keeps its state (h_next = h_prev) and outputs 0.
 template <class T>
-__global__ void finish_forward_step_kernel(engine::StepOutput<T> s) {
+__global__ void finish_forward_step_kernel(detail::StepOutput<T> s) {
   std::int64_t b = 0, k = 0;
   if (!row_and_col(global_index(), s.batch, s.state, &b, &k)) return;
   const std::int64_t at = b * s.state + k;
@@ -89,7 +89,7 @@ __global__ void finish_forward_step_kernel(engine::StepOutput<T> s) {
 
 // Grid: [B, H_out] threads. Thread (b, k) writes dh[b, k] = carry[b, k] + dy[b, k] (active) or 0.
 template <class T>
-__global__ void output_gradient_kernel(engine::OutputGradient<T> s) {
+__global__ void output_gradient_kernel(detail::OutputGradient<T> s) {
   std::int64_t b = 0, k = 0;
   if (!row_and_col(global_index(), s.batch, s.state, &b, &k)) return;
   const std::int64_t at = b * s.state + k;
@@ -101,7 +101,7 @@ __global__ void output_gradient_kernel(engine::OutputGradient<T> s) {
 // reaches h_{t-1} outside W_hh: z ⊙ dh (GRU), 0 (others), the carry (inactive sequence). The
 // only element of dh a thread reads is its own, before writing it.
 template <class T>
-__global__ void backward_step_kernel(engine::BackwardStep<T> s) {
+__global__ void backward_step_kernel(detail::BackwardStep<T> s) {
   std::int64_t b = 0, j = 0;
   if (!row_and_col(global_index(), s.batch, s.hidden, &b, &j)) return;
   const std::int64_t H = s.hidden, Ho = s.state, G = detail::gate_count(s.cell), gh = G * H;
@@ -149,30 +149,30 @@ void launch_over(Kernel kernel, std::int64_t rows, std::int64_t cols, const Args
 }  // namespace
 
 template <class T>
-void launch_forward_step(const engine::ForwardStep<T>& s, cudaStream_t stream) {
+void launch_forward_step(const detail::ForwardStep<T>& s, cudaStream_t stream) {
   launch_over(forward_step_kernel<T>, s.batch, s.hidden, s, stream, "forward_step_kernel");
 }
 
 template <class T>
-void launch_finish_forward_step(const engine::StepOutput<T>& s, cudaStream_t stream) {
+void launch_finish_forward_step(const detail::StepOutput<T>& s, cudaStream_t stream) {
   launch_over(finish_forward_step_kernel<T>, s.batch, s.state, s, stream, "finish_forward_step_kernel");
 }
 
 template <class T>
-void launch_output_gradient(const engine::OutputGradient<T>& s, cudaStream_t stream) {
+void launch_output_gradient(const detail::OutputGradient<T>& s, cudaStream_t stream) {
   launch_over(output_gradient_kernel<T>, s.batch, s.state, s, stream, "output_gradient_kernel");
 }
 
 template <class T>
-void launch_backward_step(const engine::BackwardStep<T>& s, cudaStream_t stream) {
+void launch_backward_step(const detail::BackwardStep<T>& s, cudaStream_t stream) {
   launch_over(backward_step_kernel<T>, s.batch, s.hidden, s, stream, "backward_step_kernel");
 }
 
 #define GPURNN_INSTANTIATE_STEP_KERNELS(T)                                                    \
-  template void launch_forward_step<T>(const engine::ForwardStep<T>&, cudaStream_t);          \
-  template void launch_finish_forward_step<T>(const engine::StepOutput<T>&, cudaStream_t);    \
-  template void launch_output_gradient<T>(const engine::OutputGradient<T>&, cudaStream_t);    \
-  template void launch_backward_step<T>(const engine::BackwardStep<T>&, cudaStream_t);
+  template void launch_forward_step<T>(const detail::ForwardStep<T>&, cudaStream_t);          \
+  template void launch_finish_forward_step<T>(const detail::StepOutput<T>&, cudaStream_t);    \
+  template void launch_output_gradient<T>(const detail::OutputGradient<T>&, cudaStream_t);    \
+  template void launch_backward_step<T>(const detail::BackwardStep<T>&, cudaStream_t);
 GPURNN_INSTANTIATE_STEP_KERNELS(float)
 GPURNN_INSTANTIATE_STEP_KERNELS(double)
 #undef GPURNN_INSTANTIATE_STEP_KERNELS

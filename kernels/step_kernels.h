@@ -1,26 +1,26 @@
 #pragma once
 // The launchers of the standard algorithm's kernels on CUDA (kernels/step_kernels.cu, the
 // per-step cell kernels, and kernels/elementwise_kernels.cu): device pointers and sizes in (the
-// engine's step structs are plain pointers and sizes), the stream last. Each queues its kernel
+// step structs of gpurnn/detail/step_args.h are plain pointers and sizes), the stream last. Each queues its kernel
 // on `stream` and throws Error(backend_error) when the launch is refused; none synchronises.
 
 #include <cuda_runtime.h>
 
 #include <cstdint>
 
-#include "engine/step_ops.h"
+#include "gpurnn/detail/step_args.h"
 
 namespace gpurnn::cuda {
 
-// Every gate of every sequence of one step in one launch (the Ops contract of engine/step_ops.h).
+// Every gate of every sequence of one step in one launch (the Ops contract of src/engine/step_ops.h).
 template <class T>
-void launch_forward_step(const engine::ForwardStep<T>& s, cudaStream_t stream);
+void launch_forward_step(const detail::ForwardStep<T>& s, cudaStream_t stream);
 template <class T>
-void launch_finish_forward_step(const engine::StepOutput<T>& s, cudaStream_t stream);
+void launch_finish_forward_step(const detail::StepOutput<T>& s, cudaStream_t stream);
 template <class T>
-void launch_output_gradient(const engine::OutputGradient<T>& s, cudaStream_t stream);
+void launch_output_gradient(const detail::OutputGradient<T>& s, cudaStream_t stream);
 template <class T>
-void launch_backward_step(const engine::BackwardStep<T>& s, cudaStream_t stream);
+void launch_backward_step(const detail::BackwardStep<T>& s, cudaStream_t stream);
 
 // rows[r * ld + j] += bias[j] for r < count, j < n.
 template <class T>

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cpu/cpu_ops.h"
+#include "engine/persistent_args.h"
 #include "engine/persistent_plan.h"
 #include "engine/standard_backend.h"
 #include "persistent_lstm_map.h"
@@ -128,7 +129,7 @@ struct SimulatedPersistentOps : cpu::CpuOps<T> {
     const engine::PersistentPlan plan =
         engine::plan_persistent_lstm(engine::persistent_problem(*p.desc, p.batch, sizeof(T)), device);
     if (!plan.fits) return false;
-    simulate_persistent_lstm(kernels::persistent_launch(plan, kernels::persistent_args(plan, p, w, buf, io, staging,
+    simulate_persistent_lstm(engine::persistent_launch(plan, engine::persistent_args(plan, p, w, buf, io, staging,
                                                                                          reduction)),
                              plan);
     ++*layers_simulated;
@@ -143,8 +144,8 @@ struct SimulatedPersistentOps : cpu::CpuOps<T> {
         engine::plan_persistent_lstm_pair(engine::persistent_problem(*p[0].desc, p[0].batch, sizeof(T)), device);
     if (!plan.fits) return false;
     simulate_persistent_lstm(
-        kernels::persistent_launch(plan, kernels::persistent_args(plan, p[0], w[0], buf[0], io[0], staging, reduction),
-                                   kernels::persistent_args(plan, p[1], w[1], buf[1], io[1], staging, reduction)),
+        engine::persistent_launch(plan, engine::persistent_args(plan, p[0], w[0], buf[0], io[0], staging, reduction),
+                                   engine::persistent_args(plan, p[1], w[1], buf[1], io[1], staging, reduction)),
         plan);
     *layers_simulated += 2;
     if (pairs_simulated != nullptr) ++*pairs_simulated;

@@ -6,7 +6,7 @@
 #include "cuda/cuda_ops.h"
 #include "kernels/cuda_status.h"
 #include "cuda/device_guard.h"
-#include "kernels/persistent_lstm.h"
+#include "cuda/device_limits.h"
 #include "engine/standard_backend.h"
 
 namespace gpurnn::cuda {

@@ -1,7 +1,7 @@
 // The persistent plan's device limits, from cudaGetDeviceProperties.
 
 #include "kernels/cuda_status.h"
-#include "kernels/persistent_lstm.h"
+#include "cuda/device_limits.h"
 
 namespace gpurnn::cuda {
 

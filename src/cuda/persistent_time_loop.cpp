@@ -2,6 +2,7 @@
 // standard per-step loop (engine/layer_loop.h), from the algorithm and the persistent plan.
 
 #include "cuda/cuda_ops.h"
+#include "engine/persistent_args.h"
 #include "kernels/persistent_lstm.h"
 #include "gpurnn/error.h"
 
@@ -30,7 +31,8 @@ bool CudaOps<T>::run_time_loop(const engine::LayerProblem& p, const engine::Laye
   const int staging = first ? engine::kStageElements : engine::kStageVectors;
   const int reduction = first || choice_->algorithm == CudaAlgorithm::persistent_full_reduce ? engine::kReduceFull
                                                                                               : engine::kReduceScatter;
-  launch_persistent_lstm<T>(plan, p, w, buf, io, staging, reduction, stream_);
+  launch_persistent_lstm<T>(engine::persistent_launch(plan, engine::persistent_args(plan, p, w, buf, io, staging, reduction)),
+                            plan.threads, plan.shared_bytes, stream_);
   return true;
 }
 
@@ -51,7 +53,10 @@ bool CudaOps<T>::run_time_loop_pair(const engine::LayerProblem (&p)[2], const en
       !engine::auto_prefers_persistent(plan, p[0].desc->hidden_size, p[0].batch)) {
     return false;
   }
-  launch_persistent_lstm_pair<T>(plan, p, w, buf, io, stream_);
+  // The current kernel (vector staging, reduce-scatter) for both directions.
+  launch_persistent_lstm<T>(engine::persistent_launch(plan, engine::persistent_args(plan, p[0], w[0], buf[0], io[0]),
+                                                      engine::persistent_args(plan, p[1], w[1], buf[1], io[1])),
+                            plan.threads, plan.shared_bytes, stream_);
   return true;
 }
 

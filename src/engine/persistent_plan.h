@@ -20,10 +20,22 @@
 #include <cstdint>
 #include <string>
 
-#include "gpurnn/detail/host_device.h"
 #include "gpurnn/rnn_descriptor.h"
+#include "kernels/persistent_lstm_args.h"
 
 namespace gpurnn::engine {
+
+// The kernel's variants, limits and shared-memory arithmetic (kernels/persistent_lstm_args.h).
+using kernels::kPersistentMaxThreads;
+using kernels::kPersistentMaxWarps;
+using kernels::kReduceFull;
+using kernels::kReduceScatter;
+using kernels::kStageElements;
+using kernels::kStageVectors;
+using kernels::persistent_batch_tile;
+using kernels::persistent_shared_elements;
+using kernels::PersistentReduction;
+using kernels::PersistentStaging;
 
 // What the plan needs of cudaDeviceProp (its field names in the comments).
 struct DeviceLimits {
@@ -60,26 +72,6 @@ struct PersistentPlan {
   int registers_per_thread = 0; // the budget: registers_per_block / threads, at most 255
 };
 
-// How the persistent kernel brings each step's h_{t-1} into shared memory
-// (kernels/persistent_lstm_map.h, stage_h_chunk). Both are kept so that a GPU run times them side
-// by side: cuda algorithms "persistent" (vectors) and "persistent_elementwise_stage" (elements,
-// with kReduceFull: the kernel's first version as a whole).
-enum PersistentStaging : int {
-  kStageVectors = 0,   // the chunk as one contiguous range: 16-byte L2 loads, 4 in flight per thread
-  kStageElements = 1,  // the first version: one element per iteration, its (row, k) by division
-};
-
-// How a warp sums its lanes' partial dot products and which lanes apply the cell
-// (kernels/persistent_lstm_map.h, reduce_scatter and the apply_* phases). Both are kept so a GPU
-// run times them side by side: "persistent" (scatter) and "persistent_full_reduce" (full).
-enum PersistentReduction : int {
-  kReduceScatter = 0,  // a reduce-scatter butterfly (16 shuffles for 4 x 4 sums, not 80); each lane
-                       // activates one gate and the four lanes of a sequence share them by shuffles
-  kReduceFull = 1,     // the first version: every sum on every lane; lanes < BT apply the cell
-};
-
-constexpr int kPersistentMaxWarps = 8;
-constexpr int kPersistentMaxThreads = 32 * kPersistentMaxWarps;
 // `auto`'s crossover: up to hidden size `max_hidden` it prefers the persistent kernel for batches
 // up to `max_batch` (rows in increasing max_hidden; the last one covers every larger H). Where the
 // numbers come from: kAutoCrossoverSource. bench/auto_crossover.py prints new rows from a lease
@@ -96,17 +88,6 @@ inline constexpr const char* kAutoCrossoverSource =
     "not yet measured on a GPU";
 // The largest batch `auto` runs the persistent kernel at for hidden size `hidden`.
 std::int64_t auto_persistent_max_batch(std::int64_t hidden);
-
-// Elements of shared memory one CTA uses (see the layout above).
-GPURNN_HOST_DEVICE std::int64_t persistent_shared_elements(std::int64_t hidden, std::int64_t units,
-                                                           std::int64_t batch, std::int64_t batch_chunk) {
-  return 4 * units * hidden + batch_chunk * hidden + units * batch;
-}
-
-// The batch tile for a batch: 1, 2, or 4 sequences per warp item.
-GPURNN_HOST_DEVICE int persistent_batch_tile(std::int64_t batch) {
-  return batch <= 1 ? 1 : batch == 2 ? 2 : 4;
-}
 
 PersistentPlan plan_persistent_lstm(const PersistentProblem& problem, const DeviceLimits& device);
 // The plan of each direction of a bidirectional layer run in one launch: the same plan on half
