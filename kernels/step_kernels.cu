@@ -11,6 +11,7 @@
 
 #include "cuda_status.h"
 #include "gpurnn/detail/cell_math.h"
+#include "gpurnn/detail/cell_traits.h"
 #include "launch_shape.h"
 
 namespace gpurnn::cuda {
@@ -33,7 +34,7 @@ template <class T>
 __global__ void forward_step_kernel(detail::ForwardStep<T> s) {
   std::int64_t b = 0, j = 0;
   if (!row_and_col(global_index(), s.batch, s.hidden, &b, &j)) return;
-  const std::int64_t H = s.hidden, gh = detail::gate_count(s.cell) * H;
+  const std::int64_t H = s.hidden, gh = detail::cell_traits(s.cell).gates * H;
   T* gates = s.gates + b * s.gate_stride;
   if (!is_active(s.lengths, b, s.t)) {
     for (std::int64_t k = j; k < s.gate_stride; k += H) gates[k] = T(0);
@@ -41,34 +42,14 @@ __global__ void forward_step_kernel(detail::ForwardStep<T> s) {
     if (s.c_next) s.c_next[b * H + j] = s.c_prev[b * H + j];
     return;
   }
-  const T* hh = s.hh + b * gh;
-  auto rec = [&](std::int64_t k) { return hh[k] + (s.b_hh ? s.b_hh[k] : T(0)); };
-  if (s.cell == CellKind::lstm) {
-    const T ih4[4] = {gates[j], gates[H + j], gates[2 * H + j], gates[3 * H + j]};
-    const T hh4[4] = {rec(j), rec(H + j), rec(2 * H + j), rec(3 * H + j)};
-    const detail::LstmStep<T> r = detail::lstm_forward(ih4, hh4, s.c_prev[b * H + j]);
-    gates[j] = r.gates.i;
-    gates[H + j] = r.gates.f;
-    gates[2 * H + j] = r.gates.g;
-    gates[3 * H + j] = r.gates.o;
-    s.c_next[b * H + j] = r.c;
-    if (s.m) {
-      s.m[b * H + j] = r.m;
-    } else {
-      s.h_next[b * s.state + j] = r.m;
-    }
-  } else if (s.cell == CellKind::gru) {
-    const T ih3[3] = {gates[j], gates[H + j], gates[2 * H + j]};
-    const T hh3[3] = {rec(j), rec(H + j), rec(2 * H + j)};
-    const detail::GruStep<T> r = detail::gru_forward(ih3, hh3, s.h_prev[b * s.state + j]);
-    gates[j] = r.gates.r;
-    gates[H + j] = r.gates.z;
-    gates[2 * H + j] = r.gates.n;
-    gates[3 * H + j] = r.gates.hh_n;
-    s.h_next[b * s.state + j] = r.h;
+  const detail::UnitForward<T> r =
+      detail::cell_unit_forward(s.cell, H, j, gates, s.hh + b * gh, s.b_hh, s.h_prev + b * s.state,
+                                s.c_prev ? s.c_prev + b * H : nullptr);
+  if (s.c_next) s.c_next[b * H + j] = r.c;
+  if (s.m) {
+    s.m[b * H + j] = r.out;
   } else {
-    gates[j] = detail::vanilla_activation(s.cell, gates[j] + rec(j));
-    s.h_next[b * s.state + j] = gates[j];
+    s.h_next[b * s.state + j] = r.out;
   }
 }
 
@@ -104,7 +85,7 @@ template <class T>
 __global__ void backward_step_kernel(detail::BackwardStep<T> s) {
   std::int64_t b = 0, j = 0;
   if (!row_and_col(global_index(), s.batch, s.hidden, &b, &j)) return;
-  const std::int64_t H = s.hidden, Ho = s.state, G = detail::gate_count(s.cell), gh = G * H;
+  const std::int64_t H = s.hidden, Ho = s.state, G = detail::cell_traits(s.cell).gates, gh = G * H;
   T* d_ih = s.d_ih + b * gh;
   T* d_hh = s.d_hh ? s.d_hh + b * gh : nullptr;
   if (!is_active(s.lengths, b, s.t)) {
@@ -115,27 +96,13 @@ __global__ void backward_step_kernel(detail::BackwardStep<T> s) {
     if (j < Ho) s.dh[b * Ho + j] = s.carry[b * Ho + j];
     return;
   }
-  const T* gates = s.gates + b * s.gate_stride;
   const T grad = s.dm ? s.dm[b * H + j] : s.dh[b * Ho + j];
-  if (s.cell == CellKind::lstm) {
-    const detail::LstmGates<T> g{gates[j], gates[H + j], gates[2 * H + j], gates[3 * H + j]};
-    const detail::LstmGrad<T> r =
-        detail::lstm_backward(g, s.c_next[b * H + j], s.c_prev[b * H + j], grad, s.dc[b * H + j]);
-    for (int k = 0; k < 4; ++k) d_ih[k * H + j] = r.d_pre[k];
-    s.dc[b * H + j] = r.dc_prev;
-  } else if (s.cell == CellKind::gru) {
-    const detail::GruGates<T> g{gates[j], gates[H + j], gates[2 * H + j], gates[3 * H + j]};
-    const detail::GruGrad<T> r = detail::gru_backward(g, s.h_prev[b * Ho + j], grad);
-    for (int k = 0; k < 3; ++k) {
-      d_ih[k * H + j] = r.d_ih[k];
-      d_hh[k * H + j] = r.d_hh[k];
-    }
-    s.dh[b * Ho + j] = r.dh_direct;
-    return;
-  } else {
-    d_ih[j] = grad * detail::vanilla_activation_derivative(s.cell, gates[j]);
-  }
-  if (j < Ho) s.dh[b * Ho + j] = T(0);
+  const detail::UnitBackward<T> r = detail::cell_unit_backward(
+      s.cell, H, j, s.gates + b * s.gate_stride, grad, s.h_prev + b * Ho,
+      s.c_prev ? s.c_prev + b * H : nullptr, s.c_next ? s.c_next + b * H : nullptr,
+      s.dc ? s.dc + b * H : nullptr, d_ih, d_hh);
+  if (s.dc) s.dc[b * H + j] = r.dc_prev;
+  if (j < Ho) s.dh[b * Ho + j] = r.dh_direct;
 }
 
 template <class Kernel, class Args>

@@ -7,13 +7,16 @@ namespace gpurnn::testing {
 std::string SweepCase::name() const { return case_name(desc) + (ragged ? "_ragged" : "_equal"); }
 
 std::vector<SweepCase> sweep_cases(const std::vector<int>& sizes, int max_layers) {
+  // Every cell kind, and each that can project once more with a projection.
   struct Variant {
     CellKind cell;
     bool projection;
   };
-  const Variant variants[] = {{CellKind::rnn_tanh, false}, {CellKind::rnn_relu, false},
-                              {CellKind::rnn_sigmoid, false}, {CellKind::lstm, false},
-                              {CellKind::lstm, true}, {CellKind::gru, false}};
+  std::vector<Variant> variants;
+  for (CellKind cell : detail::kCellKinds) {
+    variants.push_back({cell, false});
+    if (detail::cell_traits(cell).projection) variants.push_back({cell, true});
+  }
   std::vector<SweepCase> cases;
   for (const Variant& v : variants) {
     for (int size : sizes) {

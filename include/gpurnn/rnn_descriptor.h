@@ -5,15 +5,10 @@
 #include <cstdint>
 #include <string>
 
+#include "gpurnn/cell_kind.h"
+#include "gpurnn/detail/cell_traits.h"
+
 namespace gpurnn {
-
-enum class CellKind { rnn_tanh, rnn_relu, rnn_sigmoid, lstm, gru };
-
-const char* to_string(CellKind cell);
-// Parses "rnn_tanh", "rnn_relu", "rnn_sigmoid", "lstm", "gru".
-CellKind parse_cell_kind(const std::string& text);
-// Gates per hidden unit: 1 (vanilla), 4 (LSTM: i, f, g, o), 3 (GRU: r, z, n).
-int gates_per_cell(CellKind cell);
 
 struct RNNDescriptor {
   CellKind cell = CellKind::lstm;
@@ -27,14 +22,14 @@ struct RNNDescriptor {
                                  // (training mode only, never after the last layer)
 
   int num_directions() const { return bidirectional ? 2 : 1; }
-  int gates() const { return gates_per_cell(cell); }
+  int gates() const { return detail::cell_traits(cell).gates; }
   // Size of h_t: proj_size when projecting, else hidden_size.
   std::int64_t state_size() const { return proj_size > 0 ? proj_size : hidden_size; }
   // Features of y_t: directions × state_size().
   std::int64_t output_size() const { return num_directions() * state_size(); }
   // Features of the input of `layer`: input_size for layer 0, output_size() above it.
   std::int64_t layer_input_size(int layer) const { return layer == 0 ? input_size : output_size(); }
-  bool has_cell_state() const { return cell == CellKind::lstm; }
+  bool has_cell_state() const { return detail::cell_traits(cell).cell_state; }
 
   // Throws Error(invalid_argument) naming the first field out of range.
   void validate() const;

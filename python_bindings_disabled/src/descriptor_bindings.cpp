@@ -16,8 +16,7 @@ CellKind cell_kind_from(py::handle obj, const char* where) {
     throw Error(ErrorCode::invalid_argument,
                 std::string(where) + ": argument 'cell' is a " +
                     py::str(py::type::of(obj).attr("__name__")).cast<std::string>() +
-                    ", expected a gpurnn.CellKind or one of 'lstm', 'gru', 'rnn_tanh', "
-                    "'rnn_relu', 'rnn_sigmoid'");
+                    ", expected a gpurnn.CellKind or the name of one: " + cell_kind_names());
   }
   std::string text = obj.cast<std::string>();
   for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -44,13 +43,11 @@ RNNDescriptor descriptor_from(py::handle cell, std::int64_t input_size, std::int
 }
 
 void bind_descriptor(py::module_& m) {
-  py::enum_<CellKind>(m, "CellKind", "The recurrent cell: PyTorch's modes plus rnn_sigmoid.")
-      .value("rnn_tanh", CellKind::rnn_tanh, "h' = tanh(W_ih x + b_ih + W_hh h + b_hh)")
-      .value("rnn_relu", CellKind::rnn_relu, "h' = relu(W_ih x + b_ih + W_hh h + b_hh)")
-      .value("rnn_sigmoid", CellKind::rnn_sigmoid, "h' = sigmoid(...) (not in PyTorch)")
-      .value("lstm", CellKind::lstm, "LSTM, gates i, f, g, o; optional projection")
-      .value("gru", CellKind::gru, "GRU, gates r, z, n")
-      .def_property_readonly("gates", &gates_per_cell, "Gates per hidden unit: 1, 4 or 3.");
+  py::enum_<CellKind> cell_kind(m, "CellKind", "The recurrent cell: PyTorch's modes plus rnn_sigmoid.");
+  for (CellKind cell : detail::kCellKinds) {
+    cell_kind.value(to_string(cell), cell, detail::cell_traits(cell).summary);
+  }
+  cell_kind.def_property_readonly("gates", &gates_per_cell, "Gates per hidden unit: 1, 4 or 3.");
 
   py::class_<RNNDescriptor>(m, "RNNDescriptor",
                             "What an RNN is: the fields of torch.nn.LSTM/GRU/RNN plus the cell "

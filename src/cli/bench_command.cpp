@@ -64,7 +64,7 @@ std::vector<perf::BenchCase> select_cases(const BenchOptions& o) {
       cell = parse_cell_kind(o.cell);
     } catch (const Error&) {
       throw Error(ErrorCode::invalid_argument,
-                  "--cell " + o.cell + ": expected all, rnn_tanh, rnn_relu, rnn_sigmoid, lstm or gru");
+                  "--cell " + o.cell + ": expected all, " + cell_kind_names(" or "));
     }
   }
   std::vector<perf::BenchCase> cases;

@@ -15,7 +15,7 @@ namespace gpurnn::cli {
 namespace {
 
 struct Case {
-  const char* label;
+  std::string label;
   RNNDescriptor desc;
 };
 
@@ -30,12 +30,12 @@ std::vector<Case> check_cases() {
     d.proj_size = proj;
     return d;
   };
-  return {{"rnn_tanh", make(CellKind::rnn_tanh, 0)},
-          {"rnn_relu", make(CellKind::rnn_relu, 0)},
-          {"rnn_sigmoid", make(CellKind::rnn_sigmoid, 0)},
-          {"lstm", make(CellKind::lstm, 0)},
-          {"lstm+proj", make(CellKind::lstm, 5)},
-          {"gru", make(CellKind::gru, 0)}};
+  std::vector<Case> cases;
+  for (CellKind cell : detail::kCellKinds) {
+    cases.push_back({to_string(cell), make(cell, 0)});
+    if (detail::cell_traits(cell).projection) cases.push_back({std::string(to_string(cell)) + "+proj", make(cell, 5)});
+  }
+  return cases;
 }
 
 Tensor random_tensor(Shape shape, std::uint64_t seed, std::uint64_t stream) {
@@ -149,7 +149,7 @@ int run_check(const CheckOptions& options) {
       const bool ok = e.forward <= options.tolerance && e.data_grad <= options.tolerance &&
                       e.weight_grad <= options.tolerance;
       failures += ok ? 0 : 1;
-      std::printf("%-8s %-12s %12.2e %12.2e %12.2e  %s\n", backend.c_str(), c.label, e.forward,
+      std::printf("%-8s %-12s %12.2e %12.2e %12.2e  %s\n", backend.c_str(), c.label.c_str(), e.forward,
                   e.data_grad, e.weight_grad, ok ? "ok" : "MISMATCH");
     }
   }

@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/number_flags.h"
 #include "cli/train_options.h"
+#include "gpurnn/cell_kind.h"
 #include "gpurnn/error.h"
 #include "gpurnn/version.h"
 
@@ -55,7 +56,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   run_cmd->add_option("--prefix", run.prefix, "Module prefix of the RNN's tensors, e.g. 'rnn.'");
   run_cmd->add_option("--cell", run.cell,
-                      "Cell kind when the file does not say (rnn_tanh, rnn_relu, rnn_sigmoid, lstm, gru)");
+                      "Cell kind when the file does not say (" + gpurnn::cell_kind_names() + ")");
   run_cmd->add_option("--dtype", run.dtype, "Compute and output precision: f32 or f64")
       ->capture_default_str();
 
@@ -70,7 +71,7 @@ int main(int argc, char** argv) {
       "bench", "Time the benchmark grid on gpurnn's backends: µs per step and GFLOP/s, median of repetitions");
   bench_cmd->add_option("--backend", bench.backend, "Backend to time, or 'all' (cpu, and cuda when there is a device)")
       ->capture_default_str();
-  bench_cmd->add_option("--cell", bench.cell, "Cell kind to time (lstm, gru, rnn_tanh, ...), or 'all'")
+  bench_cmd->add_option("--cell", bench.cell, "Cell kind to time (" + gpurnn::cell_kind_names() + "), or 'all'")
       ->capture_default_str();
   bench_cmd->add_option("--grid", bench.grid, "quick, deepbench (hours on a CPU), lease (the GPU lease grid) or tiny (a smoke test)")
       ->capture_default_str();

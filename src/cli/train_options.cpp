@@ -1,6 +1,7 @@
 #include "cli/train_options.h"
 
 #include "cli/task_defaults.h"
+#include "gpurnn/cell_kind.h"
 
 namespace gpurnn::cli {
 
@@ -10,7 +11,7 @@ void add_train_options(CLI::App& cmd, TrainOptions& o) {
                  "convex-hull, tsp")
       ->capture_default_str();
   cmd.add_option("--device", o.device, "auto (a GPU when there is one), cpu, cuda or cuda:N")->capture_default_str();
-  cmd.add_option("--cell", o.cell, "lstm, gru, rnn_tanh, rnn_relu or rnn_sigmoid (default: gru for copy, lstm otherwise)");
+  cmd.add_option("--cell", o.cell, cell_kind_names(" or ") + " (default: the task's: gru for copy, lstm otherwise)");
   cmd.add_option("--hidden", o.hidden, "Hidden units per layer (default: the task's)");
   cmd.add_option("--layers", o.layers, "RNN layers (default 1)");
   cmd.add_option("--embedding", o.embedding, "Token embedding width (default min(hidden, 64))");

@@ -21,6 +21,7 @@
 #endif
 #include "cpu/packed_gemm.h"
 #include "gpurnn/detail/cell_math.h"
+#include "gpurnn/detail/cell_traits.h"
 #include "gpurnn/detail/counter_random.h"
 
 namespace gpurnn::cpu {
@@ -70,38 +71,13 @@ void cell_forward(CellKind cell, std::int64_t h, T* gates, const T* hh, const T*
       case CellKind::gru: return gru_forward_row_f32(h, gates, hh, b_hh, h_prev, out);
       case CellKind::rnn_tanh:
       case CellKind::rnn_sigmoid: return vanilla_forward_row_f32(cell, h, gates, hh, b_hh, out);
-      case CellKind::rnn_relu: break;
+      default: break;  // rnn_relu: the scalar loop is as fast
     }
   }
-  auto rec = [&](std::int64_t k) { return hh[k] + (b_hh ? b_hh[k] : T(0)); };
-  if (cell == CellKind::lstm) {
-    for (std::int64_t j = 0; j < h; ++j) {
-      const T ih4[4] = {gates[j], gates[h + j], gates[2 * h + j], gates[3 * h + j]};
-      const T hh4[4] = {rec(j), rec(h + j), rec(2 * h + j), rec(3 * h + j)};
-      const detail::LstmStep<T> s = detail::lstm_forward(ih4, hh4, c_prev[j]);
-      gates[j] = s.gates.i;
-      gates[h + j] = s.gates.f;
-      gates[2 * h + j] = s.gates.g;
-      gates[3 * h + j] = s.gates.o;
-      c_next[j] = s.c;
-      out[j] = s.m;
-    }
-  } else if (cell == CellKind::gru) {
-    for (std::int64_t j = 0; j < h; ++j) {
-      const T ih3[3] = {gates[j], gates[h + j], gates[2 * h + j]};
-      const T hh3[3] = {rec(j), rec(h + j), rec(2 * h + j)};
-      const detail::GruStep<T> s = detail::gru_forward(ih3, hh3, h_prev[j]);
-      gates[j] = s.gates.r;
-      gates[h + j] = s.gates.z;
-      gates[2 * h + j] = s.gates.n;
-      gates[3 * h + j] = s.gates.hh_n;
-      out[j] = s.h;
-    }
-  } else {
-    for (std::int64_t j = 0; j < h; ++j) {
-      gates[j] = detail::vanilla_activation(cell, gates[j] + rec(j));
-      out[j] = gates[j];
-    }
+  for (std::int64_t j = 0; j < h; ++j) {
+    const detail::UnitForward<T> r = detail::cell_unit_forward(cell, h, j, gates, hh, b_hh, h_prev, c_prev);
+    out[j] = r.out;
+    if (c_next) c_next[j] = r.c;
   }
 }
 
@@ -115,27 +91,12 @@ void cell_backward(CellKind cell, std::int64_t h, const T* gates, const T* c_pre
       return lstm_backward_row_f32(h, gates, c_prev, c_next, grad, dc, d_ih);
     }
   }
-  if (cell == CellKind::lstm) {
-    for (std::int64_t j = 0; j < h; ++j) {
-      const detail::LstmGates<T> g{gates[j], gates[h + j], gates[2 * h + j], gates[3 * h + j]};
-      const detail::LstmGrad<T> r = detail::lstm_backward(g, c_next[j], c_prev[j], grad[j], dc[j]);
-      for (int k = 0; k < 4; ++k) d_ih[k * h + j] = r.d_pre[k];
-      dc[j] = r.dc_prev;
-    }
-  } else if (cell == CellKind::gru) {
-    for (std::int64_t j = 0; j < h; ++j) {
-      const detail::GruGates<T> g{gates[j], gates[h + j], gates[2 * h + j], gates[3 * h + j]};
-      const detail::GruGrad<T> r = detail::gru_backward(g, h_prev[j], grad[j]);
-      for (int k = 0; k < 3; ++k) {
-        d_ih[k * h + j] = r.d_ih[k];
-        d_hh[k * h + j] = r.d_hh[k];
-      }
-      dh[j] = r.dh_direct;
-    }
-  } else {
-    for (std::int64_t j = 0; j < h; ++j) {
-      d_ih[j] = grad[j] * detail::vanilla_activation_derivative(cell, gates[j]);
-    }
+  const bool blends = detail::cell_traits(cell).blends_state;
+  for (std::int64_t j = 0; j < h; ++j) {
+    const detail::UnitBackward<T> r =
+        detail::cell_unit_backward(cell, h, j, gates, grad[j], h_prev, c_prev, c_next, dc, d_ih, d_hh);
+    if (dc) dc[j] = r.dc_prev;
+    if (blends) dh[j] = r.dh_direct;
   }
 }
 
@@ -254,7 +215,7 @@ void CpuOps<T>::column_sums(const T* rows, std::int64_t count, std::int64_t n, s
 
 template <class T>
 void CpuOps<T>::forward_step(const engine::ForwardStep<T>& s) {
-  const std::int64_t H = s.hidden, Ho = s.state, gh = gates_per_cell(s.cell) * H;
+  const std::int64_t H = s.hidden, Ho = s.state, gh = detail::cell_traits(s.cell).gates * H;
   for_each_item<T>(s.batch, s.gate_stride, [&](std::int64_t b) {
     T* gates = s.gates + b * s.gate_stride;
     const bool lstm = s.c_next != nullptr;
@@ -298,7 +259,7 @@ void CpuOps<T>::output_gradient(const engine::OutputGradient<T>& s) {
 
 template <class T>
 void CpuOps<T>::backward_step(const engine::BackwardStep<T>& s) {
-  const std::int64_t H = s.hidden, Ho = s.state, gh = gates_per_cell(s.cell) * H;
+  const std::int64_t H = s.hidden, Ho = s.state, gh = detail::cell_traits(s.cell).gates * H;
   const bool lstm = s.dc != nullptr;
   for_each_item<T>(s.batch, gh, [&](std::int64_t b) {
     T* dh = s.dh + b * Ho;
@@ -308,7 +269,7 @@ void CpuOps<T>::backward_step(const engine::BackwardStep<T>& s) {
       cell_backward(s.cell, H, s.gates + b * s.gate_stride, lstm ? s.c_prev + b * H : nullptr,
                     lstm ? s.c_next + b * H : nullptr, s.h_prev + b * Ho, s.dm ? s.dm + b * H : dh,
                     dh, lstm ? s.dc + b * H : nullptr, d_ih, d_hh);
-      if (s.cell != CellKind::gru) std::fill(dh, dh + Ho, T(0));
+      if (!detail::cell_traits(s.cell).blends_state) std::fill(dh, dh + Ho, T(0));
     } else {
       std::fill(d_ih, d_ih + gh, T(0));
       if (d_hh) std::fill(d_hh, d_hh + gh, T(0));

@@ -22,7 +22,7 @@ class Carver {
 };
 
 std::int64_t gate_storage(const RNNDescriptor& desc) {
-  return desc.cell == CellKind::gru ? 4 * desc.hidden_size : desc.gates() * desc.hidden_size;
+  return detail::cell_traits(desc.cell).saved_per_unit * desc.hidden_size;
 }
 
 LayerDirSlots carve_layer_dir(Carver& carver, const RNNDescriptor& desc, std::int64_t seq_len,
@@ -30,7 +30,7 @@ LayerDirSlots carve_layer_dir(Carver& carver, const RNNDescriptor& desc, std::in
   const std::int64_t tb = seq_len * batch;
   const std::int64_t h = desc.hidden_size;
   const std::int64_t gh = desc.gates() * h;
-  const bool lstm = desc.cell == CellKind::lstm;
+  const bool lstm = desc.has_cell_state();
   const bool proj = desc.proj_size > 0;
   LayerDirSlots s;
   s.gates = carver.take(tb * gate_storage(desc));
@@ -39,7 +39,7 @@ LayerDirSlots carve_layer_dir(Carver& carver, const RNNDescriptor& desc, std::in
   s.m = carver.take(proj ? tb * h : 0);
   if (with_gradients) {
     s.d_ih = carver.take(tb * gh);
-    s.d_hh = carver.take(desc.cell == CellKind::gru ? tb * gh : 0);
+    s.d_hh = carver.take(detail::cell_traits(desc.cell).separate_hh_gradient ? tb * gh : 0);
     s.d_h = carver.take(proj ? tb * desc.state_size() : 0);
   }
   return s;
@@ -95,7 +95,7 @@ WorkspaceLayout workspace_layout(const RNNDescriptor& desc, const SequenceShape&
     w.d_layer[1] = carver.take(desc.num_layers > 2 ? inner : 0);
     w.dh = carver.take(b * desc.state_size());
     w.dh_carry = carver.take(b * desc.state_size());
-    w.dc_carry = carver.take(desc.cell == CellKind::lstm ? b * desc.hidden_size : 0);
+    w.dc_carry = carver.take(desc.has_cell_state() ? b * desc.hidden_size : 0);
     w.dm = carver.take(desc.proj_size > 0 ? b * desc.hidden_size : 0);
   }
   w.bytes = carver.bytes();

@@ -42,7 +42,7 @@ struct LayerBuffers {
   T* c_states = nullptr;
   T* m = nullptr;
   T* d_ih = nullptr;
-  T* d_hh = nullptr;  // null unless GRU: then d_ih doubles as d_hh
+  T* d_hh = nullptr;  // null unless separate_hh_gradient (GRU); otherwise d_ih doubles as d_hh
   T* d_h = nullptr;
 };
 
@@ -56,10 +56,8 @@ struct LayerProblem {
 
   std::int64_t input_size() const { return desc->layer_input_size(layer); }
   std::int64_t gates_width() const { return desc->gates() * desc->hidden_size; }
-  // Saved gates per row: G*H (activated gates), 4*H for a GRU (r, z, n and W_hn h + b_hn).
-  std::int64_t gate_stride() const {
-    return desc->cell == CellKind::gru ? 4 * desc->hidden_size : gates_width();
-  }
+  // Saved values per row: cell_traits' saved_per_unit × H (a GRU's are r, z, n and W_hn h + b_hn).
+  std::int64_t gate_stride() const { return detail::cell_traits(desc->cell).saved_per_unit * desc->hidden_size; }
   std::int64_t time_at(std::int64_t step) const { return reverse ? seq_len - 1 - step : step; }
   std::int64_t prev_index(std::int64_t t) const { return reverse ? t + 1 : t; }
   std::int64_t next_index(std::int64_t t) const { return reverse ? t : t + 1; }
@@ -183,7 +181,7 @@ void finish_layer_forward(Ops& ops, const LayerProblem& p,
   const RNNDescriptor& d = *p.desc;
   const std::int64_t B = p.batch, H = d.hidden_size, Ho = d.state_size();
   if (io.hn != nullptr) ops.copy(io.hn, buf.h_states + p.final_index() * B * Ho, B * Ho);
-  if (io.cn != nullptr && d.cell == CellKind::lstm) {
+  if (io.cn != nullptr && d.has_cell_state()) {
     ops.copy(io.cn, buf.c_states + p.final_index() * B * H, B * H);
   }
 }
@@ -201,7 +199,7 @@ void layer_forward_prologue(Ops& ops, const LayerProblem& p, const LayerWeights<
   // Input projection of all steps at once: gates[t*B + b, 0..gh) = x W_ih^T + b_ih.
   gemm_bias_rows(ops, {Trans::yes, p.seq_len * B, gh, in, w.w_ih, in, in, S, T(0)}, io.x, w.b_ih, buf.gates);
   ops.copy_or_zero(buf.h_states + p.initial_index() * B * Ho, io.h0, B * Ho);
-  if (d.cell == CellKind::lstm) ops.copy_or_zero(buf.c_states + p.initial_index() * B * H, io.c0, B * H);
+  if (d.has_cell_state()) ops.copy_or_zero(buf.c_states + p.initial_index() * B * H, io.c0, B * H);
 }
 
 // An Ops may run both directions of a bidirectional layer at once (the CUDA backend's persistent
@@ -225,7 +223,7 @@ void layer_time_loop(Ops& ops, const LayerProblem& p, const LayerWeights<typenam
   const RNNDescriptor& d = *p.desc;
   const std::int64_t B = p.batch, H = d.hidden_size, Ho = d.state_size(), gh = p.gates_width();
   const std::int64_t S = p.gate_stride();
-  const bool lstm = d.cell == CellKind::lstm, proj = d.proj_size > 0;
+  const bool lstm = d.has_cell_state(), proj = d.proj_size > 0;
 
   bool loop_done = false;
   if constexpr (has_time_loop_hook<Ops>::value) loop_done = ops.run_time_loop(p, w, buf, io);
@@ -273,8 +271,9 @@ void layer_backward_data(Ops& ops, const LayerProblem& p,
   const RNNDescriptor& d = *p.desc;
   const std::int64_t B = p.batch, H = d.hidden_size, Ho = d.state_size(), gh = p.gates_width();
   const std::int64_t S = p.gate_stride();
-  const bool lstm = d.cell == CellKind::lstm, gru = d.cell == CellKind::gru, proj = d.proj_size > 0;
-  T* d_hh_all = gru ? buf.d_hh : buf.d_ih;
+  const bool lstm = d.has_cell_state(), proj = d.proj_size > 0;
+  const bool separate_hh = detail::cell_traits(d.cell).separate_hh_gradient;
+  T* d_hh_all = separate_hh ? buf.d_hh : buf.d_ih;
 
   // `carry` is the gradient reaching h_t from later steps; `dh` the per-step scratch. They swap
   // roles each step, so no copy is needed.
@@ -300,7 +299,7 @@ void layer_backward_data(Ops& ops, const LayerProblem& p,
         buf.h_states + p.prev_index(t) * B * Ho,
         lstm ? buf.c_states + p.prev_index(t) * B * H : nullptr,
         lstm ? buf.c_states + p.next_index(t) * B * H : nullptr, proj ? io.dm : nullptr, dh, carry,
-        lstm ? io.dc_carry : nullptr, buf.d_ih + t * B * gh, gru ? d_hh : nullptr});
+        lstm ? io.dc_carry : nullptr, buf.d_ih + t * B * gh, separate_hh ? d_hh : nullptr});
     // Gradient reaching h_{t-1}: the part left in dh plus d_hh W_hh.
     recurrent(d_hh, dh);
     std::swap(carry, dh);
@@ -333,7 +332,7 @@ void layer_backward_weights(Ops& ops, const LayerProblem& p,
   const std::int64_t rows = p.seq_len * p.batch, H = d.hidden_size, Ho = d.state_size();
   const std::int64_t gh = p.gates_width(), in = p.input_size();
   const T beta = accumulate ? T(1) : T(0);
-  const T* d_hh = d.cell == CellKind::gru ? buf.d_hh : buf.d_ih;
+  const T* d_hh = detail::cell_traits(d.cell).separate_hh_gradient ? buf.d_hh : buf.d_ih;
   // h_{t-1} of every step, in time order: forward reads states 0..T-1, reverse 1..T.
   const T* h_prev = buf.h_states + (p.reverse ? p.batch * Ho : 0);
 

@@ -57,10 +57,17 @@ CellKind resolve_cell(const SafetensorsReader& file, const RNNLoadOptions& optio
       stated = parse_cell_kind(meta->second);
     } catch (const Error&) {
       fail(file, "metadata 'cell' is '" + meta->second +
-                     "', expected one of rnn_tanh, rnn_relu, rnn_sigmoid, lstm, gru");
+                     "', expected one of " + cell_kind_names());
     }
   }
-  const CellKind by_shape = gates == 4 ? CellKind::lstm : gates == 3 ? CellKind::gru : CellKind::rnn_tanh;
+  // By shape: the first cell kind with that many gates (rnn_tanh for one).
+  CellKind by_shape = CellKind::rnn_tanh;
+  for (CellKind c : detail::kCellKinds) {
+    if (gates_per_cell(c) == gates) {
+      by_shape = c;
+      break;
+    }
+  }
   if (!stated && gates == 1) {
     const std::string warning = "'" + file.origin() +
                                 "' does not state its cell kind (no metadata 'cell'): its one-gate RNN is run as "

@@ -7,39 +7,31 @@
 
 namespace gpurnn {
 
-const char* to_string(CellKind cell) {
-  switch (cell) {
-    case CellKind::rnn_tanh: return "rnn_tanh";
-    case CellKind::rnn_relu: return "rnn_relu";
-    case CellKind::rnn_sigmoid: return "rnn_sigmoid";
-    case CellKind::lstm: return "lstm";
-    case CellKind::gru: return "gru";
+const char* to_string(CellKind cell) { return detail::cell_traits(cell).name; }
+
+std::string cell_kind_names(const char* last_separator) {
+  std::string names;
+  for (int k = 0; k < detail::kCellKindCount; ++k) {
+    if (k > 0) names += k + 1 == detail::kCellKindCount ? last_separator : ", ";
+    names += to_string(detail::kCellKinds[k]);
   }
-  return "unknown";
+  return names;
 }
 
 CellKind parse_cell_kind(const std::string& text) {
-  for (CellKind c : {CellKind::rnn_tanh, CellKind::rnn_relu, CellKind::rnn_sigmoid, CellKind::lstm,
-                     CellKind::gru}) {
+  for (CellKind c : detail::kCellKinds) {
     if (text == to_string(c)) return c;
   }
   throw Error(ErrorCode::invalid_argument,
-              "cell kind '" + text +
-                  "' is unknown; expected one of rnn_tanh, rnn_relu, rnn_sigmoid, lstm, gru");
+              "cell kind '" + text + "' is unknown; expected one of " + cell_kind_names());
 }
 
-int gates_per_cell(CellKind cell) {
-  switch (cell) {
-    case CellKind::lstm: return 4;
-    case CellKind::gru: return 3;
-    default: return 1;
-  }
-}
+int gates_per_cell(CellKind cell) { return detail::cell_traits(cell).gates; }
 
 void RNNDescriptor::validate() const {
   const char* where = "RNNDescriptor";
   const int c = static_cast<int>(cell);
-  check_argument(c >= 0 && c <= static_cast<int>(CellKind::gru), where, "cell",
+  check_argument(detail::is_cell_kind(cell), where, "cell",
                  "is not a CellKind value (" + std::to_string(c) + ")");
   check_argument(input_size > 0, where, "input_size",
                  "must be positive, got " + std::to_string(input_size));
@@ -49,7 +41,7 @@ void RNNDescriptor::validate() const {
                  "must be positive, got " + std::to_string(num_layers));
   check_argument(proj_size >= 0, where, "proj_size",
                  "must be zero (no projection) or positive, got " + std::to_string(proj_size));
-  check_argument(proj_size == 0 || cell == CellKind::lstm, where, "proj_size",
+  check_argument(proj_size == 0 || detail::cell_traits(cell).projection, where, "proj_size",
                  std::string("is only supported for lstm, got cell ") + to_string(cell));
   check_argument(proj_size < hidden_size, where, "proj_size",
                  "must be smaller than hidden_size (" + std::to_string(hidden_size) + "), got " +

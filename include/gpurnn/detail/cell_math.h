@@ -9,8 +9,8 @@
 
 #include <math.h>
 
+#include "gpurnn/cell_kind.h"
 #include "gpurnn/detail/host_device.h"
-#include "gpurnn/rnn_descriptor.h"
 
 namespace gpurnn::detail {
 
@@ -23,11 +23,6 @@ GPURNN_HOST_DEVICE double exp_of(double x) { return ::exp(x); }
 template <class T>
 GPURNN_HOST_DEVICE T sigmoid(T x) {
   return T(1) / (T(1) + exp_of(-x));
-}
-
-// Gates per hidden unit (gates_per_cell, usable in kernels): 4 LSTM, 3 GRU, 1 vanilla.
-GPURNN_HOST_DEVICE int gate_count(CellKind cell) {
-  return cell == CellKind::lstm ? 4 : cell == CellKind::gru ? 3 : 1;
 }
 
 // ---- vanilla RNN: h' = act(ih + hh) -------------------------------------------------------
@@ -158,6 +153,87 @@ GPURNN_HOST_DEVICE GruGrad<T> gru_backward(const GruGates<T>& g, T h_prev, T dh)
   r.d_hh[1] = dz_pre;
   r.d_hh[2] = dn_pre * g.r;
   r.dh_direct = dh * g.z;
+  return r;
+}
+
+// ---- any cell, one unit of one row ---------------------------------------------------------
+// The form the CPU rows and the step kernels share: a row's gates laid out gate-major,
+// gates[k*H + j] for gate k of unit j, `H` units. Forward reads the input pre-activations there
+// and leaves the saved values (cell_traits' saved_per_unit of them) in their place.
+
+template <class T>
+struct UnitForward {
+  T out;  // h' (m' for an LSTM, before any projection)
+  T c;    // the new cell state (LSTM; 0 otherwise)
+};
+
+// Unit j of one row. `hh` holds the row's recurrent pre-activations W_hh h (gate-major like
+// gates), `b_hh` their bias or null. The row's h_prev is read by a cell that blends_state
+// (GRU), its c_prev by one with a cell_state (LSTM); either may be null otherwise.
+template <class T, class Index>
+GPURNN_HOST_DEVICE UnitForward<T> cell_unit_forward(CellKind cell, Index H, Index j, T* gates,
+                                                    const T* hh, const T* b_hh, const T* h_prev,
+                                                    const T* c_prev) {
+  auto rec = [&](Index k) { return hh[k] + (b_hh ? b_hh[k] : T(0)); };
+  UnitForward<T> r{T(0), T(0)};
+  if (cell == CellKind::lstm) {
+    const T ih4[4] = {gates[j], gates[H + j], gates[2 * H + j], gates[3 * H + j]};
+    const T hh4[4] = {rec(j), rec(H + j), rec(2 * H + j), rec(3 * H + j)};
+    const LstmStep<T> s = lstm_forward(ih4, hh4, c_prev[j]);
+    gates[j] = s.gates.i;
+    gates[H + j] = s.gates.f;
+    gates[2 * H + j] = s.gates.g;
+    gates[3 * H + j] = s.gates.o;
+    r.out = s.m;
+    r.c = s.c;
+  } else if (cell == CellKind::gru) {
+    const T ih3[3] = {gates[j], gates[H + j], gates[2 * H + j]};
+    const T hh3[3] = {rec(j), rec(H + j), rec(2 * H + j)};
+    const GruStep<T> s = gru_forward(ih3, hh3, h_prev[j]);
+    gates[j] = s.gates.r;
+    gates[H + j] = s.gates.z;
+    gates[2 * H + j] = s.gates.n;
+    gates[3 * H + j] = s.gates.hh_n;
+    r.out = s.h;
+  } else {
+    gates[j] = vanilla_activation(cell, gates[j] + rec(j));
+    r.out = gates[j];
+  }
+  return r;
+}
+
+template <class T>
+struct UnitBackward {
+  T dc_prev;    // gradient reaching c_{t-1} (LSTM; 0 otherwise)
+  T dh_direct;  // gradient reaching h_{t-1} outside W_hh (GRU: z ⊙ dh; 0 otherwise)
+};
+
+// Unit j of one row: from the saved gates and `grad` (dm with a projection, else dh) writes the
+// pre-activation gradients d_ih[k*H + j] and, for a cell with separate_hh_gradient, d_hh. The
+// row's c_prev, c_next and dc_next (the gradient of c_t) are read by an LSTM, h_prev by a GRU;
+// they may be null otherwise.
+template <class T, class Index>
+GPURNN_HOST_DEVICE UnitBackward<T> cell_unit_backward(CellKind cell, Index H, Index j, const T* gates,
+                                                      T grad, const T* h_prev, const T* c_prev,
+                                                      const T* c_next, const T* dc_next, T* d_ih,
+                                                      T* d_hh) {
+  UnitBackward<T> r{T(0), T(0)};
+  if (cell == CellKind::lstm) {
+    const LstmGates<T> g{gates[j], gates[H + j], gates[2 * H + j], gates[3 * H + j]};
+    const LstmGrad<T> s = lstm_backward(g, c_next[j], c_prev[j], grad, dc_next[j]);
+    for (int k = 0; k < 4; ++k) d_ih[k * H + j] = s.d_pre[k];
+    r.dc_prev = s.dc_prev;
+  } else if (cell == CellKind::gru) {
+    const GruGates<T> g{gates[j], gates[H + j], gates[2 * H + j], gates[3 * H + j]};
+    const GruGrad<T> s = gru_backward(g, h_prev[j], grad);
+    for (int k = 0; k < 3; ++k) {
+      d_ih[k * H + j] = s.d_ih[k];
+      d_hh[k * H + j] = s.d_hh[k];
+    }
+    r.dh_direct = s.dh_direct;
+  } else {
+    d_ih[j] = grad * vanilla_activation_derivative(cell, gates[j]);
+  }
   return r;
 }
 

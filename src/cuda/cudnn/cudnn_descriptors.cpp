@@ -14,7 +14,7 @@ cudnnRNNMode_t cell_mode(CellKind cell) {
     case CellKind::rnn_relu: return CUDNN_RNN_RELU;
     case CellKind::lstm: return CUDNN_LSTM;
     case CellKind::gru: return CUDNN_GRU;
-    case CellKind::rnn_sigmoid: break;
+    default: break;  // rnn_sigmoid: cuDNN's vanilla RNN has tanh and relu only
   }
   throw Error(ErrorCode::unsupported,
               std::string("not supported by cuDNN: cell ") + to_string(cell));

@@ -38,9 +38,11 @@ CudnnAlgorithm parse_cudnn_algorithm(const std::string& name) {
 
 std::optional<std::string> cudnn_refusal(const RNNDescriptor& desc, DType dtype,
                                          CudnnAlgorithm algorithm) {
-  if (desc.cell == CellKind::rnn_sigmoid) {
-    return std::string(kPrefix) +
-           "cell rnn_sigmoid (cuDNN's vanilla RNN offers only tanh and relu activations)";
+  const bool cudnn_cell = desc.cell == CellKind::rnn_tanh || desc.cell == CellKind::rnn_relu ||
+                          desc.cell == CellKind::lstm || desc.cell == CellKind::gru;
+  if (!cudnn_cell) {
+    return std::string(kPrefix) + "cell " + to_string(desc.cell) +
+           " (cuDNN offers rnn_tanh, rnn_relu, lstm and gru; its vanilla RNN has no other activation)";
   }
   if (dtype != DType::f32 && dtype != DType::f64) {
     return std::string(kPrefix) + "dtype " + to_string(dtype) +
