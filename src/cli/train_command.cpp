@@ -148,26 +148,38 @@ int run_train(const TrainOptions& o) {
 
 namespace {
 
-int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm) {
-  // Only rank 0 reports; the others stay silent unless they fail.
-  const bool reporter = !comm || comm->rank() == 0;
-  std::ostream silent(nullptr);
-  std::ostream& out = reporter ? std::cout : silent;
-  // Before any work: where the checkpoint goes can be written, and is no input.
+// The flags checked before any work: where the checkpoint goes can be written and is no input.
+void check_output_flags(const TrainOptions& o, bool reporter) {
   check_argument(o.save_every >= 0, "gpurnn train", "--save-every",
                  "must be >= 0 (0: only at the end), got " + std::to_string(o.save_every));
   if (o.save_every > 0 && o.save.empty()) {
     throw Error(ErrorCode::invalid_argument, "--save-every needs --save FILE (where to write the checkpoints)");
   }
   if (reporter) check_output_paths({{"--save", o.save}}, {{"--text", o.text}, {"--csv", o.csv}});
-  std::string task_name = o.task;
+}
+
+// What a run trains: the task (a resumed run's is the checkpoint's), its defaults, the model
+// and the task's data options, from the flags over the task's defaults.
+struct RunPlan {
+  std::string task_name;
   train::CheckpointInfo resumed;
+  train::TaskDefaults defaults;
+  train::ModelConfig model;
+  train::TaskOptions task_options;
+  std::string cell;          // the --cell text, or the task's default
+  std::string threads_line;  // the header's account of the thread count
+  std::uint64_t seed = 0;
+};
+
+RunPlan plan_run(const TrainOptions& o) {
+  RunPlan plan;
+  plan.task_name = o.task;
   if (!o.resume.empty()) {
-    resumed = train::read_checkpoint_info(o.resume);
-    check_resume_flag(o, "task", o.task, resumed.task, o.resume);
-    task_name = resumed.task;
+    plan.resumed = train::read_checkpoint_info(o.resume);
+    check_resume_flag(o, "task", o.task, plan.resumed.task, o.resume);
+    plan.task_name = plan.resumed.task;
   }
-  check_task_flags(o.given, task_name);
+  check_task_flags(o.given, plan.task_name);
   if (was_given(o, "--column") && o.csv.empty()) {
     throw Error(ErrorCode::invalid_argument, "--column needs --csv FILE (the default series has one column)");
   }
@@ -175,31 +187,31 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
     throw Error(ErrorCode::invalid_argument, "--momentum applies to --optimizer sgd only (this run uses " +
                                                  o.optimizer + ")");
   }
-  // The defaults of the task that trains (a resumed run's is the checkpoint's).
-  const train::TaskDefaults defaults = train::find_task(task_name).defaults;
-  train::ModelConfig model;
-  const std::string cell = o.cell.empty() ? defaults.cell : o.cell;
-  model.cell = parse_cell_kind(cell);
+  const train::TaskDefaults& defaults = plan.defaults = train::find_task(plan.task_name).defaults;
+  train::ModelConfig& model = plan.model;
+  plan.cell = o.cell.empty() ? defaults.cell : o.cell;
+  model.cell = parse_cell_kind(plan.cell);
   model.dtype = parse_compute_dtype(o.dtype, "--dtype");
   model.hidden = was_given(o, "--hidden") ? o.hidden : defaults.hidden;
   model.layers = was_given(o, "--layers") ? o.layers : 1;
   model.embedding = o.embedding;
   model.dropout = o.dropout;
-  std::uint64_t seed = o.seed;
-  train::TaskOptions task_options;
+  plan.seed = o.seed;
+  train::TaskOptions& task_options = plan.task_options;
   task_options.seq_len = o.seq_len;
   task_options.batch = o.batch;
   task_options.points = o.points;
-  if (!o.resume.empty()) adopt_resumed_data(o, resumed, task_options, seed);
-  model.seed = seed;
+  if (!o.resume.empty()) adopt_resumed_data(o, plan.resumed, task_options, plan.seed);
+  model.seed = plan.seed;
   const bool threads_given = was_given(o, "--threads");
   if (threads_given) detail::check_thread_count(o.threads, "gpurnn train", "--threads");
-  model.threads = threads_given ? o.threads : defaults.threads == train::kIdleCores ? idle_core_threads() : defaults.threads;
-  const std::string threads_line = describe_threads(model.threads, threads_given, defaults.threads == train::kIdleCores);
-  if (!o.resume.empty() && resumed.model_kind == "sequence") {
-    const train::CheckpointInfo& info = resumed;
-    check_common_resume_flags(o, cell, info.model.cell, info.model.hidden, info.model.layers, info.model.embedding,
-                              info.model.dtype);
+  const bool idle_cores = defaults.threads == train::kIdleCores;
+  model.threads = threads_given ? o.threads : idle_cores ? idle_core_threads() : defaults.threads;
+  plan.threads_line = describe_threads(model.threads, threads_given, idle_cores);
+  if (!o.resume.empty() && plan.resumed.model_kind == "sequence") {
+    const train::CheckpointInfo& info = plan.resumed;
+    check_common_resume_flags(o, plan.cell, info.model.cell, info.model.hidden, info.model.layers,
+                              info.model.embedding, info.model.dtype);
     model.cell = info.model.cell;
     model.hidden = info.model.hidden;
     model.layers = info.model.layers;
@@ -207,98 +219,95 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
     model.dtype = info.model.dtype;
     if (!was_given(o, "--dropout")) model.dropout = info.model.dropout;
   }
-
-  task_options.seed = seed;
+  task_options.seed = plan.seed;
   task_options.text_path = o.text;
   task_options.csv_path = o.csv;
   task_options.csv_column = o.column;
   task_options.horizon = o.horizon;
   task_options.reverse_source = o.reverse_source;
   task_options.eval_examples = o.eval_examples;
-  const std::unique_ptr<train::Task> task = train::make_task(task_name, task_options);
-  const auto* sequence_task = dynamic_cast<const train::SequenceTask*>(task.get());
+  return plan;
+}
 
-  const Device device = comm ? rank_device(o.device, *comm) : resolve_device(o.device);
-  if (comm && !device.is_cpu() && train::nccl_available()) comm = train::nccl_communicator(comm, device);
-  model.io = task->interface();
-  model.backend = to_string(device);
-
+// The trainer's configuration from the flags (the schedule is planned once the model exists).
+train::TrainConfig train_config(const TrainOptions& o, const RunPlan& plan,
+                                std::shared_ptr<train::Communicator> comm) {
   train::TrainConfig config;
-  config.clip = was_given(o, "--clip") ? o.clip : defaults.clip;
-  config.seed = seed;
+  config.clip = was_given(o, "--clip") ? o.clip : plan.defaults.clip;
+  config.seed = plan.seed;
   config.eval_batches = o.eval_batches;
-  config.communicator = comm;
+  config.communicator = std::move(comm);
   config.optimizer.kind = o.optimizer;
   config.optimizer.weight_decay = o.weight_decay;
   config.optimizer.momentum = o.optimizer == "sgd" ? o.momentum : 0.0;
   check_argument(o.temperature > 0, "gpurnn train", "--temperature", "must be positive");
   check_argument(o.sample >= 0, "gpurnn train", "--sample", "must be >= 0");
-  const ProgressStyle style =
-      reporter ? parse_progress_style(o.progress, isatty(STDERR_FILENO) != 0) : parse_progress_style("none", false);
+  return config;
+}
 
+// The model a task trains: an encoder-decoder for an output-sequence task, else a sequence
+// model; `architecture` says which, for the header.
+struct Network {
   std::unique_ptr<train::TrainableModel> net;
   train::SequenceModel* sequence_model = nullptr;
   train::Seq2SeqModel* seq2seq = nullptr;
-  std::string architecture = std::string(to_string(model.cell)) + ", " + std::to_string(model.layers) +
-                             " layer(s) of " + std::to_string(model.hidden);
-  if (sequence_task != nullptr) {
-    const train::Seq2SeqConfig c = seq2seq_config(o, model, defaults, resumed);
+  std::string architecture;
+};
+
+Network make_network(const TrainOptions& o, const RunPlan& plan, bool sequence_task) {
+  const train::ModelConfig& model = plan.model;
+  Network n;
+  if (sequence_task) {
+    const train::Seq2SeqConfig c = seq2seq_config(o, model, plan.defaults, plan.resumed);
     auto made = std::make_unique<train::Seq2SeqModel>(c);
-    seq2seq = made.get();
-    net = std::move(made);
-    architecture = describe(c);
+    n.seq2seq = made.get();
+    n.net = std::move(made);
+    n.architecture = describe(c);
   } else {
     auto made = std::make_unique<train::SequenceModel>(model);
-    sequence_model = made.get();
-    net = std::move(made);
+    n.sequence_model = made.get();
+    n.net = std::move(made);
+    n.architecture = std::string(to_string(model.cell)) + ", " + std::to_string(model.layers) +
+                     " layer(s) of " + std::to_string(model.hidden);
   }
-  // After the architecture checks (a flag that contradicts the checkpoint is the first error).
-  const std::string schedule_note =
-      plan_schedule(o, defaults, resumed, config);
-  train::Trainer trainer(*task, *net, config);
-  if (!o.resume.empty()) trainer.load_checkpoint(o.resume);
+  return n;
+}
+
+train::DecodeOptions decode_options(const TrainOptions& o, const train::TaskDefaults& defaults) {
   train::DecodeOptions decoding;
   decoding.beam = was_given(o, "--beam") ? o.beam : defaults.beam;
   decoding.length_penalty = o.length_penalty;
   check_argument(decoding.beam >= 1, "gpurnn train", "--beam", "must be >= 1, got " + std::to_string(decoding.beam));
   check_argument(o.length_penalty >= 0, "gpurnn train", "--length-penalty", "must be >= 0");
-  // The teacher-forced evaluation, and for output-sequence tasks the decoded outputs' metrics.
-  const auto evaluate = [&] {
-    auto report = task->report(trainer.evaluate());
-    if (sequence_task != nullptr) {
-      for (auto& entry : sequence_task->report_outputs(train::decode_source(*seq2seq, task->eval_data(), decoding))) {
-        report.push_back(std::move(entry));
-      }
-    }
-    return report;
-  };
+  return decoding;
+}
 
-  out << "gpurnn train " << task->name() << ": " << architecture << ", " << net->parameter_count()
-            << " parameters, device " << to_string(device) << "\n"
-            << "data: " << task->describe() << "\n"
-            << "training: " << config.steps << " steps, " << config.optimizer.kind << " lr " << format_number(config.schedule.base_lr)
-            << " (" << config.schedule.kind << ", warm-up " << config.schedule.warmup_steps << "), clip "
-            << format_number(config.clip) << ", seed " << seed << "\n"
-            << "threads: " << threads_line << "\n";
+// What the run is, before the first step: model, data, training, threads, checkpoints, ranks.
+void print_header(std::ostream& out, const TrainOptions& o, const RunPlan& plan, const train::Task& task,
+                  const Network& n, const train::TrainConfig& config, const Device& device,
+                  const std::string& schedule_note, const train::Communicator* comm) {
+  out << "gpurnn train " << task.name() << ": " << n.architecture << ", " << n.net->parameter_count()
+      << " parameters, device " << to_string(device) << "\n"
+      << "data: " << task.describe() << "\n"
+      << "training: " << config.steps << " steps, " << config.optimizer.kind << " lr "
+      << format_number(config.schedule.base_lr) << " (" << config.schedule.kind << ", warm-up "
+      << config.schedule.warmup_steps << "), clip " << format_number(config.clip) << ", seed " << plan.seed << "\n"
+      << "threads: " << plan.threads_line << "\n";
   if (!schedule_note.empty()) out << schedule_note << "\n";
   if (o.save_every > 0) out << "checkpoints: every " << o.save_every << " steps and at the end, to " << o.save << "\n";
   if (comm) {
     out << "distributed: " << comm->size() << " ranks (" << comm->name()
         << "), each training on its rows of every batch; progress and throughput are global\n";
   }
-  if (trainer.step() > 0) {
-    out << "resumed from " << o.resume << " at step " << trainer.step() << "\n";
-  } else {
-    out << "before: " << report_line(evaluate()) << "\n";
-  }
-  out << std::flush;
+}
 
-  const bool tokens = model.io.input == train::InputKind::tokens;
-  Progress progress(reporter ? std::cerr : silent, style, trainer.step(), config.steps, tokens ? "tokens" : "steps");
-  // SIGINT/SIGTERM end the run after the step in flight, with a checkpoint when --save is given.
-  // Not in a distributed run: the ranks would have to agree on the step to stop at.
+// The training steps with progress and periodic checkpoints. SIGINT/SIGTERM end the run after
+// the step in flight, with a checkpoint when --save is given, and give the exit status; not in
+// a distributed run (the ranks would have to agree on the step to stop at).
+std::optional<int> run_steps(std::ostream& out, const TrainOptions& o, train::Trainer& trainer,
+                             const train::TrainConfig& config, Progress& progress, bool distributed) {
   std::optional<StopSignals> signals;
-  if (!comm) signals.emplace();
+  if (!distributed) signals.emplace();
   struct Stopped {};
   try {
     trainer.run([&](const train::StepLog& log) {
@@ -326,6 +335,68 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
   }
   signals.reset();
   progress.finish();
+  return std::nullopt;
+}
+
+// A character model's sample, from a newline when the vocabulary has one (a fresh line reads best).
+void print_sample(const TrainOptions& o, const train::Task& task, train::SequenceModel& model, std::int64_t vocabulary) {
+  std::vector<std::int32_t> prompt = {0};
+  for (std::int32_t t = 0; t < static_cast<std::int32_t>(vocabulary); ++t) {
+    if (task.token_text(t) == "\n") prompt = {t};
+  }
+  std::string text;
+  for (std::int32_t t : model.sample(prompt, o.sample, o.temperature, o.seed)) text += task.token_text(t);
+  std::cout << "sample (temperature " << format_number(o.temperature) << "):\n" << printable(text) << "\n";
+}
+
+int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm) {
+  // Only rank 0 reports; the others stay silent unless they fail.
+  const bool reporter = !comm || comm->rank() == 0;
+  std::ostream silent(nullptr);
+  std::ostream& out = reporter ? std::cout : silent;
+  check_output_flags(o, reporter);
+  RunPlan plan = plan_run(o);
+  const std::unique_ptr<train::Task> task = train::make_task(plan.task_name, plan.task_options);
+  const auto* sequence_task = dynamic_cast<const train::SequenceTask*>(task.get());
+  const Device device = comm ? rank_device(o.device, *comm) : resolve_device(o.device);
+  if (comm && !device.is_cpu() && train::nccl_available()) comm = train::nccl_communicator(comm, device);
+  plan.model.io = task->interface();
+  plan.model.backend = to_string(device);
+
+  train::TrainConfig config = train_config(o, plan, comm);
+  const ProgressStyle style =
+      reporter ? parse_progress_style(o.progress, isatty(STDERR_FILENO) != 0) : parse_progress_style("none", false);
+  const Network n = make_network(o, plan, sequence_task != nullptr);
+  // After the architecture checks (a flag that contradicts the checkpoint is the first error).
+  const std::string schedule_note = plan_schedule(o, plan.defaults, plan.resumed, config);
+  train::Trainer trainer(*task, *n.net, config);
+  if (!o.resume.empty()) trainer.load_checkpoint(o.resume);
+  const train::DecodeOptions decoding = decode_options(o, plan.defaults);
+  // The teacher-forced evaluation, and for output-sequence tasks the decoded outputs' metrics.
+  const auto evaluate = [&] {
+    auto report = task->report(trainer.evaluate());
+    if (sequence_task != nullptr) {
+      for (auto& entry : sequence_task->report_outputs(train::decode_source(*n.seq2seq, task->eval_data(), decoding))) {
+        report.push_back(std::move(entry));
+      }
+    }
+    return report;
+  };
+
+  print_header(out, o, plan, *task, n, config, device, schedule_note, comm.get());
+  if (trainer.step() > 0) {
+    out << "resumed from " << o.resume << " at step " << trainer.step() << "\n";
+  } else {
+    out << "before: " << report_line(evaluate()) << "\n";
+  }
+  out << std::flush;
+
+  const train::ModelInterface& io = plan.model.io;
+  const bool tokens = io.input == train::InputKind::tokens;
+  Progress progress(reporter ? std::cerr : silent, style, trainer.step(), config.steps, tokens ? "tokens" : "steps");
+  if (const std::optional<int> stopped = run_steps(out, o, trainer, config, progress, comm != nullptr)) {
+    return *stopped;
+  }
   const double seconds = progress.seconds();
   if (!o.save.empty()) {
     trainer.save_checkpoint(o.save);
@@ -333,16 +404,9 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
   }
   const auto report = evaluate();
   out << "after:  " << report_line(report) << "\n";
-  if (reporter && sequence_model != nullptr && model.io.target == train::TargetKind::step_classes && tokens &&
+  if (reporter && n.sequence_model != nullptr && io.target == train::TargetKind::step_classes && tokens &&
       o.sample > 0 && !task->token_text(0).empty()) {
-    // Start after a newline when the vocabulary has one (a fresh line reads best).
-    std::vector<std::int32_t> prompt = {0};
-    for (std::int32_t t = 0; t < static_cast<std::int32_t>(model.io.input_size); ++t) {
-      if (task->token_text(t) == "\n") prompt = {t};
-    }
-    std::string text;
-    for (std::int32_t t : sequence_model->sample(prompt, o.sample, o.temperature, o.seed)) text += task->token_text(t);
-    std::cout << "sample (temperature " << format_number(o.temperature) << "):\n" << printable(text) << "\n";
+    print_sample(o, *task, *n.sequence_model, io.input_size);
   }
   std::ostringstream result;
   result << "result: task=" << task->name() << " device=" << to_string(device);

@@ -73,12 +73,12 @@ RnnStepOutput RnnLayer::step(const Tensor& x, const Tensor& h, const Tensor& c, 
   return out;
 }
 
-RnnGradients RnnLayer::backward(const Tensor& dy, const Tensor& dhn, const Tensor& dcn, bool want_dx,
+RnnInputGradients RnnLayer::backward(const Tensor& dy, const Tensor& dhn, const Tensor& dcn, bool want_dx,
                                 bool want_initial, void* stream) {
   check_argument(saved_, "RnnLayer::backward", "this", "has no saved training forward");
   saved_ = false;  // the reserve is consumed by backward_data
   const RNNDescriptor& d = descriptor();
-  RnnGradients g;
+  RnnInputGradients g;
   if (want_initial) {
     g.dh0 = Tensor::empty({d.num_layers * d.num_directions(), shape_.batch, d.state_size()}, weights_.dtype(), device());
     if (d.has_cell_state()) {

@@ -19,7 +19,9 @@ struct RnnStepOutput {
   Tensor cn;  // [L, B, H] (LSTM), else undefined
 };
 
-struct RnnGradients {
+// What flows out of the layer backwards: the gradients of its input and initial states. (Unlike
+// the public RNNGradients it holds no weight gradients: those accumulate into grads().)
+struct RnnInputGradients {
   Tensor dx;   // [T, B, I] (undefined when not wanted)
   Tensor dh0;  // [L, B, H_out] (undefined when not wanted)
   Tensor dc0;  // [L, B, H] (LSTM, when dh0 is wanted)
@@ -45,7 +47,7 @@ class RnnLayer {
   Tensor backward(const Tensor& dy, const Tensor& dhn, bool want_dx, void* stream);
   // The same, with the gradient of cn (LSTM; undefined: zeros) and, when want_initial, the
   // gradients of h0 and c0 (for an encoder whose final state starts a decoder).
-  RnnGradients backward(const Tensor& dy, const Tensor& dhn, const Tensor& dcn, bool want_dx, bool want_initial,
+  RnnInputGradients backward(const Tensor& dy, const Tensor& dhn, const Tensor& dcn, bool want_dx, bool want_initial,
                         void* stream);
 
   // One inference step of every layer (a decoder's step): x [B, I], h/c [L, B, *] (undefined:

@@ -106,7 +106,7 @@ BatchSums Seq2SeqModel::backward_and_loss(Forward& f, std::int64_t counted) {
     ddecoder_y = attention_.backward(*ops_, f.e.memory, f.scores, dlogits.reshape(f.scores.scores.shape()), dvalues);
   }
 
-  const RnnGradients dec = decoder_->backward(ddecoder_y, Tensor(), Tensor(), true, true, stream_);
+  const RnnInputGradients dec = decoder_->backward(ddecoder_y, Tensor(), Tensor(), true, true, stream_);
   const Tensor ddecoder_x = flat_rows(dec.dx);
   if (tokens) {
     target_embedding_.backward(*ops_, f.decoder_ids.view(), ddecoder_x.view());
@@ -135,7 +135,7 @@ BatchSums Seq2SeqModel::backward_and_loss(Forward& f, std::int64_t counted) {
     dhn = scatter(dec.dh0, f.e.encoder_hn);
     if (dec.dc0.defined()) dcn = scatter(dec.dc0, f.e.encoder_cn);
   }
-  const RnnGradients enc = encoder_->backward(dvalues, dhn, dcn, true, false, stream_);
+  const RnnInputGradients enc = encoder_->backward(dvalues, dhn, dcn, true, false, stream_);
   if (config_.io.input == InputKind::tokens) {
     source_embedding_.backward(*ops_, f.e.source_ids.view(), flat_rows(enc.dx).view());
   } else {
