@@ -1,6 +1,6 @@
 #pragma once
-// The CPU backend's Ops for the standard algorithm (engine/step_ops.h): OpenBLAS GEMMs and
-// plain loops over detail/cell_math.h (f32 LSTM, GRU, tanh and sigmoid rows: the vectorised
+// The CPU backend's Ops for the standard algorithm (the contract: engine/ops_contract.h):
+// OpenBLAS GEMMs and plain loops over detail/cell_math.h (f32 LSTM, GRU, tanh and sigmoid rows: the vectorised
 // copies in cpu_rows_f32.h). With oneDNN (GPURNN_HAVE_ONEDNN) the f32 per-step GEMMs by W_hh
 // and W_hr use oneDNN's matmul on weights packed once per layer call, and the input projection
 // by W_ih one matmul with the bias (packed_gemm.h); the other f32 GEMMs are oneDNN matmuls too,

@@ -1,5 +1,5 @@
 #pragma once
-// The CUDA backend's Ops for the standard algorithm (engine/step_ops.h): cuBLAS GEMMs on the
+// The CUDA backend's Ops for the standard algorithm (the contract: engine/ops_contract.h): cuBLAS GEMMs on the
 // call's stream and one kernel per step operation (kernels/step_kernels.cu); nothing here
 // synchronises except read_header of a reserve the backend's host mirror does not know.
 

@@ -5,6 +5,7 @@
 
 #include "engine/buffer_layout.h"
 #include "engine/layer_loop.h"
+#include "engine/ops_contract.h"
 #include "gpurnn/backend.h"
 
 namespace gpurnn::engine {
@@ -80,6 +81,7 @@ void layer_directions_forward(Ops& ops, int D, const LayerProblem (&p)[2],
 template <class Ops>
 void network_forward(Ops& ops, const RNNWeights& weights, const ForwardArgs& args,
                      const SequenceShape& shape) {
+  static_assert(check_ops_contract<Ops>());
   using T = typename Ops::value_type;
   using namespace network_detail;
   const RNNDescriptor& d = weights.descriptor();
@@ -143,6 +145,7 @@ void network_forward(Ops& ops, const RNNWeights& weights, const ForwardArgs& arg
 template <class Ops>
 void network_backward_data(Ops& ops, const RNNWeights& weights, const BackwardDataArgs& args,
                            const SequenceShape& shape) {
+  static_assert(check_ops_contract<Ops>());
   using T = typename Ops::value_type;
   using namespace network_detail;
   const RNNDescriptor& d = weights.descriptor();
@@ -196,6 +199,7 @@ void network_backward_data(Ops& ops, const RNNWeights& weights, const BackwardDa
 template <class Ops>
 void network_backward_weights(Ops& ops, const RNNWeights& weights, const BackwardWeightsArgs& args,
                               const SequenceShape& shape, RNNWeights& grads) {
+  static_assert(check_ops_contract<Ops>());
   using T = typename Ops::value_type;
   using namespace network_detail;
   const RNNDescriptor& d = weights.descriptor();

@@ -1,20 +1,13 @@
 #pragma once
 // What one time step of the standard algorithm asks of a backend, as plain structs of pointers
 // (into the backend's memory: host for cpu, device for cuda). The time loop (layer_loop.h) is
-// written once over an `Ops` object that provides:
-//
-//   using value_type = T;
-//   gemm(Trans, Trans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)   row-major, as in BLAS
-//   add_bias_rows(rows, count, n, ld, bias)          rows[r, j] += bias[j]; bias may be null
-//   copy(dst, src, n) / copy_or_zero(dst, src, n)    src null: zeros
-//   transpose_leading(src, dst, a, b, f)              [a, b, f] -> [b, a, f]
-//   apply_dropout(values, count, seed, layer, p)      × detail::dropout_scale(seed, layer, k, p)
-//   column_sums(rows, count, n, ld, out, accumulate)
-//   forward_step(ForwardStep), finish_forward_step(StepOutput)
-//   output_gradient(OutputGradient), backward_step(BackwardStep)
-//   stage_lengths(host_lengths, batch, slot) -> pointer the step functions read lengths from
-//   write_header(reserve_header_ptr, ReserveHeader) / read_header(ptr) -> ReserveHeader
-// and optionally prepare_fixed_gemm / run_fixed_gemm for the GEMMs by weights and gemm_bias_rows
+// written once over an `Ops` object; what it must offer is ops_contract.h, checked where an Ops
+// enters the engine (network_loop.h). In words:
+//   gemm (row-major, as in BLAS), add_bias_rows (bias may be null), copy / copy_or_zero (src
+//   null: zeros), transpose_leading ([a, b, f] -> [b, a, f]), apply_dropout
+//   (× detail::dropout_scale), column_sums, the four step functions below, stage_lengths (where
+//   the step functions read lengths from) and write_header / read_header of the reserve;
+// optionally prepare_fixed_gemm / run_fixed_gemm for the GEMMs by weights and gemm_bias_rows
 // for the input projection with its bias (layer_loop.h).
 //
 // A sequence b is active at step t when t < lengths[b] (lengths null: always).
