@@ -1,4 +1,4 @@
-// Kernels of the attention ops (launchers: src/cuda/attention_kernels.h): score masking, row
+// Kernels of the attention ops (launchers: attention_kernels.h): score masking, row
 // softmax and its backward (one warp per row), tanh and add_scaled (one thread per element), and
 // Bahdanau's additive scores with their gradients (one thread per output element, looping over
 // the reduced index; dv one block per feature). The batched dot products are cuBLAS.

@@ -1,5 +1,5 @@
 // Element-wise kernels of the training layers and optimizers: embedding gather and scatter,
-// dropout, scaling, and the fused SGD and Adam/AdamW updates (launchers: src/cuda/train_kernels.h).
+// dropout, scaling, and the fused SGD and Adam/AdamW updates (launchers: train_kernels.h).
 //
 // Launch shape: 1-D grids of ceil(n / 256) blocks of 256 threads (kernels/launch_linear.cuh);
 // each thread owns the one element named in its kernel's comment. No shared memory. Every

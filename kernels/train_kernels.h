@@ -3,7 +3,7 @@
 // embedding, dropout, scale, optimizer updates) and kernels/train_reduce_kernels.cu (column sums,
 // losses, sums of squares). Each takes raw device pointers and sizes, the stream last, queues
 // its work there, checks the launch (check_launch) and does not synchronise. T is float or
-// double. Every per-element formula is the one of the cpu TrainOps (src/train/cpu_train_ops.cpp),
+// double. Every per-element formula is the one of the cpu TrainOps (src/cpu/cpu_train_ops.cpp),
 // computed in double and rounded to T once, so the two devices differ only where the order of
 // a sum differs (or by the fused multiply-adds nvcc forms).
 

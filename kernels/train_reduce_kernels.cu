@@ -1,5 +1,5 @@
 // Reductions of the training layer: bias gradients (column sums), softmax cross-entropy, squared
-// error and sums of squares (launchers: src/cuda/train_kernels.h).
+// error and sums of squares (launchers: train_kernels.h).
 //
 // Losses and sums of squares reduce in two deterministic passes: a first kernel of at most
 // kMaxReduceBlocks blocks writes one ReducePartial per block (cub::BlockReduce over the block's

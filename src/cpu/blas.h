@@ -59,7 +59,7 @@ void gemm(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64_t k, T 
   blas_detail::gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
-// The training ops' products (train/cpu_train_ops.cpp): with oneDNN and more than one thread,
+// The training ops' products (cpu/cpu_train_ops.cpp): with oneDNN and more than one thread,
 // an f32 product that OpenBLAS would spread over its own pool goes to oneDNN's matmul instead,
 // on the OpenMP threads the RNN backend's GEMMs use, so that the two pools never spin next to
 // each other (cpu/packed_gemm.h); smaller ones and f64 run cpu::gemm above.

@@ -5,11 +5,11 @@
 // the rest. Every call makes the ops' device current for
 // its length (DeviceGuard) and queues its work on the ops' stream (set_stream); the calls that
 // return a host value (the losses, sum_squares) copy one ReducePartial back and synchronise that
-// stream. Arguments are checked by train/train_op_checks, in the same words as the cpu ops.
+// stream. Arguments are checked by platform/train_op_checks, in the same words as the cpu ops.
 //
 // Where cuda differs from cpu (as gpurnn/train/ops.h allows): ids are not range-checked (the
 // data is on the device; an out-of-range id gives a row of zeros forward and is skipped
-// backward), mask_scores does not range-check lengths (see cuda/attention_kernels.h), and an
+// backward), mask_scores does not range-check lengths (see kernels/attention_kernels.h), and an
 // out-of-range target of softmax_cross_entropy is found by the kernel, so the
 // Error comes after dlogits has been written (rows with bad targets hold zeros).
 
@@ -48,7 +48,7 @@ const T* data_or_null(ConstTensorView v) {
   return v.empty() ? nullptr : v.data_as<T>();
 }
 
-// The cpu ops' Adam scalars (src/train/cpu_train_ops.cpp), for the kernel.
+// The cpu ops' Adam scalars (src/cpu/cpu_train_ops.cpp), for the kernel.
 AdamStep adam_step(const train::AdamHyper& h) {
   const double t = static_cast<double>(h.step);
   AdamStep s;
