@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "cli/commands.h"
-#include "core/build_info.h"
+#include "platform/build_info.h"
 #include "gpurnn/backend.h"
 #include "gpurnn/device.h"
 #include "gpurnn/error.h"

@@ -31,6 +31,9 @@ struct Platform {
   bool (*present)() = nullptr;
   std::vector<std::string> (*algorithms)() = nullptr;
   std::unique_ptr<Backend> (*make_backend)(Device device, const BackendOptions& options) = nullptr;
+  // The version of the library it computes with, for `gpurnn info` (cpu: oneDNN, empty without
+  // it; cudnn: the cuDNN loaded); null when it has none.
+  std::string (*library_version)() = nullptr;
 
   // The device's own services, from the one platform that owns its kind (cpu, cuda); a platform
   // that runs on another's device (cudnn) leaves them unset.

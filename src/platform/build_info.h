@@ -1,7 +1,7 @@
 #pragma once
 // What this build of libgpurnn has beyond CUDA (gpurnn/device.h) and MPI
 // (gpurnn/train/communicator.h), asked of the library actually linked: its GPURNN_HAVE_* macros
-// are private to it. For `gpurnn info`.
+// are private to it. For `gpurnn info`; each answer is a platform's library_version.
 
 #include <string>
 
