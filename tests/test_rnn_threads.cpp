@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstring>
 #include <string>
+#include <future>
 #include <thread>
 #include <vector>
 
@@ -108,14 +109,33 @@ TEST(RnnThreads, BackwardOfAnotherThreadsForwardIsRefused) {
   const Tensor dy = random_tensor({6, 2, 16}, DType::f32, 2, 0);
   const Pass b_alone = train_once(rnn, xb, dy);
   rnn.forward_train(xa);  // this thread: A
-  std::thread([&] { rnn.forward_train(xb); }).join();
-  testing::expect_error([&] { rnn.backward(dy); }, ErrorCode::invalid_argument,
-                        {"RNN::backward", "another thread", "one thread at a time"});
+  // Thread B trains, waits while this thread's backward is refused, then runs its own backward.
+  // (One thread throughout: a later thread may or may not get B's id back from the system.)
+  std::promise<void> b_forwarded, a_refused;
   Pass from_b;
-  std::thread([&] {
-    RNNGradients g = rnn.backward(dy);
-    from_b = {g.dx, g.dweights.flat()};
-  }).join();
+  std::string b_error;
+  std::thread b([&] {
+    bool forwarded = false;
+    try {
+      rnn.forward_train(xb);
+      forwarded = true;
+      b_forwarded.set_value();
+      a_refused.get_future().wait();
+      RNNGradients g = rnn.backward(dy);
+      from_b = {g.dx, g.dweights.flat()};
+    } catch (const std::exception& e) {
+      b_error = e.what();
+      if (!forwarded) b_forwarded.set_value();  // never leave this thread waiting
+    }
+  });
+  b_forwarded.get_future().wait();  // b now waits for a_refused, so b_error is stable here
+  if (b_error.empty()) {
+    testing::expect_error([&] { rnn.backward(dy); }, ErrorCode::invalid_argument,
+                          {"RNN::backward", "another thread", "one thread at a time"});
+  }
+  a_refused.set_value();
+  b.join();
+  ASSERT_EQ(b_error, "");
   EXPECT_TRUE(same_bytes(from_b.dx, b_alone.dx));
   EXPECT_TRUE(same_bytes(from_b.dweights, b_alone.dweights));
   // The thread that trains next owns the pass again.
