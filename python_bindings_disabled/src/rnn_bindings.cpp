@@ -71,6 +71,8 @@ std::unique_ptr<PyRNN> make_rnn(const RNNDescriptor& desc, py::handle dtype, std
 }  // namespace
 
 void bind_rnn(py::module_& m) {
+  // Kept for the module's life: pybind11 stores the pointer of a property's docstring.
+  static const std::string cell_doc = "The cell kind's name: " + cell_kind_names(" or ") + ".";
   py::class_<Gradients>(m, "Gradients", "What RNN.backward returns.")
       .def_readonly("dx", &Gradients::dx, "Gradient of x (x's shape).")
       .def_readonly("dh0", &Gradients::dh0, "Gradient of h0 [L*D, B, H_out].")
@@ -115,7 +117,7 @@ void bind_rnn(py::module_& m) {
           "descriptor", [](const PyRNN& r) { return r.descriptor(); }, "A copy of the descriptor.")
       .def_property_readonly(
           "cell", [](const PyRNN& r) { return std::string(to_string(r.descriptor().cell)); },
-          "The cell kind's name: 'lstm', 'gru', 'rnn_tanh', 'rnn_relu' or 'rnn_sigmoid'.")
+          cell_doc.c_str())
       .def_property_readonly(
           "input_size", [](const PyRNN& r) { return r.descriptor().input_size; }, "I.")
       .def_property_readonly(
