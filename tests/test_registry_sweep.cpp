@@ -11,7 +11,6 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,24 +20,6 @@
 
 namespace gpurnn::testing {
 namespace {
-
-constexpr std::int64_t kSteps = 5;
-
-FullRunInputs inputs_for(const RNNDescriptor& d, bool ragged, ForwardMode mode, DType dtype) {
-  const std::int64_t states = static_cast<std::int64_t>(d.num_layers) * d.num_directions();
-  const std::vector<std::int32_t> lengths = {3, kSteps, 1, 4};
-  const auto B = static_cast<std::int64_t>(lengths.size());
-  FullRunInputs in;
-  in.mode = mode;
-  in.x = random_tensor({kSteps, B, d.input_size}, dtype, 11, 1);
-  in.h0 = random_tensor({states, B, d.state_size()}, dtype, 11, 2, 0.5);
-  if (d.has_cell_state()) in.c0 = random_tensor({states, B, d.hidden_size}, dtype, 11, 3, 0.5);
-  in.dy = random_tensor({kSteps, B, d.output_size()}, dtype, 11, 4);
-  in.dhn = random_tensor({states, B, d.state_size()}, dtype, 11, 5);
-  if (d.has_cell_state()) in.dcn = random_tensor({states, B, d.hidden_size}, dtype, 11, 6);
-  if (ragged) in.lengths = Tensor::from_host<std::int32_t>({B}, lengths.data());
-  return in;
-}
 
 // The f32 inputs of a case and the same values in f64, for the baseline.
 FullRunInputs in_f64(const FullRunInputs& in) {
@@ -53,22 +34,6 @@ FullRunInputs in_f64(const FullRunInputs& in) {
   return out;
 }
 
-void expect_close(const FullRun& run, const FullRun& base, const RNNDescriptor& d, ForwardMode mode) {
-  constexpr double kForwardTol = 1e-5, kGradTol = 1e-4;  // relative, f32 against f64
-  EXPECT_LT(relative_error(run.y, base.y), kForwardTol) << "y";
-  EXPECT_LT(relative_error(run.hn, base.hn), kForwardTol) << "hn";
-  if (d.has_cell_state()) {
-    EXPECT_LT(relative_error(run.cn, base.cn), kForwardTol) << "cn";
-  }
-  if (mode == ForwardMode::inference) return;
-  EXPECT_LT(relative_error(run.dx, base.dx), kGradTol) << "dx";
-  EXPECT_LT(relative_error(run.dh0, base.dh0), kGradTol) << "dh0";
-  if (d.has_cell_state()) {
-    EXPECT_LT(relative_error(run.dc0, base.dc0), kGradTol) << "dc0";
-  }
-  EXPECT_LT(relative_error(run.dweights.flat(), base.dweights.flat()), kGradTol) << "weights";
-}
-
 class RegistrySweep : public ::testing::TestWithParam<SweepCase> {};
 
 TEST_P(RegistrySweep, EveryBackendMatchesCpu) {
@@ -78,23 +43,20 @@ TEST_P(RegistrySweep, EveryBackendMatchesCpu) {
   w32.init_uniform(17);
   Tensor flat64 = w32.flat().to(DType::f64);
   const RNNWeights w64 = RNNWeights::borrow(d, flat64.view());
-  Backend& cpu = *[] {
-    static const std::unique_ptr<Backend> backend = make_backend("cpu");
-    return backend.get();
-  }();
-
   int ran = 0;
   for (const platform::Platform& p : platform::platforms()) {
     if (!p.built() || !p.present()) continue;
     for (const std::string& algorithm : p.algorithms()) {
-      SCOPED_TRACE(std::string(p.name) + "/" + algorithm);
-      const std::unique_ptr<Backend> backend = make_backend(p.name, BackendOptions{0, algorithm});
-      if (backend->unsupported_reason(d, DType::f32)) continue;
-      const RNNWeights weights = w32.to(backend->device());
+      const std::string name = std::string(p.name) + "/" + algorithm;
+      SCOPED_TRACE(name);
+      Backend& backend = shared_backend(name);
+      if (backend.unsupported_reason(d, DType::f32)) continue;
+      const RNNWeights weights = w32.to(backend.device());
       for (ForwardMode mode : {ForwardMode::inference, ForwardMode::training}) {
         SCOPED_TRACE(mode == ForwardMode::training ? "training" : "inference");
-        const FullRunInputs in = inputs_for(d, c.ragged, mode, DType::f32);
-        expect_close(full_run(*backend, weights, in), full_run(cpu, w64, in_f64(in)), d, mode);
+        const FullRunInputs in = sweep_inputs(d, {3, kSweepSteps, 1, 4}, c.ragged, mode);
+        expect_runs_match(full_run(backend, weights, in), full_run(shared_backend("cpu"), w64, in_f64(in)), d,
+                          mode, name);
       }
       ++ran;
     }

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -60,6 +62,16 @@ struct FullRunInputs {
   ForwardMode mode = ForwardMode::training;  // inference: only y, hn, cn are produced
 };
 FullRun full_run(Backend& backend, const RNNWeights& weights, const FullRunInputs& in);
+
+// One backend per name for the whole process, so what a backend caches per shape (cuDNN's
+// persist_dynamic plans, the persistent kernel's launch plans) is built once per shape, not once
+// per test case. Tests run one at a time in a process, so sharing is safe.
+inline Backend& shared_backend(const std::string& name) {
+  static std::map<std::string, std::unique_ptr<Backend>> backends;
+  std::unique_ptr<Backend>& b = backends[name];
+  if (!b) b = make_backend(name);
+  return *b;
+}
 
 // Runs fn and expects gpurnn::Error with `code` whose message contains every one of `words`
 // (any other exception, or none, is a failure).

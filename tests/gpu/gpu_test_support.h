@@ -15,8 +15,6 @@
 
 #include <cuda_runtime.h>
 
-#include <map>
-#include <memory>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -40,16 +38,6 @@ inline std::string no_gpu_reason() {
 }
 
 // The copy of a tensor on cuda:`index` / on the host.
-// One backend per name for the whole process, so what a backend caches per shape (cuDNN's
-// persist_dynamic plans, the persistent kernel's launch plans) is built once per shape, not once
-// per test case. Tests run one at a time in a process, so sharing is safe.
-inline Backend& shared_backend(const std::string& name) {
-  static std::map<std::string, std::unique_ptr<Backend>> backends;
-  std::unique_ptr<Backend>& b = backends[name];
-  if (!b) b = make_backend(name);
-  return *b;
-}
-
 inline Tensor to_cuda(const Tensor& t, int index = 0) { return t.to(Device::cuda(index)); }
 inline Tensor to_host(const Tensor& t) { return t.to(Device::cpu()); }
 

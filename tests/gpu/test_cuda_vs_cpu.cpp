@@ -20,29 +20,6 @@
 namespace gpurnn::testing {
 namespace {
 
-constexpr std::int64_t kSteps = 6;
-
-FullRunInputs sweep_inputs(const RNNDescriptor& d, const std::vector<std::int32_t>& lengths, bool ragged,
-                           ForwardMode mode, bool batch_first = false, DType dtype = DType::f32) {
-  const std::int64_t states = static_cast<std::int64_t>(d.num_layers) * d.num_directions();
-  const auto B = static_cast<std::int64_t>(lengths.size());
-  const auto seq = [&](std::int64_t f) {
-    return batch_first ? Shape{B, kSteps, f} : Shape{kSteps, B, f};
-  };
-  FullRunInputs in;
-  in.mode = mode;
-  in.batch_first = batch_first;
-  in.x = random_tensor(seq(d.input_size), dtype, 7, 1);
-  in.h0 = random_tensor({states, B, d.state_size()}, dtype, 7, 2, 0.5);
-  if (d.has_cell_state()) in.c0 = random_tensor({states, B, d.hidden_size}, dtype, 7, 3, 0.5);
-  in.dy = random_tensor(seq(d.output_size()), dtype, 7, 4);
-  in.dhn = random_tensor({states, B, d.state_size()}, dtype, 7, 5);
-  if (d.has_cell_state()) in.dcn = random_tensor({states, B, d.hidden_size}, dtype, 7, 6);
-  if (ragged) in.lengths = Tensor::from_host<std::int32_t>({B}, lengths.data());
-  in.dropout_seed = 31;
-  return in;
-}
-
 // `forward_tol` and `grad_tol` are relative errors (f32 by default; f64 runs pass tighter ones).
 void expect_backend_matches_cpu(const std::string& backend, const RNNDescriptor& d,
                                 const FullRunInputs& in, double forward_tol = 1e-5,
@@ -51,18 +28,7 @@ void expect_backend_matches_cpu(const std::string& backend, const RNNDescriptor&
   w.init_uniform(13);
   const FullRun cpu = full_run(shared_backend("cpu"), w, in);
   const FullRun gpu = full_run(shared_backend(backend), w, in);
-  EXPECT_LT(relative_error(gpu.y, cpu.y), forward_tol) << backend << " y";
-  EXPECT_LT(relative_error(gpu.hn, cpu.hn), forward_tol) << backend << " hn";
-  if (d.has_cell_state()) {
-    EXPECT_LT(relative_error(gpu.cn, cpu.cn), forward_tol) << backend << " cn";
-  }
-  if (in.mode == ForwardMode::inference) return;
-  EXPECT_LT(relative_error(gpu.dx, cpu.dx), grad_tol) << backend << " dx";
-  EXPECT_LT(relative_error(gpu.dh0, cpu.dh0), grad_tol) << backend << " dh0";
-  if (d.has_cell_state()) {
-    EXPECT_LT(relative_error(gpu.dc0, cpu.dc0), grad_tol) << backend << " dc0";
-  }
-  EXPECT_LT(relative_error(gpu.dweights.flat(), cpu.dweights.flat()), grad_tol) << backend << " weights";
+  expect_runs_match(gpu, cpu, d, in.mode, backend, forward_tol, grad_tol);
 }
 
 void expect_cuda_matches_cpu(const RNNDescriptor& d, const FullRunInputs& in) {
@@ -77,7 +43,7 @@ TEST_P(CudaVsCpu, StandardAlgorithmMatchesCpu) {
   if (c.desc.num_layers > 1 && c.desc.bias) c.desc.dropout = 0.3;  // the same mask on both
   for (ForwardMode mode : {ForwardMode::inference, ForwardMode::training}) {
     SCOPED_TRACE(mode == ForwardMode::training ? "training" : "inference");
-    expect_cuda_matches_cpu(c.desc, sweep_inputs(c.desc, {3, kSteps, 1, 5}, c.ragged, mode));
+    expect_cuda_matches_cpu(c.desc, sweep_inputs(c.desc, {3, kSweepSteps, 1, 5}, c.ragged, mode));
   }
 }
 
@@ -91,7 +57,7 @@ TEST(CudaSmall, EveryCellBatchOneBatchFirstAndRagged) {
     if (!c.desc.bias) continue;
     SCOPED_TRACE(c.name());
     expect_cuda_matches_cpu(c.desc, sweep_inputs(c.desc, {4}, c.ragged, ForwardMode::training));
-    expect_cuda_matches_cpu(c.desc, sweep_inputs(c.desc, {2, kSteps, 1}, c.ragged,
+    expect_cuda_matches_cpu(c.desc, sweep_inputs(c.desc, {2, kSweepSteps, 1}, c.ragged,
                                                  ForwardMode::training, /*batch_first=*/true));
   }
 }
@@ -113,7 +79,7 @@ void expect_cudnn_matches_cpu(const std::string& backend, const SweepCase& c) {
     SCOPED_TRACE(mode == ForwardMode::training ? "training" : "inference");
     RNNDescriptor d = c.desc;
     if (mode == ForwardMode::inference && d.num_layers > 1 && d.bias) d.dropout = 0.3;
-    expect_backend_matches_cpu(backend, d, sweep_inputs(d, {3, kSteps, 1, 5}, c.ragged, mode));
+    expect_backend_matches_cpu(backend, d, sweep_inputs(d, {3, kSweepSteps, 1, 5}, c.ragged, mode));
   }
 }
 
@@ -174,10 +140,10 @@ TEST(CudnnSmall, EveryCellBatchOneBatchFirstRaggedAndF64) {
     if (!c.desc.bias || make_backend("cudnn")->unsupported_reason(c.desc, DType::f32)) continue;
     SCOPED_TRACE(c.name());
     expect_backend_matches_cpu("cudnn", c.desc, sweep_inputs(c.desc, {4}, c.ragged, ForwardMode::training));
-    expect_backend_matches_cpu("cudnn", c.desc, sweep_inputs(c.desc, {2, kSteps, 1}, c.ragged,
+    expect_backend_matches_cpu("cudnn", c.desc, sweep_inputs(c.desc, {2, kSweepSteps, 1}, c.ragged,
                                                              ForwardMode::training, /*batch_first=*/true));
     expect_backend_matches_cpu("cudnn", c.desc,
-                               sweep_inputs(c.desc, {3, kSteps, 1}, c.ragged, ForwardMode::training,
+                               sweep_inputs(c.desc, {3, kSweepSteps, 1}, c.ragged, ForwardMode::training,
                                             /*batch_first=*/false, DType::f64),
                                1e-10, 1e-9);
   }
