@@ -6,6 +6,7 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
 #include "gpurnn/detail/cell_math.h"
 #include "gpurnn/detail/cell_traits.h"
@@ -90,6 +91,9 @@ TEST(CellTraits, UnitBackwardHonoursTheFlags) {
 TEST(CellTraits, HelpListsComeFromTheTable) {
   EXPECT_EQ(cell_kind_names(), "rnn_tanh, rnn_relu, rnn_sigmoid, lstm, gru");
   EXPECT_EQ(cell_kind_names(" or "), "rnn_tanh, rnn_relu, rnn_sigmoid, lstm or gru");
+  EXPECT_EQ(cell_kind_names({CellKind::rnn_relu, CellKind::rnn_sigmoid}, " or "), "rnn_relu or rnn_sigmoid");
+  EXPECT_EQ(cell_kind_names({CellKind::gru}, " or "), "gru");
+  EXPECT_EQ(cell_kind_names(std::vector<CellKind>{}), "");
   try {
     parse_cell_kind("lstmm");
     FAIL() << "parse_cell_kind accepted 'lstmm'";

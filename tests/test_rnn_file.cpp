@@ -99,6 +99,7 @@ TEST(RnnFile, AGuessedCellKindIsWarnedAbout) {
   EXPECT_NE(warnings[0].find("guessed"), std::string::npos) << warnings[0];
   EXPECT_NE(warnings[0].find("rnn_tanh"), std::string::npos) << warnings[0];
   EXPECT_NE(warnings[0].find("rnn_relu"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("run as rnn_tanh; state rnn_relu or rnn_sigmoid if"), std::string::npos) << warnings[0];
   warnings.clear();
   options.cell = CellKind::rnn_relu;  // stated by the caller: no guess
   EXPECT_EQ(io::load_rnn(no_meta, options).descriptor().cell, CellKind::rnn_relu);

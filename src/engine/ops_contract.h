@@ -1,7 +1,8 @@
 #pragma once
 // The Ops contract, written once as code: what the time loops (layer_loop.h, network_loop.h)
-// call on a backend's Ops, checked by `static_assert(is_rnn_ops_v<Ops>)` at each network entry
-// point, with one message per missing operation (check_ops_contract). CpuOps (src/cpu) and
+// call on a backend's Ops, checked by `static_assert(check_ops_contract<Ops>())` at each network
+// entry point, with one message per missing operation; is_rnn_ops_v is the same test as a value
+// (for tests that show an incomplete Ops is refused). CpuOps (src/cpu) and
 // CudaOps (src/cuda) both satisfy it; a new platform's Ops is checked the same way.
 //
 // The optional hooks (prepare_fixed_gemm / run_fixed_gemm, gemm_bias_rows, run_time_loop,

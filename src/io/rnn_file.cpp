@@ -70,17 +70,13 @@ CellKind resolve_cell(const SafetensorsReader& file, const RNNLoadOptions& optio
   }
   if (!stated && gates == 1) {
     // The other one-gate cells, "rnn_relu or rnn_sigmoid", from the cell table.
-    std::vector<std::string> others;
+    std::vector<CellKind> others;
     for (CellKind c : detail::kCellKinds) {
-      if (gates_per_cell(c) == 1 && c != by_shape) others.emplace_back(to_string(c));
-    }
-    std::string alternatives;
-    for (std::size_t k = 0; k < others.size(); ++k) {
-      alternatives += (k == 0 ? "" : k + 1 == others.size() ? " or " : ", ") + others[k];
+      if (gates_per_cell(c) == 1 && c != by_shape) others.push_back(c);
     }
     const std::string warning = "'" + file.origin() +
                                 "' does not state its cell kind (no metadata 'cell'): its one-gate RNN is run as " +
-                                to_string(by_shape) + "; state " + alternatives + " if it is one (gpurnn run --cell, "
+                                to_string(by_shape) + "; state " + cell_kind_names(others, " or ") + " if it is one (gpurnn run --cell, "
                                 "RNNLoadOptions::cell)";
     if (options.warn) {
       options.warn(warning);

@@ -1,6 +1,7 @@
 #include "gpurnn/rnn_descriptor.h"
 
 #include <cmath>
+#include <iterator>
 #include <sstream>
 
 #include "gpurnn/error.h"
@@ -9,13 +10,17 @@ namespace gpurnn {
 
 const char* to_string(CellKind cell) { return detail::cell_traits(cell).name; }
 
-std::string cell_kind_names(const char* last_separator) {
+std::string cell_kind_names(const std::vector<CellKind>& cells, const char* last_separator) {
   std::string names;
-  for (int k = 0; k < detail::kCellKindCount; ++k) {
-    if (k > 0) names += k + 1 == detail::kCellKindCount ? last_separator : ", ";
-    names += to_string(detail::kCellKinds[k]);
+  for (std::size_t k = 0; k < cells.size(); ++k) {
+    if (k > 0) names += k + 1 == cells.size() ? last_separator : ", ";
+    names += to_string(cells[k]);
   }
   return names;
+}
+
+std::string cell_kind_names(const char* last_separator) {
+  return cell_kind_names({std::begin(detail::kCellKinds), std::end(detail::kCellKinds)}, last_separator);
 }
 
 CellKind parse_cell_kind(const std::string& text) {
