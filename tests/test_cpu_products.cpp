@@ -83,15 +83,17 @@ TEST(CpuProducts, TrainingGemmMatchesNaiveProductForEveryTransposition) {
 }
 
 #if GPURNN_TEST_HAVE_ONEDNN
-// Packed weights that cannot be allocated (2^23 x 2^23 f32, 256 TiB: more than the address
+// Packed weights that cannot be allocated, for one call or kept for prepared weights (2^23 x 2^23 f32, 256 TiB: more than the address
 // space) are Error(out_of_memory) naming the bytes, as for a Tensor, not a bare std::bad_alloc.
 // W is never read: the allocation comes before the reorder.
 TEST(PackedGemm, WeightsTooLargeToPackAreOutOfMemory) {
   const std::int64_t n = std::int64_t{1} << 23;
   const float w = 0.0f;
   const engine::FixedWeightGemm<float> g{Trans::no, 1, n, n, &w, n, n, n, 0.0f};
-  expect_error([&] { cpu::PackedGemm packed(g); }, ErrorCode::out_of_memory,
-               {"PackedGemm: cannot allocate ", " bytes of host memory"});
+  for (const auto storage : {cpu::PackedGemm::Storage::per_call, cpu::PackedGemm::Storage::kept}) {
+    expect_error([&] { cpu::PackedGemm packed(g, storage); }, ErrorCode::out_of_memory,
+                 {"PackedGemm: cannot allocate ", " bytes of host memory"});
+  }
 }
 #endif
 

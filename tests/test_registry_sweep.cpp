@@ -6,11 +6,13 @@
 // no device is listed by PlatformRegistry.EveryPlatformIsListed; a case an algorithm
 // refuses (Backend::unsupported_reason) is skipped for that algorithm only, and every case runs
 // at least the cpu backend itself, whose f32 path (vectorised rows, oneDNN or OpenBLAS products)
-// differs from its f64 path (scalar rows of detail/cell_math.h).
+// differs from its f64 path (scalar rows of detail/cell_math.h). Each run is repeated on prepared
+// weights (Backend::prepare).
 
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -55,8 +57,13 @@ TEST_P(RegistrySweep, EveryBackendMatchesCpu) {
       for (ForwardMode mode : {ForwardMode::inference, ForwardMode::training}) {
         SCOPED_TRACE(mode == ForwardMode::training ? "training" : "inference");
         const FullRunInputs in = sweep_inputs(d, {3, kSweepSteps, 1, 4}, c.ragged, mode);
-        expect_runs_match(full_run(backend, weights, in), full_run(shared_backend("cpu"), w64, in_f64(in)), d,
-                          mode, name);
+        const FullRun base = full_run(shared_backend("cpu"), w64, in_f64(in));
+        expect_runs_match(full_run(backend, weights, in), base, d, mode, name);
+        // The same calls on prepared weights (Backend::prepare).
+        const std::shared_ptr<const PreparedWeights> prepared = backend.prepare(weights);
+        FullRunInputs prepared_in = in;
+        prepared_in.prepared = prepared.get();
+        expect_runs_match(full_run(backend, weights, prepared_in), base, d, mode, name + " on prepared weights");
       }
       ++ran;
     }

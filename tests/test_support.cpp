@@ -177,7 +177,11 @@ FullRun run_on_backend(Backend& backend, const RNNWeights& weights, const FullRu
   f.workspace = workspace.view();
   f.reserve = reserve.defined() ? reserve.view() : TensorView();
   f.dropout_seed = in.dropout_seed;
-  backend.forward(weights, f);
+  if (in.prepared != nullptr) {
+    backend.forward(*in.prepared, f);
+  } else {
+    backend.forward(weights, f);
+  }
   if (in.mode == ForwardMode::inference) return r;
 
   r.dx = moved(poisoned(in.x.shape(), dt), dev);
@@ -198,7 +202,11 @@ FullRun run_on_backend(Backend& backend, const RNNWeights& weights, const FullRu
   bd.dc0 = r.dc0.defined() ? r.dc0.view() : TensorView();
   bd.workspace = bwd_workspace.view();
   bd.reserve = reserve.view();
-  backend.backward_data(weights, bd);
+  if (in.prepared != nullptr) {
+    backend.backward_data(*in.prepared, bd);
+  } else {
+    backend.backward_data(weights, bd);
+  }
 
   BackwardWeightsArgs bw;
   bw.batch_first = in.batch_first;
@@ -207,7 +215,11 @@ FullRun run_on_backend(Backend& backend, const RNNWeights& weights, const FullRu
   bw.workspace = bw_workspace.view();
   bw.reserve = reserve.view();
   bw.grad_mode = GradMode::overwrite;
-  backend.backward_weights(weights, bw, r.dweights);
+  if (in.prepared != nullptr) {
+    backend.backward_weights(*in.prepared, bw, r.dweights);
+  } else {
+    backend.backward_weights(weights, bw, r.dweights);
+  }
   return r;
 }
 

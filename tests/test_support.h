@@ -60,6 +60,9 @@ struct FullRunInputs {
   bool batch_first = false;
   std::uint64_t dropout_seed = 0;
   ForwardMode mode = ForwardMode::training;  // inference: only y, hn, cn are produced
+  // When set, every call takes these (Backend::prepare of the weights, on the backend's device)
+  // instead of the weights.
+  const PreparedWeights* prepared = nullptr;
 };
 FullRun full_run(Backend& backend, const RNNWeights& weights, const FullRunInputs& in);
 

@@ -25,12 +25,18 @@
 // packed weights per thread; a CUDA backend takes its cuBLAS/cuDNN handle per thread), provided
 // the calls share no buffer they write: each concurrent call has its own workspace, reserve and
 // outputs, and nobody changes the weights meanwhile. RNN (rnn.h) builds on this.
+//
+// Prepared weights: forward and backward_data given RNNWeights lay the weights out for their
+// GEMMs inside each call (the cpu backend packs W_hh and W_hr for oneDNN, per layer call).
+// prepare(weights) does that once: calls given the PreparedWeights reuse the packed forms for as
+// long as the object lives. See PreparedWeights for what it holds and when to prepare again.
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gpurnn/rnn_weights.h"
@@ -95,6 +101,44 @@ struct BackwardWeightsArgs {
   void* stream = nullptr;     // as in ForwardArgs
 };
 
+// Weights prepared by a Backend (Backend::prepare) for many calls: a snapshot of the
+// parameters, copied when prepared, and the layouts the backend's GEMMs want, made from the
+// snapshot on first use and kept (the cpu backend: W_hh and W_hr packed for oneDNN's matmul, per
+// batch size and thread count).
+//
+// The contract: a call given prepared weights computes with the snapshot, bit for bit as the
+// same call given the weights it was made from, as they were when prepared. It holds no pointer
+// into those weights: changing them afterwards (an optimizer step, a load) does not reach the
+// prepared weights, which keep computing with the old values; prepare again to use the new
+// ones, and drop the old object to free its memory. The weights it was made from may be
+// destroyed. Several threads may call with one PreparedWeights at once.
+//
+// Memory: one copy of the parameters (weights().numel() elements) plus packed_bytes().
+class PreparedWeights {
+ public:
+  virtual ~PreparedWeights() = default;
+  PreparedWeights(const PreparedWeights&) = delete;
+  PreparedWeights& operator=(const PreparedWeights&) = delete;
+
+  // The snapshot: what every call given these prepared weights computes with.
+  const RNNWeights& weights() const { return snapshot_; }
+  const RNNDescriptor& descriptor() const { return snapshot_.descriptor(); }
+  DType dtype() const { return snapshot_.dtype(); }
+  Device device() const { return snapshot_.device(); }
+  // The backend that prepared them (Backend::name()); only a backend of that kind takes them.
+  const std::string& backend_name() const { return backend_name_; }
+  // Bytes held in packed layouts so far (0 for a backend that computes on the snapshot as it is).
+  virtual std::size_t packed_bytes() const { return 0; }
+
+ protected:
+  PreparedWeights(RNNWeights snapshot, std::string backend_name)
+      : snapshot_(std::move(snapshot)), backend_name_(std::move(backend_name)) {}
+
+ private:
+  RNNWeights snapshot_;
+  std::string backend_name_;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -121,6 +165,26 @@ class Backend {
   // have the weights' descriptor, dtype and device.
   virtual void backward_weights(const RNNWeights& weights, const BackwardWeightsArgs& args,
                                 RNNWeights& grads) = 0;
+
+  // A snapshot of `weights` prepared for this backend's calls (see PreparedWeights). Error
+  // (invalid_argument) naming 'weights' when they are empty or on another device; Error
+  // (unsupported) when this backend cannot run their descriptor and dtype.
+  virtual std::shared_ptr<const PreparedWeights> prepare(const RNNWeights& weights) const;
+  // Whether prepare() lays anything out ahead of the calls (packs weights) for weights of
+  // `dtype` in this build; when false a PreparedWeights is only a snapshot, and calls with it
+  // cost what calls with the weights cost (RNN then does not keep one).
+  virtual bool prepare_packs(DType dtype) const {
+    (void)dtype;
+    return false;
+  }
+  // The calls above on prepared weights, with the same arguments and results as on
+  // weights.weights(). Error(invalid_argument) naming 'weights' when another kind of backend
+  // prepared them (PreparedWeights::backend_name()).
+  virtual void forward(const PreparedWeights& weights, const ForwardArgs& args);
+  virtual void backward_data(const PreparedWeights& weights, const BackwardDataArgs& args);
+  void backward_weights(const PreparedWeights& weights, const BackwardWeightsArgs& args, RNNWeights& grads) {
+    backward_weights(weights.weights(), args, grads);
+  }
 };
 
 struct BackendOptions {

@@ -11,6 +11,19 @@
 //   - backward() uses the last forward_train() only if the same thread made it; after another
 //     thread's forward_train() it throws rather than return the gradients of someone else's pass.
 // To train from several threads, give each thread its own RNN (weights can be copied).
+//
+// Prepared weights. Where the backend packs weights ahead of its calls (Backend::prepare_packs:
+// the cpu backend in f32 with oneDNN), forward() computes with a prepared snapshot of the
+// weights (backend.h PreparedWeights), made by the first forward() and reused by the next ones,
+// so a server's repeated calls pack W_hh once, not once per call. The snapshot is dropped, and
+// the next forward() prepares the weights again, by:
+//   - every call of the non-const weights() (it hands out a reference through which the
+//     weights may change), forward_train() and backward() (an optimizer step follows them), and
+//   - weights_changed().
+// The caller's contract: after changing the weights through a reference, view or Tensor kept
+// from an earlier weights() call (a copy of weights().flat() shares its memory), call
+// weights_changed(); forward() would otherwise keep computing with the snapshot, i.e. with the
+// weights as they were. Training forwards and backward always read the weights themselves.
 
 #include <cstdint>
 #include <memory>
@@ -52,9 +65,16 @@ class RNN {
   explicit RNN(RNNWeights weights, const std::string& backend = "cpu");
 
   const RNNDescriptor& descriptor() const { return weights_.descriptor(); }
-  RNNWeights& weights() { return weights_; }
+  // Drops the prepared snapshot (see Prepared weights above) and gives the weights to change.
+  RNNWeights& weights();
   const RNNWeights& weights() const { return weights_; }
   Backend& backend() { return *backend_; }
+  // Says that the weights changed through something kept from an earlier weights() call: the
+  // next forward() prepares them again.
+  void weights_changed();
+  // The snapshot forward() computes with now, or null (none made yet, dropped since, or a
+  // backend that does not pack these weights: Backend::prepare_packs).
+  std::shared_ptr<const PreparedWeights> prepared_weights() const;
 
   // Inference: no dropout, nothing saved.
   RNNOutput forward(const Tensor& x, const SequenceInputs& inputs = {});
@@ -69,6 +89,9 @@ class RNN {
  private:
   RNNOutput run_forward(const Tensor& x, const SequenceInputs& inputs, ForwardMode mode,
                         std::uint64_t dropout_seed);
+  // The prepared snapshot for an inference forward, made now when there is none; null when the
+  // backend does not pack.
+  std::shared_ptr<const PreparedWeights> prepared_for_inference();
 
   RNNWeights weights_;
   std::unique_ptr<Backend> backend_;
@@ -80,6 +103,9 @@ class RNN {
   std::thread::id saved_by_;  // the thread whose forward_train() is saved
   // Held by forward_train() and backward() for their whole call (a pointer: RNN stays movable).
   std::unique_ptr<std::mutex> training_ = std::make_unique<std::mutex>();
+  // The prepared snapshot, made and read by concurrent inference forwards under prepared_mutex_.
+  std::shared_ptr<const PreparedWeights> prepared_;
+  std::unique_ptr<std::mutex> prepared_mutex_ = std::make_unique<std::mutex>();
 };
 
 }  // namespace gpurnn

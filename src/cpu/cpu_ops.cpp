@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 #include <type_traits>
 
 #if defined(GPURNN_HAVE_ONEDNN) && defined(_OPENMP)
@@ -117,20 +118,78 @@ void CpuOps<T>::gemm(engine::Trans ta, engine::Trans tb, std::int64_t m, std::in
   cpu::gemm<T>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
+namespace {
+
+// The handle of one GEMM by weights: OpenBLAS's GEMV on one thread at batch 1
+// (use_onednn_for_rows), gemv_f32.h on more, else W packed for oneDNN (f32 built with it), else
+// cpu::gemm at every step. `kept` handles belong to prepared weights; `share` is a handle of
+// the same cache whose packed copy of the same W this one may reuse.
 template <class T>
-typename CpuOps<T>::FixedGemm CpuOps<T>::prepare_fixed_gemm(const engine::FixedWeightGemm<T>& g) {
-  FixedGemm prepared{g, nullptr};
+typename CpuOps<T>::FixedGemm make_fixed_gemm(const engine::FixedWeightGemm<T>& g, bool kept,
+                                              const typename CpuOps<T>::FixedGemm* share) {
+  typename CpuOps<T>::FixedGemm handle{g, nullptr};
 #if defined(GPURNN_HAVE_ONEDNN)
-  // Batch 1: OpenBLAS's GEMV on one thread (use_onednn_for_rows), gemv_f32.h on more.
   if constexpr (std::is_same_v<T, float>) {
     if (g.m == 1 && use_onednn_for_rows(g.m)) {
-      prepared.threaded_gemv = true;
+      handle.threaded_gemv = true;
     } else if (use_onednn_for_rows(g.m)) {
-      prepared.packed = std::make_shared<const PackedGemm>(g);
+      handle.packed = std::make_shared<const PackedGemm>(
+          g, kept ? PackedGemm::Storage::kept : PackedGemm::Storage::per_call,
+          share != nullptr ? share->packed.get() : nullptr);
     }
   }
+#else
+  (void)kept, (void)share;
 #endif
-  return prepared;
+  return handle;
+}
+
+// The thread count a handle was made for (oneDNN primitives and the GEMV choice depend on it).
+std::int64_t gemm_threads() {
+#if defined(GPURNN_HAVE_ONEDNN)
+  return onednn_threads();
+#else
+  return 1;
+#endif
+}
+
+}  // namespace
+
+template <class T>
+typename CpuOps<T>::FixedGemm CpuOps<T>::prepare_fixed_gemm(const engine::FixedWeightGemm<T>& g) {
+  if (prepared == nullptr) return make_fixed_gemm<T>(g, false, nullptr);
+  return prepared->find_or_make(g, gemm_threads(), [&](const auto& made) {
+    const FixedGemm* share = nullptr;
+    for (const auto& e : made) {
+      if (e.handle.packed != nullptr && e.gemm.w == g.w && e.gemm.tw == g.tw && e.gemm.ldw == g.ldw) share = &e.handle;
+    }
+    return make_fixed_gemm<T>(g, true, share);
+  });
+}
+
+template <class T>
+bool CpuOps<T>::prepare_packs() {
+#if defined(GPURNN_HAVE_ONEDNN)
+  return std::is_same_v<T, float>;
+#else
+  return false;
+#endif
+}
+
+template <class T>
+std::size_t CpuOps<T>::packed_bytes(const PreparedCache& cache) {
+  return cache.visit([](const auto& entries) {
+    std::vector<const void*> seen;
+    std::size_t bytes = 0;
+    for (const auto& e : entries) {
+      if (e.handle.packed == nullptr) continue;
+      const void* data = e.handle.packed->packed_data();
+      if (std::find(seen.begin(), seen.end(), data) != seen.end()) continue;
+      seen.push_back(data);
+      bytes += e.handle.packed->packed_bytes();
+    }
+    return bytes;
+  });
 }
 
 template <class T>

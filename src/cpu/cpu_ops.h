@@ -7,10 +7,12 @@
 // and the f32 pointwise steps split the batch over the same OpenMP threads. f64, and builds
 // without oneDNN, run OpenBLAS (its own threads) and single-threaded loops.
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 
 #include "engine/buffer_layout.h"
+#include "engine/prepared_gemms.h"
 #include "engine/step_ops.h"
 
 namespace gpurnn::cpu {
@@ -35,6 +37,14 @@ struct CpuOps {
     bool threaded_gemv = false;  // batch 1 on more than one thread: gemv_f32.h, W unpacked
   };
   FixedGemm prepare_fixed_gemm(const engine::FixedWeightGemm<T>& g);
+  // Prepared weights (engine/prepared_gemms.h): with `prepared` set, prepare_fixed_gemm takes
+  // its handles from there, keyed by the GEMM and the thread count, packing each W once for
+  // the life of the prepared weights (and once per layout oneDNN picks: batch sizes whose
+  // layouts agree share one packed copy).
+  using PreparedCache = engine::PreparedGemms<T, FixedGemm>;
+  PreparedCache* prepared = nullptr;
+  static bool prepare_packs();  // f32 built with oneDNN
+  static std::size_t packed_bytes(const PreparedCache& cache);
   void run_fixed_gemm(const FixedGemm& g, const T* a, T* c);
   // The input projection C = A op(W) + bias rows (engine/layer_loop.h): one oneDNN matmul with
   // the bias when `packed` would be used, else cpu::gemm and add_bias_rows.

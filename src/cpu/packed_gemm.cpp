@@ -106,57 +106,126 @@ class PackedBufferPool {
   std::vector<Block> idle_;
 };
 
-}  // namespace
 
-struct PackedGemm::Impl {
-  dnnl::stream stream;
-  dnnl::matmul matmul;
-  PackedBufferPool::Block storage;  // from the thread's pool, given back by ~Impl
-  memory weights;                   // packed, in `storage`
-  memory a, c;                      // data handles set per run
-  ~Impl() {
-    if (storage.data != nullptr) PackedBufferPool::of_this_thread().release(std::move(storage));
+// A thread's stream on the cpu engine, and its scratchpad for runs of packed GEMMs (grown to
+// the largest a primitive has asked for; user scratchpad mode, see packed_gemm.h).
+struct ThreadRunState {
+  dnnl::stream stream{cpu_engine()};
+  std::unique_ptr<void, void (*)(void*)> scratchpad{nullptr, std::free};
+  std::size_t scratchpad_bytes = 0;
+
+  static ThreadRunState& get() {
+    thread_local ThreadRunState state;
+    return state;
+  }
+  void* scratchpad_of(std::size_t bytes) {
+    if (bytes > scratchpad_bytes) {
+      const std::size_t rounded = (bytes + 4095) / 4096 * 4096;
+      scratchpad.reset(std::aligned_alloc(4096, rounded));
+      if (scratchpad == nullptr) {
+        throw Error(ErrorCode::out_of_memory, "PackedGemm: cannot allocate " + std::to_string(rounded) +
+                                                  " bytes of host memory for oneDNN's scratchpad");
+      }
+      scratchpad_bytes = rounded;
+    }
+    return scratchpad.get();
   }
 };
 
-PackedGemm::PackedGemm(const engine::FixedWeightGemm<float>& g) : impl_(std::make_unique<Impl>()) {
+// Memory of `bytes` for a packed copy: from the thread's pool for one call, else its own.
+std::shared_ptr<void> packed_storage(std::size_t bytes, PackedGemm::Storage storage) {
+  if (storage == PackedGemm::Storage::per_call) {
+    auto block = std::make_shared<PackedBufferPool::Block>(PackedBufferPool::of_this_thread().acquire(bytes));
+    void* data = block->data.get();
+    return std::shared_ptr<void>(data, [block](void*) mutable {
+      PackedBufferPool::of_this_thread().release(std::move(*block));
+    });
+  }
+  const std::size_t rounded = (bytes + 4095) / 4096 * 4096;
+  void* data = std::aligned_alloc(4096, rounded);
+  if (data == nullptr) {
+    throw Error(ErrorCode::out_of_memory, "PackedGemm: cannot allocate " + std::to_string(rounded) +
+                                              " bytes of host memory for the packed weights");
+  }
+  return std::shared_ptr<void>(data, std::free);
+}
+
+}  // namespace
+
+struct PackedGemm::Impl {
+  dnnl::matmul matmul;
+  memory::desc a_desc, c_desc, weights_desc, scratchpad_desc;
+  // The packed copy: shared by the objects that share it, and handed back to the pool of the
+  // thread that drops the last reference (per_call) or freed (kept).
+  std::shared_ptr<void> packed;
+  std::size_t packed_bytes = 0;
+  memory weights;
+  // What was packed, for sharing (packed_gemm.h).
+  const float* source = nullptr;
+  engine::Trans source_op = engine::Trans::no;
+  std::int64_t source_ld = 0;
+};
+
+PackedGemm::PackedGemm(const engine::FixedWeightGemm<float>& g, Storage storage, const PackedGemm* share)
+    : impl_(std::make_unique<Impl>()) {
   try {
-    pack(g);
+    pack(g, storage, share);
   } catch (const dnnl::error& e) {
     rethrow("matmul setup or weight reorder", e);
   }
 }
 
-void PackedGemm::pack(const engine::FixedWeightGemm<float>& g) {
+void PackedGemm::pack(const engine::FixedWeightGemm<float>& g, Storage storage, const PackedGemm* share) {
   const dnnl::engine& engine = cpu_engine();
-  const memory::desc user_weights = weights_as_given(g);
+  Impl& m = *impl_;
   const memory::desc any_weights({g.k, g.n}, memory::data_type::f32, memory::format_tag::any);
-  const memory::desc a_desc = matrix(g.m, g.k, g.lda), c_desc = matrix(g.m, g.n, g.ldc);
-  const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_desc, any_weights, c_desc), beta_attr(g.beta), engine);
-  impl_->stream = dnnl::stream(engine);
-  impl_->matmul = dnnl::matmul(pd);
-  impl_->storage = PackedBufferPool::of_this_thread().acquire(pd.weights_desc().get_size());
-  impl_->weights = memory(pd.weights_desc(), engine, impl_->storage.data.get());
-  memory user(user_weights, engine, const_cast<float*>(g.w));
-  dnnl::reorder(user, impl_->weights).execute(impl_->stream, user, impl_->weights);
-  impl_->a = memory(a_desc, engine, DNNL_MEMORY_NONE);
-  impl_->c = memory(c_desc, engine, DNNL_MEMORY_NONE);
-  impl_->stream.wait();
+  m.a_desc = matrix(g.m, g.k, g.lda);
+  m.c_desc = matrix(g.m, g.n, g.ldc);
+  dnnl::primitive_attr attr = beta_attr(g.beta);
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(m.a_desc, any_weights, m.c_desc), attr, engine);
+  m.matmul = dnnl::matmul(pd);
+  m.weights_desc = pd.weights_desc();
+  m.scratchpad_desc = pd.scratchpad_desc();
+  m.source = g.w;
+  m.source_op = g.tw;
+  m.source_ld = g.ldw;
+  const Impl* other = share != nullptr ? share->impl_.get() : nullptr;
+  if (other != nullptr && other->source == g.w && other->source_op == g.tw && other->source_ld == g.ldw &&
+      other->weights_desc == m.weights_desc) {
+    m.packed = other->packed;
+    m.packed_bytes = other->packed_bytes;
+    m.weights = memory(m.weights_desc, engine, m.packed.get());
+    return;
+  }
+  m.packed_bytes = m.weights_desc.get_size();
+  m.packed = packed_storage(m.packed_bytes, storage);
+  m.weights = memory(m.weights_desc, engine, m.packed.get());
+  dnnl::stream& stream = ThreadRunState::get().stream;
+  memory user(weights_as_given(g), engine, const_cast<float*>(g.w));
+  dnnl::reorder(user, m.weights).execute(stream, user, m.weights);
+  stream.wait();
 }
 
 PackedGemm::~PackedGemm() = default;
 
 void PackedGemm::run(const float* a, float* c) const {
-  Impl& m = *impl_;
-  m.a.set_data_handle(const_cast<float*>(a));
-  m.c.set_data_handle(c);
+  const Impl& m = *impl_;
+  const dnnl::engine& engine = cpu_engine();
+  ThreadRunState& thread = ThreadRunState::get();
   try {
-    m.matmul.execute(m.stream, {{DNNL_ARG_SRC, m.a}, {DNNL_ARG_WEIGHTS, m.weights}, {DNNL_ARG_DST, m.c}});
-    m.stream.wait();
+    memory a_mem(m.a_desc, engine, const_cast<float*>(a)), c_mem(m.c_desc, engine, c);
+    memory scratch(m.scratchpad_desc, engine, thread.scratchpad_of(m.scratchpad_desc.get_size()));
+    m.matmul.execute(thread.stream, {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, m.weights}, {DNNL_ARG_DST, c_mem},
+                                     {DNNL_ARG_SCRATCHPAD, scratch}});
+    thread.stream.wait();
   } catch (const dnnl::error& e) {
     rethrow("matmul", e);
   }
 }
+
+std::size_t PackedGemm::packed_bytes() const { return impl_->packed_bytes; }
+const void* PackedGemm::packed_data() const { return impl_->packed.get(); }
 
 void matmul_bias_rows(const engine::FixedWeightGemm<float>& g, const float* a, const float* bias,
                       float* c) {

@@ -1,12 +1,17 @@
 #pragma once
-// A per-step f32 GEMM on weights fixed for one layer call, through oneDNN's matmul: W is
-// reordered once (format_tag::any: oneDNN's packed layout for this shape) when the object is
-// built, and each run multiplies by the packed copy. OpenBLAS has no pack-once API, so its
-// GEMM repacks W on every step (bench/results/cpu-vs-onednn-2026-11-25-2.md).
+// A per-step f32 GEMM on fixed weights, through oneDNN's matmul: W is reordered once
+// (format_tag::any: oneDNN's packed layout for this shape) when the object is built, and each
+// run multiplies by the packed copy. OpenBLAS has no pack-once API, so its GEMM repacks W on
+// every step (bench/results/cpu-vs-onednn-2026-11-25-2.md).
 // Built only with oneDNN (GPURNN_HAVE_ONEDNN); the object owns its packed copy, so it reflects
-// W as it was when built and is never reused for another call. matmul_bias_rows below is the
-// one-shot counterpart, for the input projection.
+// W as it was when built. It lives either for one layer call (Storage::per_call: the copy's
+// memory comes from the thread's pool) or as long as prepared weights do (Storage::kept, made
+// through engine/prepared_gemms.h; such objects may share one packed copy). run() may be called
+// from several threads at once: each run has its own memory objects and scratchpad (oneDNN's
+// user scratchpad mode, since the library's shared one would tie a primitive to its thread).
+// matmul_bias_rows below is the one-shot counterpart, for the input projection.
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 
@@ -16,17 +21,23 @@ namespace gpurnn::cpu {
 
 class PackedGemm {
  public:
-  // Packs g.w. A failing oneDNN call (here or in run) throws Error(backend_error).
-  explicit PackedGemm(const engine::FixedWeightGemm<float>& g);
+  enum class Storage { per_call, kept };
+  // Packs g.w, or, when `share` packed the same W (pointer, op and leading dimension) into
+  // the layout this shape wants, uses its copy. A failing oneDNN call (here or in run) throws
+  // Error(backend_error).
+  PackedGemm(const engine::FixedWeightGemm<float>& g, Storage storage, const PackedGemm* share = nullptr);
   ~PackedGemm();
   PackedGemm(const PackedGemm&) = delete;
   PackedGemm& operator=(const PackedGemm&) = delete;
 
   // C = A op(W) + beta C, with the shapes and strides given at construction.
   void run(const float* a, float* c) const;
+  // The packed copy: its bytes, and its address (objects sharing a copy give the same one).
+  std::size_t packed_bytes() const;
+  const void* packed_data() const;
 
  private:
-  void pack(const engine::FixedWeightGemm<float>& g);
+  void pack(const engine::FixedWeightGemm<float>& g, Storage storage, const PackedGemm* share);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

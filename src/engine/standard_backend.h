@@ -9,22 +9,70 @@
 //   template <class T> auto ops(void* stream) const;   // the Ops of step_ops.h
 //   ReserveHeader read_header(const ReserveHeader* in_reserve, void* stream) const;
 
+#include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <type_traits>
 #include <utility>
+#include <variant>
 
 #include "engine/buffer_layout.h"
 #include "engine/network_loop.h"
+#include "engine/prepared_check.h"
+#include "engine/prepared_gemms.h"
 #include "gpurnn/backend.h"
 #include "gpurnn/detail/dtype_dispatch.h"
 #include "engine/validate_args.h"
 
 namespace gpurnn::engine {
 
+// The Ops a Platform gives for element type T, and their PreparedCache (prepared_gemms.h;
+// void when they declare none).
+template <class Platform, class T>
+using PlatformOps = decltype(std::declval<const Platform&>().template ops<T>(nullptr));
+template <class Platform, class T>
+using PlatformCache = typename prepared_cache_of<PlatformOps<Platform, T>>::type;
+template <class Platform, class T>
+inline constexpr bool has_prepared_cache = !std::is_void_v<PlatformCache<Platform, T>>;
+
+// StandardBackend's prepared weights: the snapshot and, per element type whose Ops declare a
+// PreparedCache, that cache.
+template <class Platform>
+class StandardPrepared final : public PreparedWeights {
+ public:
+  StandardPrepared(RNNWeights snapshot, std::string backend)
+      : PreparedWeights(std::move(snapshot), std::move(backend)) {}
+
+  // The cache the Ops for T use (only where has_prepared_cache<Platform, T>).
+  template <class T>
+  PlatformCache<Platform, T>* cache() const {
+    return &std::get<std::is_same_v<T, float> ? 0 : 1>(caches_);
+  }
+
+  std::size_t packed_bytes() const override {
+    std::size_t bytes = 0;
+    if constexpr (has_prepared_cache<Platform, float>) {
+      bytes += PlatformOps<Platform, float>::packed_bytes(*cache<float>());
+    }
+    if constexpr (has_prepared_cache<Platform, double>) {
+      bytes += PlatformOps<Platform, double>::packed_bytes(*cache<double>());
+    }
+    return bytes;
+  }
+
+ private:
+  template <class T>
+  using Slot = std::conditional_t<has_prepared_cache<Platform, T>, PlatformCache<Platform, T>, std::monostate>;
+  // The caches are thread-safe and filled on first use by calls that see the object as const.
+  mutable std::tuple<Slot<float>, Slot<double>> caches_;
+};
+
 template <class Platform>
 class StandardBackend final : public Backend {
  public:
   explicit StandardBackend(Platform platform) : platform_(std::move(platform)) {}
+  using Backend::backward_weights;  // the PreparedWeights overload
 
   std::string name() const override { return platform_.name(); }
   Device device() const override { return platform_.device(); }
@@ -57,38 +105,26 @@ class StandardBackend final : public Backend {
     return reserve_layout(desc, shape.seq_len, shape.batch, dtype_size(dtype)).bytes;
   }
 
-  void forward(const RNNWeights& weights, const ForwardArgs& args) override {
-    [[maybe_unused]] const auto scope = platform_.enter();
-    check_weights("forward", weights, device());
-    const RNNDescriptor& d = weights.descriptor();
-    const SequenceShape shape = sequence_shape_of("forward", "x", args.x, d.input_size, args.batch_first);
-    check_forward(weights, args, shape);
-    check_buffer("forward", "workspace", args.workspace,
-                 workspace_size(d, shape, weights.dtype(), args.mode), device());
-    if (args.mode == ForwardMode::training) {
-      check_buffer("forward", "reserve", args.reserve, reserve_size(d, shape, weights.dtype()), device());
-    }
-    detail::visit_floating(weights.dtype(), [&](auto tag) {
-      auto ops = platform_.template ops<decltype(tag)>(args.stream);
-      network_forward(ops, weights, args, shape);
-    });
+  std::shared_ptr<const PreparedWeights> prepare(const RNNWeights& weights) const override {
+    check_preparable(*this, weights);
+    return std::make_shared<const Prepared>(weights.clone(), name());
   }
 
+  bool prepare_packs(DType dtype) const override {
+    return dtype == DType::f32 ? packs<float>() : dtype == DType::f64 && packs<double>();
+  }
+
+  void forward(const RNNWeights& weights, const ForwardArgs& args) override { run_forward(weights, args, nullptr); }
+  void forward(const PreparedWeights& weights, const ForwardArgs& args) override {
+    const Prepared& p = prepared_of(weights, "forward");
+    run_forward(p.weights(), args, &p);
+  }
   void backward_data(const RNNWeights& weights, const BackwardDataArgs& args) override {
-    [[maybe_unused]] const auto scope = platform_.enter();
-    check_weights("backward_data", weights, device());
-    const RNNDescriptor& d = weights.descriptor();
-    const SequenceShape shape =
-        sequence_shape_of("backward_data", "dx", args.dx, d.input_size, args.batch_first);
-    check_backward_data(weights, args, shape);
-    const ReserveHeader h = check_training_buffers("backward_data", d, shape, weights.dtype(), args.workspace,
-                                                   args.reserve, ReserveHeader::forward_done, args.stream);
-    check_argument(h.lengths_digest == lengths_digest(args.lengths, shape.seq_len, shape.batch), "backward_data",
-                   "lengths", "differ from the lengths of the forward that filled the reserve (pass the same)");
-    detail::visit_floating(weights.dtype(), [&](auto tag) {
-      auto ops = platform_.template ops<decltype(tag)>(args.stream);
-      network_backward_data(ops, weights, args, shape);
-    });
+    run_backward_data(weights, args, nullptr);
+  }
+  void backward_data(const PreparedWeights& weights, const BackwardDataArgs& args) override {
+    const Prepared& p = prepared_of(weights, "backward_data");
+    run_backward_data(p.weights(), args, &p);
   }
 
   void backward_weights(const RNNWeights& weights, const BackwardWeightsArgs& args,
@@ -108,6 +144,71 @@ class StandardBackend final : public Backend {
   }
 
  private:
+  using Prepared = StandardPrepared<Platform>;
+
+  template <class T>
+  static constexpr bool packs() {
+    if constexpr (has_prepared_cache<Platform, T>) {
+      return PlatformOps<Platform, T>::prepare_packs();
+    } else {
+      return false;
+    }
+  }
+
+  const Prepared& prepared_of(const PreparedWeights& weights, const char* call) const {
+    check_prepared_by(*this, weights, call);
+    const auto* p = dynamic_cast<const Prepared*>(&weights);
+    check_argument(p != nullptr, call, "weights",
+                   "were prepared by another implementation of backend '" + name() + "'; prepare them with this backend");
+    return *p;
+  }
+
+  // The Ops for T, reading prepared GEMMs from `p` when given and the Ops can.
+  template <class T>
+  auto ops_for(void* stream, const Prepared* p) const {
+    auto ops = platform_.template ops<T>(stream);
+    if constexpr (has_prepared_cache<Platform, T>) {
+      if (p != nullptr) ops.prepared = p->template cache<T>();
+    } else {
+      (void)p;
+    }
+    return ops;
+  }
+
+  void run_forward(const RNNWeights& weights, const ForwardArgs& args, const Prepared* prepared) {
+    [[maybe_unused]] const auto scope = platform_.enter();
+    check_weights("forward", weights, device());
+    const RNNDescriptor& d = weights.descriptor();
+    const SequenceShape shape = sequence_shape_of("forward", "x", args.x, d.input_size, args.batch_first);
+    check_forward(weights, args, shape);
+    check_buffer("forward", "workspace", args.workspace,
+                 workspace_size(d, shape, weights.dtype(), args.mode), device());
+    if (args.mode == ForwardMode::training) {
+      check_buffer("forward", "reserve", args.reserve, reserve_size(d, shape, weights.dtype()), device());
+    }
+    detail::visit_floating(weights.dtype(), [&](auto tag) {
+      auto ops = ops_for<decltype(tag)>(args.stream, prepared);
+      network_forward(ops, weights, args, shape);
+    });
+  }
+
+  void run_backward_data(const RNNWeights& weights, const BackwardDataArgs& args, const Prepared* prepared) {
+    [[maybe_unused]] const auto scope = platform_.enter();
+    check_weights("backward_data", weights, device());
+    const RNNDescriptor& d = weights.descriptor();
+    const SequenceShape shape =
+        sequence_shape_of("backward_data", "dx", args.dx, d.input_size, args.batch_first);
+    check_backward_data(weights, args, shape);
+    const ReserveHeader h = check_training_buffers("backward_data", d, shape, weights.dtype(), args.workspace,
+                                                   args.reserve, ReserveHeader::forward_done, args.stream);
+    check_argument(h.lengths_digest == lengths_digest(args.lengths, shape.seq_len, shape.batch), "backward_data",
+                   "lengths", "differ from the lengths of the forward that filled the reserve (pass the same)");
+    detail::visit_floating(weights.dtype(), [&](auto tag) {
+      auto ops = ops_for<decltype(tag)>(args.stream, prepared);
+      network_backward_data(ops, weights, args, shape);
+    });
+  }
+
   void check_problem(const char* call, const RNNDescriptor& desc, const SequenceShape& shape,
                      DType dtype) const {
     desc.validate();

@@ -42,6 +42,31 @@ RNN::RNN(RNNWeights weights, const std::string& backend)
                      "' runs on " + to_string(backend_->device()));
 }
 
+RNNWeights& RNN::weights() {
+  weights_changed();
+  return weights_;
+}
+
+void RNN::weights_changed() {
+  if (prepared_mutex_ == nullptr) return;  // a moved-from RNN
+  const std::lock_guard<std::mutex> lock(*prepared_mutex_);
+  prepared_.reset();
+}
+
+std::shared_ptr<const PreparedWeights> RNN::prepared_weights() const {
+  if (prepared_mutex_ == nullptr) return nullptr;
+  const std::lock_guard<std::mutex> lock(*prepared_mutex_);
+  return prepared_;
+}
+
+std::shared_ptr<const PreparedWeights> RNN::prepared_for_inference() {
+  if (!backend_->prepare_packs(weights_.dtype())) return nullptr;
+  check_argument(prepared_mutex_ != nullptr, "RNN::forward", "this", "is a moved-from RNN");
+  const std::lock_guard<std::mutex> lock(*prepared_mutex_);
+  if (prepared_ == nullptr) prepared_ = backend_->prepare(weights_);
+  return prepared_;
+}
+
 RNNOutput RNN::run_forward(const Tensor& x, const SequenceInputs& inputs, ForwardMode mode,
                            std::uint64_t dropout_seed) {
   const RNNDescriptor& d = descriptor();
@@ -69,6 +94,12 @@ RNNOutput RNN::run_forward(const Tensor& x, const SequenceInputs& inputs, Forwar
   a.workspace = workspace.view();
   a.reserve = mode == ForwardMode::training ? reserve_.view() : TensorView();
   a.dropout_seed = dropout_seed;
+  if (mode == ForwardMode::inference) {
+    if (const std::shared_ptr<const PreparedWeights> prepared = prepared_for_inference()) {
+      backend_->forward(*prepared, a);
+      return out;
+    }
+  }
   backend_->forward(weights_, a);
   return out;
 }
@@ -80,6 +111,7 @@ RNNOutput RNN::forward(const Tensor& x, const SequenceInputs& inputs) {
 RNNOutput RNN::forward_train(const Tensor& x, const SequenceInputs& inputs,
                              std::uint64_t dropout_seed) {
   const std::unique_lock<std::mutex> lock = lock_training(training_.get(), "RNN::forward_train");
+  weights_changed();  // an optimizer step follows training
   has_saved_ = false;
   RNNOutput out = run_forward(x, inputs, ForwardMode::training, dropout_seed);
   saved_x_ = x;
@@ -91,6 +123,7 @@ RNNOutput RNN::forward_train(const Tensor& x, const SequenceInputs& inputs,
 
 RNNGradients RNN::backward(const Tensor& dy, const Tensor& dhn, const Tensor& dcn) {
   const std::unique_lock<std::mutex> lock = lock_training(training_.get(), "RNN::backward");
+  weights_changed();
   if (!has_saved_) {
     throw Error(ErrorCode::invalid_argument,
                 "RNN::backward: no saved forward pass; call forward_train() first");

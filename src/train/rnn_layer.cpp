@@ -28,6 +28,13 @@ Tensor& RnnLayer::grown(Tensor& buffer, std::size_t bytes) {
 
 RnnStepOutput RnnLayer::forward(const Tensor& x, const Tensor& lengths, const Tensor& h0, const Tensor& c0,
                                 ForwardMode mode, std::uint64_t dropout_seed, void* stream) {
+  prepared_.reset();
+  return run_forward(x, lengths, h0, c0, mode, dropout_seed, stream, nullptr);
+}
+
+RnnStepOutput RnnLayer::run_forward(const Tensor& x, const Tensor& lengths, const Tensor& h0, const Tensor& c0,
+                                    ForwardMode mode, std::uint64_t dropout_seed, void* stream,
+                                    const PreparedWeights* prepared) {
   const RNNDescriptor& d = descriptor();
   const DType dt = weights_.dtype();
   const SequenceShape s{x.dim(0), x.dim(1), false};
@@ -52,7 +59,11 @@ RnnStepOutput RnnLayer::forward(const Tensor& x, const Tensor& lengths, const Te
   a.dropout_seed = dropout_seed;
   a.stream = stream;
   saved_ = false;
-  backend_->forward(weights_, a);
+  if (prepared != nullptr) {
+    backend_->forward(*prepared, a);
+  } else {
+    backend_->forward(weights_, a);
+  }
   if (mode == ForwardMode::training) {
     x_ = x;
     lengths_ = lengths;
@@ -68,7 +79,9 @@ Tensor RnnLayer::backward(const Tensor& dy, const Tensor& dhn, bool want_dx, voi
 
 RnnStepOutput RnnLayer::step(const Tensor& x, const Tensor& h, const Tensor& c, void* stream) {
   check_argument(x.rank() == 2, "RnnLayer::step", "x", "must be [B, I], got " + to_string(x.shape()));
-  RnnStepOutput out = forward(x.reshape({1, x.dim(0), x.dim(1)}), Tensor(), h, c, ForwardMode::inference, 0, stream);
+  if (prepared_ == nullptr && backend_->prepare_packs(weights_.dtype())) prepared_ = backend_->prepare(weights_);
+  RnnStepOutput out = run_forward(x.reshape({1, x.dim(0), x.dim(1)}), Tensor(), h, c, ForwardMode::inference, 0,
+                                  stream, prepared_.get());
   out.y = out.y.reshape({x.dim(0), out.y.dim(2)});
   return out;
 }
@@ -76,7 +89,8 @@ RnnStepOutput RnnLayer::step(const Tensor& x, const Tensor& h, const Tensor& c, 
 RnnInputGradients RnnLayer::backward(const Tensor& dy, const Tensor& dhn, const Tensor& dcn, bool want_dx,
                                 bool want_initial, void* stream) {
   check_argument(saved_, "RnnLayer::backward", "this", "has no saved training forward");
-  saved_ = false;  // the reserve is consumed by backward_data
+  saved_ = false;
+  prepared_.reset();  // the reserve is consumed by backward_data
   const RNNDescriptor& d = descriptor();
   RnnInputGradients g;
   if (want_initial) {
@@ -111,7 +125,8 @@ RnnInputGradients RnnLayer::backward(const Tensor& dy, const Tensor& dhn, const 
   return g;
 }
 
-Parameter RnnLayer::parameter(const std::string& name) const {
+Parameter RnnLayer::parameter(const std::string& name) {
+  prepared_.reset();
   return Parameter{name, weights_.flat(), grads_.flat()};
 }
 

@@ -2,6 +2,15 @@
 // The RNN stack as a training layer: a Backend, its weights and their gradients, and the
 // workspace and reserve buffers, kept between steps (regrown only when a batch needs more).
 // Backward adds into the gradients (GradMode::accumulate), like the other layers.
+//
+// A decoder's step() computes with prepared weights (backend.h PreparedWeights) where the
+// backend packs these weights (Backend::prepare_packs), made by the first step and reused by the
+// steps that follow it, so a decode of many steps packs W_hh once rather than once per token.
+// Anything else drops them: forward() (training or a whole sequence, which packs for its own
+// call as before), backward() (an optimizer step follows it), parameter() (the optimizer's and
+// checkpoints' handle on the weights) and the non-const weights(). So the weights cannot change
+// between two steps that share them except through a pointer kept from before the first
+// (the finite-difference checks perturb weights that way, between whole-sequence forwards).
 
 #include <cstdint>
 #include <memory>
@@ -34,7 +43,10 @@ class RnnLayer {
 
   const RNNDescriptor& descriptor() const { return weights_.descriptor(); }
   Device device() const { return backend_->device(); }
-  RNNWeights& weights() { return weights_; }
+  RNNWeights& weights() {
+    prepared_.reset();
+    return weights_;
+  }
   const RNNWeights& weights() const { return weights_; }
   RNNWeights& grads() { return grads_; }
 
@@ -55,15 +67,22 @@ class RnnLayer {
   // decoding costs one step per token, never a replay of the prefix.
   RnnStepOutput step(const Tensor& x, const Tensor& h, const Tensor& c, void* stream);
 
-  // Parameter "<prefix>" over the whole flat buffer (the optimizer's unit) ...
-  Parameter parameter(const std::string& name) const;
+  // Parameter "<prefix>" over the whole flat buffer (the optimizer's unit) ...; drops the
+  // prepared weights, since the caller may change the weights through it.
+  Parameter parameter(const std::string& name);
+  // The prepared weights step() uses now, or null (see the top of this file).
+  const PreparedWeights* prepared_weights() const { return prepared_.get(); }
 
  private:
   Tensor& grown(Tensor& buffer, std::size_t bytes);
+  // forward() on `prepared` when given, else on the weights.
+  RnnStepOutput run_forward(const Tensor& x, const Tensor& lengths, const Tensor& h0, const Tensor& c0,
+                            ForwardMode mode, std::uint64_t dropout_seed, void* stream, const PreparedWeights* prepared);
 
   std::unique_ptr<Backend> backend_;
   RNNWeights weights_;
   RNNWeights grads_;
+  std::shared_ptr<const PreparedWeights> prepared_;
   Tensor workspace_, reserve_;
   // Saved by the training forward.
   Tensor x_, lengths_;
