@@ -31,8 +31,12 @@ constexpr const char* kUsage =
     "  --grid=tiny       LSTM, GRU, tanh RNN H 16 x B 2 x T 3 (a smoke test, not a measurement)\n"
     "  --threads=N       BackendOptions::num_threads, and oneDNN's OpenMP threads\n"
     "                    (0 = each library's default)\n"
-    "Each grid runs modes infer, train_fwd and fwd_bwd on backend cpu, then on onednn when\n"
-    "gpurnn_bench was built with oneDNN (libdnnl-dev); rows are named\n"
+    "Each grid runs modes infer, train_fwd and fwd_bwd on backend cpu, given the weights (cpu:\n"
+    "W_hh packed in every call) and given Backend::prepare's prepared weights (cpu_prepared:\n"
+    "packed once, before timing), then on onednn when gpurnn_bench was built with oneDNN\n"
+    "(libdnnl-dev; weights reordered once, before timing), and rows floor/read/MiB:4 and :16\n"
+    "(one thread reading an LSTM W_hh's bytes at H 512 and 1024: the least a batch-1 step on\n"
+    "one thread can take); rows are named\n"
     "<cell>/<mode>/<backend>[/<algo>]/H:<h>/B:<b>/T:<t>/I:<i> (GPU backends, when a device is\n"
     "present: cuda/<algo> and cudnn/<algo>). Write JSON with --benchmark_out=FILE.json\n"
     "(or --benchmark_format=json) and turn it into a table with bench/report.\n\n";
@@ -112,6 +116,14 @@ int main(int argc, char** argv) {
   std::vector<gpurnn_bench::BenchCase> cases;
   try {
     cases = gpurnn_bench::make_grid(options.grid, "cpu");
+    // The same cases on prepared weights (cpu_prepared), after each case on the weights.
+    std::vector<gpurnn_bench::BenchCase> both;
+    for (const gpurnn_bench::BenchCase& c : cases) {
+      both.push_back(c);
+      both.push_back(c);
+      both.back().prepared = true;
+    }
+    cases = both;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "gpurnn_bench: %s\n", e.what());
     return 2;
@@ -130,6 +142,7 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("gpurnn_threads", std::to_string(options.threads));
 
   gpurnn_bench::register_cpu_benchmarks(cases, options);
+  gpurnn_bench::register_floor_benchmarks();
 #if defined(GPURNN_BENCH_HAVE_ONEDNN)
   const dnnl_version_t* dnnl = dnnl_version();
   benchmark::AddCustomContext("onednn_version", std::to_string(dnnl->major) + "." +

@@ -384,6 +384,7 @@ void run_case(benchmark::State& state, const BenchCase& c, const BenchOptions& o
 void register_onednn_benchmarks(const std::vector<BenchCase>& cases, const BenchOptions& options) {
   for (BenchCase c : cases) {
     if (c.directions != 1) continue;  // this comparison builds one-direction primitives only
+    if (c.prepared) continue;         // one onednn row per shape (its weights are reordered once anyway)
     c.backend = "onednn";
     benchmark::RegisterBenchmark(c.name().c_str(),
                                  [c, options](benchmark::State& state) { run_case(state, c, options); })

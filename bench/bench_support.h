@@ -51,6 +51,8 @@ struct BenchOptions {
 
 // bench_cpu.cpp: registers every case of `cases` (backend "cpu") with Google Benchmark.
 void register_cpu_benchmarks(const std::vector<BenchCase>& cases, const BenchOptions& options);
+// floor/read/MiB:4 and :16, one thread reading W_hh-sized buffers (bench_floor.cpp).
+void register_floor_benchmarks();
 
 // The cpu backend's results for one case, from the inputs its benchmark times (weights from
 // perf::kWeightSeed, x and dy from perf::kInputSeed, no initial state): what a rival is checked against.

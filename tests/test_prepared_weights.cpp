@@ -1,5 +1,6 @@
 // Prepared weights (backend.h PreparedWeights, Backend::prepare) on the cpu backend: calls on
-// them give bit for bit what the same calls on the weights give; they are a snapshot, so later
+// them give what the same calls on the weights give (bit for bit in f64; in f32 up to the
+// rounding of packed W_ih's sums), the same bits every time; they are a snapshot, so later
 // changes to the weights do not reach them and the weights may be destroyed; the packed forms
 // are made once per layout and shared by threads; RNN and the training layer keep them only
 // while the weights cannot have changed. Every other platform's prepared weights are compared
@@ -37,6 +38,11 @@ void expect_identical(const FullRun& a, const FullRun& b, ForwardMode mode, cons
   EXPECT_EQ(to_vector(a.dweights.flat()), to_vector(b.dweights.flat())) << what << " weight gradients";
 }
 
+// Within rounding: f32 products on packed weights sum in another order.
+void expect_close(const FullRun& a, const FullRun& b, const RNNDescriptor& d, ForwardMode mode, const std::string& what) {
+  expect_runs_match(a, b, d, mode, what, 1e-6, 1e-6);
+}
+
 FullRun run_prepared(Backend& backend, const RNNWeights& weights, const PreparedWeights& prepared,
                      FullRunInputs in) {
   in.prepared = &prepared;
@@ -61,8 +67,9 @@ RNNDescriptor descriptor(CellKind cell, int proj = 0, bool bidirectional = false
 }
 
 // One prepared object serves every batch size, both modes and ragged lengths, in f32 (packed
-// for oneDNN where built with it) and f64, with results identical to the weights' own.
-TEST(PreparedWeights, CallsMatchTheWeightsBitForBit) {
+// for oneDNN where built with it) and f64: the weights' own results (f64 bit for bit), and the
+// same bits on a repeated call.
+TEST(PreparedWeights, CallsMatchTheWeights) {
   Backend& cpu = shared_backend("cpu");
   for (DType dtype : {DType::f32, DType::f64}) {
     for (const RNNDescriptor& d : {descriptor(CellKind::lstm), descriptor(CellKind::lstm, 7, true),
@@ -73,8 +80,14 @@ TEST(PreparedWeights, CallsMatchTheWeightsBitForBit) {
       for (std::int64_t batch : {1, 3, 32, 3}) {
         for (ForwardMode mode : {ForwardMode::inference, ForwardMode::training}) {
           const FullRunInputs in = sweep_inputs(d, lengths_of(batch), batch > 1, mode, false, dtype);
-          expect_identical(run_prepared(cpu, w, *prepared, in), full_run(cpu, w, in), mode,
-                           case_name(d) + " " + to_string(dtype) + " B=" + std::to_string(batch));
+          const std::string what = case_name(d) + " " + to_string(dtype) + " B=" + std::to_string(batch);
+          const FullRun on_prepared = run_prepared(cpu, w, *prepared, in), on_weights = full_run(cpu, w, in);
+          if (dtype == DType::f64) {
+            expect_identical(on_prepared, on_weights, mode, what);
+          } else {
+            expect_close(on_prepared, on_weights, d, mode, what);
+          }
+          expect_identical(run_prepared(cpu, w, *prepared, in), on_prepared, mode, what + " again");
         }
       }
     }
@@ -91,13 +104,15 @@ TEST(PreparedWeights, AreASnapshotOfTheWeightsWhenPrepared) {
   const FullRunInputs in = sweep_inputs(d, lengths_of(4), false, ForwardMode::training);
   const FullRun before = full_run(cpu, w, in);
   const std::shared_ptr<const PreparedWeights> prepared = cpu.prepare(w);
-  (void)run_prepared(cpu, w, *prepared, in);  // packs W_hh for this batch size
+  const FullRun before_prepared = run_prepared(cpu, w, *prepared, in);  // packs for this batch size
+  expect_close(before_prepared, before, d, ForwardMode::training, "prepared");
 
   w.init_uniform(2);  // in place: the same memory, new values
   const FullRun after = full_run(cpu, w, in);
   ASSERT_NE(to_vector(after.y), to_vector(before.y)) << "the change must show in the weights' own calls";
-  expect_identical(run_prepared(cpu, w, *prepared, in), before, ForwardMode::training, "the old prepared weights");
-  expect_identical(run_prepared(cpu, w, *cpu.prepare(w), in), after, ForwardMode::training, "prepared again");
+  expect_identical(run_prepared(cpu, w, *prepared, in), before_prepared, ForwardMode::training,
+                   "the old prepared weights");
+  expect_close(run_prepared(cpu, w, *cpu.prepare(w), in), after, d, ForwardMode::training, "prepared again");
 }
 
 // Prepared weights hold no pointer into the weights they were made from.
@@ -113,15 +128,17 @@ TEST(PreparedWeights, OutliveTheWeightsTheyWereMadeFrom) {
     temporary.flat().fill(std::nan(""));  // poisoned, then freed
   }
   const FullRunInputs in = sweep_inputs(d, lengths_of(5), true, ForwardMode::training);
-  expect_identical(run_prepared(cpu, kept, *prepared, in), full_run(cpu, kept, in), ForwardMode::training,
-                   "after the weights were destroyed");
+  expect_identical(run_prepared(cpu, kept, *prepared, in), run_prepared(cpu, kept, *cpu.prepare(kept), in),
+                   ForwardMode::training, "after the weights were destroyed");
   EXPECT_EQ(to_vector(prepared->weights().flat()), to_vector(kept.flat()));
   EXPECT_EQ(prepared->backend_name(), "cpu");
 }
 
 #if GPURNN_TEST_HAVE_ONEDNN
-// Packing happens on first use, once per GEMM, batch size and thread count: repeated calls add
-// nothing; a new batch size adds at most its own layouts; batch 1 packs nothing (GEMV on W).
+// Packing happens on first use, once per weight matrix and layout: repeated calls add nothing,
+// and another batch size reuses the copies (oneDNN's packed layout does not depend on the row
+// count for these shapes, measured with oneDNN 2.6). Batch 1 packs only W_ih (the input
+// projection has T rows; the steps run GEMV on W_hh as it is).
 TEST(PreparedWeights, PackEachLayoutOnce) {
   Backend& cpu = shared_backend("cpu");
   EXPECT_TRUE(cpu.prepare_packs(DType::f32));
@@ -135,21 +152,22 @@ TEST(PreparedWeights, PackEachLayoutOnce) {
     (void)run_prepared(cpu, w, *prepared, sweep_inputs(d, lengths_of(batch), false, mode));
     return prepared->packed_bytes();
   };
-  EXPECT_EQ(forward(1, ForwardMode::inference), 0u);
+  const std::size_t b1 = forward(1, ForwardMode::inference);
+  EXPECT_GT(b1, 0u) << "W_ih of both layers, for the input projection";
   const std::size_t b8 = forward(8, ForwardMode::inference);
-  // At least W_hh [4H, H_out] and W_hr [H_out, H] of both layers.
+  // At least W_hh [4H, H_out] and W_hr [H_out, H] of both layers more.
   const std::size_t floats = 2 * (4 * 24 * 7 + 7 * 24);
-  EXPECT_GE(b8, floats * sizeof(float));
+  EXPECT_GE(b8, b1 + floats * sizeof(float));
   EXPECT_EQ(forward(8, ForwardMode::inference), b8) << "a second call packs nothing";
   const std::size_t trained = forward(8, ForwardMode::training);
   EXPECT_GT(trained, b8) << "backward_data multiplies by W_hh untransposed: its own packing";
   EXPECT_EQ(forward(8, ForwardMode::training), trained);
-  EXPECT_LE(forward(9, ForwardMode::inference), 2 * trained);
+  EXPECT_EQ(forward(9, ForwardMode::training), trained) << "batch 9 shares batch 8's packed copies";
 }
 #endif
 
 // Several threads calling with one prepared object at once (each with its own buffers) get what
-// the weights give on one thread: the lazily made packings and oneDNN's scratchpad are shared safely.
+// prepared weights give on one thread: the lazily made packings and oneDNN's scratchpad are shared safely.
 TEST(PreparedWeights, ServeSeveralThreadsAtOnce) {
   Backend& cpu = shared_backend("cpu");
   const RNNDescriptor d = descriptor(CellKind::lstm);
@@ -162,7 +180,7 @@ TEST(PreparedWeights, ServeSeveralThreadsAtOnce) {
   for (int t = 0; t < kThreads; ++t) {
     inputs.push_back(sweep_inputs(d, lengths_of(6 + t % 2), true, ForwardMode::inference));
     inputs.back().x = random_tensor(inputs.back().x.shape(), DType::f32, 90 + t, 1);
-    expected.push_back(full_run(cpu, w, inputs.back()));
+    expected.push_back(run_prepared(cpu, w, *cpu.prepare(w), inputs.back()));
   }
   std::vector<std::vector<FullRun>> got(kThreads);
   std::vector<std::thread> threads;

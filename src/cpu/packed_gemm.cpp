@@ -154,6 +154,8 @@ std::shared_ptr<void> packed_storage(std::size_t bytes, PackedGemm::Storage stor
 
 struct PackedGemm::Impl {
   dnnl::matmul matmul;
+  std::int64_t lda = 0, ldc = 0, n = 0, k = 0;
+  float beta = 0.0f;
   memory::desc a_desc, c_desc, weights_desc, scratchpad_desc;
   // The packed copy: shared by the objects that share it, and handed back to the pool of the
   // thread that drops the last reference (per_call) or freed (kept).
@@ -179,6 +181,7 @@ void PackedGemm::pack(const engine::FixedWeightGemm<float>& g, Storage storage, 
   const dnnl::engine& engine = cpu_engine();
   Impl& m = *impl_;
   const memory::desc any_weights({g.k, g.n}, memory::data_type::f32, memory::format_tag::any);
+  m.lda = g.lda, m.ldc = g.ldc, m.n = g.n, m.k = g.k, m.beta = g.beta;
   m.a_desc = matrix(g.m, g.k, g.lda);
   m.c_desc = matrix(g.m, g.n, g.ldc);
   dnnl::primitive_attr attr = beta_attr(g.beta);
@@ -221,6 +224,31 @@ void PackedGemm::run(const float* a, float* c) const {
     thread.stream.wait();
   } catch (const dnnl::error& e) {
     rethrow("matmul", e);
+  }
+}
+
+void PackedGemm::run_rows(std::int64_t rows, const float* a, const float* bias, float* c) const {
+  const Impl& m = *impl_;
+  const dnnl::engine& engine = cpu_engine();
+  ThreadRunState& thread = ThreadRunState::get();
+  const memory::desc a_desc = matrix(rows, m.k, m.lda), c_desc = matrix(rows, m.n, m.ldc);
+  const memory::desc bias_desc = matrix(1, m.n, m.n);
+  try {
+    dnnl::primitive_attr attr = beta_attr(m.beta);
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    const dnnl::matmul::primitive_desc pd(
+        bias != nullptr ? dnnl::matmul::desc(a_desc, m.weights_desc, bias_desc, c_desc)
+                        : dnnl::matmul::desc(a_desc, m.weights_desc, c_desc),
+        attr, engine);
+    memory a_mem(a_desc, engine, const_cast<float*>(a)), c_mem(c_desc, engine, c);
+    memory scratch(pd.scratchpad_desc(), engine, thread.scratchpad_of(pd.scratchpad_desc().get_size()));
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, m.weights},
+                                         {DNNL_ARG_DST, c_mem}, {DNNL_ARG_SCRATCHPAD, scratch}};
+    if (bias != nullptr) args.emplace(DNNL_ARG_BIAS, memory(bias_desc, engine, const_cast<float*>(bias)));
+    dnnl::matmul(pd).execute(thread.stream, args);
+    thread.stream.wait();
+  } catch (const dnnl::error& e) {
+    rethrow("input-projection matmul on packed weights", e);
   }
 }
 

@@ -32,6 +32,12 @@ class PackedGemm {
 
   // C = A op(W) + beta C, with the shapes and strides given at construction.
   void run(const float* a, float* c) const;
+  // C[m, n] = A[m, k] op(W) + bias[n] in every row (bias null: none) + beta C, with m rows
+  // instead of the construction's (strides and beta as given there), on the packed copy: the
+  // input projection of prepared weights, whose row count T·B changes from call to call while
+  // oneDNN's packed layout does not. The primitive is rebuilt per call (oneDNN's primitive
+  // cache makes repeats cheap).
+  void run_rows(std::int64_t m, const float* a, const float* bias, float* c) const;
   // The packed copy: its bytes, and its address (objects sharing a copy give the same one).
   std::size_t packed_bytes() const;
   const void* packed_data() const;

@@ -36,6 +36,14 @@ std::string first_non_finite(const char* what, const Tensor& t) {
 }  // namespace
 
 void BackendCase::run() {
+  if (prepared != nullptr) {
+    backend->forward(*prepared, fwd);
+    if (spec.mode == Mode::fwd_bwd) {
+      backend->backward_data(*prepared, bwd_data);
+      backend->backward_weights(*prepared, bwd_weights, grads);
+    }
+    return;
+  }
   backend->forward(weights, fwd);
   if (spec.mode == Mode::fwd_bwd) {
     backend->backward_data(weights, bwd_data);
@@ -72,6 +80,7 @@ std::unique_ptr<BackendCase> make_backend_case(const BenchCase& c, int num_threa
   RNNWeights host_weights(desc, DType::f32);
   host_weights.init_uniform(kWeightSeed);
   f->weights = device.is_cpu() ? std::move(host_weights) : host_weights.to(device);
+  if (c.prepared) f->prepared = f->backend->prepare(f->weights);
   std::mt19937_64 rng(kInputSeed);
   const std::int64_t T = c.steps, B = c.batch;
   const std::int64_t states = static_cast<std::int64_t>(desc.num_layers) * desc.num_directions();

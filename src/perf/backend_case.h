@@ -26,6 +26,7 @@ struct BackendCase {
 
   std::unique_ptr<Backend> backend;
   RNNWeights weights, grads;                // grads: fwd_bwd only
+  std::shared_ptr<const PreparedWeights> prepared;  // spec.prepared only: prepared from `weights`
   Tensor x, y, hn, cn, workspace, reserve;  // forward (cn: LSTM only)
   Tensor dy, dx, dh0, dc0;                  // fwd_bwd only (dc0: LSTM only)
   ForwardArgs fwd;

@@ -3,7 +3,7 @@
 // (bench/, Google Benchmark) and `gpurnn bench` (src/cli/bench_command.cpp), so both binaries
 // time the same shapes under the same names. Header-only and free of Google Benchmark.
 //
-// A case's name is `<cell>/<mode>/<backend>/H:<h>/B:<b>/T:<t>/I:<i>`; bench/report pairs rows
+// A case's name is `<cell>/<mode>/<backend>[_prepared]/H:<h>/B:<b>/T:<t>/I:<i>`; bench/report pairs rows
 // of different backends by replacing the third component, so keep that order.
 
 #include <algorithm>
@@ -40,9 +40,13 @@ struct BenchCase {
   std::int64_t steps = 0;   // T
   std::int64_t input = 0;   // I
   int directions = 1;       // 2: bidirectional, named with a trailing /D:2
+  // Calls on Backend::prepare's prepared weights, made (and packed by one untimed run) before
+  // timing; the backend is then named "<backend>_prepared" (e.g. cpu_prepared).
+  bool prepared = false;
 
   std::string name() const {
     return std::string(gpurnn::to_string(cell)) + "/" + perf::to_string(mode) + "/" + backend +
+           (prepared ? "_prepared" : "") +
            "/H:" + std::to_string(hidden) + "/B:" + std::to_string(batch) +
            "/T:" + std::to_string(steps) + "/I:" + std::to_string(input) + (directions == 2 ? "/D:2" : "");
   }
