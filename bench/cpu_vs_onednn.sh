@@ -51,7 +51,7 @@ done
 echo "cpu_vs_onednn.sh: memory floor..." >&2
 "$bench" --benchmark_filter='^floor/' --benchmark_repetitions="$reps" --benchmark_min_time="$min_time" \
   --benchmark_out="$tmp/floor.json" --benchmark_out_format=json > "$tmp/floor.log"
-{ echo; echo "## The batch-1 floor: one thread reading an LSTM's W_hh (\\`floor/read\\`, median of $reps)"; echo
+{ echo; echo "## The batch-1 floor: one thread reading an LSTM's W_hh (floor/read rows, median of $reps)"; echo
   echo "| buffer | µs per read | GB/s |"; echo "|---|---:|---:|"
   python3 - "$tmp/floor.json" <<'PY'
 import json, statistics, sys

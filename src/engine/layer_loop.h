@@ -107,7 +107,9 @@ struct has_time_loop_hook<Ops, std::void_t<decltype(&Ops::run_time_loop)>> : std
 // `FixedGemm prepare_fixed_gemm(const FixedWeightGemm<T>&)` and
 // `void run_fixed_gemm(const FixedGemm&, const T* a, T* c)`. The handle lives for one
 // layer_forward / layer_backward_data call, never longer, so weights a caller changes in place
-// between calls are always the ones used. Without the hook every step is a plain ops.gemm.
+// between calls are always the ones used; only prepared weights (Backend::prepare), a snapshot
+// the caller cannot change, keep handles across calls, in the Ops' PreparedCache
+// (prepared_gemms.h). Without the hook every step is a plain ops.gemm.
 template <class Ops, class = void>
 struct fixed_gemm_hook {
   static constexpr bool value = false;

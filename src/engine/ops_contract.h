@@ -6,7 +6,9 @@
 // CudaOps (src/cuda) both satisfy it; a new platform's Ops is checked the same way.
 //
 // The optional hooks (prepare_fixed_gemm / run_fixed_gemm, gemm_bias_rows, run_time_loop,
-// run_time_loop_pair) are detected where they are used, in layer_loop.h.
+// run_time_loop_pair) are detected where they are used, in layer_loop.h; an Ops that keeps
+// prepared GEMMs for Backend::prepare declares a PreparedCache (prepared_gemms.h), detected by
+// StandardBackend.
 
 #include <cstdint>
 #include <type_traits>

@@ -8,6 +8,9 @@
 //                                                      // (the CUDA platform's device guard)
 //   template <class T> auto ops(void* stream) const;   // the Ops of step_ops.h
 //   ReserveHeader read_header(const ReserveHeader* in_reserve, void* stream) const;
+// Prepared weights (Backend::prepare) are a StandardPrepared: the snapshot and the Ops'
+// PreparedCache (prepared_gemms.h) where they declare one, which the calls given them hand to
+// the Ops; for Ops without one they are the snapshot alone.
 
 #include <memory>
 #include <optional>

@@ -8,7 +8,8 @@
 //   (× detail::dropout_scale), column_sums, the four step functions below, stage_lengths (where
 //   the step functions read lengths from) and write_header / read_header of the reserve;
 // optionally prepare_fixed_gemm / run_fixed_gemm for the GEMMs by weights and gemm_bias_rows
-// for the input projection with its bias (layer_loop.h).
+// for the input projection with its bias (layer_loop.h), and a PreparedCache that keeps those
+// GEMMs' handles for prepared weights (prepared_gemms.h).
 //
 // A sequence b is active at step t when t < lengths[b] (lengths null: always).
 
