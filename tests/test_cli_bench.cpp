@@ -55,6 +55,15 @@ TEST(CliBench, TinyGridPrintsProgressTableAndJson) {
   EXPECT_EQ(dir.entries().size(), 1U) << "the temporary JSON file was left behind";
 }
 
+// --prepared times the calls on prepared weights, under the backend name cpu_prepared.
+TEST(CliBench, PreparedRowsAreNamedForThePreparedWeights) {
+  const CommandResult r = run_bench("--backend cpu --grid tiny --cell lstm --repeat 1 --prepared");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::regex row(R"(lstm/fwd_bwd/cpu_prepared/H:16/B:2/T:3/I:16 +([0-9]+\.[0-9]{2}) )");
+  EXPECT_TRUE(std::regex_search(r.output, row)) << r.output;
+  EXPECT_EQ(r.output.find("/cpu/"), std::string::npos) << "rows on the weights ran too:\n" << r.output;
+}
+
 TEST(CliBench, BadArgumentsNameTheOption) {
   struct Bad {
     const char* args;

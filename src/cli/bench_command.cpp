@@ -72,6 +72,7 @@ std::vector<perf::BenchCase> select_cases(const BenchOptions& o) {
     for (perf::BenchCase c : grid) {
       if (!all_cells && c.cell != cell) continue;
       c.backend = backend;
+      c.prepared = o.prepared;
       cases.push_back(c);
     }
   }

@@ -90,6 +90,7 @@ struct BenchOptions {
   int repeat = 5;               // timed repetitions per case; the median is reported
   int threads = 0;              // BackendOptions::num_threads
   std::string json;             // write the rows here too ("" = no file)
+  bool prepared = false;        // calls on Backend::prepare's prepared weights (BenchCase::prepared)
 };
 int run_bench(const BenchOptions& options);
 

@@ -80,6 +80,9 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--threads", bench.threads, "CPU threads (0 = the library default)")
       ->capture_default_str();
   bench_cmd->add_option("--json", bench.json, "Also write the rows as JSON (bench/report reads it)");
+  bench_cmd->add_flag("--prepared", bench.prepared,
+                      "Time the calls on prepared weights (Backend::prepare, packed before timing); rows are "
+                      "named <backend>_prepared");
 
   gpurnn::cli::add_number_checks(app);
   try {
