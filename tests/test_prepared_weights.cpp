@@ -1,6 +1,5 @@
 // Prepared weights (backend.h PreparedWeights, Backend::prepare) on the cpu backend: calls on
-// them give what the same calls on the weights give (bit for bit in f64; in f32 up to the
-// rounding of packed W_ih's sums), the same bits every time; they are a snapshot, so later
+// them give bit for bit what the same calls on the weights give; they are a snapshot, so later
 // changes to the weights do not reach them and the weights may be destroyed; the packed forms
 // are made once per layout and shared by threads; RNN and the training layer keep them only
 // while the weights cannot have changed. Every other platform's prepared weights are compared
@@ -38,11 +37,6 @@ void expect_identical(const FullRun& a, const FullRun& b, ForwardMode mode, cons
   EXPECT_EQ(to_vector(a.dweights.flat()), to_vector(b.dweights.flat())) << what << " weight gradients";
 }
 
-// Within rounding: f32 products on packed weights sum in another order.
-void expect_close(const FullRun& a, const FullRun& b, const RNNDescriptor& d, ForwardMode mode, const std::string& what) {
-  expect_runs_match(a, b, d, mode, what, 1e-6, 1e-6);
-}
-
 FullRun run_prepared(Backend& backend, const RNNWeights& weights, const PreparedWeights& prepared,
                      FullRunInputs in) {
   in.prepared = &prepared;
@@ -67,9 +61,9 @@ RNNDescriptor descriptor(CellKind cell, int proj = 0, bool bidirectional = false
 }
 
 // One prepared object serves every batch size, both modes and ragged lengths, in f32 (packed
-// for oneDNN where built with it) and f64: the weights' own results (f64 bit for bit), and the
-// same bits on a repeated call.
-TEST(PreparedWeights, CallsMatchTheWeights) {
+// for oneDNN where built with it) and f64: the weights' own results, bit for bit, and the same
+// bits on a repeated call.
+TEST(PreparedWeights, CallsMatchTheWeightsBitForBit) {
   Backend& cpu = shared_backend("cpu");
   for (DType dtype : {DType::f32, DType::f64}) {
     for (const RNNDescriptor& d : {descriptor(CellKind::lstm), descriptor(CellKind::lstm, 7, true),
@@ -82,11 +76,7 @@ TEST(PreparedWeights, CallsMatchTheWeights) {
           const FullRunInputs in = sweep_inputs(d, lengths_of(batch), batch > 1, mode, false, dtype);
           const std::string what = case_name(d) + " " + to_string(dtype) + " B=" + std::to_string(batch);
           const FullRun on_prepared = run_prepared(cpu, w, *prepared, in), on_weights = full_run(cpu, w, in);
-          if (dtype == DType::f64) {
-            expect_identical(on_prepared, on_weights, mode, what);
-          } else {
-            expect_close(on_prepared, on_weights, d, mode, what);
-          }
+          expect_identical(on_prepared, on_weights, mode, what);
           expect_identical(run_prepared(cpu, w, *prepared, in), on_prepared, mode, what + " again");
         }
       }
@@ -105,14 +95,14 @@ TEST(PreparedWeights, AreASnapshotOfTheWeightsWhenPrepared) {
   const FullRun before = full_run(cpu, w, in);
   const std::shared_ptr<const PreparedWeights> prepared = cpu.prepare(w);
   const FullRun before_prepared = run_prepared(cpu, w, *prepared, in);  // packs for this batch size
-  expect_close(before_prepared, before, d, ForwardMode::training, "prepared");
+  expect_identical(before_prepared, before, ForwardMode::training, "prepared");
 
   w.init_uniform(2);  // in place: the same memory, new values
   const FullRun after = full_run(cpu, w, in);
   ASSERT_NE(to_vector(after.y), to_vector(before.y)) << "the change must show in the weights' own calls";
   expect_identical(run_prepared(cpu, w, *prepared, in), before_prepared, ForwardMode::training,
                    "the old prepared weights");
-  expect_close(run_prepared(cpu, w, *cpu.prepare(w), in), after, d, ForwardMode::training, "prepared again");
+  expect_identical(run_prepared(cpu, w, *cpu.prepare(w), in), after, ForwardMode::training, "prepared again");
 }
 
 // Prepared weights hold no pointer into the weights they were made from.

@@ -106,10 +106,9 @@ struct BackwardWeightsArgs {
 // snapshot on first use and kept (the cpu backend: W_hh and W_hr packed for oneDNN's matmul, per
 // batch size and thread count).
 //
-// The contract: a call given prepared weights computes with the snapshot: what the same call
-// given the weights it was made from, as they were when prepared, computes, up to the order of
-// floating-point sums (the cpu backend in f32 multiplies by packed W_ih, which may round the last
-// bit differently; f64 is bit for bit), and the same bits on every call. It holds no pointer
+// The contract: a call given prepared weights computes with the snapshot, bit for bit what the
+// same call given the weights it was made from, as they were when prepared, computes (the cpu
+// backend multiplies by the same packed layouts either way). It holds no pointer
 // into those weights: changing them afterwards (an optimizer step, a load) does not reach the
 // prepared weights, which keep computing with the old values; prepare again to use the new
 // ones, and drop the old object to free its memory. The weights it was made from may be

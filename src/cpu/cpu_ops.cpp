@@ -208,12 +208,14 @@ void CpuOps<T>::run_fixed_gemm(const FixedGemm& g, const T* a, T* c) {
 template <class T>
 void CpuOps<T>::gemm_bias_rows(const engine::FixedWeightGemm<T>& g, const T* a, const T* bias, T* c) {
 #if defined(GPURNN_HAVE_ONEDNN)
-  // Same rule as prepare_fixed_gemm. Prepared weights keep W_ih packed (one copy for every
-  // T·B, the layout being the same: 7-8% faster than on W as given for H 256-1024), under the
-  // GEMM's key with m = 0; a layer call on the weights lets oneDNN pack W inside the call.
+  // Same rule as prepare_fixed_gemm. W_ih is multiplied in oneDNN's packed layout: packed for
+  // this call, or, for prepared weights, once for every T·B (the layout does not depend on the
+  // rows), under the GEMM's key with m = 0. One kernel for both, so prepared weights give the
+  // same bits as the weights; and the packed product was 7-8% faster than oneDNN's on W as
+  // given at H 256-1024 on one thread, its reorder included at H >= 512.
   if constexpr (std::is_same_v<T, float>) {
     if (use_onednn_for_rows(g.m)) {
-      if (prepared == nullptr) return matmul_bias_rows(g, a, bias, c);
+      if (prepared == nullptr) return PackedGemm(g, PackedGemm::Storage::per_call).run_rows(g.m, a, bias, c);
       engine::FixedWeightGemm<T> any_rows = g;
       any_rows.m = 0;
       const FixedGemm handle = prepared->find_or_make(any_rows, gemm_threads(), [&](const auto&) {

@@ -3,7 +3,7 @@
 // OpenBLAS GEMMs and plain loops over detail/cell_math.h (f32 LSTM, GRU, tanh and sigmoid rows: the vectorised
 // copies in cpu_rows_f32.h). With oneDNN (GPURNN_HAVE_ONEDNN) the f32 per-step GEMMs by W_hh
 // and W_hr use oneDNN's matmul on weights packed once per layer call, and the input projection
-// by W_ih one matmul with the bias (packed_gemm.h); the other f32 GEMMs are oneDNN matmuls too,
+// by W_ih one matmul with the bias on W_ih packed the same way (packed_gemm.h); the other f32 GEMMs are oneDNN matmuls too,
 // and the f32 pointwise steps split the batch over the same OpenMP threads. f64, and builds
 // without oneDNN, run OpenBLAS (its own threads) and single-threaded loops.
 

@@ -150,7 +150,7 @@ class StandardBackend final : public Backend {
   using Prepared = StandardPrepared<Platform>;
 
   template <class T>
-  static constexpr bool packs() {
+  static bool packs() {
     if constexpr (has_prepared_cache<Platform, T>) {
       return PlatformOps<Platform, T>::prepare_packs();
     } else {
