@@ -71,7 +71,7 @@ TEST(PreparedWeights, CallsMatchTheWeightsBitForBit) {
       RNNWeights w(d, dtype);
       w.init_uniform(5);
       const std::shared_ptr<const PreparedWeights> prepared = cpu.prepare(w);
-      for (std::int64_t batch : {1, 3, 32, 3}) {
+      for (std::int64_t batch : {1, 3, 32, 70, 3}) {  // 70: a packed input projection (420 rows)
         for (ForwardMode mode : {ForwardMode::inference, ForwardMode::training}) {
           const FullRunInputs in = sweep_inputs(d, lengths_of(batch), batch > 1, mode, false, dtype);
           const std::string what = case_name(d) + " " + to_string(dtype) + " B=" + std::to_string(batch);
@@ -127,8 +127,9 @@ TEST(PreparedWeights, OutliveTheWeightsTheyWereMadeFrom) {
 #if GPURNN_TEST_HAVE_ONEDNN
 // Packing happens on first use, once per weight matrix and layout: repeated calls add nothing,
 // and another batch size reuses the copies (oneDNN's packed layout does not depend on the row
-// count for these shapes, measured with oneDNN 2.6). Batch 1 packs only W_ih (the input
-// projection has T rows; the steps run GEMV on W_hh as it is).
+// count for these shapes, measured with oneDNN 2.6). Batch 1 packs nothing (GEMV on W_hh, and
+// the T rows of the input projection are below kMinPackedProjectionRows); W_ih is packed once
+// the projection has 400 rows or more.
 TEST(PreparedWeights, PackEachLayoutOnce) {
   Backend& cpu = shared_backend("cpu");
   EXPECT_TRUE(cpu.prepare_packs(DType::f32));
@@ -142,17 +143,19 @@ TEST(PreparedWeights, PackEachLayoutOnce) {
     (void)run_prepared(cpu, w, *prepared, sweep_inputs(d, lengths_of(batch), false, mode));
     return prepared->packed_bytes();
   };
-  const std::size_t b1 = forward(1, ForwardMode::inference);
-  EXPECT_GT(b1, 0u) << "W_ih of both layers, for the input projection";
+  EXPECT_EQ(forward(1, ForwardMode::inference), 0u);
   const std::size_t b8 = forward(8, ForwardMode::inference);
-  // At least W_hh [4H, H_out] and W_hr [H_out, H] of both layers more.
-  const std::size_t floats = 2 * (4 * 24 * 7 + 7 * 24);
-  EXPECT_GE(b8, b1 + floats * sizeof(float));
+  // At least W_hh [4H, H_out] and W_hr [H_out, H] of both layers.
+  EXPECT_GE(b8, 2 * (4 * 24 * 7 + 7 * 24) * sizeof(float));
   EXPECT_EQ(forward(8, ForwardMode::inference), b8) << "a second call packs nothing";
   const std::size_t trained = forward(8, ForwardMode::training);
   EXPECT_GT(trained, b8) << "backward_data multiplies by W_hh untransposed: its own packing";
   EXPECT_EQ(forward(8, ForwardMode::training), trained);
   EXPECT_EQ(forward(9, ForwardMode::training), trained) << "batch 9 shares batch 8's packed copies";
+  // 70 sequences of kSweepSteps steps: 420 projection rows, so W_ih of both layers is packed.
+  const std::size_t projected = forward(70, ForwardMode::inference);
+  EXPECT_GE(projected, trained + (4 * 24 * 9 + 4 * 24 * 7) * sizeof(float));
+  EXPECT_EQ(forward(71, ForwardMode::inference), projected);
 }
 #endif
 

@@ -120,6 +120,14 @@ void CpuOps<T>::gemm(engine::Trans ta, engine::Trans tb, std::int64_t m, std::in
 
 namespace {
 
+// The rows from which the input projection multiplies by W_ih packed. One thread, standalone
+// oneDNN matmuls, W_ih [4H, H]: W as given against reorder + packed product was 0.64-0.74 at 25
+// rows, 0.80-0.87 at 100, 0.88-0.91 at 200, 0.96-1.02 at 400, 0.94-1.05 at 800 (H 256-1024),
+// while the packed product alone was 4-27% faster below 400 rows and -4% to +6% above: a reorder
+// per call pays from about 400 rows, and prepared weights gain below it too but would then
+// differ in the last bits from the weights' own calls.
+constexpr std::int64_t kMinPackedProjectionRows = 400;
+
 // The handle of one GEMM by weights: OpenBLAS's GEMV on one thread at batch 1
 // (use_onednn_for_rows), gemv_f32.h on more, else W packed for oneDNN (f32 built with it), else
 // cpu::gemm at every step. `kept` handles belong to prepared weights; `share` is a handle of
@@ -208,13 +216,14 @@ void CpuOps<T>::run_fixed_gemm(const FixedGemm& g, const T* a, T* c) {
 template <class T>
 void CpuOps<T>::gemm_bias_rows(const engine::FixedWeightGemm<T>& g, const T* a, const T* bias, T* c) {
 #if defined(GPURNN_HAVE_ONEDNN)
-  // Same rule as prepare_fixed_gemm. W_ih is multiplied in oneDNN's packed layout: packed for
-  // this call, or, for prepared weights, once for every T·B (the layout does not depend on the
-  // rows), under the GEMM's key with m = 0. One kernel for both, so prepared weights give the
-  // same bits as the weights; and the packed product was 7-8% faster than oneDNN's on W as
-  // given at H 256-1024 on one thread, its reorder included at H >= 512.
+  // Same rule as prepare_fixed_gemm. From kMinPackedProjectionRows rows on, W_ih is multiplied
+  // in oneDNN's packed layout: packed for this call, or, for prepared weights, once for every
+  // T·B (the layout does not depend on the rows), kept under the GEMM's key with m = 0. Below
+  // that, oneDNN's matmul on W as given, on both paths. One rule for both, so prepared weights
+  // give the same bits as the weights.
   if constexpr (std::is_same_v<T, float>) {
     if (use_onednn_for_rows(g.m)) {
+      if (g.m < kMinPackedProjectionRows) return matmul_bias_rows(g, a, bias, c);
       if (prepared == nullptr) return PackedGemm(g, PackedGemm::Storage::per_call).run_rows(g.m, a, bias, c);
       engine::FixedWeightGemm<T> any_rows = g;
       any_rows.m = 0;

@@ -255,6 +255,29 @@ void PackedGemm::run_rows(std::int64_t rows, const float* a, const float* bias, 
 std::size_t PackedGemm::packed_bytes() const { return impl_->packed_bytes; }
 const void* PackedGemm::packed_data() const { return impl_->packed.get(); }
 
+void matmul_bias_rows(const engine::FixedWeightGemm<float>& g, const float* a, const float* bias,
+                      float* c) {
+  const dnnl::engine& engine = cpu_engine();
+  const memory::desc a_desc = matrix(g.m, g.k, g.lda), w_desc = weights_as_given(g);
+  const memory::desc c_desc = matrix(g.m, g.n, g.ldc), bias_desc = matrix(1, g.n, g.n);
+  try {
+    // The primitive is rebuilt per call; oneDNN's primitive cache makes repeats cheap.
+    const dnnl::matmul::primitive_desc pd(
+        bias != nullptr ? dnnl::matmul::desc(a_desc, w_desc, bias_desc, c_desc)
+                        : dnnl::matmul::desc(a_desc, w_desc, c_desc),
+        beta_attr(g.beta), engine);
+    dnnl::stream stream(engine);
+    memory a_mem(a_desc, engine, const_cast<float*>(a)), w_mem(w_desc, engine, const_cast<float*>(g.w));
+    memory c_mem(c_desc, engine, c);
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, w_mem}, {DNNL_ARG_DST, c_mem}};
+    if (bias != nullptr) args.emplace(DNNL_ARG_BIAS, memory(bias_desc, engine, const_cast<float*>(bias)));
+    dnnl::matmul(pd).execute(stream, args);
+    stream.wait();
+  } catch (const dnnl::error& e) {
+    rethrow("input-projection matmul", e);
+  }
+}
+
 void matmul(engine::Trans ta, engine::Trans tb, std::int64_t m, std::int64_t n, std::int64_t k,
             const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c,
             std::int64_t ldc) {
@@ -262,7 +285,7 @@ void matmul(engine::Trans ta, engine::Trans tb, std::int64_t m, std::int64_t n, 
   const memory::desc a_desc = operand(ta, m, k, lda), b_desc = operand(tb, k, n, ldb);
   const memory::desc c_desc = matrix(m, n, ldc);
   try {
-    // Rebuilt per call: oneDNN's primitive cache makes repeats cheap.
+    // Rebuilt per call, like matmul_bias_rows: the primitive cache makes repeats cheap.
     const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_desc, b_desc, c_desc),
                                           beta_attr(beta), engine);
     dnnl::stream stream(engine);

@@ -9,6 +9,7 @@
 // through engine/prepared_gemms.h; such objects may share one packed copy). run() may be called
 // from several threads at once: each run has its own memory objects and scratchpad (oneDNN's
 // user scratchpad mode, since the library's shared one would tie a primitive to its thread).
+// matmul_bias_rows below is the one-shot counterpart, for the input projection.
 
 #include <cstddef>
 #include <cstdint>
@@ -46,6 +47,15 @@ class PackedGemm {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// C[m, n] = A[m, k] op(W) + bias[n] in every row (bias null: none) with g's shapes and strides
+// (plus g.beta C), one oneDNN matmul on W as it is: for a GEMM run once per layer call (the
+// input projection), where oneDNN packing W inside the call costs less than a reorder into a
+// packed copy (cpu_ops.cpp: below kMinPackedProjectionRows rows, and as a rule for every T·B
+// on the weights), and the bias is added as C is written instead of in a second pass over C.
+// A failing oneDNN call throws Error(backend_error).
+void matmul_bias_rows(const engine::FixedWeightGemm<float>& g, const float* a, const float* bias,
+                      float* c);
 
 // C[m, n] = op(A)[m, k] op(B)[k, n] + beta C, row-major with leading dimensions lda, ldb, ldc
 // (op = transpose when asked, read through the strides): one oneDNN matmul on the operands as
