@@ -55,6 +55,31 @@ dnnl::primitive_attr beta_attr(float beta) {
               std::string("cpu backend: oneDNN ") + where + " failed: " + e.what());
 }
 
+// Attributes of a primitive run with a scratchpad the caller passes (packed_gemm.h: runs may
+// come from any thread).
+dnnl::primitive_attr user_scratchpad_attr(float beta) {
+  dnnl::primitive_attr attr = beta_attr(beta);
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+using HostBlock = std::unique_ptr<void, void (*)(void*)>;
+
+// Host memory of at least `bytes`, page-aligned, rounded up to whole pages (`rounded` set to
+// the size). Error(out_of_memory) naming the bytes and `what` when it cannot be had.
+HostBlock page_aligned_block(std::size_t bytes, const char* what, std::size_t& rounded) {
+  constexpr std::size_t kPage = 4096;
+  rounded = (bytes + kPage - 1) / kPage * kPage;
+  HostBlock block(std::aligned_alloc(kPage, rounded), std::free);
+  if (block == nullptr) {
+    throw Error(ErrorCode::out_of_memory, "PackedGemm: cannot allocate " + std::to_string(rounded) +
+                                              " bytes of host memory for " + what);
+  }
+  return block;
+}
+
+constexpr const char* kPackedWeights = "the packed weights";
+
 // Memory for packed weights, kept by each thread between layer calls. A PackedGemm lives for
 // one call; allocating its packed copy afresh each time faulted in every page of it, and the
 // forward W_hh reorder of lstm/infer H:1024 B:32 took 8.4 ms per call that way, 6.8 ms into
@@ -65,7 +90,7 @@ class PackedBufferPool {
  public:
   struct Block {
     std::size_t bytes = 0;
-    std::unique_ptr<void, void (*)(void*)> data{nullptr, std::free};
+    HostBlock data{nullptr, std::free};
   };
   static PackedBufferPool& of_this_thread() {
     thread_local PackedBufferPool pool;
@@ -82,14 +107,8 @@ class PackedBufferPool {
       idle_.erase(best);
       return b;
     }
-    const std::size_t rounded = (bytes + kAlign - 1) / kAlign * kAlign;
     Block b;
-    b.bytes = rounded;
-    b.data.reset(std::aligned_alloc(kAlign, rounded));
-    if (b.data == nullptr) {
-      throw Error(ErrorCode::out_of_memory, "PackedGemm: cannot allocate " + std::to_string(rounded) +
-                                                " bytes of host memory for the packed weights");
-    }
+    b.data = page_aligned_block(bytes, kPackedWeights, b.bytes);
     return b;
   }
   void release(Block b) {
@@ -101,7 +120,6 @@ class PackedBufferPool {
   }
 
  private:
-  static constexpr std::size_t kAlign = 4096;
   static constexpr std::size_t kMaxIdle = 4;
   std::vector<Block> idle_;
 };
@@ -111,7 +129,7 @@ class PackedBufferPool {
 // the largest a primitive has asked for; user scratchpad mode, see packed_gemm.h).
 struct ThreadRunState {
   dnnl::stream stream{cpu_engine()};
-  std::unique_ptr<void, void (*)(void*)> scratchpad{nullptr, std::free};
+  HostBlock scratchpad{nullptr, std::free};
   std::size_t scratchpad_bytes = 0;
 
   static ThreadRunState& get() {
@@ -119,15 +137,7 @@ struct ThreadRunState {
     return state;
   }
   void* scratchpad_of(std::size_t bytes) {
-    if (bytes > scratchpad_bytes) {
-      const std::size_t rounded = (bytes + 4095) / 4096 * 4096;
-      scratchpad.reset(std::aligned_alloc(4096, rounded));
-      if (scratchpad == nullptr) {
-        throw Error(ErrorCode::out_of_memory, "PackedGemm: cannot allocate " + std::to_string(rounded) +
-                                                  " bytes of host memory for oneDNN's scratchpad");
-      }
-      scratchpad_bytes = rounded;
-    }
+    if (bytes > scratchpad_bytes) scratchpad = page_aligned_block(bytes, "oneDNN's scratchpad", scratchpad_bytes);
     return scratchpad.get();
   }
 };
@@ -141,13 +151,35 @@ std::shared_ptr<void> packed_storage(std::size_t bytes, PackedGemm::Storage stor
       PackedBufferPool::of_this_thread().release(std::move(*block));
     });
   }
-  const std::size_t rounded = (bytes + 4095) / 4096 * 4096;
-  void* data = std::aligned_alloc(4096, rounded);
-  if (data == nullptr) {
-    throw Error(ErrorCode::out_of_memory, "PackedGemm: cannot allocate " + std::to_string(rounded) +
-                                              " bytes of host memory for the packed weights");
+  std::size_t rounded = 0;
+  return std::shared_ptr<void>(page_aligned_block(bytes, kPackedWeights, rounded));
+}
+
+// C[rows, n] = A[rows, k] W + bias[n] in every row (bias null: none) + beta C, row-major with
+// leading dimensions lda and ldc, W the [k, n] weights in `weights` (as given, or packed): one
+// oneDNN matmul, its primitive rebuilt per call (the primitive cache makes repeats cheap), on
+// the calling thread's stream and scratchpad. A failing call throws Error(backend_error)
+// naming `where`.
+void bias_matmul(const memory& weights, std::int64_t rows, std::int64_t k, std::int64_t n, std::int64_t lda,
+                 std::int64_t ldc, float beta, const float* a, const float* bias, float* c, const char* where) {
+  const dnnl::engine& engine = cpu_engine();
+  ThreadRunState& thread = ThreadRunState::get();
+  const memory::desc a_desc = matrix(rows, k, lda), c_desc = matrix(rows, n, ldc), bias_desc = matrix(1, n, n);
+  try {
+    const memory::desc w_desc = weights.get_desc();
+    const dnnl::matmul::primitive_desc pd(bias != nullptr ? dnnl::matmul::desc(a_desc, w_desc, bias_desc, c_desc)
+                                                          : dnnl::matmul::desc(a_desc, w_desc, c_desc),
+                                          user_scratchpad_attr(beta), engine);
+    memory a_mem(a_desc, engine, const_cast<float*>(a)), c_mem(c_desc, engine, c);
+    memory scratch(pd.scratchpad_desc(), engine, thread.scratchpad_of(pd.scratchpad_desc().get_size()));
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, weights},
+                                         {DNNL_ARG_DST, c_mem}, {DNNL_ARG_SCRATCHPAD, scratch}};
+    if (bias != nullptr) args.emplace(DNNL_ARG_BIAS, memory(bias_desc, engine, const_cast<float*>(bias)));
+    dnnl::matmul(pd).execute(thread.stream, args);
+    thread.stream.wait();
+  } catch (const dnnl::error& e) {
+    rethrow(where, e);
   }
-  return std::shared_ptr<void>(data, std::free);
 }
 
 }  // namespace
@@ -184,9 +216,8 @@ void PackedGemm::pack(const engine::FixedWeightGemm<float>& g, Storage storage, 
   m.lda = g.lda, m.ldc = g.ldc, m.n = g.n, m.k = g.k, m.beta = g.beta;
   m.a_desc = matrix(g.m, g.k, g.lda);
   m.c_desc = matrix(g.m, g.n, g.ldc);
-  dnnl::primitive_attr attr = beta_attr(g.beta);
-  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(m.a_desc, any_weights, m.c_desc), attr, engine);
+  const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(m.a_desc, any_weights, m.c_desc),
+                                        user_scratchpad_attr(g.beta), engine);
   m.matmul = dnnl::matmul(pd);
   m.weights_desc = pd.weights_desc();
   m.scratchpad_desc = pd.scratchpad_desc();
@@ -229,27 +260,7 @@ void PackedGemm::run(const float* a, float* c) const {
 
 void PackedGemm::run_rows(std::int64_t rows, const float* a, const float* bias, float* c) const {
   const Impl& m = *impl_;
-  const dnnl::engine& engine = cpu_engine();
-  ThreadRunState& thread = ThreadRunState::get();
-  const memory::desc a_desc = matrix(rows, m.k, m.lda), c_desc = matrix(rows, m.n, m.ldc);
-  const memory::desc bias_desc = matrix(1, m.n, m.n);
-  try {
-    dnnl::primitive_attr attr = beta_attr(m.beta);
-    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-    const dnnl::matmul::primitive_desc pd(
-        bias != nullptr ? dnnl::matmul::desc(a_desc, m.weights_desc, bias_desc, c_desc)
-                        : dnnl::matmul::desc(a_desc, m.weights_desc, c_desc),
-        attr, engine);
-    memory a_mem(a_desc, engine, const_cast<float*>(a)), c_mem(c_desc, engine, c);
-    memory scratch(pd.scratchpad_desc(), engine, thread.scratchpad_of(pd.scratchpad_desc().get_size()));
-    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, m.weights},
-                                         {DNNL_ARG_DST, c_mem}, {DNNL_ARG_SCRATCHPAD, scratch}};
-    if (bias != nullptr) args.emplace(DNNL_ARG_BIAS, memory(bias_desc, engine, const_cast<float*>(bias)));
-    dnnl::matmul(pd).execute(thread.stream, args);
-    thread.stream.wait();
-  } catch (const dnnl::error& e) {
-    rethrow("input-projection matmul on packed weights", e);
-  }
+  bias_matmul(m.weights, rows, m.k, m.n, m.lda, m.ldc, m.beta, a, bias, c, "input-projection matmul on packed weights");
 }
 
 std::size_t PackedGemm::packed_bytes() const { return impl_->packed_bytes; }
@@ -257,22 +268,9 @@ const void* PackedGemm::packed_data() const { return impl_->packed.get(); }
 
 void matmul_bias_rows(const engine::FixedWeightGemm<float>& g, const float* a, const float* bias,
                       float* c) {
-  const dnnl::engine& engine = cpu_engine();
-  const memory::desc a_desc = matrix(g.m, g.k, g.lda), w_desc = weights_as_given(g);
-  const memory::desc c_desc = matrix(g.m, g.n, g.ldc), bias_desc = matrix(1, g.n, g.n);
   try {
-    // The primitive is rebuilt per call; oneDNN's primitive cache makes repeats cheap.
-    const dnnl::matmul::primitive_desc pd(
-        bias != nullptr ? dnnl::matmul::desc(a_desc, w_desc, bias_desc, c_desc)
-                        : dnnl::matmul::desc(a_desc, w_desc, c_desc),
-        beta_attr(g.beta), engine);
-    dnnl::stream stream(engine);
-    memory a_mem(a_desc, engine, const_cast<float*>(a)), w_mem(w_desc, engine, const_cast<float*>(g.w));
-    memory c_mem(c_desc, engine, c);
-    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, w_mem}, {DNNL_ARG_DST, c_mem}};
-    if (bias != nullptr) args.emplace(DNNL_ARG_BIAS, memory(bias_desc, engine, const_cast<float*>(bias)));
-    dnnl::matmul(pd).execute(stream, args);
-    stream.wait();
+    const memory weights(weights_as_given(g), cpu_engine(), const_cast<float*>(g.w));
+    bias_matmul(weights, g.m, g.k, g.n, g.lda, g.ldc, g.beta, a, bias, c, "input-projection matmul");
   } catch (const dnnl::error& e) {
     rethrow("input-projection matmul", e);
   }
