@@ -36,18 +36,18 @@ std::string first_non_finite(const char* what, const Tensor& t) {
 }  // namespace
 
 void BackendCase::run() {
-  if (prepared != nullptr) {
-    backend->forward(*prepared, fwd);
+  // The same calls on the weights or on the prepared weights (Backend's overloads).
+  const auto calls = [&](const auto& w) {
+    backend->forward(w, fwd);
     if (spec.mode == Mode::fwd_bwd) {
-      backend->backward_data(*prepared, bwd_data);
-      backend->backward_weights(*prepared, bwd_weights, grads);
+      backend->backward_data(w, bwd_data);
+      backend->backward_weights(w, bwd_weights, grads);
     }
-    return;
-  }
-  backend->forward(weights, fwd);
-  if (spec.mode == Mode::fwd_bwd) {
-    backend->backward_data(weights, bwd_data);
-    backend->backward_weights(weights, bwd_weights, grads);
+  };
+  if (prepared != nullptr) {
+    calls(*prepared);
+  } else {
+    calls(weights);
   }
 }
 

@@ -6,7 +6,6 @@
 #include <utility>
 
 #include "engine/prepared_check.h"
-#include "engine/validate_args.h"
 #include "gpurnn/backend.h"
 
 namespace gpurnn {
