@@ -177,11 +177,15 @@ FullRun run_on_backend(Backend& backend, const RNNWeights& weights, const FullRu
   f.workspace = workspace.view();
   f.reserve = reserve.defined() ? reserve.view() : TensorView();
   f.dropout_seed = in.dropout_seed;
-  if (in.prepared != nullptr) {
-    backend.forward(*in.prepared, f);
-  } else {
-    backend.forward(weights, f);
-  }
+  // Each call on the prepared weights when given, else on the weights.
+  const auto on_weights = [&](const auto& call) {
+    if (in.prepared != nullptr) {
+      call(*in.prepared);
+    } else {
+      call(weights);
+    }
+  };
+  on_weights([&](const auto& w) { backend.forward(w, f); });
   if (in.mode == ForwardMode::inference) return r;
 
   r.dx = moved(poisoned(in.x.shape(), dt), dev);
@@ -202,11 +206,7 @@ FullRun run_on_backend(Backend& backend, const RNNWeights& weights, const FullRu
   bd.dc0 = r.dc0.defined() ? r.dc0.view() : TensorView();
   bd.workspace = bwd_workspace.view();
   bd.reserve = reserve.view();
-  if (in.prepared != nullptr) {
-    backend.backward_data(*in.prepared, bd);
-  } else {
-    backend.backward_data(weights, bd);
-  }
+  on_weights([&](const auto& w) { backend.backward_data(w, bd); });
 
   BackwardWeightsArgs bw;
   bw.batch_first = in.batch_first;
@@ -215,11 +215,7 @@ FullRun run_on_backend(Backend& backend, const RNNWeights& weights, const FullRu
   bw.workspace = bw_workspace.view();
   bw.reserve = reserve.view();
   bw.grad_mode = GradMode::overwrite;
-  if (in.prepared != nullptr) {
-    backend.backward_weights(*in.prepared, bw, r.dweights);
-  } else {
-    backend.backward_weights(weights, bw, r.dweights);
-  }
+  on_weights([&](const auto& w) { backend.backward_weights(w, bw, r.dweights); });
   return r;
 }
 
