@@ -111,6 +111,7 @@ std::vector<BuiltBackend> built_backends() {
       cuda_device_count() > 0 ? "" : "no CUDA device (" + cuda_unavailable_reason() + ")";
   if (cuda_built()) built.push_back({"cuda", no_device});
   if (!backend_algorithms("cudnn").empty()) built.push_back({"cudnn", no_device});  // built with cuDNN
+  if (virtual_device_count() > 0) built.push_back({"virtual", ""});  // asked for: GPURNN_VIRTUAL_DEVICES
   return built;
 }
 

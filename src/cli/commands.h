@@ -10,10 +10,6 @@
 
 namespace gpurnn::cli {
 
-// --device TEXT: "auto" (the first CUDA device when there is one, else the CPU), cpu, cuda or
-// cuda:N; Error naming --device for anything else or a device this build and machine lack (with
-// cuda_unavailable_reason() when there is no CUDA device at all).
-Device resolve_device(const std::string& text);
 
 // The dtype of a computation (--dtype of run and train): f32 or f64 (also float32, float64,
 // float, double); Error naming `flag` and those two choices for anything else (i32, f16, ...).

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "cli/device_choice.h"
 #include "gpurnn/train/seq2seq.h"
 #include "gpurnn/train/trainer.h"
 #include "io/atomic_file.h"

@@ -66,6 +66,13 @@ int run_info() {
                          : count == 0    ? "cuDNN " + cudnn + " built, but no CUDA device"
                                          : "cuDNN " + cudnn + " on the CUDA devices above");
   }
+  // Virtual devices: listed only when asked for (GPURNN_VIRTUAL_DEVICES), one line each.
+  const int virtual_count = virtual_device_count();
+  for (int i = 0; i < virtual_count; ++i) {
+    device_line(to_string(Device::virtual_device(i)),
+                "virtual device in host memory (GPURNN_VIRTUAL_DEVICES): the cpu platform's code behind device "
+                "checks; tests device plumbing, not kernels");
+  }
   std::cout << "distributed: "
             << (!train::mpi_available() ? "not built (this build has no MPI)"
                 : train::nccl_available() ? "MPI and NCCL built (gpurnn train --distributed under mpirun)"

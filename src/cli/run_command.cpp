@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/device_choice.h"
 #include "cli/output_paths.h"
 #include "gpurnn/io/npy.h"
 #include "gpurnn/io/rnn_file.h"
@@ -45,28 +46,6 @@ Tensor read_lengths(const std::string& path) {
 
 }  // namespace
 
-// "auto": the first CUDA device when there is one, else the CPU.
-Device resolve_device(const std::string& text) {
-  if (text == "auto") return cuda_device_count() > 0 ? Device::cuda(0) : Device::cpu();
-  Device d;
-  try {
-    d = parse_device(text);
-  } catch (const Error&) {
-    throw Error(ErrorCode::invalid_argument,
-                "--device " + text + ": expected auto, cpu, cuda or cuda:N");
-  }
-  const int count = cuda_device_count();
-  if (!d.is_cpu() && count == 0) {  // the reason `gpurnn info` shows: no CUDA built, no driver, no device
-    throw Error(ErrorCode::unsupported, "--device " + text + ": not available: no CUDA device (" +
-                                            cuda_unavailable_reason() + ")");
-  }
-  if (!d.is_cpu() && d.index >= count) {
-    throw Error(ErrorCode::unsupported, "--device " + text + ": not available: this machine has " +
-                                            std::to_string(count) + " CUDA device(s), cuda:0 to cuda:" +
-                                            std::to_string(count - 1));
-  }
-  return d;
-}
 
 
 int run_run(const RunOptions& o) {

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "cli/device_choice.h"
 #include "cli/idle_cores.h"
 #include "cli/output_paths.h"
 #include "cli/progress.h"
@@ -55,11 +56,12 @@ std::string printable(const std::string& text) {
   return out;
 }
 
-// A distributed rank's device: "auto" and "cuda" mean the GPU of its local rank.
+// A distributed rank's device (device_choice.h's rule): "auto", "cuda" and "virtual" mean the
+// device of its local rank.
 Device rank_device(const std::string& text, const train::Communicator& comm) {
   const Device device = resolve_device(text);
-  if (device.is_cpu() || (text != "auto" && text != "cuda")) return device;
-  return Device::cuda(comm.local_rank() % cuda_device_count());
+  const bool index_given = text.find(':') != std::string::npos;
+  return cli::rank_device(device, index_given, comm.rank(), comm.local_rank(), device_count(device.kind));
 }
 
 int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm);
@@ -359,7 +361,7 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
   const std::unique_ptr<train::Task> task = train::make_task(plan.task_name, plan.task_options);
   const auto* sequence_task = dynamic_cast<const train::SequenceTask*>(task.get());
   const Device device = comm ? rank_device(o.device, *comm) : resolve_device(o.device);
-  if (comm && !device.is_cpu() && train::nccl_available()) comm = train::nccl_communicator(comm, device);
+  if (comm && device.kind == DeviceKind::cuda && train::nccl_available()) comm = train::nccl_communicator(comm, device);
   plan.model.io = task->interface();
   plan.model.backend = to_string(device);
 

@@ -25,10 +25,7 @@ class CpuPlatform {
   NoScope enter() const { return {}; }
   template <class T>
   CpuOps<T> ops(void* /*stream*/) const {
-    set_blas_threads(num_threads_);
-#if defined(GPURNN_HAVE_ONEDNN)
-    set_onednn_threads(num_threads_);
-#endif
+    use_cpu_threads(num_threads_);
     return {};
   }
   engine::ReserveHeader read_header(const engine::ReserveHeader* header, void*) const {
@@ -40,6 +37,13 @@ class CpuPlatform {
 };
 
 }  // namespace
+
+void use_cpu_threads(int num_threads) {
+  set_blas_threads(num_threads);
+#if defined(GPURNN_HAVE_ONEDNN)
+  set_onednn_threads(num_threads);
+#endif
+}
 
 std::unique_ptr<Backend> make_cpu_backend(const BackendOptions& options) {
   return std::make_unique<engine::StandardBackend<CpuPlatform>>(CpuPlatform(options));

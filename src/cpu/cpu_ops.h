@@ -21,6 +21,11 @@ class PackedGemm;
 
 namespace gpurnn::cpu {
 
+// Sets the thread count of the pools the Ops' GEMMs run on (OpenBLAS, and oneDNN's OpenMP threads
+// for the calling thread when built with it); n <= 0 leaves them unchanged. Called before each
+// backend call, with the backend's BackendOptions::num_threads.
+void use_cpu_threads(int num_threads);
+
 template <class T>
 struct CpuOps {
   using value_type = T;

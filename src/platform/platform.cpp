@@ -28,10 +28,11 @@ const Platform* platform_of_backend(const std::string& name) {
   return nullptr;
 }
 
-// "cudnn:1" -> cuda:1, "cuda" -> cuda:0, "cpu" -> cpu (parse_device checks the index).
+// "cudnn:1" -> cuda:1, "cuda" -> cuda:0, "virtual:1" -> virtual:1, "cpu" -> cpu (parse_device
+// checks the index).
 Device device_of_backend(const Platform& p, const std::string& name) {
   if (p.device_kind == DeviceKind::cpu) return Device::cpu();
-  return parse_device("cuda" + name.substr(std::string(p.name).size()));
+  return parse_device(to_string(p.device_kind) + name.substr(std::string(p.name).size()));
 }
 
 // Refuses an algorithm the backend does not offer, naming the ones it does.
@@ -142,12 +143,25 @@ std::shared_ptr<void> allocate_device_storage(std::size_t bytes, Device device, 
 }
 
 void copy_storage(void* dst, Device dst_device, const void* src, Device src_device, std::size_t bytes) {
+  if (!dst_device.is_cpu() && !src_device.is_cpu() && dst_device.kind != src_device.kind) {
+    // Between devices of two platforms (cuda and virtual): through the host.
+    const std::shared_ptr<void> host(::operator new(bytes == 0 ? 1 : bytes), [](void* p) { ::operator delete(p); });
+    copy_storage(host.get(), Device::cpu(), src, src_device, bytes);
+    copy_storage(dst, dst_device, host.get(), Device::cpu(), bytes);
+    return;
+  }
   const Device device = dst_device.is_cpu() ? src_device : dst_device;
   platform::storage_of(device, "Tensor copy").copy(dst, dst_device, src, src_device, bytes);
 }
 
 void zero_device_storage(void* dst, Device device, std::size_t bytes) {
   platform::storage_of(device, "Tensor::zeros").zero(dst, device, bytes);
+}
+
+void order_frees_after(Device device, void* stream) {
+  if (device.is_cpu()) return;
+  const DeviceStorage& storage = platform::storage_of(device, "order_frees_after");
+  if (storage.order_frees_after != nullptr) storage.order_frees_after(device, stream);
 }
 
 }  // namespace detail

@@ -12,6 +12,9 @@ namespace cuda {
 platform::Platform cuda_platform();
 platform::Platform cudnn_platform();
 }  // namespace cuda
+namespace vdev {
+platform::Platform virtual_platform();
+}
 
 namespace platform {
 
@@ -29,6 +32,7 @@ const std::vector<Platform>& platforms() {
       unbuilt_platform("cudnn", DeviceKind::cuda, false,
                        "this build has no cuDNN (see CUDNN_ROOT in src/cmake/gpurnn_cuda.cmake)"),
 #endif
+      vdev::virtual_platform(),  // every build; present with GPURNN_VIRTUAL_DEVICES
   };
   return list;
 }

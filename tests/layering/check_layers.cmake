@@ -11,6 +11,7 @@
 #   src/engine                     the RNN spine: time loops over a device's Ops, the persistent plan
 #   src/platform                   device-neutral interfaces and the list of platforms
 #   src/cpu src/cuda               the platforms
+#   src/virtual                    virtual devices: the cpu platform's code on device memory
 #   src/rnn                        RNN, descriptors, weights
 #   src/train                      training
 #   src/tasks src/perf             the command's tasks, benchmark cases
@@ -31,6 +32,7 @@ set(_layers
   "src/engine"
   "src/platform"
   "src/cpu src/cuda"
+  "src/virtual"
   "src/rnn"
   "src/train"
   "src/tasks src/perf"
