@@ -98,9 +98,10 @@ struct Slot {
   Event copied;  // recorded on the copy stream after this slot's last copies
 };
 
-// The tensors of a Batch, in one order, for staging and copying.
+// The tensors of a Batch, in one order, for staging and copying: the host batch's lengths go to
+// the device batch's device_lengths (its lengths stay the host's, for the Backend calls).
 std::array<const Tensor*, 3> tensors_of(const train::Batch& b) { return {&b.inputs, &b.targets, &b.lengths}; }
-std::array<Tensor*, 3> tensors_of(train::Batch& b) { return {&b.inputs, &b.targets, &b.lengths}; }
+std::array<Tensor*, 3> device_tensors_of(train::Batch& b) { return {&b.inputs, &b.targets, &b.device_lengths}; }
 constexpr std::array<const char*, 3> kTensorNames = {"host.inputs", "host.targets", "host.lengths"};
 
 std::size_t aligned(std::size_t bytes) {
@@ -139,7 +140,8 @@ class CudaBatchUploader final : public train::BatchUploader {
 
     train::Batch device;
     device.carry_state = host.carry_state;
-    const auto targets = tensors_of(device);
+    device.lengths = host.lengths;
+    const auto targets = device_tensors_of(device);
     std::size_t offset = 0;
     for (std::size_t i = 0; i < sources.size(); ++i) {
       const Tensor& src = *sources[i];

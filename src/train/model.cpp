@@ -295,10 +295,7 @@ std::vector<std::int32_t> SequenceModel::sample(const std::vector<std::int32_t>&
     b.inputs = Tensor::from_host<std::int32_t>({steps, 1}, feed.data());
     const std::int32_t len = static_cast<std::int32_t>(steps);
     b.lengths = Tensor::from_host<std::int32_t>({1}, &len);
-    if (!device().is_cpu()) {
-      b.inputs = b.inputs.to(device());
-      b.lengths = b.lengths.to(device());
-    }
+    if (!device().is_cpu()) b.inputs = b.inputs.to(device());  // the lengths stay on the host
     b.carry_state.assign(1, state.h.defined() ? 1 : 0);
     const Forward f = run_forward(b, state, false, 0);
     // The logits of the last step: row T-1 of [T*1, V].

@@ -144,7 +144,9 @@ Seq2SeqModel::Encoded Seq2SeqModel::encode(const Batch& batch, bool training, st
   }
   const Device dev = device();
   const Tensor inputs = batch.inputs.device() == dev ? batch.inputs : batch.inputs.to(dev);
-  const Tensor lengths = index_tensor_of(batch.lengths, e.lengths, dev);
+  // The encoder (a Backend call) reads the lengths on the host; the attention mask on the device.
+  const Tensor host_lengths = index_tensor_of(batch.lengths, e.lengths, Device::cpu());
+  const Tensor device_lengths = index_tensor_of(batch.lengths_on(dev), e.lengths, dev);
   Tensor x;
   if (config_.io.input == InputKind::tokens) {
     check_argument(inputs.rank() == 2 && inputs.dtype() == DType::i32, where, "batch.inputs",
@@ -158,10 +160,10 @@ Seq2SeqModel::Encoded Seq2SeqModel::encode(const Batch& batch, bool training, st
     x = input_projection_.forward(*ops_, flat_rows(e.source_features).view())
             .reshape({e.positions, e.rows, input_projection_.out_features()});
   }
-  const RnnStepOutput out = encoder_->forward(x, lengths, Tensor(), Tensor(),
+  const RnnStepOutput out = encoder_->forward(x, host_lengths, Tensor(), Tensor(),
                                               training ? ForwardMode::training : ForwardMode::inference,
                                               dropout_seed, stream_);
-  e.memory = attention_.prepare(*ops_, out.y, lengths);
+  e.memory = attention_.prepare(*ops_, out.y, device_lengths);
   e.encoder_hn = out.hn;
   e.encoder_cn = out.cn;
   if (config_.bidirectional) {

@@ -1,6 +1,14 @@
 #include "gpurnn/train/trainable.h"
 
+#include "train/placement.h"
+
 namespace gpurnn::train {
+
+Tensor Batch::lengths_on(Device device) const {
+  if (!lengths.defined() || device.is_cpu()) return lengths;
+  if (device_lengths.defined() && device_lengths.device() == device) return device_lengths;
+  return on_device(on_host(lengths), device);
+}
 
 std::int64_t TrainableModel::parameter_count() const {
   std::int64_t n = 0;

@@ -60,15 +60,24 @@ inline bool is_sequence_target(TargetKind kind) {
   return kind == TargetKind::output_tokens || kind == TargetKind::pointers;
 }
 
-// One batch, time-major, on the host (CPU tensors).
+// One batch, time-major: on the host (CPU tensors) as a BatchSource makes it; after a device's
+// BatchUploader, inputs, targets and device_lengths on the device and lengths still on the host.
 struct Batch {
   Tensor inputs;   // see InputKind
   Tensor targets;  // see TargetKind; steps at or past a row's length are kIgnoreTarget or unused
-  Tensor lengths;  // i32 [B], each in [1, T]
+  Tensor lengths;  // i32 [B], each in [1, T]; on the host always (what Backend calls read)
+  // The lengths on the training device, for the kernels that read them (attention masks): set by
+  // a device's BatchUploader (train/batch_uploader.h); undefined in a host batch, and on the cpu
+  // device, where `lengths` serves. lengths_on() picks.
+  Tensor device_lengths;
   // Truncated BPTT: per row, 1 when the row continues the same row of the previous batch index
   // (its initial state is that row's final state, carried without gradient); 0 when it starts
   // fresh (zeros). Empty: every row starts fresh.
   std::vector<std::uint8_t> carry_state;
+
+  // The lengths on `device`: `lengths` on the host, else `device_lengths` when it is there, else
+  // a copy made now (undefined when lengths is).
+  Tensor lengths_on(Device device) const;
 
   std::int64_t steps() const { return inputs.dim(0); }
   std::int64_t rows() const { return inputs.dim(1); }
