@@ -94,6 +94,12 @@ ConstTensorView RNNWeights::get(const std::string& name) const {
 }
 
 void RNNWeights::init_uniform(std::uint64_t seed) {
+  if (!device().is_cpu()) {  // drawn on the host (the same values on every device), then copied
+    RNNWeights host(desc_, dtype());
+    host.init_uniform(seed);
+    copy_into(host.flat(), flat_);
+    return;
+  }
   const double bound = 1.0 / std::sqrt(static_cast<double>(desc_.hidden_size));
   for (std::size_t k = 0; k < layout_.size(); ++k) {
     TensorView v = get(layout_[k].kind, layout_[k].layer, layout_[k].direction);
