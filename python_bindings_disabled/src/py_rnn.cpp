@@ -41,6 +41,7 @@ std::size_t weight_copy_count() { return g_weight_copies.load(); }
 std::vector<std::string> available_devices() {
   std::vector<std::string> devices{"cpu"};
   for (int i = 0; i < cuda_device_count(); ++i) devices.push_back(to_string(Device::cuda(i)));
+  for (int i = 0; i < virtual_device_count(); ++i) devices.push_back(to_string(Device::virtual_device(i)));
   return devices;
 }
 

@@ -1,10 +1,10 @@
-// Seq2SeqModel on a CUDA device against the cpu: the same model (same seeds) gives the same
+// Seq2SeqModel on the device under test (device_test_support.h) against the cpu: the same model (same seeds) gives the same
 // losses and gradients for token outputs with each attention score and for pointer networks
 // (bidirectional encoder, exclusive pointers with an end marker), and decodes the same outputs
-// greedily and with a beam. The attention ops themselves are compared in test_attention_ops_gpu.cpp.
+// greedily and with a beam (bit for bit on a virtual device). The attention ops: tests/gpu/test_attention_ops_gpu.cpp.
 #include <gtest/gtest.h>
 
-#include "gpu/gpu_test_support.h"
+#include "device/device_test_support.h"
 #include "gpurnn/train/seq2seq.h"
 #include "test_support.h"
 
@@ -52,37 +52,37 @@ std::vector<Case> cases() {
   return all;
 }
 
-// The same model (same seeds) on cuda:0.
-Seq2SeqConfig on_cuda(Seq2SeqConfig config) {
-  config.backend = "cuda";
+// The same model (same seeds) on the device under test.
+Seq2SeqConfig on_device(Seq2SeqConfig config) {
+  config.backend = test_backend();
   return config;
 }
 
-TEST(Seq2SeqGpu, TrainStepMatchesCpu) {
-  GPURNN_REQUIRE_GPU();
+TEST(Seq2SeqDevice, TrainStepMatchesCpu) {
+  GPURNN_REQUIRE_DEVICE();
   for (const Case& c : cases()) {
     SCOPED_TRACE(c.name);
-    Seq2SeqModel cpu(c.config), gpu(on_cuda(c.config));
+    Seq2SeqModel cpu(c.config), gpu(on_device(c.config));
     train::RecurrentState carried;
     train::StepContext context;
     context.dropout_seed = 5;
     const train::BatchSums a = cpu.train_step(c.batch, carried, context);
     const train::BatchSums b = gpu.train_step(batch_on(c.batch, gpu.device()), carried, context);
     EXPECT_EQ(a.count, b.count);
-    EXPECT_NEAR(b.loss, a.loss, 1e-5 * std::abs(a.loss));
+    EXPECT_NEAR(b.loss, a.loss, tolerance(1e-5) * std::abs(a.loss));
     const auto pc = cpu.parameters(), pg = gpu.parameters();
     ASSERT_EQ(pc.size(), pg.size());
     for (std::size_t k = 0; k < pc.size(); ++k) {
-      EXPECT_LT(relative_error(to_host(pg[k].grad), pc[k].grad), 1e-4) << pc[k].name;
+      EXPECT_LE(relative_error(to_host(pg[k].grad), pc[k].grad), tolerance(1e-4)) << pc[k].name;
     }
   }
 }
 
-TEST(Seq2SeqGpu, DecodingMatchesCpu) {
-  GPURNN_REQUIRE_GPU();
+TEST(Seq2SeqDevice, DecodingMatchesCpu) {
+  GPURNN_REQUIRE_DEVICE();
   for (const Case& c : cases()) {
     SCOPED_TRACE(c.name);
-    Seq2SeqModel cpu(c.config), gpu(on_cuda(c.config));
+    Seq2SeqModel cpu(c.config), gpu(on_device(c.config));
     for (std::int64_t beam : {1, 3}) {
       train::DecodeOptions options;
       options.beam = beam;

@@ -23,6 +23,7 @@
 #include "gpurnn/device.h"
 #include "gpurnn/tensor.h"
 #include "gpurnn/train/batch.h"
+#include "device/device_test_support.h"  // batch_on, to_host
 
 namespace gpurnn::testing {
 
@@ -39,26 +40,7 @@ inline std::string no_gpu_reason() {
 
 // The copy of a tensor on cuda:`index` / on the host.
 inline Tensor to_cuda(const Tensor& t, int index = 0) { return t.to(Device::cuda(index)); }
-inline Tensor to_host(const Tensor& t) { return t.to(Device::cpu()); }
 
-// A tensor on the host and its copy on cuda:0, for calling the cpu and the cuda implementation of
-// one op; `none()` stands for an omitted optional argument.
-struct Both {
-  Tensor cpu, gpu;
-  TensorView cpu_view() { return cpu.defined() ? cpu.view() : TensorView(); }
-  TensorView gpu_view() { return gpu.defined() ? gpu.view() : TensorView(); }
-};
-inline Both both(const Tensor& host) { return {host, to_cuda(host)}; }
-inline Both none() { return {}; }
-
-// A host batch with its inputs, targets and lengths copied to `device`.
-inline train::Batch batch_on(const train::Batch& host, Device device) {
-  train::Batch b = host;
-  b.inputs = host.inputs.to(device);
-  b.targets = host.targets.to(device);
-  b.lengths = host.lengths.to(device);
-  return b;
-}
 
 }  // namespace gpurnn::testing
 

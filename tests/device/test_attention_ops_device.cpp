@@ -1,11 +1,10 @@
-// The cuda TrainOps' attention calls against the cpu ones (which tests/train/
+// The attention calls of the device under test's TrainOps (device_test_support.h) against the cpu ones (which tests/train/
 // test_attention_ops_reference.cpp checks against naive loops), f32 and f64, on the same random
 // inputs: outputs poisoned with NaN on both devices, overwrite and accumulate, omitted optional
 // outputs, the in-place forms, masking by lengths and excluded, softmax rows with -infinity
 // entries and an all -infinity row. Sizes include batch 1, a single query and sizes past one
-// warp (S = 65) so partial warps and blocks are exercised. Skipped, with the reason, without a GPU.
+// warp (S = 65) so partial warps and blocks are exercised. Skipped, with the reason, without a device.
 
-#include <cuda_runtime.h>
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -14,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "gpu_test_support.h"
+#include "device/device_test_support.h"
 #include "gpurnn/detail/dtype_dispatch.h"
 #include "gpurnn/train/ops.h"
 #include "test_support.h"
@@ -35,12 +34,12 @@ std::string name(const Dims& n) {
          std::to_string(n.d);
 }
 
-class AttentionOpsGpu : public ::testing::TestWithParam<DType> {
+class AttentionOpsDevice : public ::testing::TestWithParam<DType> {
  protected:
   void SetUp() override {
-    GPURNN_REQUIRE_GPU();
+    GPURNN_REQUIRE_DEVICE();
     cpu_ = train::make_train_ops(Device::cpu());
-    gpu_ = train::make_train_ops(Device::cuda(0));
+    gpu_ = train::make_train_ops(test_device());
   }
   DType dt() const { return GetParam(); }
   Both random(Shape shape, std::uint64_t stream) const { return both(random_tensor(shape, dt(), 4242, stream)); }
@@ -56,13 +55,13 @@ class AttentionOpsGpu : public ::testing::TestWithParam<DType> {
   double tight() const { return dt() == DType::f32 ? 1e-6 : 1e-13; }
   double loose() const { return dt() == DType::f32 ? 1e-5 : 1e-12; }
   static void expect_close(const Both& b, double tolerance, const std::string& what) {
-    EXPECT_LT(relative_error(to_host(b.gpu), b.cpu), tolerance) << what;
+    EXPECT_LE(relative_error(to_host(b.gpu), b.cpu), ::gpurnn::testing::tolerance(tolerance)) << what;
   }
 
   std::unique_ptr<TrainOps> cpu_, gpu_;
 };
 
-TEST_P(AttentionOpsGpu, DotProductScoresForwardAndBackward) {
+TEST_P(AttentionOpsDevice, DotProductScoresForwardAndBackward) {
   for (const Dims& n : kDims) {
     SCOPED_TRACE(name(n));
     Both q = random({n.t, n.b, n.d}, 1), k = random({n.s, n.b, n.d}, 2), ds = random({n.t, n.b, n.s}, 3);
@@ -88,7 +87,7 @@ TEST_P(AttentionOpsGpu, DotProductScoresForwardAndBackward) {
   }
 }
 
-TEST_P(AttentionOpsGpu, ContextForwardAndBackward) {
+TEST_P(AttentionOpsDevice, ContextForwardAndBackward) {
   for (const Dims& n : kDims) {
     SCOPED_TRACE(name(n));
     Both w = random({n.t, n.b, n.s}, 1), v = random({n.s, n.b, n.d}, 2), dc = random({n.t, n.b, n.d}, 3);
@@ -112,7 +111,7 @@ TEST_P(AttentionOpsGpu, ContextForwardAndBackward) {
   }
 }
 
-TEST_P(AttentionOpsGpu, AdditiveScoresForwardAndBackward) {
+TEST_P(AttentionOpsDevice, AdditiveScoresForwardAndBackward) {
   for (const Dims& n : kDims) {
     SCOPED_TRACE(name(n));
     Both q = random({n.t, n.b, n.d}, 1), k = random({n.s, n.b, n.d}, 2), v = random({n.d}, 3);
@@ -139,7 +138,7 @@ TEST_P(AttentionOpsGpu, AdditiveScoresForwardAndBackward) {
   }
 }
 
-TEST_P(AttentionOpsGpu, MaskScoresThenSoftmaxAndBackward) {
+TEST_P(AttentionOpsDevice, MaskScoresThenSoftmaxAndBackward) {
   const std::int64_t t = 4, b = 3, s = 65;
   const std::vector<std::int32_t> lens = {65, 1, 40};
   std::vector<std::uint8_t> ex(static_cast<std::size_t>(t * b * s), 0);
@@ -171,7 +170,7 @@ TEST_P(AttentionOpsGpu, MaskScoresThenSoftmaxAndBackward) {
   }
 }
 
-TEST_P(AttentionOpsGpu, SoftmaxRowsWithMinusInfinityAndLongRows) {
+TEST_P(AttentionOpsDevice, SoftmaxRowsWithMinusInfinityAndLongRows) {
   // [N, S] with S past several warps' strides; row 1 has scattered -inf, row 2 is all -inf.
   const std::int64_t rows = 9, s = 300;
   std::vector<std::int64_t> masked = {s + 0, s + 31, s + 32, s + 299};
@@ -185,7 +184,7 @@ TEST_P(AttentionOpsGpu, SoftmaxRowsWithMinusInfinityAndLongRows) {
   for (std::int64_t j = 0; j < s; ++j) ASSERT_EQ(gpu_y[static_cast<std::size_t>(2 * s + j)], 0.0) << "all -inf row";
 }
 
-TEST_P(AttentionOpsGpu, TanhAndAddScaled) {
+TEST_P(AttentionOpsDevice, TanhAndAddScaled) {
   Both x = random({7, 3, 65}, 1), dy = random({7, 3, 65}, 2);
   Both y = nan_filled({7, 3, 65});
   cpu_->tanh_forward(x.cpu, y.cpu);
@@ -206,14 +205,14 @@ TEST_P(AttentionOpsGpu, TanhAndAddScaled) {
   expect_close(acc, tight(), "add_scaled y");
 }
 
-TEST_P(AttentionOpsGpu, BadArgumentsReadAsOnCpu) {
+TEST_P(AttentionOpsDevice, BadArgumentsReadAsOnCpu) {
   Both q = random({3, 2, 4}, 1), k = random({5, 3, 4}, 2), scores = nan_filled({3, 2, 5});
   expect_error([&] { gpu_->attention_scores(q.gpu, k.gpu, scores.gpu); }, ErrorCode::invalid_argument,
                {"TrainOps::attention_scores", "'keys'", "[S, B, D]"});
   expect_error([&] { gpu_->softmax(q.cpu, q.gpu); }, ErrorCode::invalid_argument, {"TrainOps::softmax", "'x'", "cpu"});
 }
 
-INSTANTIATE_TEST_SUITE_P(Dtypes, AttentionOpsGpu, ::testing::Values(DType::f32, DType::f64),
+INSTANTIATE_TEST_SUITE_P(Dtypes, AttentionOpsDevice, ::testing::Values(DType::f32, DType::f64),
                          [](const ::testing::TestParamInfo<DType>& i) { return to_string(i.param); });
 
 }  // namespace
