@@ -20,34 +20,30 @@ GradientAllreduce::GradientAllreduce(Communicator& comm, TrainOps& ops, std::vec
                    "GradientAllreduce", "params", "must share one dtype and device ('" + p.name + "' differs)");
     grad_elements_ += p.grad.numel();
   }
-  flat_ = Tensor::empty(Shape{grad_elements_ + 2}, params_.front().grad.dtype(), params_.front().grad.device());
+  flat_ = Tensor::empty(Shape{grad_elements_}, params_.front().grad.dtype(), params_.front().grad.device());
 }
 
 // Every copy, scale and the all-reduce are ordered on the model's stream (ops_ and `stream` are
 // the model's): copies on the legacy stream once raced a non-blocking model stream.
 BatchSums GradientAllreduce::reduce(const BatchSums& local, void* stream) {
+  // The sums first, in f64 on the host: the global count is known before the gradients' scale.
+  Tensor sums = Tensor::empty(Shape{2}, DType::f64);
+  sums.data_as<double>()[0] = local.loss;
+  sums.data_as<double>()[1] = static_cast<double>(local.count);
+  comm_.allreduce_sum(sums.view());
+  BatchSums global;
+  global.loss = sums.data_as<double>()[0];
+  global.count = static_cast<std::int64_t>(sums.data_as<double>()[1] + 0.5);
+
   std::int64_t offset = 0;
   for (const Parameter& p : params_) {
     ops_.copy(p.grad.view(), slice(flat_, offset, p.grad.numel()));
     offset += p.grad.numel();
   }
-  ops_.scale(slice(flat_, 0, grad_elements_), static_cast<double>(local.count));
-  Tensor sums = Tensor::empty(Shape{2}, DType::f64);
-  sums.data_as<double>()[0] = local.loss;
-  sums.data_as<double>()[1] = static_cast<double>(local.count);
-  const Tensor host_sums = sums.to(flat_.dtype());
-  ops_.copy(host_sums.view(), slice(flat_, grad_elements_, 2));
-
+  ops_.scale(flat_.view(), static_cast<double>(local.count));
   comm_.allreduce_sum(flat_.view(), stream);
-
-  Tensor reduced = Tensor::empty(Shape{2}, flat_.dtype());
-  ops_.copy(slice(flat_, grad_elements_, 2), reduced.view());  // waits for the all-reduce
-  reduced = reduced.to(DType::f64);
-  BatchSums global;
-  global.loss = reduced.data_as<double>()[0];
-  global.count = static_cast<std::int64_t>(reduced.data_as<double>()[1] + 0.5);
   // No counted target anywhere: every rank's gradients were zero, and stay so.
-  ops_.scale(slice(flat_, 0, grad_elements_), global.count > 0 ? 1.0 / static_cast<double>(global.count) : 0.0);
+  ops_.scale(flat_.view(), global.count > 0 ? 1.0 / static_cast<double>(global.count) : 0.0);
   offset = 0;
   for (Parameter& p : params_) {
     ops_.copy(slice(flat_, offset, p.grad.numel()), p.grad.view());

@@ -1,7 +1,9 @@
 #pragma once
 // One gradient all-reduce per training step (internal header). Every parameter's gradient is
-// packed into one flat buffer on the model's device, followed by two slots for the rank's loss
-// sum and counted targets, and reduced with one collective.
+// packed into one flat buffer on the model's device and reduced with one collective; the rank's
+// loss sum and counted targets are reduced in f64 on the host by a second, two-element one (in
+// the gradients' f32 a count is exact only to 2^24, and the logged loss would drift from a
+// one-rank run's).
 //
 // Each rank's gradients are of the MEAN loss over its own counted targets, so they are weighted
 // by that count before the sum and divided by the global count after it: the result is the
@@ -29,7 +31,7 @@ class GradientAllreduce {
   TrainOps& ops_;
   std::vector<Parameter> params_;
   std::int64_t grad_elements_ = 0;
-  Tensor flat_;  // [grad_elements_ + 2] on the parameters' device
+  Tensor flat_;  // [grad_elements_] on the parameters' device
 };
 
 }  // namespace gpurnn::train
