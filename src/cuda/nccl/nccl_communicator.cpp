@@ -1,17 +1,22 @@
 // The NCCL communicator (compiled only with CUDA, MPI and NCCL: GPURNN_HAVE_NCCL). Its
 // ncclUniqueId is made on rank 0 and broadcast through the bootstrap (MPI) communicator, then
-// every rank joins with ncclCommInitRank on its own device. Collectives are enqueued on the
-// caller's stream (the model's), so they order with the backward pass and the optimizer step
-// without a host synchronisation. Compiled here; run only on a GPU machine (bench/gpu_check.sh).
+// every rank joins with ncclCommInitRank on its own device (rank 0 broadcasts ncclGetUniqueId's
+// status with the id, so a failure there reaches every rank instead of leaving them in the
+// broadcast). Collectives are enqueued on the caller's stream (the model's), so they order with
+// the backward pass and the optimizer step; each returns once its stream is done, polling
+// ncclCommGetAsyncError while it waits (collective_wait.h): a peer that dies aborts the job
+// instead of hanging it. Compiled here; run only on a GPU machine (bench/gpu_check.sh).
 
 #include <cuda_runtime.h>
 #include <nccl.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
 #include "kernels/cuda_status.h"
 #include "cuda/device_guard.h"
+#include "cuda/nccl/collective_wait.h"
 #include "gpurnn/error.h"
 #include "gpurnn/train/communicator.h"
 
@@ -40,12 +45,21 @@ class Nccl final : public Communicator {
   Nccl(std::shared_ptr<Communicator> bootstrap, Device device) : bootstrap_(std::move(bootstrap)), device_(device) {
     check_argument(device.kind == DeviceKind::cuda, "nccl_communicator", "device",
                    "must be a CUDA device, got " + to_string(device));
-    ncclUniqueId id;
-    std::memset(&id, 0, sizeof id);
-    if (bootstrap_->rank() == 0) check_nccl(ncclGetUniqueId(&id), "ncclGetUniqueId");
-    bootstrap_->broadcast(TensorView(&id, Shape{static_cast<std::int64_t>(sizeof id)}, DType::u8), 0);
+    // Rank 0's id and the status of making it, in one broadcast: every rank learns of a failure.
+    struct {
+      ncclUniqueId id;
+      std::int32_t status;
+    } made;
+    std::memset(&made, 0, sizeof made);
+    if (bootstrap_->rank() == 0) made.status = static_cast<std::int32_t>(ncclGetUniqueId(&made.id));
+    bootstrap_->broadcast(TensorView(&made, Shape{static_cast<std::int64_t>(sizeof made)}, DType::u8), 0);
+    const auto made_status = static_cast<ncclResult_t>(made.status);
+    if (made_status != ncclSuccess) {
+      throw Error(ErrorCode::backend_error,
+                  std::string("ncclGetUniqueId failed on rank 0: ") + ncclGetErrorString(made_status));
+    }
     cuda::DeviceGuard guard(device.index);
-    check_nccl(ncclCommInitRank(&comm_, bootstrap_->size(), id, bootstrap_->rank()), "ncclCommInitRank");
+    check_nccl(ncclCommInitRank(&comm_, bootstrap_->size(), made.id, bootstrap_->rank()), "ncclCommInitRank");
   }
   ~Nccl() override {
     if (comm_ != nullptr) ncclCommDestroy(comm_);
@@ -64,6 +78,7 @@ class Nccl final : public Communicator {
     check_nccl(ncclAllReduce(data.data(), data.data(), static_cast<std::size_t>(data.numel()), type, ncclSum, comm_,
                              static_cast<cudaStream_t>(stream)),
                "ncclAllReduce");
+    wait(static_cast<cudaStream_t>(stream), "ncclAllReduce");
   }
 
   void broadcast(TensorView data, int root, void* stream) override {
@@ -76,6 +91,7 @@ class Nccl final : public Communicator {
     check_nccl(ncclBroadcast(data.data(), data.data(), static_cast<std::size_t>(data.numel()), type, root, comm_,
                              static_cast<cudaStream_t>(stream)),
                "ncclBroadcast");
+    wait(static_cast<cudaStream_t>(stream), "ncclBroadcast");
   }
 
   [[noreturn]] void abort(const std::string& message) override {
@@ -86,6 +102,26 @@ class Nccl final : public Communicator {
   }
 
  private:
+  // Until `stream` (and so the collective just queued on it) is done, polling the communicator's
+  // asynchronous error: a dead peer aborts the job here instead of blocking every rank forever.
+  // The caller holds the DeviceGuard.
+  void wait(cudaStream_t stream, const char* what) {
+    CollectiveWait w;
+    w.done = [stream] {
+      const cudaError_t status = cudaStreamQuery(stream);
+      if (status == cudaErrorNotReady) return false;
+      cuda::check_cuda(status, "cudaStreamQuery");
+      return true;
+    };
+    w.async_error = [this]() -> std::string {
+      ncclResult_t async = ncclSuccess;
+      check_nccl(ncclCommGetAsyncError(comm_, &async), "ncclCommGetAsyncError");
+      return async == ncclSuccess || async == ncclInProgress ? std::string() : ncclGetErrorString(async);
+    };
+    w.abort = [this](const std::string& message) { abort(message); };
+    wait_for_collective(w, what);
+  }
+
   void check_device(ConstTensorView data, const char* function) const {
     check_argument(data.device() == device_, function, "data",
                    "is on " + to_string(data.device()) + ", but this NCCL communicator serves " + to_string(device_));
