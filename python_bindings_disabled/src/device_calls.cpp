@@ -7,6 +7,9 @@
 // allocator orders their reuse; the calls return once the work is queued. The Python side keeps
 // every tensor alive across the forward-backward pair (gpurnn/torch.py). Compiled in every
 // build: without CUDA, or without the device, make_backend's Error(unsupported) says so.
+//
+// The sizes are asked with the descriptor the calls run with (the call's dropout, which torch
+// reads from the module per call), never the one the RNN was built with.
 
 #include <cstdint>
 #include <string>
@@ -26,16 +29,38 @@ struct DeviceProblem {
   SequenceShape shape;
 };
 
+// The RNN's descriptor with the call's dropout.
+RNNDescriptor call_descriptor(const PyRNN& rnn, double dropout, const char* where) {
+  check_argument(dropout >= 0.0 && dropout < 1.0, where, "dropout",
+                 "is " + std::to_string(dropout) + ", expected a probability in [0, 1)");
+  RNNDescriptor d = rnn.descriptor();
+  d.dropout = dropout;
+  return d;
+}
+
 DeviceProblem device_problem(const PyRNN& rnn, int device, std::uintptr_t stream, double dropout,
                              const std::vector<std::int64_t>& x_shape, bool batch_first, const char* where) {
   check_argument(x_shape.size() == 3, where, "x_shape",
                  "has " + std::to_string(x_shape.size()) + " dimensions, expected 3 ([T, B, I] or [B, T, I])");
-  DeviceProblem p{device, reinterpret_cast<void*>(stream), rnn.descriptor(), {}};
-  p.desc.dropout = dropout;
+  DeviceProblem p{device, reinterpret_cast<void*>(stream), call_descriptor(rnn, dropout, where), {}};
   p.shape.batch_first = batch_first;
   p.shape.seq_len = x_shape[batch_first ? 1 : 0];
   p.shape.batch = x_shape[batch_first ? 0 : 1];
   return p;
+}
+
+// The backend of a call on `device`: "cuda:N" (gpurnn.torch's CUDA path), or "cpu", whose sizes
+// the tests check on machines without a GPU.
+Backend& sizing_backend(PyRNN& rnn, const std::string& device, const char* where) {
+  Device d;
+  try {
+    d = parse_device(device);
+  } catch (const Error& e) {
+    throw Error(e.code(), std::string(where) + ": argument 'device': " + e.what());
+  }
+  if (d.is_cpu()) return rnn.cpu_backend();
+  check_argument(d.kind == DeviceKind::cuda, where, "device", "is '" + device + "', expected \"cpu\" or \"cuda:N\"");
+  return rnn.cuda_backend(d.index);
 }
 
 // A view of device memory at `address` (empty when 0).
@@ -58,19 +83,24 @@ Shape state_shape(const RNNDescriptor& d, std::int64_t batch, std::int64_t width
 void bind_device_calls(py::class_<PyRNN>& cls) {
   cls.def(
          "_device_sizes",
-         [](PyRNN& self, int device, std::int64_t seq_len, std::int64_t batch, bool batch_first, bool train) {
+         [](PyRNN& self, const std::string& device, std::int64_t seq_len, std::int64_t batch, bool batch_first,
+            bool train, double dropout) {
+           const char* where = "gpurnn.torch sizes";
+           const RNNDescriptor d = call_descriptor(self, dropout, where);
            SequenceShape s;
            s.seq_len = seq_len;
            s.batch = batch;
            s.batch_first = batch_first;
-           Backend& backend = self.cuda_backend(device);
-           const std::size_t workspace = backend.workspace_size(
-               self.descriptor(), s, self.dtype(), train ? ForwardMode::training : ForwardMode::inference);
-           const std::size_t reserve = train ? backend.reserve_size(self.descriptor(), s, self.dtype()) : 0;
+           Backend& backend = sizing_backend(self, device, where);
+           const std::size_t workspace =
+               backend.workspace_size(d, s, self.dtype(), train ? ForwardMode::training : ForwardMode::inference);
+           const std::size_t reserve = train ? backend.reserve_size(d, s, self.dtype()) : 0;
            return py::make_tuple(workspace, reserve);
          },
          py::arg("device"), py::arg("seq_len"), py::arg("batch"), py::arg("batch_first"), py::arg("train"),
-         "gpurnn.torch: (workspace bytes, reserve bytes) of a call on CUDA device `device`.")
+         py::kw_only(), py::arg("dropout"),
+         "gpurnn.torch: (workspace bytes, reserve bytes) of a call with dropout `dropout` on `device` "
+         "(\"cuda:N\", or \"cpu\").")
       .def(
           "_forward_device",
           [](PyRNN& self, int device, std::uintptr_t stream, std::uintptr_t flat, std::vector<std::int64_t> x_shape,

@@ -80,6 +80,8 @@ class PyRNN {
   // The CUDA backend of device `device` (created on first use; Error(unsupported) in a build
   // without CUDA or without that device), for gpurnn.torch's CUDA path (device_calls.cpp).
   Backend& cuda_backend(int device);
+  // The cpu backend on the default thread count (device_calls.cpp's sizes on "cpu").
+  Backend& cpu_backend() { return *backend_for("cpu", 0); }
   // A forward with `weights`; a training one returns what its backward needs, which the
   // caller holds (any number may be pending at once).
   std::pair<ForwardResult, std::shared_ptr<const SavedForward>> forward_with(

@@ -384,7 +384,85 @@ def test_cuda_calls_without_a_device_are_a_clear_error():
     if any(d.startswith("cuda") for d in gpurnn.devices()):
         pytest.skip("this machine has a CUDA device")
     with pytest.raises(gpurnn.UnsupportedError, match="cuda"):
-        core._device_sizes(0, T, B, False, True)
+        core._device_sizes("cuda:0", T, B, False, True, dropout=0.0)
+
+
+def test_cuda_parameters_are_flattened(monkeypatch):
+    """torch reports every CUDA tensor as shared (is_shared()), so only CPU parameters in shared
+    memory stay out of flatten_parameters: stand-in CUDA parameters, so it runs without a GPU."""
+    from unittest import mock
+    mod = gt.LSTM(I, H, num_layers=2)
+    cuda = torch.device("cuda", 0)
+
+    def stand_in(i):
+        p = mock.Mock(spec=torch.Tensor)  # isinstance(p, torch.Tensor)
+        p.dtype, p.device = torch.float32, cuda
+        p.is_shared.return_value = True
+        p.data_ptr.return_value = 4096 * (i + 1)
+        return p
+
+    params = [stand_in(i) for i in range(len(mod._flat_weights_names))]
+    flattened = []
+    monkeypatch.setattr(mod, "_gpurnn_params", lambda: params)
+    monkeypatch.setattr(mod, "_gpurnn_flatten_on_device", lambda ps, dtype, device: flattened.append((dtype, device)))
+    mod.flatten_parameters()
+    assert flattened == [(torch.float32, cuda)]
+
+
+def test_cpu_parameters_in_shared_memory_are_not_flattened():
+    """The other side of the rule above: CPU parameters in shared memory stay where they are."""
+    mod = gt.GRU(I, H)
+    mod.share_memory()  # moves each parameter's storage into shared memory
+    mod.flatten_parameters()
+    flat = mod._gpurnn_core.flat_parameters()
+    assert all(p.is_shared() for p in mod.parameters())
+    assert not any(flat.ctypes.data <= p.data_ptr() < flat.ctypes.data + flat.nbytes for p in mod.parameters())
+    x = torch.randn(T, B, I)
+    with torch.no_grad():
+        assert rel(mod(x)[0], gt.to_torch(mod)(x)[0]) < 1e-5  # copied for the call, still correct
+
+
+def test_device_sizes_are_asked_with_the_call_dropout():
+    """The workspace and reserve are sized with the dropout the call runs with, not the one the
+    core was built with (a module's dropout raised after construction): on the cpu backend, a core
+    built with dropout 0 asked for 0.5 gives the sizes of one built with 0.5, and a dropout that is
+    no probability is refused by name. (The standard engine's sizes do not depend on dropout; the
+    check is that the call's dropout reaches the backend.)"""
+    built_without = gt.LSTM(I, H, num_layers=2)._gpurnn_core
+    built_with = gt.LSTM(I, H, num_layers=2, dropout=0.5)._gpurnn_core
+    for train in (False, True):
+        assert built_without._device_sizes("cpu", T, B, False, train, dropout=0.5) == \
+            built_with._device_sizes("cpu", T, B, False, train, dropout=0.5)
+    with pytest.raises(gpurnn.InvalidArgumentError, match="'dropout'"):
+        built_without._device_sizes("cpu", T, B, False, True, dropout=1.5)
+
+
+def test_cuda_function_sizes_its_buffers_with_the_call_dropout():
+    """_CudaRNNFunction's forward and backward pass the call's dropout to _device_sizes (a
+    stand-in core that records the call and stops there, so it runs without a GPU)."""
+    import types
+
+    class Stop(Exception):
+        pass
+
+    class SizesOnly:
+        def __init__(self):
+            self.dropouts = []
+
+        def _device_sizes(self, device, steps, batch, batch_first, train, dropout=None):
+            self.dropouts.append(dropout)
+            raise Stop
+
+    core = SizesOnly()
+    x = torch.randn(T, B, I)
+    call = (None, False, True, 0.5, 7, ("weight_ih_l0",), None, None)  # dropout 0.5
+    with pytest.raises(Stop):
+        gt._CudaRNNFunction.forward(types.SimpleNamespace(), core, call, x, None, None)
+    ctx = types.SimpleNamespace(saved_tensors=(x, None, None), reserve=torch.empty(1), consumed=False,
+                                core=core, call=call)
+    with pytest.raises(Stop):
+        gt._CudaRNNFunction.backward(ctx, torch.zeros(T, B, H), torch.zeros(1, B, H))
+    assert core.dropouts == [0.5, 0.5]
 
 
 needs_cuda = pytest.mark.skipif(

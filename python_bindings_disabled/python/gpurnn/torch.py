@@ -115,7 +115,8 @@ class _CudaRNNFunction(torch.autograd.Function):
         device = x.device.index
         x, h0, c0 = (None if t is None else t.detach().contiguous() for t in (x, h0, c0))
         steps, batch = (x.shape[1], x.shape[0]) if batch_first else (x.shape[0], x.shape[1])
-        workspace_bytes, reserve_bytes = core._device_sizes(device, steps, batch, batch_first, train)
+        workspace_bytes, reserve_bytes = core._device_sizes(str(x.device), steps, batch, batch_first, train,
+                                                            dropout=dropout)
         new = dict(dtype=x.dtype, device=x.device)
         workspace = torch.empty(workspace_bytes, dtype=torch.uint8, device=x.device)
         reserve = torch.empty(reserve_bytes, dtype=torch.uint8, device=x.device) if train else None
@@ -149,7 +150,8 @@ class _CudaRNNFunction(torch.autograd.Function):
         core, device = ctx.core, x.device.index
         dy, dhn, dcn = (None if t is None else t.contiguous() for t in (dy, dhn, dcn))
         steps, batch = (x.shape[1], x.shape[0]) if batch_first else (x.shape[0], x.shape[1])
-        workspace_bytes, reserve_bytes = core._device_sizes(device, steps, batch, batch_first, True)
+        workspace_bytes, reserve_bytes = core._device_sizes(str(x.device), steps, batch, batch_first, True,
+                                                            dropout=dropout)
         workspace = torch.empty(workspace_bytes, dtype=torch.uint8, device=x.device)
         dx = torch.empty_like(x)
         dh0 = torch.empty_like(h0) if h0 is not None else None
@@ -225,11 +227,13 @@ class _Mixin:
         return core
 
     def flatten_parameters(self) -> None:
-        """Makes the parameters views of the libgpurnn RNN's weight buffer (values kept).
+        """Makes the parameters views of the libgpurnn RNN's weight buffer (values kept), or on
+        a CUDA device views of one flat tensor there.
 
-        A no-op unless every parameter is a float32 or float64 CPU tensor of one dtype, not
-        in shared memory and not aliasing another. Called at construction and by .to() and
-        the like, as torch.nn's RNNs call it for cuDNN.
+        A no-op unless every parameter is a float32 or float64 tensor of one dtype on the cpu
+        or one CUDA device, not aliasing another, and on the cpu not in shared memory (torch
+        reports every CUDA tensor as shared, so that test is the cpu's only). Called at
+        construction and by .to() and the like, as torch.nn's RNNs call it for cuDNN.
         """
         if not getattr(self, "_gpurnn_ready", False):
             return  # inside torch's __init__, before the module is complete
@@ -238,19 +242,14 @@ class _Mixin:
             return
         dtype, device = params[0].dtype, params[0].device
         if dtype not in _FLOAT_DTYPES or device.type not in ("cpu", "cuda") or any(
-                p.dtype != dtype or p.device != device or p.is_shared() for p in params):
+                p.dtype != dtype or p.device != device for p in params):
+            return
+        if device.type == "cpu" and any(p.is_shared() for p in params):
             return
         if len({p.data_ptr() for p in params}) != len(params):
             return
         if device.type == "cuda":
-            # As torch does for cuDNN: one flat tensor on the device, the parameters views of it.
-            slots = self._gpurnn_slots(dtype)
-            flat = torch.empty(sum(n for _, n in slots), dtype=dtype, device=device)
-            with torch.no_grad():
-                for (offset, n), p in zip(slots, params):
-                    flat[offset:offset + n].copy_(p.reshape(-1))
-                    p.data = flat[offset:offset + n].view(p.shape)
-            self._gpurnn_flat = flat
+            self._gpurnn_flatten_on_device(params, dtype, device)
             return
         self._gpurnn_flat = None  # a module moved back from a GPU lets its device copy go
         views = self._gpurnn_core_for(dtype).parameters()
@@ -260,6 +259,17 @@ class _Mixin:
                 if p.data_ptr() != buffer.data_ptr():
                     buffer.copy_(p)
                     p.data = buffer
+
+    def _gpurnn_flatten_on_device(self, params, dtype, device) -> None:
+        """As torch does for cuDNN: one flat tensor on the CUDA device, the parameters views of
+        it (values kept)."""
+        slots = self._gpurnn_slots(dtype)
+        flat = torch.empty(sum(n for _, n in slots), dtype=dtype, device=device)
+        with torch.no_grad():
+            for (offset, n), p in zip(slots, params):
+                flat[offset:offset + n].copy_(p.reshape(-1))
+                p.data = flat[offset:offset + n].view(p.shape)
+        self._gpurnn_flat = flat
 
     def __getstate__(self):
         # torch 2.x's RNNBase drops its weight references here; 1.13's has no __getstate__.
