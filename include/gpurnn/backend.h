@@ -16,8 +16,11 @@
 // backward_data() → backward_weights(). backward_data reads the reserve that forward filled
 // and writes into it what backward_weights needs, so they are called in that order, with the
 // same reserve, lengths and shapes. backward_data may be called again on the same reserve (with
-// other output gradients); it leaves the forward's saved values unchanged. A call allocates nothing: all scratch memory comes from the
-// caller's workspace. A CUDA backend queues its work on the call's stream and returns without
+// other output gradients); it leaves the forward's saved values unchanged, so a second call with
+// the same arguments gives the same results, bit for bit. The one exception is the cudnn backend,
+// which refuses a second call with Error(unsupported) (cuDNN's backward data writes into the
+// reserve it reads, with no promise that the forward's values survive; run the forward again). A call allocates nothing: all scratch memory
+// comes from the caller's workspace. A CUDA backend queues its work on the call's stream and returns without
 // waiting for it (except where a call must read device memory, said at the call); the caller
 // keeps every buffer alive until the stream has done.
 //

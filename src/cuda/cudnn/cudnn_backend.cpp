@@ -3,6 +3,9 @@
 #include <cuda_runtime.h>
 #include <cudnn.h>
 
+#include <map>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -90,21 +93,40 @@ class CudnnBackend final : public Backend {
       return std::string(e.what());
     }
     if (auto why = cudnn_refusal(desc, dtype, algorithm_)) return why;
-    // What the documented rules miss, cuDNN says when asked to build the descriptor and size
-    // a one-sequence, two-step batch.
+    RNNDescriptor no_dropout = desc;
+    no_dropout.dropout = 0.0;
+    const std::string key = to_string(no_dropout) + " " + to_string(dtype);
+    {
+      const std::lock_guard<std::mutex> lock(probed_mutex_);
+      if (auto found = probed_.find(key); found != probed_.end()) return found->second;
+    }
+    std::optional<std::string> why = probe_refusal(no_dropout, dtype);
+    const std::lock_guard<std::mutex> lock(probed_mutex_);
+    probed_.emplace(key, why);
+    return why;
+  }
+
+  // What the documented rules miss, cuDNN says when asked to build the descriptor and size a
+  // one-sequence, two-step batch; persist_dynamic first builds its plan for that batch, on a
+  // descriptor thrown away after, so that what its first call would meet (no NVRTC:
+  // CUDNN_STATUS_NOT_SUPPORTED_RUNTIME_PREREQUISITE_MISSING; a problem its persistent kernel
+  // cannot hold) is said here, in cuDNN's words. Plans for other batch sizes are built by the
+  // calls (cudnn_setup.h) and can still be refused there. unsupported_reason keeps the answer per
+  // problem (the plan is compiled with NVRTC: slow to ask again for every case of a sweep).
+  std::optional<std::string> probe_refusal(const RNNDescriptor& no_dropout, DType dtype) const {
     try {
       const CallScope scope(device_.index, nullptr);
-      RNNDescriptor no_dropout = desc;
-      no_dropout.dropout = 0.0;
       const RnnDescriptor probe = make_rnn_descriptor(scope.handle, no_dropout, dtype, algorithm_);
       std::size_t bytes = 0;
       GPURNN_CUDNN_CHECK(cudnnGetRNNWeightSpaceSize(scope.handle, probe.rnn.get(), &bytes));
-      if (algorithm_ != CudnnAlgorithm::persist_dynamic) {  // which needs its plan built first
-        const RnnDataDescOwner x = make_rnn_data_descriptor(dtype, false, 2, desc.input_size, {2});
-        std::size_t work = 0, reserve = 0;
-        GPURNN_CUDNN_CHECK(cudnnGetRNNTempSpaceSizes(scope.handle, probe.rnn.get(), CUDNN_FWD_MODE_TRAINING,
-                                                     x.get(), &work, &reserve));
+      const std::vector<int> one_sequence = {2};
+      if (algorithm_ == CudnnAlgorithm::persist_dynamic) {
+        GPURNN_CUDNN_CHECK(cudnnBuildRNNDynamic(scope.handle, probe.rnn.get(), static_cast<int>(one_sequence.size())));
       }
+      const RnnDataDescOwner x = make_rnn_data_descriptor(dtype, false, 2, no_dropout.input_size, one_sequence);
+      std::size_t work = 0, reserve = 0;
+      GPURNN_CUDNN_CHECK(cudnnGetRNNTempSpaceSizes(scope.handle, probe.rnn.get(), CUDNN_FWD_MODE_TRAINING,
+                                                   x.get(), &work, &reserve));
     } catch (const Error& e) {
       if (e.code() == ErrorCode::unsupported) return std::string(e.what());
       throw;
@@ -182,6 +204,9 @@ class CudnnBackend final : public Backend {
     check_buffer("backward_data", "reserve", args.reserve, p.rs.bytes, device_);
     void* rs = args.reserve.data();
     CudnnReserveHeader h = read_header("backward_data", scope, rs, p, CudnnReserveHeader::forward_done);
+    if (auto why = cudnn_backward_data_refusal(h.stage >= CudnnReserveHeader::backward_data_done)) {
+      throw Error(ErrorCode::unsupported, std::string("backward_data: ") + *why);
+    }
     check_argument(h.lengths_digest == engine::lengths_digest(p.lengths.data(), shape.seq_len, shape.batch),
                    "backward_data", "lengths",
                    "differ from the lengths of the forward that filled the reserve (pass the same)");
@@ -331,6 +356,8 @@ class CudnnBackend final : public Backend {
   Device device_;
   CudnnAlgorithm algorithm_;
   mutable CudnnSetupCache cache_;
+  mutable std::mutex probed_mutex_;
+  mutable std::map<std::string, std::optional<std::string>> probed_;  // probe_refusal's answers
 };
 
 }  // namespace

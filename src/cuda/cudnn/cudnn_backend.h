@@ -7,7 +7,8 @@
 //   GRU is PyTorch's); rnn_sigmoid is refused. f32 (FMA math, no TF32) and f64.
 // - Algorithms (make_backend("cudnn/<algo>")): standard (default), persist_static,
 //   persist_static_small_h, persist_dynamic; what each refuses is in cudnn_rules.h, and
-//   unsupported_reason also asks cuDNN to build the descriptor.
+//   unsupported_reason also asks cuDNN to build the descriptor (persist_dynamic: and its plan).
+//   persist_static_small_h and persist_dynamic refuse ragged batches, per call.
 // - Weights: gpurnn's flat PyTorch-layout buffer is copied into cuDNN's weight space (inside the
 //   workspace) on the call's stream at each forward and backward_data, and the weight gradients
 //   back (added or written, per GradMode) at backward_weights; when cuDNN's layout coincides
@@ -21,6 +22,8 @@
 //   cudnnBuildRNNDynamic compiles its kernel for one).
 // - backward_data and backward_weights read the reserve's header (and backward_weights the
 //   lengths saved there) back to the host, so they wait for the stream's earlier work.
+// - backward_data once per training forward: a second call on the same reserve is refused with
+//   Error(unsupported) (cuDNN's backward data writes into the reserve it reads; cudnn_rules.h).
 
 #include <memory>
 

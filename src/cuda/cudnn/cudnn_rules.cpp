@@ -73,9 +73,20 @@ std::optional<std::string> cudnn_training_refusal(const RNNDescriptor& desc) {
 }
 
 std::optional<std::string> cudnn_lengths_refusal(CudnnAlgorithm algorithm, bool ragged) {
-  if (ragged && algorithm == CudnnAlgorithm::persist_static_small_h) {
+  if (ragged && (algorithm == CudnnAlgorithm::persist_static_small_h ||
+                 algorithm == CudnnAlgorithm::persist_dynamic)) {
+    return std::string(kPrefix) + "algorithm " + to_string(algorithm) +
+           " with sequences of different lengths in one batch";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> cudnn_backward_data_refusal(bool reserve_through_backward_data) {
+  if (reserve_through_backward_data) {
     return std::string(kPrefix) +
-           "algorithm persist_static_small_h with sequences of different lengths in one batch";
+           "backward_data again on a reserve that backward_data has already been through: "
+           "cuDNN's backward data writes into the reserve it reads, so a second call would not "
+           "see what the forward saved; run the training forward again";
   }
   return std::nullopt;
 }

@@ -34,7 +34,18 @@ std::optional<std::string> cudnn_refusal(const RNNDescriptor& desc, DType dtype,
                                          CudnnAlgorithm algorithm);
 // Why a training forward cannot run: inter-layer dropout (see cudnn_backend.h), or nullopt.
 std::optional<std::string> cudnn_training_refusal(const RNNDescriptor& desc);
-// Why a batch with these lengths cannot run (small_h takes only equal lengths), or nullopt.
+// Why a batch with these lengths cannot run, or nullopt: persist_static_small_h and
+// persist_dynamic take only equal lengths. The developer guide's table of RNN features lists
+// "variable sequence length in batch" as not supported by PERSIST_DYNAMIC (and by
+// PERSIST_STATIC_SMALL_H, since it exists); PyTorch picks no persistent algorithm for a
+// PackedSequence either.
 std::optional<std::string> cudnn_lengths_refusal(CudnnAlgorithm algorithm, bool ragged);
+// Why backward_data cannot run on this reserve, or nullopt: a reserve that backward_data has
+// already been through. cudnnRNNBackwardData_v8 takes reserveSpace as input/output (it leaves
+// there what cudnnRNNBackwardWeights_v8 reads, which takes it as input only) and cuDNN does not
+// say that what the forward saved survives, so a second call could read its own leftovers. A copy
+// of the reserve would double cuDNN's largest buffer for every training step; the backend refuses
+// the second call instead (run the training forward again).
+std::optional<std::string> cudnn_backward_data_refusal(bool reserve_through_backward_data);
 
 }  // namespace gpurnn::cuda

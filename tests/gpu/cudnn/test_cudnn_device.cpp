@@ -206,11 +206,30 @@ TEST(CudnnErrors, RefusesWhatCudnnCannotDo) {
   expect_error([&] { make_backend("cudnn")->reserve_size(dropout, {4, 2, false}, DType::f32); },
                ErrorCode::unsupported, {"reserve_size", "not supported by cuDNN", "dropout"});
 
-  TrainingRun ragged("cudnn/persist_static_small_h", small_desc(CellKind::lstm, false, true));
-  if (ragged.backend->supports(small_desc(CellKind::lstm, false, true), DType::f32)) {
+  // Whether the algorithm runs here at all is asked first: TrainingRun's size queries already
+  // ask cuDNN and would throw for a descriptor it refuses.
+  const RNNDescriptor lstm = small_desc(CellKind::lstm, false, true);
+  for (const std::string algorithm : {"persist_static_small_h", "persist_dynamic"}) {
+    SCOPED_TRACE(algorithm);
+    if (!make_backend("cudnn/" + algorithm)->supports(lstm, DType::f32)) continue;
+    TrainingRun ragged("cudnn/" + algorithm, lstm);
     expect_error([&] { ragged.backend->forward(ragged.w, ragged.fwd()); }, ErrorCode::unsupported,
-                 {"forward", "not supported by cuDNN", "different lengths"});
+                 {"forward", "not supported by cuDNN", algorithm, "different lengths"});
   }
+}
+
+// The Backend contract's one exception: a second backward_data on one reserve is refused, and a
+// new forward makes the reserve usable again.
+TEST(CudnnErrors, BackwardDataOncePerForward) {
+  GPURNN_REQUIRE_GPU();
+  TrainingRun r("cudnn", small_desc(CellKind::lstm, true, true));
+  r.backend->forward(r.w, r.fwd());
+  r.backend->backward_data(r.w, r.bwd());
+  expect_error([&] { r.backend->backward_data(r.w, r.bwd()); }, ErrorCode::unsupported,
+               {"backward_data", "not supported by cuDNN", "run the training forward again"});
+  EXPECT_NO_THROW(r.backend->backward_weights(r.w, r.bww(), r.grads)) << "the refusal changes nothing";
+  r.backend->forward(r.w, r.fwd());
+  EXPECT_NO_THROW(r.backend->backward_data(r.w, r.bwd()));
 }
 
 // accumulate adds this call's gradients to what grads holds: twice accumulated = 2 x overwrite.

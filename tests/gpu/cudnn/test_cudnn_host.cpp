@@ -263,6 +263,29 @@ TEST(CudnnHost, DocumentedRefusalsSayNotSupportedByCudnn) {
   EXPECT_FALSE(cuda::cudnn_lengths_refusal(CudnnAlgorithm::standard, true));
 }
 
+// The cuDNN guide's table of RNN features: no variable sequence lengths in a batch for the
+// small-h and the dynamic persistent algorithms.
+TEST(CudnnHost, PersistentAlgorithmsWithoutRaggedBatchesRefuseThem) {
+  using cuda::CudnnAlgorithm;
+  for (CudnnAlgorithm a : {CudnnAlgorithm::persist_static_small_h, CudnnAlgorithm::persist_dynamic}) {
+    SCOPED_TRACE(cuda::to_string(a));
+    const std::string why = cuda::cudnn_lengths_refusal(a, true).value_or("");
+    EXPECT_EQ(why.rfind("not supported by cuDNN: ", 0), 0u) << why;
+    EXPECT_NE(why.find(std::string("algorithm ") + cuda::to_string(a)), std::string::npos) << why;
+    EXPECT_NE(why.find("different lengths"), std::string::npos) << why;
+    EXPECT_FALSE(cuda::cudnn_lengths_refusal(a, false));
+  }
+  EXPECT_FALSE(cuda::cudnn_lengths_refusal(CudnnAlgorithm::persist_static, true));
+}
+
+// cuDNN's backward data writes into the reserve it reads: once per forward.
+TEST(CudnnHost, BackwardDataRefusesAReserveItHasBeenThrough) {
+  EXPECT_FALSE(cuda::cudnn_backward_data_refusal(false));
+  const std::string why = cuda::cudnn_backward_data_refusal(true).value_or("");
+  EXPECT_EQ(why.rfind("not supported by cuDNN: backward_data again", 0), 0u) << why;
+  EXPECT_NE(why.find("run the training forward again"), std::string::npos) << why;
+}
+
 TEST(CudnnHost, AlgorithmsByName) {
   EXPECT_EQ(backend_algorithms("cudnn"), cuda::cudnn_algorithm_names());
   EXPECT_EQ(backend_algorithms("cudnn:1"), cuda::cudnn_algorithm_names());
