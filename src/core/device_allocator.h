@@ -10,7 +10,8 @@
 //
 // Stream semantics of the CUDA storage: allocated and freed in the order of the device's legacy
 // default stream (cudaMallocAsync / cudaFreeAsync on cudaStreamLegacy); copies and fills return
-// only when the data is in place.
+// only when the data is in place. Code that drops storage last used by work on another stream
+// calls order_frees_after(device, stream) first.
 
 #include <cstddef>
 #include <memory>
@@ -29,6 +30,9 @@ struct DeviceStorage {
   void (*copy)(void* dst, Device dst_device, const void* src, Device src_device, std::size_t bytes);
   // Sets `bytes` bytes at `dst` on `device` to zero; returns when done.
   void (*zero)(void* dst, Device device, std::size_t bytes);
+  // Makes every later free of `device`'s storage wait for the work queued on `stream` so far,
+  // without waiting on the host. Null for a platform whose calls are done when they return.
+  void (*order_frees_after)(Device device, void* stream) = nullptr;
 };
 
 // The DeviceStorage functions of the platform that owns the (non-host) device; for copy_storage,
@@ -36,5 +40,9 @@ struct DeviceStorage {
 std::shared_ptr<void> allocate_device_storage(std::size_t bytes, Device device, const char* where);
 void copy_storage(void* dst, Device dst_device, const void* src, Device src_device, std::size_t bytes);
 void zero_device_storage(void* dst, Device device, std::size_t bytes);
+// Before dropping a tensor that work on `stream` (cudaStream_t; null: the legacy default stream)
+// may still use: frees issued after this wait for that work, so the storage is not handed out
+// again while the stream reads or writes it. Nothing for the host or a platform without the hook.
+void order_frees_after(Device device, void* stream);
 
 }  // namespace gpurnn::detail

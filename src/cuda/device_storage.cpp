@@ -11,7 +11,9 @@
 // Ordering: work queued on the legacy default stream or on any blocking stream (cudaStreamCreate
 // without cudaStreamNonBlocking) is ordered with these allocations and frees. Work on a
 // non-blocking stream that uses a tensor must be made to wait for the legacy stream before its
-// first use and be finished (or waited for by the legacy stream) before the tensor is destroyed.
+// first use and be finished (or waited for by the legacy stream) before the tensor is destroyed:
+// order_frees_after(device, stream) makes the legacy stream wait for it (an event recorded on the
+// stream), so the tensors dropped after that call are freed only once the stream has done.
 
 #include "cuda/device_storage.h"
 
@@ -197,13 +199,28 @@ void zero_cuda_storage(void* dst, Device device, std::size_t bytes) {
   cuda::check_cuda(cudaStreamSynchronize(cudaStreamLegacy), "cudaStreamSynchronize");
 }
 
+// The legacy stream, where the frees are queued, waits for what `stream` has queued so far. The
+// event may be destroyed at once: the wait keeps what it recorded.
+void order_cuda_frees_after(Device device, void* stream_ptr) {
+  const auto stream = static_cast<cudaStream_t>(stream_ptr);
+  if (stream == nullptr || stream == cudaStreamLegacy) return;  // already the frees' own order
+  cuda::DeviceGuard guard(device.index);
+  cudaEvent_t done = nullptr;
+  cuda::check_cuda(cudaEventCreateWithFlags(&done, cudaEventDisableTiming), "cudaEventCreateWithFlags");
+  cudaError_t status = cudaEventRecord(done, stream);
+  if (status == cudaSuccess) status = cudaStreamWaitEvent(cudaStreamLegacy, done, 0);
+  (void)cudaEventDestroy(done);
+  cuda::check_cuda(status, "order_frees_after: cudaEventRecord / cudaStreamWaitEvent(cudaStreamLegacy)");
+}
+
 }  // namespace
 }  // namespace gpurnn::detail
 
 namespace gpurnn::cuda {
 
 const detail::DeviceStorage& device_storage() {
-  static const detail::DeviceStorage storage = {detail::allocate_cuda_storage, detail::copy_cuda_storage, detail::zero_cuda_storage};
+  static const detail::DeviceStorage storage = {detail::allocate_cuda_storage, detail::copy_cuda_storage,
+                                                detail::zero_cuda_storage, detail::order_cuda_frees_after};
   return storage;
 }
 

@@ -77,6 +77,9 @@ RNNOutput RNN::run_forward(const Tensor& x, const SequenceInputs& inputs, Forwar
   out.y = Tensor::empty(sequence_tensor_shape(s, d.output_size()), weights_.dtype(), dev);
   out.hn = Tensor::empty({states, s.batch, d.state_size()}, weights_.dtype(), dev);
   if (d.has_cell_state()) out.cn = Tensor::empty({states, s.batch, d.hidden_size}, weights_.dtype(), dev);
+  // An RNN's calls run on the default (legacy) stream, the one whose order CUDA storage is
+  // allocated and freed in (core/device_allocator.h): this workspace, freed at return, and the
+  // reserve this replaces are freed only after the calls that used them, with nothing to order.
   Tensor workspace = byte_buffer(backend_->workspace_size(d, s, weights_.dtype(), mode), dev);
   if (mode == ForwardMode::training) {
     reserve_ = byte_buffer(backend_->reserve_size(d, s, weights_.dtype()), dev);

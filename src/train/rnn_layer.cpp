@@ -1,5 +1,7 @@
 #include "train/rnn_layer.h"
 
+#include "core/device_allocator.h"
+
 namespace gpurnn::train {
 namespace {
 
@@ -19,8 +21,11 @@ RnnLayer::RnnLayer(const RNNDescriptor& desc, DType dtype, const std::string& ba
   grads_.zero();
 }
 
-Tensor& RnnLayer::grown(Tensor& buffer, std::size_t bytes) {
+// A buffer too small for `bytes` is replaced; the old one may still be in use by the last call's
+// work on `stream` (this call's: a model keeps one stream), so its free waits for that work.
+Tensor& RnnLayer::grown(Tensor& buffer, std::size_t bytes, void* stream) {
   if (!buffer.defined() || buffer.bytes() < bytes) {
+    if (buffer.defined()) detail::order_frees_after(device(), stream);
     buffer = Tensor::empty({static_cast<std::int64_t>(std::max<std::size_t>(bytes, 1))}, DType::u8, device());
   }
   return buffer;
@@ -52,9 +57,9 @@ RnnStepOutput RnnLayer::run_forward(const Tensor& x, const Tensor& lengths, cons
   a.y = out.y.view();
   a.hn = out.hn.view();
   if (out.cn.defined()) a.cn = out.cn.view();
-  a.workspace = grown(workspace_, backend_->workspace_size(d, s, dt, mode)).view();
+  a.workspace = grown(workspace_, backend_->workspace_size(d, s, dt, mode), stream).view();
   if (mode == ForwardMode::training) {
-    a.reserve = grown(reserve_, backend_->reserve_size(d, s, dt)).view();
+    a.reserve = grown(reserve_, backend_->reserve_size(d, s, dt), stream).view();
   }
   a.dropout_seed = dropout_seed;
   a.stream = stream;
@@ -100,7 +105,7 @@ RnnInputGradients RnnLayer::backward(const Tensor& dy, const Tensor& dhn, const 
     }
   }
   Tensor dx = Tensor::empty(x_.shape(), weights_.dtype(), device());
-  grown(workspace_, backend_->workspace_size(descriptor(), shape_, weights_.dtype(), ForwardMode::training));
+  grown(workspace_, backend_->workspace_size(descriptor(), shape_, weights_.dtype(), ForwardMode::training), stream);
   BackwardDataArgs bd;
   bd.lengths = optional_view(lengths_);
   bd.dy = optional_view(dy);

@@ -50,7 +50,7 @@ class RnnLayer {
   const RNNWeights& weights() const { return weights_; }
   RNNWeights& grads() { return grads_; }
 
-  // x [T, B, I]; lengths i32 [B] on the device (may be undefined: all T); h0/c0 may be
+  // x [T, B, I]; lengths i32 [B] on the host (may be undefined: all T); h0/c0 may be
   // undefined (zeros). Training keeps what backward needs until the next training forward.
   RnnStepOutput forward(const Tensor& x, const Tensor& lengths, const Tensor& h0, const Tensor& c0,
                         ForwardMode mode, std::uint64_t dropout_seed, void* stream);
@@ -74,7 +74,7 @@ class RnnLayer {
   const PreparedWeights* prepared_weights() const { return prepared_.get(); }
 
  private:
-  Tensor& grown(Tensor& buffer, std::size_t bytes);
+  Tensor& grown(Tensor& buffer, std::size_t bytes, void* stream);
   // forward() on `prepared` when given, else on the weights.
   RnnStepOutput run_forward(const Tensor& x, const Tensor& lengths, const Tensor& h0, const Tensor& c0,
                             ForwardMode mode, std::uint64_t dropout_seed, void* stream, const PreparedWeights* prepared);
