@@ -246,8 +246,10 @@ done_phase "$result"
 
 # ---- 4. compute-sanitizer ---------------------------------------------------------------------
 # Small cases of every kernel family: step kernels (CudaSmall), cuDNN (CudnnSmall), the persistent
-# kernel (CudaPersistentSmall), the training and attention ops (their f32 cases).
-filter='CudaSmall.*:CudnnSmall.*:CudaPersistentSmall.*:Dtypes/TrainOpsGpu.*/f32:Dtypes/AttentionOpsGpu.*/f32'
+# kernel (CudaPersistentSmall) in gpurnn_gpu_tests; the training and attention ops (their f32
+# cases) in gpurnn_device_tests, which runs on cuda:0 when there is a GPU.
+sanitized=("gpurnn_gpu_tests|CudaSmall.*:CudnnSmall.*:CudaPersistentSmall.*"
+           "gpurnn_device_tests|Dtypes/TrainOpsDevice.*/f32:Dtypes/AttentionOpsDevice.*/f32")
 for tool in memcheck racecheck; do
   phase "compute-sanitizer $tool" 75
   if [ -z "$sanitizer" ]; then
@@ -255,28 +257,38 @@ for tool in memcheck racecheck; do
     status=1
     continue
   fi
-  log="$logs/$tool.log"
-  run_limited "$log" "$sanitizer" --tool "$tool" --kernel-name kns=gpurnn --error-exitcode 99 \
-    "$build/tests/gpurnn_gpu_tests" "--gtest_filter=$filter"
-  rc=$?
-  if grep -q -i "unrecognized\|unknown option\|invalid option" "$log"; then  # an older tool: --filter
-    run_limited "$log" "$sanitizer" --tool "$tool" --filter kns=gpurnn --error-exitcode 99 \
-      "$build/tests/gpurnn_gpu_tests" "--gtest_filter=$filter"
-    rc=$?
-  fi
-  errors="$(sed -n 's/.*ERROR SUMMARY: \([0-9][0-9]*\) error.*/\1/p' "$log" | tail -n 1)"
-  ran="$(sed -n 's/^\[==========\] \([0-9][0-9]*\) tests* from.*ran.*/\1/p' "$log" | tail -n 1)"
-  if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-    result="ran out of time after ${ran:-?} tests"; status=1
-  elif [ -z "$errors" ]; then
-    result="failed to run (exit $rc)"; status=1; tail_of "$log"
+  rc=0 errors=0 ran=0 missing=0
+  for target in "${sanitized[@]}"; do
+    binary="${target%%|*}" filter="${target#*|}"
+    log="$logs/$tool-$binary.log"
+    GPURNN_TEST_DEVICE=cuda:0 run_limited "$log" "$sanitizer" --tool "$tool" --kernel-name kns=gpurnn \
+      --error-exitcode 99 "$build/tests/$binary" "--gtest_filter=$filter"
+    one_rc=$?
+    if grep -q -i "unrecognized\|unknown option\|invalid option" "$log"; then  # an older tool: --filter
+      GPURNN_TEST_DEVICE=cuda:0 run_limited "$log" "$sanitizer" --tool "$tool" --filter kns=gpurnn \
+        --error-exitcode 99 "$build/tests/$binary" "--gtest_filter=$filter"
+      one_rc=$?
+    fi
+    one_errors="$(sed -n 's/.*ERROR SUMMARY: \([0-9][0-9]*\) error.*/\1/p' "$log" | tail -n 1)"
+    one_ran="$(sed -n 's/^\[==========\] \([0-9][0-9]*\) tests* from.*ran.*/\1/p' "$log" | tail -n 1)"
+    ran=$((ran + ${one_ran:-0}))
+    if [ "$one_rc" = 124 ] || [ "$one_rc" = 137 ]; then rc=124; fi
+    if [ -z "$one_errors" ]; then missing=1; tail_of "$log"; else errors=$((errors + one_errors)); fi
+    if [ "$one_errors" != 0 ] && [ -n "$one_errors" ]; then
+      extra_sections+=$'\n'"$tool ($binary)"$':\n\n```\n'"$(grep -m 20 -A3 '=========.*\(Invalid\|Race\|Error\)' "$log")"$'\n```\n'
+    fi
+    if [ "$one_rc" != 0 ] && [ "$rc" = 0 ]; then rc=$one_rc; fi
+  done
+  if [ "$rc" = 124 ]; then
+    result="ran out of time after $ran tests"; status=1
+  elif [ "$missing" != 0 ]; then
+    result="failed to run (exit $rc)"; status=1
   elif [ "$errors" != 0 ]; then
-    result="$errors errors in ${ran:-?} tests"; status=1
-    extra_sections+=$'\n'"$tool"$':\n\n```\n'"$(grep -m 20 -A3 '=========.*\(Invalid\|Race\|Error\)' "$log")"$'\n```\n'
+    result="$errors errors in $ran tests"; status=1
   elif [ "$rc" != 0 ]; then
     result="0 errors, but the tests failed (exit $rc)"; status=1
   else
-    result="0 errors in ${ran:-?} tests"
+    result="0 errors in $ran tests"
   fi
   done_phase "$result"
 done

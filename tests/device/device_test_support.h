@@ -73,3 +73,10 @@ inline train::Batch batch_on(const train::Batch& host, Device device) {
                    << ") and fewer than 2 virtual devices (set GPURNN_VIRTUAL_DEVICES=2)";            \
     }                                                                                                 \
   } while (false)
+
+// Skips the current test unless the process has two virtual devices (the suites of the virtual
+// devices themselves; CTest sets GPURNN_VIRTUAL_DEVICES=2).
+#define GPURNN_REQUIRE_VIRTUAL_DEVICES()                                                           \
+  do {                                                                                             \
+    if (::gpurnn::virtual_device_count() < 2) GTEST_SKIP() << "needs GPURNN_VIRTUAL_DEVICES=2 or more"; \
+  } while (false)

@@ -12,15 +12,11 @@
 #include "gpurnn/gpurnn.h"
 #include "gpurnn/io/npy.h"
 #include "gpurnn/io/rnn_file.h"
+#include "device/device_test_support.h"
 #include "test_support.h"
 
 namespace gpurnn::testing {
 namespace {
-
-#define GPURNN_REQUIRE_VIRTUAL_DEVICES()                                                         \
-  do {                                                                                           \
-    if (virtual_device_count() < 2) GTEST_SKIP() << "needs GPURNN_VIRTUAL_DEVICES=2 or more";    \
-  } while (false)
 
 CommandResult gpurnn(const std::string& args) { return run_command(std::string(GPURNN_CLI_PATH) + " " + args); }
 
@@ -98,6 +94,31 @@ TEST(CliVirtual, RunWeightsAndCheckpointEqualTheCpuDevice) {
     decoded[k++] = r.output;
   }
   EXPECT_EQ(without_device_and_time(decoded[1]), without_device_and_time(decoded[0]));
+}
+
+// A checkpoint saved on the device (its tensors copied to the host by the writer) and a resume
+// onto the device write the very bytes the cpu device writes.
+TEST(CliVirtual, SaveAndResumeWriteTheCpuCheckpoint) {
+  GPURNN_REQUIRE_VIRTUAL_DEVICES();
+  const ScratchDir dir;
+  for (const char* task : {"classify", "charlm"}) {
+    SCOPED_TRACE(task);
+    for (const char* device : {"cpu", "virtual:1"}) {
+      const std::string first = dir.file(std::string(task) + "_" + device + "_3.safetensors");
+      const std::string flags = std::string(" --eval-batches 1 --progress none --threads 1 --device ") + device;
+      const std::string extra = std::string(task) == "charlm" ? " --hidden 16 --batch 4 --seq-len 10 --sample 0" : "";
+      ASSERT_EQ(gpurnn(std::string("train ") + task + " --steps 3 --save " + first + flags + extra).exit_code, 0);
+      const CommandResult resumed = gpurnn("train --resume " + first + " --steps 5 --save " +
+                                           dir.file(std::string(task) + "_" + device + "_5.safetensors") + flags +
+                                           (std::string(task) == "charlm" ? " --sample 0" : ""));
+      ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+    }
+    for (const char* step : {"_3", "_5"}) {
+      EXPECT_EQ(read_bytes(dir.file(std::string(task) + "_virtual:1" + step + ".safetensors")),
+                read_bytes(dir.file(std::string(task) + "_cpu" + step + ".safetensors")))
+          << step;
+    }
+  }
 }
 
 TEST(CliVirtual, CheckAndBenchRunOnIt) {

@@ -1,7 +1,7 @@
 // Seq2SeqModel on the device under test (device_test_support.h) against the cpu: the same model (same seeds) gives the same
 // losses and gradients for token outputs with each attention score and for pointer networks
 // (bidirectional encoder, exclusive pointers with an end marker), and decodes the same outputs
-// greedily and with a beam (bit for bit on a virtual device). The attention ops: tests/gpu/test_attention_ops_gpu.cpp.
+// greedily and with a beam (bit for bit on a virtual device). The attention ops: test_attention_ops_device.cpp.
 #include <gtest/gtest.h>
 
 #include "device/device_test_support.h"
