@@ -306,10 +306,11 @@ void print_header(std::ostream& out, const TrainOptions& o, const RunPlan& plan,
 // The training steps with progress and periodic checkpoints. SIGINT/SIGTERM end the run after
 // the step in flight, with a checkpoint when --save is given, and give the exit status; not in
 // a distributed run (the ranks would have to agree on the step to stop at).
+// `signals` are installed by the caller before it prints its first line (a caller that waits for
+// "before:" and signals must find them in place), unset in a distributed run.
 std::optional<int> run_steps(std::ostream& out, const TrainOptions& o, train::Trainer& trainer,
-                             const train::TrainConfig& config, Progress& progress, bool distributed) {
-  std::optional<StopSignals> signals;
-  if (!distributed) signals.emplace();
+                             const train::TrainConfig& config, Progress& progress,
+                             std::optional<StopSignals>& signals) {
   struct Stopped {};
   try {
     trainer.run([&](const train::StepLog& log) {
@@ -385,6 +386,10 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
     return report;
   };
 
+  // From here on SIGINT/SIGTERM stop the run cleanly (after the step in flight, or before the
+  // first one): installed before the first line a watcher may answer with a signal.
+  std::optional<StopSignals> signals;
+  if (comm == nullptr) signals.emplace();
   print_header(out, o, plan, *task, n, config, device, schedule_note, comm.get());
   if (trainer.step() > 0) {
     out << "resumed from " << o.resume << " at step " << trainer.step() << "\n";
@@ -396,7 +401,7 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
   const train::ModelInterface& io = plan.model.io;
   const bool tokens = io.input == train::InputKind::tokens;
   Progress progress(reporter ? std::cerr : silent, style, trainer.step(), config.steps, tokens ? "tokens" : "steps");
-  if (const std::optional<int> stopped = run_steps(out, o, trainer, config, progress, comm != nullptr)) {
+  if (const std::optional<int> stopped = run_steps(out, o, trainer, config, progress, signals)) {
     return *stopped;
   }
   const double seconds = progress.seconds();
