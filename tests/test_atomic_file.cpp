@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <functional>
 #include <string>
 #include <thread>
 
@@ -22,6 +23,19 @@ using testing::ScratchDir;
 
 void write_text(const std::string& path, const std::string& text) {
   write_file_atomically(path, {{text.data(), text.size()}});
+}
+
+// Runs `fn` with the process's standard output redirected to a new file at `path`.
+void with_stdout_in(const std::string& path, const std::function<void()>& fn) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ASSERT_GE(fd, 0);
+  std::fflush(stdout);
+  const int saved = ::dup(STDOUT_FILENO);
+  ::dup2(fd, STDOUT_FILENO);
+  fn();
+  ::dup2(saved, STDOUT_FILENO);
+  ::close(saved);
+  ::close(fd);
 }
 
 mode_t mode_of(const std::string& path) {
@@ -86,18 +100,39 @@ TEST(AtomicFile, FifosAreWrittenThrough) {
   EXPECT_TRUE(S_ISFIFO(mode_of(fifo)));
 }
 
+// A tmpfs outside /tmp (/dev/shm) holds regular files: one there is replaced whole, never written
+// over in place (issue 34: 968 new bytes followed by the old ones), and a new one is created.
+TEST(AtomicFile, RegularFilesUnderDevAreReplacedLikeAnyOther) {
+  if (::access("/dev/shm", W_OK) != 0) GTEST_SKIP() << "no writable /dev/shm";
+  const std::string path = "/dev/shm/gpurnn_atomic_" + std::to_string(::getpid());
+  write_text(path, std::string(100000, 'o'));
+  const ino_t before = [&] { struct stat st{}; ::stat(path.c_str(), &st); return st.st_ino; }();
+  write_text(path, "short");
+  EXPECT_EQ(read_bytes(path), "short");
+  struct stat st{};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_NE(st.st_ino, before) << "replaced through a temporary, not written over";
+  ::unlink(path.c_str());
+  EXPECT_NO_THROW(check_writable(path, "--output"));
+  write_text(path, "new file");
+  EXPECT_EQ(read_bytes(path), "new file");
+  ::unlink(path.c_str());
+}
+
+// /dev/stdout leads through /proc/self/fd/1 to the file the process has open: that file is
+// written where it is (a rename would leave the descriptor on the old, unlinked file).
+TEST(AtomicFile, StandardOutputRedirectedToAFileIsWrittenInPlace) {
+  ScratchDir dir;
+  const std::string captured = dir.file("stdout");
+  with_stdout_in(captured, [] { write_text("/dev/stdout", "through the descriptor\n"); });
+  EXPECT_EQ(read_bytes(captured), "through the descriptor\n");
+  EXPECT_EQ(dir.entries().size(), 1u);  // no temporary left beside it
+}
+
 TEST(AtomicFile, DashIsStandardOutput) {
   ScratchDir dir;
   const std::string captured = dir.file("stdout");
-  const int fd = ::open(captured.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  ASSERT_GE(fd, 0);
-  std::fflush(stdout);
-  const int saved = ::dup(STDOUT_FILENO);
-  ::dup2(fd, STDOUT_FILENO);
-  write_text("-", "to stdout\n");
-  ::dup2(saved, STDOUT_FILENO);
-  ::close(saved);
-  ::close(fd);
+  with_stdout_in(captured, [] { write_text("-", "to stdout\n"); });
   EXPECT_EQ(read_bytes(captured), "to stdout\n");
 }
 

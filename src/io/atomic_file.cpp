@@ -37,18 +37,26 @@ bool starts_with(const std::string& text, const char* prefix) {
   return text.compare(0, std::strlen(prefix), prefix) == 0;
 }
 
-// Paths that are never replaced by a rename, whatever stat says of them (/dev/stdout leads
-// through /proc/self/fd to whatever the shell redirected it to).
-bool is_special_tree(const std::string& path) {
-  return starts_with(path, "/dev/") || starts_with(path, "/proc/");
+// Whether `hop` (a path of a symlink chain) lies in /proc, spelled any way: its directory
+// resolved ("/dev/fd/1" is /proc/self/fd/1).
+bool in_proc(const std::string& hop) {
+  if (starts_with(hop, "/proc/")) return true;
+  char resolved[PATH_MAX];
+  return ::realpath(directory_of(hop).c_str(), resolved) != nullptr &&
+         (std::strcmp(resolved, "/proc") == 0 || starts_with(resolved, "/proc/"));
 }
 
 // The file a symlink chain ends at (the path itself when it is no symlink); a dangling link's
-// target, which the write creates. Error(io_error) for a loop.
-std::string follow_symlinks(const std::string& path) {
+// target, which the write creates. Error(io_error) for a loop. `through_proc` (when given) says
+// whether a hop lay in /proc: /dev/stdout leads through /proc/self/fd/1 to whatever file the
+// process already has open there, which must be written, not replaced (a rename would leave the
+// descriptor writing to the old, unlinked file).
+std::string follow_symlinks(const std::string& path, bool* through_proc = nullptr) {
   std::string current = path;
+  if (through_proc != nullptr) *through_proc = false;
   for (int hop = 0; hop < 40; ++hop) {
     struct stat st{};
+    if (through_proc != nullptr && in_proc(current)) *through_proc = true;
     if (::lstat(current.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return current;
     char target[PATH_MAX];
     const ssize_t n = ::readlink(current.c_str(), target, sizeof target - 1);
@@ -58,6 +66,17 @@ std::string follow_symlinks(const std::string& path) {
     current = next.front() == '/' ? next : directory_of(current) + "/" + next;
   }
   fail(path, "follow symlinks", ELOOP);
+}
+
+// Whether `path` is written straight through rather than replaced: decided by what it is, never
+// by where it lies (/dev/shm holds regular files). Devices, FIFOs and sockets are; so is a file
+// reached through /proc (an open descriptor's file: /dev/stdout, /proc/self/fd/N). A regular
+// file anywhere else, or a missing one, is replaced through a temporary.
+bool written_through(const std::string& path, bool exists, const struct stat& st) {
+  if (exists && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) return true;
+  bool through_proc = false;
+  (void)follow_symlinks(path, &through_proc);
+  return exists && through_proc;
 }
 
 // Creates a fresh temporary next to `target`; returns its descriptor and sets `temp`.
@@ -147,9 +166,7 @@ void write_file_atomically(const std::string& path, const std::vector<ByteSpan>&
   if (path == "-") return write_through(path, pieces);
   struct stat st{};
   const bool exists = ::stat(path.c_str(), &st) == 0;  // follows symlinks
-  if (is_special_tree(path) || (exists && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))) {
-    return write_through(path, pieces);
-  }
+  if (written_through(path, exists, st)) return write_through(path, pieces);
   if (exists && S_ISDIR(st.st_mode)) fail(path, "open", EISDIR);
   const std::string target = follow_symlinks(path);
   (void)remove_stale_temporaries(target);
@@ -189,7 +206,7 @@ void check_writable(const std::string& path, const std::string& flag) {
   if (::stat(path.c_str(), &st) == 0) {
     if (S_ISDIR(st.st_mode)) refuse("is a directory; give a file name");
     if (::access(path.c_str(), W_OK) != 0) refuse(std::string("cannot be written (") + std::strerror(errno) + ")");
-    if (!S_ISREG(st.st_mode) || is_special_tree(path)) return;  // written straight through
+    if (written_through(path, true, st)) return;
   } else if (errno != ENOENT) {
     refuse(std::string("cannot be examined (") + std::strerror(errno) + ")");
   }

@@ -2,8 +2,10 @@
 // Writes a file so that readers see either the old content or the complete new one, without
 // replacing what is not a regular file:
 //   - "-" is standard output, written straight through;
-//   - a path that is (or leads through symlinks to) a device, FIFO or socket, or lies under /dev
-//     or /proc (/dev/null, /dev/stdout), is opened and written straight through;
+//   - a path that is (or leads through symlinks to) a device, FIFO or socket (/dev/null), or an
+//     existing file reached through /proc (/dev/stdout, /proc/self/fd/N: a file the process
+//     already has open), is opened and written straight through. What a path is decides, never
+//     its prefix: a regular file under /dev/shm is replaced like any other;
 //   - a symlink is followed to its final target, which is what gets replaced (the link stays);
 //   - a regular file (or a missing one) is replaced atomically: the bytes go to a temporary in
 //     the same directory ("<target>.tmp.<pid>.<counter>", created exclusively), which takes the
