@@ -27,6 +27,11 @@ CommandResult train(const std::string& args) {
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 void write_file(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
+// `text` written to `name` in `dir`; its path.
+std::string write_lines(const ScratchDir& dir, const std::string& name, const std::string& text) {
+  write_file(dir.file(name), text);
+  return dir.file(name);
+}
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -115,7 +120,26 @@ TEST(Seq2SeqCliRun, BadInputIsAClearErrorAndWritesNothing) {
   struct Case {
     std::string args, expected;
   };
+  const std::string sort_ckpt = dir.path() + "/sort.safetensors";
+  ASSERT_EQ(train("sort --steps 1 --hidden 8 --save " + sort_ckpt).exit_code, 0);
+  std::string many;
+  for (int k = 0; k < 5000; ++k) many += std::to_string(k % 97) + " ";
+  write_file(dir.path() + "/many.txt", many + "\n");
   const Case cases[] = {
+      // Non-finite or out-of-f32 numbers (issue 34: `order: 0 0 0  sorted: nan nan nan`, exit 0).
+      {"run --checkpoint " + sort_ckpt + " --text " + write_lines(dir, "nan.txt", "0.1 0.2\nnan 0.2 0.3\n") +
+           " --output " + out, "line 2: sort: 'nan' in the input is not a finite number"},
+      {"run --checkpoint " + sort_ckpt + " --text " + write_lines(dir, "inf.txt", "0.1 -inf 0.3\n") + " --output " + out,
+       "'-inf' in the input is not a finite number"},
+      {"run --checkpoint " + sort_ckpt + " --text " + write_lines(dir, "big.txt", "0.1 1e39\n") + " --output " + out,
+       "'1e39' in the input is not a finite number within float32's range"},
+      {"run --checkpoint " + sort_ckpt + " --text " + write_lines(dir, "huge.txt", "1e999\n") + " --output " + out,
+       "'1e999' in the input is not a finite number"},
+      // Unbounded decoding (issue 34: 5,000 numbers ran past 60 s; --beam 1000000 was accepted).
+      {"run --checkpoint " + sort_ckpt + " --text " + dir.path() + "/many.txt --output " + out,
+       "holds 5000 input positions, more than the 81 decoded per line (10x the 8 points"},
+      {"run --checkpoint " + sort_ckpt + " --text " + write_lines(dir, "ok.txt", "0.3 0.1\n") + " --beam 1000000 --output " + out,
+       "--beam' must be in [1, 256]"},
       {"run --checkpoint " + ckpt + " --text " + dir.path() + "/words.txt --output " + out, "line 2: translate: the word 'smarch'"},
       {"run --checkpoint " + ckpt + " --text " + dir.path() + "/empty.txt --output " + out, "has no input lines"},
       {"run --checkpoint " + ckpt + " --output " + out, "--checkpoint needs --text"},

@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "cli/commands.h"
@@ -11,17 +12,24 @@
 #include "gpurnn/train/seq2seq.h"
 #include "gpurnn/train/trainer.h"
 #include "io/atomic_file.h"
+#include "io/mapped_file.h"
 #include "tasks/task_registry.h"
 
 namespace gpurnn::cli {
 namespace {
 
 std::vector<std::string> read_lines(const std::string& path) {
-  std::ifstream file;
+  std::istringstream file;
   std::istream* in = &std::cin;
-  if (path != "-") {
-    file.open(path);
-    if (!file) throw Error(ErrorCode::io_error, "--text " + path + ": cannot open it for reading");
+  if (path != "-") {  // a regular file only: a FIFO without a writer once hung the open
+    try {
+      const io::detail::MappedFile mapped(path);
+      file.str(mapped.checked([](const std::uint8_t* bytes, std::size_t size) {
+        return std::string(reinterpret_cast<const char*>(bytes), size);
+      }));
+    } catch (const Error& e) {
+      throw Error(e.code(), "--text " + path + ": " + e.what());
+    }
     in = &file;
   }
   std::vector<std::string> lines;
@@ -32,6 +40,31 @@ std::vector<std::string> read_lines(const std::string& path) {
   }
   if (lines.empty()) throw Error(ErrorCode::invalid_argument, "--text " + path + ": has no input lines");
   return lines;
+}
+
+// Decoding costs grow with the input's length (attention over every position at every output
+// step, beam times): a line may hold at most 10x the points the model was trained on, and at most
+// kMaxPositions positions (characters for translate) where the checkpoint records no point count.
+constexpr std::int64_t kMaxBeam = 256;
+constexpr std::int64_t kMaxPositions = 1000;
+
+struct InputLimit {
+  std::int64_t positions;
+  std::string why;
+};
+
+InputLimit input_limit(const std::map<std::string, std::string>& metadata) {
+  const auto points = metadata.find("task.points");
+  if (points != metadata.end()) {
+    try {
+      const std::int64_t n = std::stoll(points->second);
+      if (n > 0 && n <= kMaxPositions) {
+        return {10 * n + 1, "10x the " + std::to_string(n) + " points the model was trained on, and an end marker"};
+      }
+    } catch (const std::exception&) {
+    }
+  }
+  return {kMaxPositions, "the limit for a model without a trained point count"};
 }
 
 }  // namespace
@@ -66,14 +99,20 @@ int run_decode(const RunOptions& o) {
   train::DecodeOptions decoding;
   decoding.beam = o.beam > 0 ? o.beam : 1;
   decoding.length_penalty = o.length_penalty;
-  check_argument(o.beam >= 0, "gpurnn run", "--beam", "must be >= 1 (0: greedy), got " + std::to_string(o.beam));
+  check_argument(o.beam >= 0 && o.beam <= kMaxBeam, "gpurnn run", "--beam",
+                 "must be in [1, " + std::to_string(kMaxBeam) + "] (0: greedy), got " + std::to_string(o.beam));
   check_argument(o.length_penalty >= 0, "gpurnn run", "--length-penalty", "must be >= 0");
 
+  const InputLimit limit = input_limit(info.metadata);
   std::ostringstream out;
   const std::vector<std::string> lines = read_lines(o.text_input);
   for (std::size_t i = 0; i < lines.size(); ++i) {
     try {
-      const std::vector<std::int32_t> output = model.decode(sequence_task->parse_input(lines[i]), decoding).at(0);
+      const train::Batch input = sequence_task->parse_input(lines[i]);
+      check_argument(input.steps() <= limit.positions, "gpurnn run", "--text",
+                     "holds " + std::to_string(input.steps()) + " input positions, more than the " +
+                         std::to_string(limit.positions) + " decoded per line (" + limit.why + ")");
+      const std::vector<std::int32_t> output = model.decode(input, decoding).at(0);
       out << sequence_task->format_output(lines[i], output) << "\n";
     } catch (const Error& e) {
       throw Error(e.code(), "--text " + o.text_input + " line " + std::to_string(i + 1) + ": " + e.what());

@@ -1,5 +1,7 @@
 #include "tasks/sequence_task_support.h"
 
+#include <cmath>
+#include <limits>
 #include <sstream>
 
 namespace gpurnn::train::tasks {
@@ -39,16 +41,25 @@ std::vector<double> parse_numbers(const std::string& text, const std::string& ta
   std::vector<double> values;
   std::string word;
   while (in >> word) {
+    bool out_of_range = false;
     try {
       std::size_t used = 0;
       const double v = std::stod(word, &used);
-      if (used == word.size()) {
+      // The model reads f32: a value that is not finite there (nan, inf, 1e39) would decode to
+      // an answer of NaN scores, so it is refused as the value 1e999 always was.
+      out_of_range = used == word.size() && !(std::abs(v) <= std::numeric_limits<float>::max());
+      if (used == word.size() && !out_of_range) {
         values.push_back(v);
         continue;
       }
+    } catch (const std::out_of_range&) {
+      out_of_range = true;
     } catch (const std::exception&) {
     }
-    throw Error(ErrorCode::invalid_argument, task + ": '" + word + "' in the input is not a number");
+    throw Error(ErrorCode::invalid_argument,
+                task + ": '" + word + "' in the input is " +
+                    (out_of_range ? "not a finite number within float32's range (magnitude at most 3.4e38)"
+                                  : "not a number"));
   }
   return values;
 }

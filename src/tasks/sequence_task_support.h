@@ -34,8 +34,8 @@ class BasicSequenceTask : public TaskWithSources<SequenceTask> {
   std::vector<PairExample> eval_set_;  // the held-out examples, in order
 };
 
-// Whitespace- or comma-separated numbers of `text`; Error(invalid_argument) naming the task and
-// the offending word.
+// Whitespace- or comma-separated numbers of `text`, each finite within float32's range;
+// Error(invalid_argument) naming the task and the offending word (nan, inf, 1e39, 1e999, x).
 std::vector<double> parse_numbers(const std::string& text, const std::string& task);
 // Points from "x y x y ..." (an even count of at least `minimum` points).
 std::vector<geometry::Point> parse_points(const std::string& text, const std::string& task, std::int64_t minimum);

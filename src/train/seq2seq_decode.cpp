@@ -17,6 +17,35 @@ namespace {
 
 constexpr double kMinusInfinity = -std::numeric_limits<double>::infinity();
 
+// A log-probability as decoding ranks it: NaN (from NaN weights or inputs) below every number
+// but still allowed, so that it never wins over an allowed output nor breaks the ordering, and an
+// excluded output (-infinity) stays excluded.
+double ranked(double logp) { return std::isnan(logp) ? std::numeric_limits<double>::lowest() : logp; }
+
+// Exclusive pointers, enforced on the host as well: a position a row has output is -infinity in
+// its log-probabilities whatever the device computed (NaN scores give NaN everywhere, masked
+// positions included).
+void exclude_history(std::vector<double>& logp, std::int64_t classes,
+                     const std::vector<std::vector<std::int32_t>>& history, std::int32_t end_output) {
+  for (std::size_t r = 0; r < history.size(); ++r) {
+    for (std::int32_t p : history[r]) {
+      if (p >= 0 && p < classes && p != end_output) {
+        logp[r * static_cast<std::size_t>(classes) + static_cast<std::size_t>(p)] = kMinusInfinity;
+      }
+    }
+  }
+}
+
+// The most likely output of one row of `classes` log-probabilities: never an excluded one while
+// any other is allowed (so exclusive pointers never repeat, whatever the scores).
+std::int32_t best_output(const double* row, std::int64_t classes) {
+  std::int32_t best = 0;
+  for (std::int64_t v = 1; v < classes; ++v) {
+    if (ranked(row[v]) > ranked(row[best])) best = static_cast<std::int32_t>(v);
+  }
+  return best;
+}
+
 // Wu et al. (2016)'s length penalty: ((5 + length) / 6)^alpha.
 double length_penalty(std::int64_t length, double alpha) {
   return alpha == 0.0 ? 1.0 : std::pow((5.0 + static_cast<double>(length)) / 6.0, alpha);
@@ -129,12 +158,12 @@ std::vector<std::vector<std::int32_t>> Seq2SeqModel::greedy(const Encoded& e, co
   const std::int64_t longest = *std::max_element(limits.begin(), limits.end());
   for (std::int64_t step = 0; step < longest; ++step) {
     const Tensor excluded = exclusive ? excluded_by_history(outputs, e.positions, config_.io.end_output, device()) : Tensor();
-    const std::vector<double> logp = decode_step(e, previous, excluded, h, c);
+    std::vector<double> logp = decode_step(e, previous, excluded, h, c);
+    if (exclusive) exclude_history(logp, classes, outputs, config_.io.end_output);
     bool all_done = true;
     for (std::int64_t r = 0; r < e.rows; ++r) {
       if (done[r]) continue;
-      const auto row = logp.begin() + r * classes;
-      const auto best = static_cast<std::int32_t>(std::max_element(row, row + classes) - row);
+      const std::int32_t best = best_output(logp.data() + r * classes, classes);
       outputs[r].push_back(best);
       previous[r] = best;
       done[r] = best == config_.io.end_output || static_cast<std::int64_t>(outputs[r].size()) >= limits[r];
@@ -174,7 +203,8 @@ std::vector<std::vector<std::int32_t>> Seq2SeqModel::beam_search(const Encoded& 
       }
     }
     const Tensor excluded = exclusive ? excluded_by_history(history, e.positions, end, device()) : Tensor();
-    const std::vector<double> logp = decode_step(e, previous, excluded, h, c);
+    std::vector<double> logp = decode_step(e, previous, excluded, h, c);
+    if (exclusive) exclude_history(logp, classes, history, end);
 
     std::vector<std::int32_t> parents(static_cast<std::size_t>(e.rows));
     bool any_live = false;
@@ -190,7 +220,7 @@ std::vector<std::vector<std::int32_t>> Seq2SeqModel::beam_search(const Encoded& 
       for (std::size_t k = 0; k < live[b].size(); ++k) {
         const std::int64_t r = b * width + static_cast<std::int64_t>(k);
         for (std::int64_t v = 0; v < classes; ++v) {
-          const double lp = logp[r * classes + v];
+          const double lp = ranked(logp[r * classes + v]);
           if (lp == kMinusInfinity) continue;
           candidates.push_back({live[b][k].logp + lp, static_cast<std::int64_t>(k), static_cast<std::int32_t>(v)});
         }

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -258,6 +260,27 @@ TEST(Seq2SeqDecode, ExclusivePointersNeverRepeatAndEndAtTheMarker) {
       EXPECT_TRUE(std::find(seen.begin(), seen.end(), 0) == seen.end());  // the end only last
       // At most every non-marker position once, then the marker.
       EXPECT_LE(outputs[r].size(), static_cast<std::size_t>(pointer_batch(true).lengths.data_as<std::int32_t>()[r]));
+    }
+  }
+}
+
+// NaN scores (here from NaN weights: a tampered or diverged model) never let an excluded position
+// win: exclusive pointers still never repeat, greedy and beam (issue 34: `tour: 0 0 0 0 0`).
+TEST(Seq2SeqDecode, ExclusivePointersNeverRepeatEvenWithNanScores) {
+  for (bool end_marker : {false, true}) {
+    Seq2SeqModel model(pointer_config(end_marker));
+    for (auto p : model.parameters()) p.value.fill(std::numeric_limits<double>::quiet_NaN());  // shares storage
+    for (std::int64_t width : {1, 3}) {
+      DecodeOptions options;
+      options.beam = width;
+      const auto outputs = model.decode(pointer_batch(end_marker), options);
+      for (std::size_t r = 0; r < outputs.size(); ++r) {
+        std::vector<std::int32_t> seen = outputs[r];
+        if (end_marker && !seen.empty() && seen.back() == 0) seen.pop_back();
+        std::sort(seen.begin(), seen.end());
+        EXPECT_TRUE(std::adjacent_find(seen.begin(), seen.end()) == seen.end())
+            << "end marker " << end_marker << ", width " << width << ", row " << r;
+      }
     }
   }
 }
