@@ -29,6 +29,15 @@ CliResult run_cli(const std::string& args) { return run_command(std::string(GPUR
 class CliRun : public ::testing::Test {
  protected:
   std::string path(const std::string& name) const { return dir_.file(name); }
+  // gru.safetensors (I 4, H 5) and x.npy [2, 3, 4] in the scratch directory.
+  void save_small_gru() const {
+    RNNDescriptor d;
+    d.cell = CellKind::gru;
+    d.input_size = 4;
+    d.hidden_size = 5;
+    io::save_rnn(path("gru.safetensors"), RNN(d, DType::f32, "cpu", 1).weights());
+    io::write_npy(path("x.npy"), random_tensor({2, 3, 4}, DType::f32, 1, 1));
+  }
 
   ScratchDir dir_;
 };
@@ -169,14 +178,26 @@ TEST_F(CliRun, OutputsKeepWhatTheyAre) {
   EXPECT_EQ(read_bytes(path("stdout.npy")), read_bytes(path("y.npy")));
 }
 
+// As the user typed it (issue 34): --output over a bigger file on /dev/shm gave exit 0 and the
+// new bytes followed by the old ones; the output is now the complete new file.
+TEST_F(CliRun, OutputOnDevShmReplacesTheWholeFile) {
+  if (::access("/dev/shm", W_OK) != 0) GTEST_SKIP() << "no writable /dev/shm";
+  save_small_gru();
+  const std::string out = "/dev/shm/gpurnn_cli_run_" + std::to_string(::getpid()) + ".npy";
+  { std::ofstream(out) << std::string(100000, 'x'); }
+  const std::string base = "run --weights " + path("gru.safetensors") + " --input " + path("x.npy") + " --output ";
+  const CliResult r = run_cli(base + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  ASSERT_EQ(run_cli(base + path("y.npy")).exit_code, 0);
+  const std::string written = read_bytes(out);
+  ::unlink(out.c_str());
+  EXPECT_EQ(written.size(), read_bytes(path("y.npy")).size()) << "old bytes left after the new ones";
+  EXPECT_EQ(written, read_bytes(path("y.npy")));
+}
+
 // --device cuda without a usable GPU gives the reason `gpurnn info` shows, not only a count.
 TEST_F(CliRun, UnavailableCudaDeviceSaysWhy) {
-  RNNDescriptor d;
-  d.cell = CellKind::gru;
-  d.input_size = 4;
-  d.hidden_size = 5;
-  io::save_rnn(path("gru.safetensors"), RNN(d, DType::f32, "cpu", 1).weights());
-  io::write_npy(path("x.npy"), random_tensor({2, 3, 4}, DType::f32, 1, 1));
+  save_small_gru();
   const std::string base =
       "run --weights " + path("gru.safetensors") + " --input " + path("x.npy") + " --output " + path("y.npy");
   const int count = cuda_device_count();
@@ -191,6 +212,35 @@ TEST_F(CliRun, UnavailableCudaDeviceSaysWhy) {
     EXPECT_NE(r.output.find(why), std::string::npos) << "expected '" << why << "' in\n" << r.output;
     EXPECT_FALSE(std::ifstream(path("y.npy")).good());
   }
+}
+
+// Issue 34 item 7: a FIFO with no writer as an input hung `gpurnn run` forever (open(2) waits for
+// a writer). Every input flag refuses what is not a regular file at once, naming it; `timeout`
+// turns a hang into a failure rather than a stuck test.
+TEST_F(CliRun, FifoInputIsRefusedAtOnce) {
+  save_small_gru();
+  const std::string fifo = path("fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const CliResult trained = run_cli("train sort --device cpu --progress none --steps 1 --hidden 8 --batch 4 "
+                                    "--eval-examples 4 --save " + path("sort.safetensors"));
+  ASSERT_EQ(trained.exit_code, 0) << trained.output;
+  const std::string x = " --input " + path("x.npy");
+  const std::string weights = "run --weights " + path("gru.safetensors");
+  const std::string out = " --output " + path("y.npy");
+  for (const std::string& args : {"run --weights " + fifo + x + out, weights + " --input " + fifo + out,
+                                  weights + x + " --lengths " + fifo + out, weights + x + " --h0 " + fifo + out,
+                                  weights + x + " --c0 " + fifo + out, "run --checkpoint " + fifo + " --text -" + out,
+                                  "run --checkpoint " + path("sort.safetensors") + " --text " + fifo + out}) {
+    const CliResult r = run_command("timeout 10 " + std::string(GPURNN_CLI_PATH) + " " + args + " < /dev/null");
+    EXPECT_EQ(r.exit_code, 2) << args << " (124: it hung)\n" << r.output;
+    EXPECT_NE(r.output.find("'" + fifo + "': not a regular file"), std::string::npos) << args << "\n" << r.output;
+    EXPECT_FALSE(std::ifstream(path("y.npy")).good()) << args;
+  }
+  // The documented "-" still reads standard input.
+  const CliResult piped = run_command("echo '3 1 2' | " + std::string(GPURNN_CLI_PATH) + " run --checkpoint " +
+                                      path("sort.safetensors") + " --text -");
+  EXPECT_EQ(piped.exit_code, 0) << piped.output;
+  EXPECT_NE(piped.output.find("sorted: "), std::string::npos) << piped.output;
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // --save/--resume round trip; bad input is a clear message and a non-zero exit, with nothing
 // half-written.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -281,6 +282,22 @@ TEST_P(TrainCliBadInput, IsAClearErrorAndWritesNothing) {
 
 INSTANTIATE_TEST_SUITE_P(Train, TrainCliBadInput, ::testing::ValuesIn(kBadInputs),
                          [](const auto& p) { return std::string(p.param.name); });
+
+
+// Issue 34 item 7: `train charlm --text FIFO` with no writer hung forever (open(2) waits for a
+// writer). Every file flag of train refuses what is not a regular file at once, naming it.
+TEST(TrainCliFifo, FifoInputIsRefusedAtOnce) {
+  ScratchDir dir;
+  const std::string fifo = dir.path() + "/fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  for (const std::string& args : {"charlm --text " + fifo, "timeseries --csv " + fifo + " --column value",
+                                  "--resume " + fifo}) {
+    const CommandResult r = run_command("timeout 10 " + std::string(GPURNN_CLI_PATH) +
+                                        " train --device cpu --progress none --steps 1 " + args + " < /dev/null");
+    EXPECT_EQ(r.exit_code, 2) << args << " (124: it hung)\n" << r.output;
+    EXPECT_TRUE(contains(r.output, "'" + fifo + "': not a regular file")) << args << "\n" << r.output;
+  }
+}
 
 }  // namespace
 }  // namespace gpurnn::testing

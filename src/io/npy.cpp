@@ -235,7 +235,7 @@ Tensor parse_npy(const void* data, std::size_t size, const std::string& origin) 
 
 Tensor read_npy(const std::string& path) {
   const detail::MappedFile file(path);
-  return parse_npy(file.data(), file.size(), path);
+  return file.checked([&](const std::uint8_t* bytes, std::size_t size) { return parse_npy(bytes, size, path); });
 }
 
 void write_npy(const std::string& path, ConstTensorView tensor) {

@@ -79,6 +79,7 @@ class CharlmTask : public BasicTask {
       train.add(document.substr(0, document.size() - held), ids);
       eval.add(document.substr(document.size() - held), ids);
     }
+    if (file) file->check_unchanged();  // the --text bytes are read: were they the file's?
     const auto vocabulary = static_cast<std::int64_t>(bytes_.size());
     const std::int64_t lanes = stream_lanes(StreamPlan::input_positions(train.ends, 1), steps, batch,
                                             kDefaultRows, kWhere, "the training split of " + origin);

@@ -66,7 +66,9 @@ std::vector<double> read_csv_column(const std::string& path, const std::string& 
   } catch (const Error& error) {
     throw Error(error.code(), std::string(kWhere) + ": argument 'csv': " + error.what());
   }
-  const std::string text(reinterpret_cast<const char*>(file->data()), file->size());
+  const std::string text = file->checked([](const std::uint8_t* bytes, std::size_t size) {
+    return std::string(reinterpret_cast<const char*>(bytes), size);
+  });
   std::size_t position = 0;
   std::size_t line_number = 0;
   auto next_line = [&](std::string& line) {
