@@ -1,16 +1,15 @@
 // The safetensors reader. Design: the whole file is validated once, up front (parse_file), into
 // a list of records whose byte ranges are proven to lie inside the data section and to tile it;
 // after that every read is a bounds-safe memcpy (plus F16/BF16 widening). The JSON header is
-// parsed by nlohmann-json with a callback that also catches duplicate keys, which the DOM
-// would otherwise silently collapse to the last one.
+// parsed (in linear time, with duplicate keys caught) by io/safetensors_header.
 #include <algorithm>
 #include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
-#include <set>
 
 #include "gpurnn/io/safetensors.h"
 #include "io/mapped_file.h"
+#include "io/safetensors_header.h"
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
               "the safetensors reader copies little-endian data as is");
@@ -19,6 +18,7 @@ namespace gpurnn::io {
 namespace {
 
 using json = nlohmann::json;
+using detail::snippet;
 
 [[noreturn]] void fail(const std::string& origin, const std::string& what) {
   throw Error(ErrorCode::io_error, origin + ": " + what);
@@ -75,83 +75,6 @@ float bf16_to_f32(std::uint16_t h) {
   return f;
 }
 
-// ---- JSON header -------------------------------------------------------------------------------
-// The deepest nesting of arrays and objects a header may have. A real header nests three deep
-// (the header object, a tensor entry, its shape list); the limit keeps every recursive walk of
-// the parsed value (dump, destruction) far from the stack's end.
-constexpr int kMaxHeaderDepth = 32;
-
-// At most 80 characters of `value` as JSON. Containers are summarised from their first few
-// members, so a large or deep value is never dumped whole.
-std::string snippet(const json& value) {
-  std::string text;
-  if (value.is_array() || value.is_object()) {
-    const bool array = value.is_array();
-    text = array ? "[" : "{";
-    std::size_t shown = 0;
-    for (auto it = value.begin(); it != value.end() && text.size() <= 80; ++it, ++shown) {
-      if (shown > 0) text += ", ";
-      if (!array) text += json(it.key()).dump() + ": ";
-      text += (it->is_array() || it->is_object()) ? (it->is_array() ? "[...]" : "{...}") : it->dump();
-    }
-    text += array ? "]" : "}";
-  } else {
-    text = value.dump();
-  }
-  if (text.size() > 80) text = text.substr(0, 77) + "...";
-  return text;
-}
-
-// Parses the header; the first duplicate key among tensor names, entry keys and metadata keys
-// is an error.
-json parse_header(const char* begin, const char* end, const std::string& origin) {
-  struct Frame {
-    std::set<std::string> keys;
-    std::string last_key;
-  };
-  std::vector<Frame> frames;
-  std::string duplicate;
-  struct TooDeep {};
-  auto on_event = [&](int depth, json::parse_event_t event, json& parsed) {
-    // `depth` counts the containers open around this one; stop before building a deeper one.
-    if ((event == json::parse_event_t::object_start || event == json::parse_event_t::array_start) &&
-        depth >= kMaxHeaderDepth) {
-      throw TooDeep{};
-    }
-    if (event == json::parse_event_t::object_start) {
-      frames.emplace_back();
-    } else if (event == json::parse_event_t::object_end && !frames.empty()) {
-      frames.pop_back();
-    } else if (event == json::parse_event_t::key && !frames.empty()) {
-      Frame& frame = frames.back();
-      frame.last_key = parsed.get<std::string>();
-      if (!frame.keys.insert(frame.last_key).second && duplicate.empty()) {
-        if (frames.size() == 1) {
-          duplicate = "duplicate tensor name '" + frame.last_key + "'";
-        } else if (frames.size() == 2) {
-          const std::string& owner = frames[0].last_key;
-          duplicate = (owner == "__metadata__" ? owner : "tensor '" + owner + "'") +
-                      ": duplicate key '" + frame.last_key + "'";
-        }
-      }
-    }
-    return true;
-  };
-  json header;
-  try {
-    header = json::parse(begin, end, on_event);
-  } catch (const json::exception& e) {
-    fail(origin, std::string("header is not valid JSON: ") + e.what());
-  } catch (const TooDeep&) {
-    fail(origin, "header nests arrays and objects more than " + std::to_string(kMaxHeaderDepth) +
-                     " deep (a safetensors header nests 3)");
-  }
-  if (!header.is_object())
-    fail(origin, "header is not a JSON object (got " + snippet(header) + ")");
-  if (!duplicate.empty()) fail(origin, "header has a " + duplicate);
-  return header;
-}
-
 // A JSON non-negative integer that fits in int64.
 bool as_index(const json& value, std::uint64_t& out) {
   if (value.is_number_unsigned()) {
@@ -206,9 +129,10 @@ SafetensorsRecord parse_record(const std::string& name, const json& entry, std::
   }
 
   const json& shape = entry["shape"];
-  const std::string bad_shape =
-      where + ": shape must be a list of non-negative integers, got " + snippet(shape);
-  if (!shape.is_array()) fail(origin, bad_shape);
+  const auto bad_shape = [&] {
+    fail(origin, where + ": shape must be a list of non-negative integers, got " + snippet(shape));
+  };
+  if (!shape.is_array()) bad_shape();
   if (shape.size() > static_cast<std::size_t>(Shape::kMaxRank)) {
     fail(origin, where + ": shape has " + std::to_string(shape.size()) + " dimensions; at most " +
                      std::to_string(Shape::kMaxRank) + " are supported");
@@ -219,7 +143,7 @@ SafetensorsRecord parse_record(const std::string& name, const json& entry, std::
   bool overflow = false;
   for (const json& dim : shape) {
     std::uint64_t d = 0;
-    if (!as_index(dim, d)) fail(origin, bad_shape);
+    if (!as_index(dim, d)) bad_shape();
     overflow = overflow || d > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) ||
                __builtin_mul_overflow(bytes, d, &bytes) ||
                __builtin_mul_overflow(elements, d, &elements) ||
@@ -302,12 +226,16 @@ ParsedFile parse_file(const std::uint8_t* bytes, std::size_t size, const std::st
                      " runs past the end of the file (" + std::to_string(size) + " bytes)");
   }
   const char* header_text = reinterpret_cast<const char*>(bytes + 8);
-  const json header = parse_header(header_text, header_text + header_size, origin);
+  json header = detail::parse_safetensors_header(header_text, header_text + header_size, origin);
 
   ParsedFile file;
   file.data_start = 8 + static_cast<std::size_t>(header_size);
   file.data_size = size - file.data_start;
-  for (const auto& [name, entry] : header.items()) {
+  // Each entry is freed once read, so the header's DOM and the records are not both held whole.
+  json::object_t& entries = header.get_ref<json::object_t&>();
+  file.records.reserve(entries.size());
+  for (auto it = entries.begin(); it != entries.end(); it = entries.erase(it)) {
+    const auto& [name, entry] = *it;
     if (name == "__metadata__") {
       file.metadata = parse_metadata(entry, origin);
     } else {
@@ -338,7 +266,8 @@ SafetensorsReader::SafetensorsReader(const std::string& path)
         auto impl = std::make_shared<Impl>();
         impl->origin = path;
         impl->mapped = std::make_unique<detail::MappedFile>(path);
-        impl->file = parse_file(impl->mapped->data(), impl->mapped->size(), path);
+        impl->file = impl->mapped->checked(
+            [&](const std::uint8_t* bytes, std::size_t size) { return parse_file(bytes, size, path); });
         impl->data = impl->mapped->data() + impl->file.data_start;
         return std::shared_ptr<const Impl>(std::move(impl));
       }()) {}
@@ -391,9 +320,10 @@ Tensor SafetensorsReader::read(const std::string& name) const {
       std::memcpy(&h, src + 2 * i, sizeof h);
       dst[i] = is_bf16 ? bf16_to_f32(h) : f16_to_f32(h);
     }
-  } else {
+  } else if (r.end > r.begin) {  // an empty tensor's `src` may be null (an empty data section)
     std::memcpy(out.data(), src, r.end - r.begin);
   }
+  if (impl_->mapped) impl_->mapped->check_unchanged();  // a file that shrank reads as zeros
   return out;
 }
 

@@ -48,7 +48,8 @@ class SafetensorsReader {
   // Error(invalid_argument) naming `name` when the file has no such tensor.
   const SafetensorsRecord& record(const std::string& name) const;
 
-  // A CPU copy: F32, F64, I32, I64, U8 as stored; F16 and BF16 widened to f32.
+  // A CPU copy: F32, F64, I32, I64, U8 as stored; F16 and BF16 widened to f32. The file stays
+  // mapped: Error(io_error) naming it when it shrank or changed since it was opened.
   Tensor read(const std::string& name) const;
   // A CPU copy converted to `dtype` (floating to floating, integer to integer).
   Tensor read_as(const std::string& name, DType dtype) const;

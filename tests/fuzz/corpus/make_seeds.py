@@ -38,6 +38,10 @@ safetensors("mixed.safetensors", [
     ("l", "I64", [0, 3], b""),
     ("u", "U8", [2], b"\x01\x02"),
 ], metadata={"cell": "lstm", "format": "pt"})
+# Every tensor empty, so the data section is empty (reading one once passed memcpy a null
+# pointer: issue 34).
+safetensors("all_empty.safetensors", [("a", "F32", [0, 4], b""), ("h", "F16", [0], b""),
+                                      ("u", "U8", [0], b"")])
 
 np.save(os.path.join(out, "npy", "f32_2x3.npy"), np.arange(6, dtype="<f4").reshape(2, 3))
 np.save(os.path.join(out, "npy", "f64_scalar.npy"), np.array(2.5))
