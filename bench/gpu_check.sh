@@ -2,7 +2,7 @@
 # bench/gpu_check.sh — the one command for a machine with an NVIDIA GPU.
 #
 # Configures a Release build for the card(s) nvidia-smi reports (build-gpu/), builds, runs the
-# GPU tests (ctest -L gpu) and the CPU suite, runs compute-sanitizer (memcheck, racecheck) over
+# GPU and device tests (ctest -L "gpu|virtual") and the CPU suite, runs compute-sanitizer (memcheck, racecheck) over
 # a short subset of the GPU tests, trains every `gpurnn train` task (the seq2seq and pointer
 # tasks too) on its defaults on cuda:0,
 # runs the benchmark's quick grid, prints one summary table and
@@ -213,8 +213,8 @@ count_tests() {
 status=0
 gpu_passed=0 gpu_failed=0 gpu_skipped=0
 cpu_passed=0 cpu_failed=0 cpu_skipped=0
-say "GPU tests (ctest -L gpu)"
-ctest --test-dir "$build" -L gpu -j "$jobs" --timeout 900 --output-on-failure >"$logs/ctest-gpu.log" 2>&1
+say "GPU tests (ctest -L 'gpu|virtual': the device suites run on cuda:0)"
+ctest --test-dir "$build" -L 'gpu|virtual' -j "$jobs" --timeout 900 --output-on-failure >"$logs/ctest-gpu.log" 2>&1
 ctest_gpu_rc=$?
 count_tests gpu "$logs/ctest-gpu.log"
 note "$gpu_passed passed, $gpu_failed failed, $gpu_skipped skipped (log: $logs/ctest-gpu.log)"
@@ -228,8 +228,8 @@ if [ "$gpu_skipped" != 0 ]; then
   grep -m 1 "no CUDA device" "$build/Testing/Temporary/LastTest.log" 2>/dev/null | sed 's/^/   /'
 fi
 
-say "CPU tests (ctest -LE 'gpu|fuzz')"
-ctest --test-dir "$build" -LE 'gpu|fuzz' -j "$jobs" --timeout 900 --output-on-failure >"$logs/ctest-cpu.log" 2>&1
+say "CPU tests (ctest -LE 'gpu|virtual|fuzz')"
+ctest --test-dir "$build" -LE 'gpu|virtual|fuzz' -j "$jobs" --timeout 900 --output-on-failure >"$logs/ctest-cpu.log" 2>&1
 ctest_cpu_rc=$?
 count_tests cpu "$logs/ctest-cpu.log"
 note "$cpu_passed passed, $cpu_failed failed, $cpu_skipped skipped (log: $logs/ctest-cpu.log)"
@@ -346,8 +346,8 @@ summary="$(
   printf '### %s, driver %s, %s, commit %s\n\n' "$card" "$driver" "$date_utc" "$commit"
   printf '| check | result |\n|---|---|\n'
   printf '| GPU | %s (compute %s), %s GPU(s), built for sm_%s |\n' "$card" "$cc" "$gpu_count" "${archs//;/, sm_}"
-  printf '| GPU tests (ctest -L gpu) | %s passed, %s failed, %s skipped |\n' "$gpu_passed" "$gpu_failed" "$gpu_skipped"
-  printf '| CPU tests (ctest -LE "gpu\\|fuzz") | %s passed, %s failed, %s skipped |\n' "$cpu_passed" "$cpu_failed" "$cpu_skipped"
+  printf '| GPU and device tests (ctest -L "gpu\\|virtual") | %s passed, %s failed, %s skipped |\n' "$gpu_passed" "$gpu_failed" "$gpu_skipped"
+  printf '| CPU tests (ctest -LE "gpu\\|virtual\\|fuzz") | %s passed, %s failed, %s skipped |\n' "$cpu_passed" "$cpu_failed" "$cpu_skipped"
   printf '| compute-sanitizer memcheck | %s |\n' "${sanitizer_result[memcheck]}"
   printf '| compute-sanitizer racecheck | %s |\n' "${sanitizer_result[racecheck]}"
   printf '| benchmarks | %s |\n' "$bench_note"

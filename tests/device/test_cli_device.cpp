@@ -54,8 +54,8 @@ INSTANTIATE_TEST_SUITE_P(
                       TaskRun{"copy", "--eval-batches 1"}, TaskRun{"classify", "--eval-batches 1"},
                       TaskRun{"translate", "--eval-examples 20"}, TaskRun{"sort", "--eval-examples 20 --beam 2"},
                       TaskRun{"convex-hull", "--eval-examples 20"}, TaskRun{"tsp", "--eval-examples 20 --beam 2"}),
-    [](const ::testing::TestParamInfo<TaskRun>& info) {
-      return std::regex_replace(info.param.task, std::regex("-"), "_");
+    [](const ::testing::TestParamInfo<TaskRun>& param_info) {
+      return std::regex_replace(param_info.param.task, std::regex("-"), "_");
     });
 
 TEST(CliVirtual, RunWeightsAndCheckpointEqualTheCpuDevice) {
