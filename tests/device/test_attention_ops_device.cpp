@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "device/device_test_support.h"
+#include "device/device_ops_fixture.h"
 #include "gpurnn/detail/dtype_dispatch.h"
 #include "gpurnn/train/ops.h"
 #include "test_support.h"
@@ -34,16 +34,8 @@ std::string name(const Dims& n) {
          std::to_string(n.d);
 }
 
-class AttentionOpsDevice : public ::testing::TestWithParam<DType> {
+class AttentionOpsDevice : public DeviceOpsTest<4242> {
  protected:
-  void SetUp() override {
-    GPURNN_REQUIRE_DEVICE();
-    cpu_ = train::make_train_ops(Device::cpu());
-    gpu_ = train::make_train_ops(test_device());
-  }
-  DType dt() const { return GetParam(); }
-  Both random(Shape shape, std::uint64_t stream) const { return both(random_tensor(shape, dt(), 4242, stream)); }
-  Both nan_filled(Shape shape) const { return both(poisoned(shape, dt())); }
   // Both copies of a host tensor with some elements set to -infinity.
   Both with_minus_inf(Tensor host, const std::vector<std::int64_t>& at) const {
     detail::visit_floating(dt(), [&](auto tag) {
@@ -52,13 +44,6 @@ class AttentionOpsDevice : public ::testing::TestWithParam<DType> {
     });
     return both(host);
   }
-  double tight() const { return dt() == DType::f32 ? 1e-6 : 1e-13; }
-  double loose() const { return dt() == DType::f32 ? 1e-5 : 1e-12; }
-  static void expect_close(const Both& b, double tolerance, const std::string& what) {
-    EXPECT_LE(relative_error(to_host(b.gpu), b.cpu), ::gpurnn::testing::tolerance(tolerance)) << what;
-  }
-
-  std::unique_ptr<TrainOps> cpu_, gpu_;
 };
 
 TEST_P(AttentionOpsDevice, DotProductScoresForwardAndBackward) {

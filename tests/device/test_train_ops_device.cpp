@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "device/device_test_support.h"
+#include "device/device_ops_fixture.h"
 #include "gpurnn/detail/dtype_dispatch.h"
 #include "gpurnn/train/ops.h"
 #include "test_support.h"
@@ -41,27 +41,7 @@ std::vector<std::int32_t> id_values(std::int64_t n, std::int32_t limit, int ever
   return v;
 }
 
-class TrainOpsDevice : public ::testing::TestWithParam<DType> {
- protected:
-  void SetUp() override {
-    GPURNN_REQUIRE_DEVICE();
-    cpu_ = train::make_train_ops(Device::cpu());
-    gpu_ = train::make_train_ops(test_device());
-  }
-  DType dt() const { return GetParam(); }
-  Both random(Shape shape, std::uint64_t stream, double scale = 1.0) const {
-    return both(random_tensor(shape, dt(), 2024, stream, scale));
-  }
-  Both nan_filled(Shape shape) const { return both(poisoned(shape, dt())); }
-  // Element-wise results: a few ulps. Products and reordered sums: the design's tolerances.
-  double tight() const { return dt() == DType::f32 ? 1e-6 : 1e-13; }
-  double loose() const { return dt() == DType::f32 ? 1e-5 : 1e-12; }
-  static void expect_close(const Both& b, double allowed, const std::string& what) {
-    EXPECT_LE(relative_error(to_host(b.gpu), b.cpu), tolerance(allowed)) << what;
-  }
-
-  std::unique_ptr<TrainOps> cpu_, gpu_;
-};
+using TrainOpsDevice = DeviceOpsTest<2024>;
 
 TEST_P(TrainOpsDevice, LinearForwardWithAndWithoutBias) {
   const std::int64_t n = 7, in = 65, out = 33;
