@@ -76,6 +76,17 @@ TEST(CliCheck, AllNamesTheBackendsItSkipsAndWhy) {
   EXPECT_FALSE(contains(r.output, "\nall backends agree") && contains(r.output, ": skipped")) << r.output;
 }
 
+// Issue 34: `check --tolerance 0` printed a 309-digit bound.
+TEST(CliCheck, NonPositiveToleranceIsAShortError) {
+  for (const std::string value : {"0", "0.0"}) {
+    const CommandResult r = gpurnn("check --tolerance " + value);
+    EXPECT_NE(r.exit_code, 0) << r.output;
+    EXPECT_TRUE(contains(r.output, "--tolerance")) << r.output;
+    EXPECT_TRUE(contains(r.output, "must be above 0, got " + value)) << r.output;
+    EXPECT_LT(r.output.size(), 400u) << r.output;
+  }
+}
+
 // A backend that is built but cannot run here is not "not in this build".
 TEST(CliCheck, BuiltBackendWithoutADeviceSaysWhy) {
   if (!cuda_built()) GTEST_SKIP() << "this build has no CUDA";

@@ -178,6 +178,26 @@ TEST_F(CliRun, OutputsKeepWhatTheyAre) {
   EXPECT_EQ(read_bytes(path("stdout.npy")), read_bytes(path("y.npy")));
 }
 
+// Issue 34: a stray weight_ih_l5 in a one-layer file was reported as "'weight_ih_l1' is missing".
+TEST_F(CliRun, StrayLayerTensorIsNamed) {
+  save_small_gru();
+  const io::SafetensorsReader file(path("gru.safetensors"));
+  std::vector<Tensor> keep;
+  std::vector<io::NamedTensor> tensors;
+  for (const io::SafetensorsRecord& r : file.records()) {
+    keep.push_back(file.read(r.name));
+    tensors.push_back({r.name, keep.back().view()});
+  }
+  const Tensor stray = Tensor::zeros({15, 5}, DType::f32);
+  tensors.push_back({"weight_ih_l5", stray.view()});
+  io::write_safetensors(path("stray.safetensors"), tensors, file.metadata());
+  const CliResult r = run_cli("run --weights " + path("stray.safetensors") + " --input " + path("x.npy") +
+                              " --output " + path("y.npy") + " 2>&1");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("'weight_ih_l5' is unexpected"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("is missing"), std::string::npos) << r.output;
+}
+
 // As the user typed it (issue 34): --output over a bigger file on /dev/shm gave exit 0 and the
 // new bytes followed by the old ones; the output is now the complete new file.
 TEST_F(CliRun, OutputOnDevShmReplacesTheWholeFile) {

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "checkpoint_edit.h"
 #include "test_support.h"
 
 #ifndef GPURNN_CLI_PATH
@@ -106,6 +107,40 @@ TEST(Seq2SeqCliRun, TranslateKeepsItsReversedSource) {
   const CommandResult decoded = run_command("echo 'twelve' | " + std::string(GPURNN_CLI_PATH) + " run --checkpoint " + ckpt +
                                             " --text - 2>&1");
   EXPECT_EQ(decoded.exit_code, 0) << decoded.output;
+}
+
+// Issue 34: flipped data bytes decoded quietly. `run --checkpoint` verifies the checksum; a
+// checkpoint of an older build (no checksum) still decodes; bad metadata numbers name the key.
+TEST(Seq2SeqCliRun, ChangedCheckpointIsRefusedAndAnOlderOneStillDecodes) {
+  ScratchDir dir;
+  const std::string ckpt = dir.file("sort.ck");
+  ASSERT_EQ(train("sort --steps 1 --hidden 8 --save " + ckpt).exit_code, 0);
+  const std::string input = write_lines(dir, "in.txt", "0.3 0.1 0.2\n");
+  const std::string flipped = dir.file("flipped.ck");
+  std::filesystem::copy_file(ckpt, flipped);
+  flip_byte(flipped);
+  const CommandResult bad = gpurnn("run --checkpoint " + flipped + " --text " + input);
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_TRUE(contains(bad.output, "flipped.ck")) << bad.output;
+  EXPECT_TRUE(contains(bad.output, "checksum mismatch: the file was changed or corrupted")) << bad.output;
+  const std::string points = dir.file("points.ck");
+  rewrite_checkpoint(ckpt, points, [](CheckpointTensors&, CheckpointMetadata& m) { m["task.points"] = "-8"; });
+  const CommandResult negative = gpurnn("run --checkpoint " + points + " --text " + input);
+  EXPECT_EQ(negative.exit_code, 2) << negative.output;
+  EXPECT_TRUE(contains(negative.output, "points.ck': metadata 'task.points' is '-8'")) << negative.output;
+  const std::string hidden = dir.file("hidden.ck");
+  rewrite_checkpoint(ckpt, hidden, [](CheckpointTensors&, CheckpointMetadata& m) { m["hidden"] = "8.4"; });
+  const CommandResult fraction = gpurnn("run --checkpoint " + hidden + " --text " + input);
+  EXPECT_EQ(fraction.exit_code, 2) << fraction.output;
+  EXPECT_TRUE(contains(fraction.output, "metadata 'hidden' is '8.4', expected an integer")) << fraction.output;
+
+  const std::string older = dir.file("older.ck");
+  strip_checksum(ckpt, older);
+  const CommandResult fresh = gpurnn("run --checkpoint " + ckpt + " --text " + input);
+  const CommandResult old = gpurnn("run --checkpoint " + older + " --text " + input);
+  ASSERT_EQ(fresh.exit_code, 0) << fresh.output;
+  ASSERT_EQ(old.exit_code, 0) << old.output;
+  EXPECT_TRUE(contains(old.output, "order: ")) << old.output;
 }
 
 TEST(Seq2SeqCliRun, BadInputIsAClearErrorAndWritesNothing) {

@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
+#include "checkpoint_edit.h"
 #include "test_support.h"
 
 #ifndef GPURNN_CLI_PATH
@@ -180,6 +182,81 @@ TEST(TrainCliCheckpoint, ResumeRefusesOtherDataAndStepsNotPastTheCheckpoint) {
   ASSERT_EQ(adopted.exit_code, 0) << adopted.output;
   EXPECT_TRUE(contains(adopted.output, ", seed 3\n")) << adopted.output;
   EXPECT_TRUE(contains(adopted.output, "batch 4,")) << adopted.output;
+}
+
+// Issue 34: a tampered checkpoint resumed quietly (`seed: "-1"` wrapped to 2^64-1, flipped data
+// bytes loaded, a carried state of another batch was dropped, a missing state.c accepted) or
+// failed with `gpurnn: error: stoull`. Each is refused naming the file and the key or tensor; a
+// checkpoint of an older build (no checksum, no format_version) still resumes.
+TEST(TrainCliCheckpoint, TamperedCheckpointsAreRefusedNamingTheFileAndTheKey) {
+  ScratchDir dir;
+  const std::string ck = dir.file("good.ck");
+  ASSERT_EQ(train("adding --steps 2 --hidden 8 --batch 4 --seq-len 6 --save " + ck).exit_code, 0);
+  const auto with_meta = [&](const std::string& name, const std::string& key, const std::string& value) {
+    rewrite_checkpoint(ck, dir.file(name), [&](CheckpointTensors&, CheckpointMetadata& m) { m[key] = value; });
+    return dir.file(name);
+  };
+  const auto with_state = [&](const std::string& name, const std::function<void(CheckpointTensors&)>& edit) {
+    rewrite_checkpoint(ck, dir.file(name), [&](CheckpointTensors& t, CheckpointMetadata&) { edit(t); });
+    return dir.file(name);
+  };
+  const std::string flipped = dir.file("flipped.ck");
+  std::filesystem::copy_file(ck, flipped);
+  flip_byte(flipped);
+  struct Case {
+    std::string path;
+    std::vector<std::string> expected;
+  };
+  const Case cases[] = {
+      {with_meta("seed.ck", "seed", "-1"), {"seed.ck", "metadata 'seed' is '-1'", "expected an integer"}},
+      {with_meta("batch.ck", "task.batch", "4x"), {"batch.ck", "metadata 'task.batch' is '4x'"}},
+      {with_meta("seq.ck", "task.seq_len", "0"), {"seq.ck", "metadata 'task.seq_len' is '0'"}},
+      {with_meta("step.ck", "step", "99999999999999999999"), {"step.ck", "metadata 'step'"}},
+      {flipped, {"flipped.ck", "checksum mismatch: the file was changed or corrupted"}},
+      {with_state("rows.ck",
+                  [](CheckpointTensors& t) {
+                    for (auto& [name, tensor] : t) {
+                      if (name == "state.h") tensor = Tensor::zeros({tensor.dim(0), 5, tensor.dim(2)}, tensor.dtype());
+                    }
+                  }),
+       {"rows.ck", "tensor 'state.h' has shape", "batch rows"}},
+      {with_state("no_c.ck",
+                  [](CheckpointTensors& t) {
+                    t.erase(std::remove_if(t.begin(), t.end(), [](const auto& e) { return e.first == "state.c"; }),
+                            t.end());
+                  }),
+       {"no_c.ck", "no tensor 'state.c'"}},
+  };
+  for (const Case& c : cases) {
+    const CommandResult r = train("--resume " + c.path + " --steps 4");
+    EXPECT_EQ(r.exit_code, 2) << c.path << "\n" << r.output;
+    for (const std::string& part : c.expected) EXPECT_TRUE(contains(r.output, part)) << part << "\n" << r.output;
+    EXPECT_FALSE(contains(r.output, "stoll") || contains(r.output, "stoull")) << r.output;
+    EXPECT_FALSE(contains(r.output, "forward: argument")) << r.output;
+  }
+  const std::string older = dir.file("older.ck");
+  strip_checksum(ck, older);
+  const CommandResult resumed = train("--resume " + older + " --steps 4");
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_TRUE(contains(resumed.output, "resumed from " + older + " at step 2")) << resumed.output;
+}
+
+// Issue 34: `0` silently meant the default for these flags; it is an error naming the flag.
+TEST(TrainCliCounts, ZeroIsRefusedNotTakenAsTheDefault) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"adding --seq-len 0", "--seq-len' must be at least 1, got 0"},
+      {"adding --batch 0", "--batch' must be at least 1, got 0"},
+      {"timeseries --horizon 0", "--horizon' must be at least 1, got 0"},
+      {"sort --points 0", "--points' must be at least 1, got 0"},
+      {"sort --eval-examples 0", "--eval-examples' must be at least 1, got 0"},
+      {"charlm --embedding 0", "--embedding' must be at least 1, got 0"},
+      {"adding --batch -3", "--batch' must be at least 1, got -3"},
+  };
+  for (const auto& [args, expected] : cases) {
+    const CommandResult r = train(args + " --steps 1 --hidden 8");
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.output;
+    EXPECT_TRUE(contains(r.output, expected)) << args << "\n" << r.output;
+  }
 }
 
 // Issue 22: `--save /nonexistent/x` trained, then failed and lost the model. Where the checkpoint

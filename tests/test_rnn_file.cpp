@@ -130,6 +130,10 @@ TEST(RnnFile, MissingExtraAndMisshapenTensorsAreNamed) {
   expect_io_error([&] {
     io::load_rnn(write_edited("extra", w, "", [&](auto& t) { t.push_back({"weight_ih_l2", extra.view()}); }));
   }, {"'weight_ih_l2'"});
+  // Issue 34: a stray layer past a gap was reported as "'weight_ih_l2' is missing".
+  expect_io_error([&] {
+    io::load_rnn(write_edited("stray", w, "", [&](auto& t) { t.push_back({"weight_ih_l5", extra.view()}); }));
+  }, {"'weight_ih_l5' is unexpected", "no tensors of layer 2"});
   expect_io_error([&] {
     io::load_rnn(write_edited("alien", w, "", [&](auto& t) { t.push_back({"decoder.weight", extra.view()}); }));
   }, {"'decoder.weight'", "not an RNN parameter", "prefix 'decoder.'"});

@@ -2,12 +2,15 @@
 // pointer-network checkpoint of `gpurnn train` (translate, sort, convex-hull, tsp), greedy or
 // with a beam, and writes one output line per input line (to --output, atomically, or stdout).
 
-#include <fstream>
+#include <cstring>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
+#include <vector>
 
 #include "cli/commands.h"
+#include "core/quoted.h"
 #include "cli/device_choice.h"
 #include "gpurnn/train/seq2seq.h"
 #include "gpurnn/train/trainer.h"
@@ -18,29 +21,106 @@
 namespace gpurnn::cli {
 namespace {
 
-std::vector<std::string> read_lines(const std::string& path) {
-  std::istringstream file;
-  std::istream* in = &std::cin;
-  if (path != "-") {  // a regular file only: a FIFO without a writer once hung the open
-    try {
-      const io::detail::MappedFile mapped(path);
-      file.str(mapped.checked([](const std::uint8_t* bytes, std::size_t size) {
-        return std::string(reinterpret_cast<const char*>(bytes), size);
-      }));
+// What one run decodes at most, so that an input that never ends (`--text -` fed from /dev/zero)
+// is refused at once instead of filling memory: a line of at most kMaxLineBytes bytes, and at
+// most kMaxLines lines (blank ones included). Lines are decoded as they are read, so memory holds
+// one line and the outputs so far.
+constexpr std::size_t kMaxLineBytes = std::size_t{1} << 20;  // 1 MiB
+constexpr std::size_t kMaxLines = 100000;
+
+// The lines of --text: a mapped regular file, or stdin ("-") read in blocks.
+class InputLines {
+ public:
+  explicit InputLines(const std::string& path) : path_(path) {
+    if (path == "-") return;
+    try {  // a regular file only: a FIFO without a writer once hung the open
+      file_.emplace(path);
     } catch (const Error& e) {
       throw Error(e.code(), "--text " + path + ": " + e.what());
     }
-    in = &file;
+    data_ = reinterpret_cast<const char*>(file_->data());
+    size_ = file_->size();
   }
-  std::vector<std::string> lines;
-  std::string line;
-  while (std::getline(*in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.find_first_not_of(" \t") != std::string::npos) lines.push_back(line);
+
+  // The next line that is not blank, without its "\n" or "\r\n"; false at the end of the input.
+  // Error(invalid_argument) naming the line and the limit for a line longer than kMaxLineBytes
+  // or a line past kMaxLines.
+  bool next(std::string& line) {
+    while (next_line(line)) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.find_first_not_of(" \t") != std::string::npos) return true;
+    }
+    return false;
   }
-  if (lines.empty()) throw Error(ErrorCode::invalid_argument, "--text " + path + ": has no input lines");
-  return lines;
-}
+
+  // The number of the line next() returned last (from 1).
+  std::size_t number() const { return number_; }
+
+  // A file's bytes were its own throughout (MappedFile::check_unchanged); nothing for stdin.
+  void check_unchanged() const {
+    if (!file_) return;
+    try {
+      file_->check_unchanged();
+    } catch (const Error& e) {
+      throw Error(e.code(), "--text " + path_ + ": " + e.what());
+    }
+  }
+
+ private:
+  bool next_line(std::string& line) {
+    line.clear();
+    bool started = false;
+    for (;;) {
+      if (position_ == size_ && !refill()) break;
+      started = true;
+      const char* begin = data_ + position_;
+      const void* newline = std::memchr(begin, '\n', size_ - position_);
+      const std::size_t n = newline ? static_cast<std::size_t>(static_cast<const char*>(newline) - begin)
+                                    : size_ - position_;
+      if (line.size() + n > kMaxLineBytes) {
+        throw Error(ErrorCode::invalid_argument,
+                    "--text " + path_ + " line " + std::to_string(number_ + 1) + ": is longer than the limit of " +
+                        std::to_string(kMaxLineBytes) + " bytes (1 MiB) per input line");
+      }
+      line.append(begin, n);
+      position_ += n;
+      if (newline != nullptr) {
+        ++position_;
+        break;
+      }
+    }
+    if (!started) return false;
+    if (++number_ > kMaxLines) {
+      throw Error(ErrorCode::invalid_argument, "--text " + path_ + " line " + std::to_string(number_) +
+                                                   ": more lines than the limit of " + std::to_string(kMaxLines) +
+                                                   " input lines (blank ones included) decoded in one run");
+    }
+    return true;
+  }
+
+  // The next block of stdin; false at its end (and always for a file, read whole).
+  bool refill() {
+    if (file_ || at_end_) return false;
+    const std::streamsize n = std::cin.rdbuf()->sgetn(block_.data(), static_cast<std::streamsize>(block_.size()));
+    if (n <= 0) {
+      at_end_ = true;
+      return false;
+    }
+    data_ = block_.data();
+    size_ = static_cast<std::size_t>(n);
+    position_ = 0;
+    return true;
+  }
+
+  std::string path_;
+  std::optional<io::detail::MappedFile> file_;
+  std::vector<char> block_ = std::vector<char>(std::size_t{1} << 16);
+  const char* data_ = nullptr;
+  std::size_t size_ = 0;      // of the file, or of the stdin block
+  std::size_t position_ = 0;  // in data_
+  std::size_t number_ = 0;
+  bool at_end_ = false;
+};
 
 // Decoding costs grow with the input's length (attention over every position at every output
 // step, beam times): a line may hold at most 10x the points the model was trained on, and at most
@@ -76,9 +156,9 @@ int run_decode(const RunOptions& o) {
   }
   const train::CheckpointInfo info = train::read_checkpoint_info(o.checkpoint);
   if (info.model_kind != "seq2seq") {
-    throw Error(ErrorCode::invalid_argument, "--checkpoint " + o.checkpoint + ": holds a " + info.model_kind +
-                                                 " model of task '" + info.task +
-                                                 "'; gpurnn run decodes the output-sequence tasks (translate, sort, "
+    throw Error(ErrorCode::invalid_argument, "--checkpoint " + o.checkpoint + ": holds a " + gpurnn::detail::escaped(info.model_kind) +
+                                                 " model of task " + gpurnn::detail::quoted(info.task) +
+                                                 "; gpurnn run decodes the output-sequence tasks (translate, sort, "
                                                  "convex-hull, tsp)");
   }
   train::TaskOptions task_options;
@@ -88,8 +168,8 @@ int run_decode(const RunOptions& o) {
   const std::unique_ptr<train::Task> task = train::make_task(info.task, task_options);
   const auto* sequence_task = dynamic_cast<const train::SequenceTask*>(task.get());
   if (sequence_task == nullptr) {
-    throw Error(ErrorCode::invalid_argument, "--checkpoint " + o.checkpoint + ": task '" + info.task +
-                                                 "' has no output sequences to decode");
+    throw Error(ErrorCode::invalid_argument, "--checkpoint " + o.checkpoint + ": task " + gpurnn::detail::quoted(info.task) +
+                                                 " has no output sequences to decode");
   }
   train::Seq2SeqConfig config = train::seq2seq_config_from_metadata(info.metadata, o.checkpoint);
   config.backend = to_string(resolve_device(o.device));
@@ -105,19 +185,25 @@ int run_decode(const RunOptions& o) {
 
   const InputLimit limit = input_limit(info.metadata);
   std::ostringstream out;
-  const std::vector<std::string> lines = read_lines(o.text_input);
-  for (std::size_t i = 0; i < lines.size(); ++i) {
+  InputLines lines(o.text_input);
+  std::string line;
+  std::size_t decoded = 0;
+  while (lines.next(line)) {
     try {
-      const train::Batch input = sequence_task->parse_input(lines[i]);
+      const train::Batch input = sequence_task->parse_input(line);
       check_argument(input.steps() <= limit.positions, "gpurnn run", "--text",
                      "holds " + std::to_string(input.steps()) + " input positions, more than the " +
                          std::to_string(limit.positions) + " decoded per line (" + limit.why + ")");
       const std::vector<std::int32_t> output = model.decode(input, decoding).at(0);
-      out << sequence_task->format_output(lines[i], output) << "\n";
+      out << sequence_task->format_output(line, output) << "\n";
+      ++decoded;
     } catch (const Error& e) {
-      throw Error(e.code(), "--text " + o.text_input + " line " + std::to_string(i + 1) + ": " + e.what());
+      lines.check_unchanged();  // bytes of a file that changed are not worth an error of their own
+      throw Error(e.code(), "--text " + o.text_input + " line " + std::to_string(lines.number()) + ": " + e.what());
     }
   }
+  lines.check_unchanged();
+  if (decoded == 0) throw Error(ErrorCode::invalid_argument, "--text " + o.text_input + ": has no input lines");
   const std::string text = out.str();
   if (o.output.empty()) {
     std::cout << text;
@@ -125,7 +211,7 @@ int run_decode(const RunOptions& o) {
     io::detail::write_file_atomically(o.output, {{text.data(), text.size()}});
   }
   std::cerr << "gpurnn run: " << info.task << " checkpoint " << o.checkpoint << " (step " << info.step << "), "
-            << lines.size() << " input(s) decoded " << (decoding.beam > 1 ? "with beam " + std::to_string(decoding.beam) : std::string("greedily"))
+            << decoded << " input(s) decoded " << (decoding.beam > 1 ? "with beam " + std::to_string(decoding.beam) : std::string("greedily"))
             << " on " << config.backend << (o.output.empty() ? std::string() : ", written to " + o.output) << "\n";
   return 0;
 }

@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
   check_cmd->add_option("--tolerance", check.tolerance,
                         "Largest relative error accepted, ||a-b||/||b||")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(gpurnn::cli::positive_number());
 
   gpurnn::cli::RunOptions run;
   CLI::App* run_cmd = app.add_subcommand(

@@ -43,6 +43,16 @@ std::string check_float_text(const std::string& text) {
   return "";
 }
 
+CLI::Validator positive_number() {
+  return CLI::Validator(
+      [](std::string& s) {
+        const std::string why = check_float_text(s);
+        if (!why.empty()) return why;
+        return std::strtod(s.c_str(), nullptr) > 0 ? std::string() : "must be above 0, got " + s;
+      },
+      "POSITIVE", "positive");
+}
+
 void add_number_checks(CLI::App& app) {
   const CLI::Validator signed_integer([](std::string& s) { return check_integer_text(s, true); }, "", "integer");
   const CLI::Validator unsigned_integer([](std::string& s) { return check_integer_text(s, false); }, "", "unsigned");

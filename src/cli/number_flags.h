@@ -16,6 +16,10 @@ std::string check_integer_text(std::string& text, bool is_signed);
 // "" when `text` is a finite floating-point number; else the reason.
 std::string check_float_text(const std::string& text);
 
+// A validator: a number above 0 (CLI::PositiveNumber said "not in range 0.000000 to " and 309
+// digits).
+CLI::Validator positive_number();
+
 // Adds the validators above to every INT, UINT and FLOAT option of `app` and its subcommands.
 void add_number_checks(CLI::App& app);
 

@@ -182,6 +182,15 @@ RunPlan plan_run(const TrainOptions& o) {
     plan.task_name = plan.resumed.task;
   }
   check_task_flags(o.given, plan.task_name);
+  // These options hold 0 when not given (the default); a given 0 or less is refused, not taken as it.
+  const std::pair<const char*, std::int64_t> counts[] = {{"--seq-len", o.seq_len}, {"--batch", o.batch},
+                                                         {"--horizon", o.horizon}, {"--points", o.points},
+                                                         {"--eval-examples", o.eval_examples},
+                                                         {"--embedding", o.embedding}};
+  for (const auto& [flag, value] : counts) {
+    check_argument(!was_given(o, flag) || value >= 1, "gpurnn train", flag,
+                   "must be at least 1, got " + std::to_string(value) + " (leave " + flag + " out for the default)");
+  }
   if (was_given(o, "--column") && o.csv.empty()) {
     throw Error(ErrorCode::invalid_argument, "--column needs --csv FILE (the default series has one column)");
   }

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 
 #include "gpurnn/error.h"
+#include "train/checkpoint_metadata.h"
 
 namespace gpurnn::cli {
 namespace {
@@ -47,17 +49,20 @@ void adopt_resumed_data(const TrainOptions& o, const train::CheckpointInfo& resu
   const auto adopt = [&](const char* flag, const char* key, std::int64_t given, std::int64_t& field) {
     const std::string* value = stored(key);
     if (value == nullptr) return;  // an older checkpoint: not recorded
-    check_resume_flag(o, flag, std::to_string(given), *value, o.resume,
+    const std::int64_t number =
+        train::checkpoint_detail::parse_int(o.resume, key, *value, 1, std::numeric_limits<std::int64_t>::max());
+    check_resume_flag(o, flag, std::to_string(given), std::to_string(number), o.resume,
                       " (a resumed run continues the checkpoint's data; train without --resume to change it)");
-    field = std::stoll(*value);
+    field = number;
   };
   adopt("--batch", "task.batch", o.batch, task.batch);
   adopt("--seq-len", "task.seq_len", o.seq_len, task.seq_len);
   adopt("--points", "task.points", o.points, task.points);
   if (const std::string* value = stored("seed")) {
-    check_resume_flag(o, "--seed", std::to_string(o.seed), *value, o.resume,
+    const std::uint64_t number = train::checkpoint_detail::parse_uint64(o.resume, "seed", *value);
+    check_resume_flag(o, "--seed", std::to_string(o.seed), std::to_string(number), o.resume,
                       " (the seed orders the data and draws the dropout masks)");
-    seed = std::stoull(*value);
+    seed = number;
   }
 }
 

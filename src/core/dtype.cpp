@@ -1,5 +1,6 @@
 #include "gpurnn/dtype.h"
 
+#include "core/quoted.h"
 #include "gpurnn/error.h"
 
 namespace gpurnn {
@@ -33,7 +34,7 @@ DType parse_dtype(const std::string& text) {
   if (text == "i64" || text == "int64") return DType::i64;
   if (text == "u8" || text == "uint8") return DType::u8;
   throw Error(ErrorCode::invalid_argument,
-              "dtype '" + text + "' is unknown; expected one of f32, f64, i32, i64, u8");
+              "dtype " + detail::quoted(text) + " is unknown; expected one of f32, f64, i32, i64, u8");
 }
 
 bool is_floating(DType dtype) { return dtype == DType::f32 || dtype == DType::f64; }

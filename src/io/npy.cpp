@@ -8,6 +8,7 @@
 
 #include <cstring>
 
+#include "core/quoted.h"
 #include "io/atomic_file.h"
 #include "io/mapped_file.h"
 
@@ -64,7 +65,7 @@ class HeaderParser {
         once(seen_shape, key);
         header.shape = shape_tuple();
       } else {
-        bad("unexpected key '" + key + "'");
+        bad("unexpected key " + gpurnn::detail::quoted(key));
       }
       if (skip_blanks() != ',') break;
       ++p_;
@@ -117,7 +118,7 @@ class HeaderParser {
       why = "is big-endian; only little-endian data is supported";
     if (descr == "|O" || descr == "O")
       why = "is an object array (pickled Python objects), never loaded";
-    bad("'descr' '" + descr + "' " + why + " (supported: '<f4', '<f8', '<i4', '<i8')");
+    bad("'descr' " + gpurnn::detail::quoted(descr) + " " + why + " (supported: '<f4', '<f8', '<i4', '<i8')");
   }
 
   bool word(const char* w) {

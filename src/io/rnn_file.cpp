@@ -8,6 +8,8 @@
 #include <map>
 #include <regex>
 
+#include "core/quoted.h"
+
 namespace gpurnn::io {
 namespace {
 
@@ -35,13 +37,13 @@ std::optional<ParsedName> parse_parameter_name(const std::string& name) {
 
 const SafetensorsRecord& require(const SafetensorsReader& file, const std::string& prefix,
                                  const std::string& name) {
-  if (!file.contains(prefix + name)) fail(file, "tensor '" + prefix + name + "' is missing");
+  if (!file.contains(prefix + name)) fail(file, "tensor " + gpurnn::detail::quoted(prefix + name) + " is missing");
   return file.record(prefix + name);
 }
 
 std::int64_t dim(const SafetensorsReader& file, const SafetensorsRecord& r, int rank, int i) {
   if (r.shape.rank() != rank) {
-    fail(file, "tensor '" + r.name + "' has shape " + to_string(r.shape) + ", expected rank " +
+    fail(file, "tensor " + gpurnn::detail::quoted(r.name) + " has shape " + to_string(r.shape) + ", expected rank " +
                    std::to_string(rank));
   }
   return r.shape[i];
@@ -56,8 +58,8 @@ CellKind resolve_cell(const SafetensorsReader& file, const RNNLoadOptions& optio
     try {
       stated = parse_cell_kind(meta->second);
     } catch (const Error&) {
-      fail(file, "metadata 'cell' is '" + meta->second +
-                     "', expected one of " + cell_kind_names());
+      fail(file, "metadata 'cell' is " + gpurnn::detail::quoted(meta->second) +
+                     ", expected one of " + cell_kind_names());
     }
   }
   // By shape: the first cell kind with that many gates (rnn_tanh for one).
@@ -87,8 +89,8 @@ CellKind resolve_cell(const SafetensorsReader& file, const RNNLoadOptions& optio
   if (!stated) return by_shape;
   if (gates_per_cell(*stated) != gates) {
     fail(file, std::string("cell is stated as ") + to_string(*stated) + " (" +
-                   std::to_string(gates_per_cell(*stated)) + " gates), but tensor '" + w_hh_name +
-                   "' has " + std::to_string(gates) + " gates' rows");
+                   std::to_string(gates_per_cell(*stated)) + " gates), but tensor " + gpurnn::detail::quoted(w_hh_name) +
+                   " has " + std::to_string(gates) + " gates' rows");
   }
   return *stated;
 }
@@ -109,9 +111,9 @@ RNNDescriptor infer_rnn_descriptor(const SafetensorsReader& file, const RNNLoadO
       if (!prefix.empty() && bare.find('.') != std::string::npos) continue;
       const std::size_t dot = r.name.rfind('.');
       const std::string hint = prefix.empty() && dot != std::string::npos
-                                   ? "; if it is a module's RNN, pass its prefix '" + r.name.substr(0, dot + 1) + "'"
+                                   ? "; if it is a module's RNN, pass its prefix " + gpurnn::detail::quoted(r.name.substr(0, dot + 1))
                                    : "";
-      fail(file, "tensor '" + r.name + "' is not an RNN parameter (expected names like " + prefix +
+      fail(file, "tensor " + gpurnn::detail::quoted(r.name) + " is not an RNN parameter (expected names like " + prefix +
                      "weight_ih_l0, " + prefix + "bias_hh_l1_reverse)" + hint);
     }
     ours.push_back(r.name);
@@ -123,12 +125,26 @@ RNNDescriptor infer_rnn_descriptor(const SafetensorsReader& file, const RNNLoadO
   if (ours.empty()) {
     std::string some;
     for (std::size_t k = 0; k < std::min<std::size_t>(3, file.records().size()); ++k) {
-      some += (k ? ", " : "") + file.records()[k].name;
+      some += (k ? ", " : "") + gpurnn::detail::quoted(file.records()[k].name);
     }
-    fail(file, "has no RNN parameters under prefix '" + prefix + "' (it holds: " +
+    fail(file, "has no RNN parameters under prefix " + gpurnn::detail::quoted(prefix) + " (it holds: " +
                    (some.empty() ? std::string("nothing") : some) + "); pass the module prefix, e.g. 'rnn.'");
   }
 
+  // Layers are numbered from 0 without gaps: a tensor past a layer that has none is a stray one
+  // (a weight_ih_l5 in a one-layer file), named rather than reported as layer 1 missing.
+  std::vector<bool> has_layer(static_cast<std::size_t>(layers), false);
+  for (const std::string& name : ours) has_layer[parse_parameter_name(name.substr(prefix.size()))->layer] = true;
+  const auto gap = std::find(has_layer.begin(), has_layer.end(), false);
+  if (gap != has_layer.end()) {
+    const int missing = static_cast<int>(gap - has_layer.begin());
+    for (const std::string& name : ours) {
+      if (parse_parameter_name(name.substr(prefix.size()))->layer > missing) {
+        fail(file, "tensor '" + name + "' is unexpected: the file has no tensors of layer " + std::to_string(missing) +
+                       " (layers are numbered from 0 without gaps)");
+      }
+    }
+  }
   const SafetensorsRecord& w_hh = require(file, prefix, "weight_hh_l0");
   const SafetensorsRecord& w_ih = require(file, prefix, "weight_ih_l0");
   RNNDescriptor d;
@@ -146,7 +162,7 @@ RNNDescriptor infer_rnn_descriptor(const SafetensorsReader& file, const RNNLoadO
   const std::int64_t rows = dim(file, w_hh, 2, 0);
   if (d.hidden_size <= 0 || rows % d.hidden_size != 0 || rows / d.hidden_size > 4 ||
       rows / d.hidden_size == 2) {
-    fail(file, "tensor '" + w_hh.name + "' has shape " + to_string(w_hh.shape) +
+    fail(file, "tensor " + gpurnn::detail::quoted(w_hh.name) + " has shape " + to_string(w_hh.shape) +
                    ": its rows are not 1, 3 or 4 gates of " + std::to_string(d.hidden_size) + " units");
   }
   d.cell = resolve_cell(file, options, static_cast<int>(rows / d.hidden_size), w_hh.name);
@@ -161,18 +177,18 @@ RNNDescriptor infer_rnn_descriptor(const SafetensorsReader& file, const RNNLoadO
   for (const ParameterInfo& p : layout) {
     const SafetensorsRecord& r = require(file, prefix, p.name);
     if (r.shape != p.shape) {
-      fail(file, "tensor '" + r.name + "' has shape " + to_string(r.shape) + ", expected " +
+      fail(file, "tensor " + gpurnn::detail::quoted(r.name) + " has shape " + to_string(r.shape) + ", expected " +
                      to_string(p.shape) + " for " + to_string(d));
     }
     if (r.dtype != "F32" && r.dtype != "F64" && r.dtype != "F16" && r.dtype != "BF16") {
-      fail(file, "tensor '" + r.name + "' has dtype " + r.dtype + ", expected a floating type");
+      fail(file, "tensor " + gpurnn::detail::quoted(r.name) + " has dtype " + r.dtype + ", expected a floating type");
     }
   }
   for (const std::string& name : ours) {
     const bool expected = std::any_of(layout.begin(), layout.end(), [&](const ParameterInfo& p) {
       return prefix + p.name == name;
     });
-    if (!expected) fail(file, "tensor '" + name + "' does not belong to " + to_string(d));
+    if (!expected) fail(file, "tensor " + gpurnn::detail::quoted(name) + " does not belong to " + to_string(d));
   }
   return d;
 }

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/quoted.h"
 #include "gpurnn/error.h"
 
 namespace gpurnn::io::detail {
@@ -100,10 +101,10 @@ class HeaderBuilder {
   void note_duplicate(const std::string& key) {
     if (!duplicate.empty()) return;
     if (open_objects_ == 1) {
-      duplicate = "duplicate tensor name '" + key + "'";
+      duplicate = "duplicate tensor name " + gpurnn::detail::quoted(key);
     } else if (open_objects_ == 2) {
-      duplicate = (header_key_ == "__metadata__" ? header_key_ : "tensor '" + header_key_ + "'") +
-                  ": duplicate key '" + key + "'";
+      duplicate = (header_key_ == "__metadata__" ? header_key_ : "tensor " + gpurnn::detail::quoted(header_key_)) +
+                  ": duplicate key " + gpurnn::detail::quoted(key);
     }
   }
 
@@ -126,7 +127,7 @@ json parse_safetensors_header(const char* begin, const char* end, const std::str
       fail(origin, "header nests arrays and objects more than " + std::to_string(kMaxHeaderDepth) +
                        " deep (a safetensors header nests 3)");
     }
-    fail(origin, "header is not valid JSON: " + builder.syntax_error);
+    fail(origin, "header is not valid JSON: " + gpurnn::detail::escaped(builder.syntax_error, 240));
   }
   if (!builder.root.is_object())
     fail(origin, "header is not a JSON object (got " + snippet(builder.root) + ")");
@@ -142,12 +143,12 @@ std::string snippet(const json& value) {
     std::size_t shown = 0;
     for (auto it = value.begin(); it != value.end() && text.size() <= 80; ++it, ++shown) {
       if (shown > 0) text += ", ";
-      if (!array) text += json(it.key()).dump() + ": ";
-      text += (it->is_array() || it->is_object()) ? (it->is_array() ? "[...]" : "{...}") : it->dump();
+      if (!array) text += json(it.key()).dump(-1, ' ', true) + ": ";
+      text += (it->is_array() || it->is_object()) ? (it->is_array() ? "[...]" : "{...}") : it->dump(-1, ' ', true);
     }
     text += array ? "]" : "}";
   } else {
-    text = value.dump();
+    text = value.dump(-1, ' ', true);  // ASCII only (\uXXXX beyond), so cutting it splits no character
   }
   if (text.size() > 80) text = text.substr(0, 77) + "...";
   return text;

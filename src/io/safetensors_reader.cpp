@@ -7,6 +7,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "core/quoted.h"
 #include "gpurnn/io/safetensors.h"
 #include "io/mapped_file.h"
 #include "io/safetensors_header.h"
@@ -93,7 +94,7 @@ std::map<std::string, std::string> parse_metadata(const json& value, const std::
   std::map<std::string, std::string> metadata;
   for (const auto& [key, item] : value.items()) {
     if (!item.is_string()) {
-      fail(origin, "__metadata__ key '" + key + "' is not a string (got " + snippet(item) + ")");
+      fail(origin, "__metadata__ key " + gpurnn::detail::quoted(key) + " is not a string (got " + snippet(item) + ")");
     }
     metadata.emplace(key, item.get<std::string>());
   }
@@ -103,13 +104,13 @@ std::map<std::string, std::string> parse_metadata(const json& value, const std::
 // One tensor entry, checked on its own; `data_size` bounds its offsets.
 SafetensorsRecord parse_record(const std::string& name, const json& entry, std::size_t data_size,
                                const std::string& origin) {
-  const std::string where = "tensor '" + name + "'";
+  const std::string where = "tensor " + gpurnn::detail::quoted(name);
   if (!entry.is_object())
     fail(origin, where + ": entry is not an object (got " + snippet(entry) + ")");
   static const char* const kKeys[] = {"dtype", "shape", "data_offsets"};
   for (const auto& item : entry.items()) {
     if (std::find(std::begin(kKeys), std::end(kKeys), item.key()) == std::end(kKeys)) {
-      fail(origin, where + ": unexpected key '" + item.key() + "'");
+      fail(origin, where + ": unexpected key " + gpurnn::detail::quoted(item.key()));
     }
   }
   for (const char* key : kKeys) {
@@ -124,8 +125,8 @@ SafetensorsRecord parse_record(const std::string& name, const json& entry, std::
   record.dtype = dtype.get<std::string>();
   const StoredType* stored = find_stored_type(record.dtype);
   if (stored == nullptr) {
-    fail(origin, where + ": unknown dtype '" + record.dtype +
-                     "' (supported: F16, BF16, F32, F64, I32, I64, U8)");
+    fail(origin, where + ": unknown dtype " + gpurnn::detail::quoted(record.dtype) +
+                     " (supported: F16, BF16, F32, F64, I32, I64, U8)");
   }
 
   const json& shape = entry["shape"];
@@ -183,14 +184,14 @@ void check_tiling(const std::vector<SafetensorsRecord>& records, std::size_t dat
   const SafetensorsRecord* previous = nullptr;
   for (const SafetensorsRecord& r : records) {
     if (r.begin < covered) {
-      fail(origin, "tensor '" + r.name + "' (bytes " + std::to_string(r.begin) + ".." +
-                       std::to_string(r.end) + ") overlaps tensor '" + previous->name +
-                       "' (bytes " + std::to_string(previous->begin) + ".." +
+      fail(origin, "tensor " + gpurnn::detail::quoted(r.name) + " (bytes " + std::to_string(r.begin) + ".." +
+                       std::to_string(r.end) + ") overlaps tensor " + gpurnn::detail::quoted(previous->name) +
+                       " (bytes " + std::to_string(previous->begin) + ".." +
                        std::to_string(previous->end) + ")");
     }
     if (r.begin > covered) {
       fail(origin, "data section has a hole at bytes " + std::to_string(covered) + ".." +
-                       std::to_string(r.begin) + " (before tensor '" + r.name + "')");
+                       std::to_string(r.begin) + " (before tensor " + gpurnn::detail::quoted(r.name) + ")");
     }
     covered = r.end;
     previous = &r;
@@ -302,7 +303,7 @@ bool SafetensorsReader::contains(const std::string& name) const {
 const SafetensorsRecord& SafetensorsReader::record(const std::string& name) const {
   const auto it = impl_->file.index.find(name);
   if (it == impl_->file.index.end()) {
-    throw Error(ErrorCode::invalid_argument, impl_->origin + ": no tensor named '" + name + "'");
+    throw Error(ErrorCode::invalid_argument, impl_->origin + ": no tensor named " + gpurnn::detail::quoted(name));
   }
   return impl_->file.records[it->second];
 }
@@ -332,7 +333,7 @@ Tensor SafetensorsReader::read_as(const std::string& name, DType dtype) const {
   const DType stored = find_stored_type(r.dtype)->read_dtype;
   if (is_floating(stored) != is_floating(dtype)) {
     throw Error(ErrorCode::invalid_argument,
-                impl_->origin + ": tensor '" + name + "' has dtype " + r.dtype +
+                impl_->origin + ": tensor " + gpurnn::detail::quoted(name) + " has dtype " + r.dtype +
                     "; reading it as " + to_string(dtype) + " would convert between " +
                     (is_floating(stored) ? "floating and integer" : "integer and floating") +
                     " values, which read_as refuses");

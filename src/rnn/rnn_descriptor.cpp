@@ -4,6 +4,7 @@
 #include <iterator>
 #include <sstream>
 
+#include "core/quoted.h"
 #include "gpurnn/error.h"
 
 namespace gpurnn {
@@ -28,7 +29,7 @@ CellKind parse_cell_kind(const std::string& text) {
     if (text == to_string(c)) return c;
   }
   throw Error(ErrorCode::invalid_argument,
-              "cell kind '" + text + "' is unknown; expected one of " + cell_kind_names());
+              "cell kind " + gpurnn::detail::quoted(text) + " is unknown; expected one of " + cell_kind_names());
 }
 
 int gates_per_cell(CellKind cell) { return detail::cell_traits(cell).gates; }

@@ -28,11 +28,12 @@ constexpr std::int64_t kDefaultSteps = 100;
 constexpr std::int64_t kDefaultRows = 32;
 constexpr std::size_t kHeldOutDivisor = 20;  // the last 1/20 of each document
 
-// Token ids of one split, documents back to back, and where each ends.
+// Token ids of one split, documents back to back, and where each ends. A byte per token (there
+// are at most 256), so the splits together hold as many bytes as the corpus.
 struct Split {
-  std::shared_ptr<std::vector<std::int32_t>> tokens = std::make_shared<std::vector<std::int32_t>>();
+  std::shared_ptr<std::vector<std::uint8_t>> tokens = std::make_shared<std::vector<std::uint8_t>>();
   std::vector<std::int64_t> ends;
-  void add(std::string_view bytes, const std::array<std::int32_t, 256>& ids) {
+  void add(std::string_view bytes, const std::array<std::uint8_t, 256>& ids) {
     if (bytes.empty()) return;
     for (unsigned char byte : bytes) tokens->push_back(ids[byte]);
     ends.push_back(static_cast<std::int64_t>(tokens->size()));
@@ -56,6 +57,7 @@ class CharlmTask : public BasicTask {
       } catch (const Error& error) {
         throw Error(error.code(), std::string(kWhere) + ": argument 'text': " + error.what());
       }
+      check_data_file_size(file->size(), kWhere, "text", options.text_path);
       documents.emplace_back(reinterpret_cast<const char*>(file->data()), file->size());
       origin = "'" + options.text_path + "'";
     }
@@ -66,14 +68,16 @@ class CharlmTask : public BasicTask {
     }
     check_argument(total > 0, kWhere, options.text_path.empty() ? "corpus" : "text",
                    origin + " is empty");
-    std::array<std::int32_t, 256> ids{};
+    std::array<std::uint8_t, 256> ids{};
     for (int byte = 0; byte < 256; ++byte) {
       if (present_[static_cast<std::size_t>(byte)]) {
-        ids[static_cast<std::size_t>(byte)] = static_cast<std::int32_t>(bytes_.size());
+        ids[static_cast<std::size_t>(byte)] = static_cast<std::uint8_t>(bytes_.size());
         bytes_.push_back(static_cast<char>(byte));
       }
     }
     Split train, eval;
+    train.tokens->reserve(static_cast<std::size_t>(total));
+    eval.tokens->reserve(static_cast<std::size_t>(total) / kHeldOutDivisor + documents.size());
     for (std::string_view document : documents) {
       const std::size_t held = document.size() / kHeldOutDivisor;
       train.add(document.substr(0, document.size() - held), ids);
@@ -111,9 +115,9 @@ class CharlmTask : public BasicTask {
   }
 
  private:
-  void measure_unigram(const std::vector<std::int32_t>& train_tokens) {
+  void measure_unigram(const std::vector<std::uint8_t>& train_tokens) {
     std::vector<double> counts(bytes_.size(), 1.0);  // add-one
-    for (std::int32_t token : train_tokens) counts[static_cast<std::size_t>(token)] += 1.0;
+    for (std::uint8_t token : train_tokens) counts[token] += 1.0;
     const double total = static_cast<double>(train_tokens.size() + bytes_.size());
     double bits = 0.0;
     std::int64_t count = 0;

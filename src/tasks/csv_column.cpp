@@ -5,23 +5,26 @@
 #include <cmath>
 #include <cstdlib>
 #include <optional>
+#include <string_view>
 
+#include "core/quoted.h"
 #include "gpurnn/error.h"
 #include "io/mapped_file.h"
+#include "tasks/task_support.h"
 
 namespace gpurnn::train::tasks {
 namespace {
 
 constexpr const char* kWhere = "read_csv_column";
 
-std::string trim(const std::string& text) {
+std::string_view trim(std::string_view text) {
   const auto first = text.find_first_not_of(" \t\r");
-  if (first == std::string::npos) return {};
+  if (first == std::string_view::npos) return {};
   return text.substr(first, text.find_last_not_of(" \t\r") - first + 1);
 }
 
 // The fields of one line.
-std::vector<std::string> split_fields(const std::string& line) {
+std::vector<std::string> split_fields(std::string_view line) {
   std::vector<std::string> fields;
   std::string field;
   bool quoted = false;
@@ -39,14 +42,25 @@ std::vector<std::string> split_fields(const std::string& line) {
     } else if (c == '"') {
       quoted = true;
     } else if (c == ',') {
-      fields.push_back(trim(field));
+      fields.emplace_back(trim(field));
       field.clear();
     } else {
       field += c;
     }
   }
-  fields.push_back(trim(field));
+  fields.emplace_back(trim(field));
   return fields;
+}
+
+// The first kListedColumns column names, quoted, and how many more there are.
+constexpr std::size_t kListedColumns = 20;
+std::string list_columns(const std::vector<std::string>& names) {
+  std::string listed;
+  for (std::size_t i = 0; i < names.size() && i < kListedColumns; ++i) {
+    listed += (i ? ", " : "") + gpurnn::detail::quoted(names[i]);
+  }
+  if (names.size() > kListedColumns) listed += " and " + std::to_string(names.size() - kListedColumns) + " more";
+  return listed;
 }
 
 bool parse_number(const std::string& text, double& value) {
@@ -66,51 +80,51 @@ std::vector<double> read_csv_column(const std::string& path, const std::string& 
   } catch (const Error& error) {
     throw Error(error.code(), std::string(kWhere) + ": argument 'csv': " + error.what());
   }
-  const std::string text = file->checked([](const std::uint8_t* bytes, std::size_t size) {
-    return std::string(reinterpret_cast<const char*>(bytes), size);
-  });
-  std::size_t position = 0;
-  std::size_t line_number = 0;
-  auto next_line = [&](std::string& line) {
-    while (position < text.size()) {
-      const std::size_t end = std::min(text.find('\n', position), text.size());
-      line = text.substr(position, end - position);
-      position = end + 1;
-      ++line_number;
-      if (!trim(line).empty()) return true;
-    }
-    return false;
-  };
+  check_data_file_size(file->size(), kWhere, "csv", path);
+  // Parsed straight from the mapping (no copy of the file), then checked unchanged.
+  return file->checked([&](const std::uint8_t* bytes, std::size_t size) {
+    const std::string_view text(reinterpret_cast<const char*>(bytes), size);
+    std::size_t position = 0;
+    std::size_t line_number = 0;
+    auto next_line = [&](std::string_view& line) {
+      while (position < text.size()) {
+        const std::size_t end = std::min(text.find('\n', position), text.size());
+        line = text.substr(position, end - position);
+        position = end + 1;
+        ++line_number;
+        if (!trim(line).empty()) return true;
+      }
+      return false;
+    };
 
-  std::string line;
-  if (!next_line(line)) {
-    throw Error(ErrorCode::invalid_argument, std::string(kWhere) + ": '" + path + "' is empty (expected a header line)");
-  }
-  const std::vector<std::string> names = split_fields(line);
-  std::size_t index = names.size();
-  std::string listed;
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (names[i] == column && index == names.size()) index = i;
-    listed += (i ? ", '" : "'") + names[i] + "'";
-  }
-  if (index == names.size()) {
-    throw Error(ErrorCode::invalid_argument, std::string(kWhere) + ": argument 'csv_column' is '" +
-                                                 column + "', which is not a column of '" + path +
-                                                 "'; its columns are " + listed);
-  }
-  std::vector<double> values;
-  while (next_line(line)) {
-    const std::vector<std::string> fields = split_fields(line);
-    double value = 0.0;
-    if (index >= fields.size() || !parse_number(fields[index], value)) {
-      const std::string cell = index < fields.size() ? "'" + fields[index] + "'" : "missing";
+    std::string_view line;
+    if (!next_line(line)) {
       throw Error(ErrorCode::invalid_argument,
-                  std::string(kWhere) + ": '" + path + "' line " + std::to_string(line_number) +
-                      ", column '" + column + "': cell " + cell + " is not a number");
+                  std::string(kWhere) + ": '" + path + "' is empty (expected a header line)");
     }
-    values.push_back(value);
-  }
-  return values;
+    const std::vector<std::string> names = split_fields(line);
+    const auto found = std::find(names.begin(), names.end(), column);
+    if (found == names.end()) {
+      throw Error(ErrorCode::invalid_argument, std::string(kWhere) + ": argument 'csv_column' is '" + column +
+                                                   "', which is not a column of '" + path + "'; its " +
+                                                   std::to_string(names.size()) + " columns are " +
+                                                   list_columns(names));
+    }
+    const auto index = static_cast<std::size_t>(found - names.begin());
+    std::vector<double> values;
+    while (next_line(line)) {
+      const std::vector<std::string> fields = split_fields(line);
+      double value = 0.0;
+      if (index >= fields.size() || !parse_number(fields[index], value)) {
+        const std::string cell = index < fields.size() ? gpurnn::detail::quoted(fields[index]) : "missing";
+        throw Error(ErrorCode::invalid_argument,
+                    std::string(kWhere) + ": '" + path + "' line " + std::to_string(line_number) +
+                        ", column '" + column + "': cell " + cell + " is not a number");
+      }
+      values.push_back(value);
+    }
+    return values;
+  });
 }
 
 }  // namespace gpurnn::train::tasks

@@ -10,7 +10,9 @@ namespace gpurnn::train::tasks {
 
 // Error(io_error) naming the file when it cannot be read; Error(invalid_argument) naming the
 // file and: 'csv_column' with the columns there are when `column` is not one of them; the line
-// and column of a cell that is not a number (or a record too short to have it); an empty file.
+// and column of a cell that is not a number (or a record too short to have it); an empty file;
+// a file over kMaxDataFileBytes (1 GiB). Names and cells from the file appear quoted
+// (detail::quoted: escaped, cut after 80 bytes).
 std::vector<double> read_csv_column(const std::string& path, const std::string& column);
 
 }  // namespace gpurnn::train::tasks

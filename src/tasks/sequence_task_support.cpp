@@ -4,6 +4,8 @@
 #include <limits>
 #include <sstream>
 
+#include "core/quoted.h"
+
 namespace gpurnn::train::tasks {
 
 Report BasicSequenceTask::report(const EvalResult& eval) const {
@@ -57,7 +59,7 @@ std::vector<double> parse_numbers(const std::string& text, const std::string& ta
     } catch (const std::exception&) {
     }
     throw Error(ErrorCode::invalid_argument,
-                task + ": '" + word + "' in the input is " +
+                task + ": " + gpurnn::detail::quoted(word) + " in the input is " +
                     (out_of_range ? "not a finite number within float32's range (magnitude at most 3.4e38)"
                                   : "not a number"));
   }

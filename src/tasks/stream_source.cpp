@@ -7,7 +7,7 @@
 
 namespace gpurnn::train::tasks {
 
-StreamSource::StreamSource(std::shared_ptr<const std::vector<std::int32_t>> tokens,
+StreamSource::StreamSource(std::shared_ptr<const std::vector<std::uint8_t>> tokens,
                            std::shared_ptr<const std::vector<float>> values,
                            const std::vector<std::int64_t>& document_ends,
                            ModelInterface interface, std::int64_t lanes, std::int64_t steps,
@@ -23,10 +23,12 @@ StreamSource::StreamSource(std::shared_ptr<const std::vector<std::int32_t>> toke
 }
 
 std::unique_ptr<StreamSource> StreamSource::over_tokens(
-    std::shared_ptr<const std::vector<std::int32_t>> tokens,
+    std::shared_ptr<const std::vector<std::uint8_t>> tokens,
     const std::vector<std::int64_t>& document_ends, std::int64_t vocabulary, std::int64_t lanes,
     std::int64_t steps) {
   check_argument(tokens != nullptr, "StreamSource::over_tokens", "tokens", "is null");
+  check_argument(vocabulary >= 1 && vocabulary <= 256, "StreamSource::over_tokens", "vocabulary",
+                 "must be in [1, 256] (a token is a byte), got " + std::to_string(vocabulary));
   const ModelInterface interface{InputKind::tokens, vocabulary, TargetKind::step_classes,
                                  vocabulary};
   return std::unique_ptr<StreamSource>(

@@ -17,9 +17,10 @@ namespace gpurnn::train::tasks {
 
 class StreamSource : public BatchSource {
  public:
-  // Tokens in [0, vocabulary): inputs i32 [k, lanes], targets step_classes i32 [k, lanes].
+  // Tokens in [0, vocabulary), a byte each (vocabulary <= 256): inputs i32 [k, lanes], targets
+  // step_classes i32 [k, lanes].
   static std::unique_ptr<StreamSource> over_tokens(
-      std::shared_ptr<const std::vector<std::int32_t>> tokens,
+      std::shared_ptr<const std::vector<std::uint8_t>> tokens,
       const std::vector<std::int64_t>& document_ends, std::int64_t vocabulary, std::int64_t lanes,
       std::int64_t steps);
   // One value per step: inputs f32 [k, lanes, 1], targets step_values f32 [k, lanes, horizon].
@@ -34,12 +35,12 @@ class StreamSource : public BatchSource {
   const ModelInterface& interface() const { return interface_; }
 
  private:
-  StreamSource(std::shared_ptr<const std::vector<std::int32_t>> tokens,
+  StreamSource(std::shared_ptr<const std::vector<std::uint8_t>> tokens,
                std::shared_ptr<const std::vector<float>> values,
                const std::vector<std::int64_t>& document_ends, ModelInterface interface,
                std::int64_t lanes, std::int64_t steps, std::int64_t horizon);
 
-  std::shared_ptr<const std::vector<std::int32_t>> tokens_;  // one of tokens_ and values_
+  std::shared_ptr<const std::vector<std::uint8_t>> tokens_;  // one of tokens_ and values_
   std::shared_ptr<const std::vector<float>> values_;
   ModelInterface interface_;
   StreamPlan plan_;

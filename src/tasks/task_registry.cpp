@@ -1,6 +1,7 @@
 // make_task and task_names: the table of tasks, each entry from the task's own file.
 #include "tasks/task_registry.h"
 
+#include "core/quoted.h"
 #include "gpurnn/error.h"
 #include "tasks/tasks.h"
 
@@ -22,7 +23,7 @@ const TaskEntry& find_task(const std::string& name) {
     known += known.empty() ? entry.name : std::string(", ") + entry.name;
   }
   throw Error(ErrorCode::invalid_argument,
-              "make_task: argument 'task' is '" + name + "', expected one of: " + known);
+              "make_task: argument 'task' is " + gpurnn::detail::quoted(name) + ", expected one of: " + known);
 }
 
 std::vector<std::string> task_names() {

@@ -19,6 +19,12 @@ std::string format_count(std::int64_t value) {
   return value < 0 ? "-" + digits : digits;
 }
 
+void check_data_file_size(std::uint64_t size, const char* where, const char* arg, const std::string& path) {
+  check_argument(size <= kMaxDataFileBytes, where, arg,
+                 "'" + path + "' is " + std::to_string(size) + " bytes, more than the limit of " +
+                     std::to_string(kMaxDataFileBytes) + " bytes (1 GiB) for a training data file");
+}
+
 std::int64_t option_or(std::int64_t value, std::int64_t fallback, const char* where, const char* arg) {
   check_argument(value >= 0, where, arg, "must be positive (0 for the default), got " + std::to_string(value));
   return value > 0 ? value : fallback;

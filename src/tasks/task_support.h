@@ -40,6 +40,14 @@ class TaskWithSources : public Interface {
 };
 using BasicTask = TaskWithSources<Task>;
 
+// The largest data file a task reads (`--text` for charlm, `--csv` for timeseries): 1 GiB. The
+// task holds what it parsed in memory (charlm about 2x the file's bytes, timeseries about 1.5x),
+// so a larger file is refused up front rather than exhausting memory part way.
+constexpr std::uint64_t kMaxDataFileBytes = std::uint64_t{1} << 30;
+// Error(invalid_argument) "<where>: argument '<arg>' <path> is N bytes, more than the limit of
+// 1073741824 bytes (1 GiB) ..." when `size` exceeds kMaxDataFileBytes.
+void check_data_file_size(std::uint64_t size, const char* where, const char* arg, const std::string& path);
+
 // "%.4g": 0.1667, 2.31, 1.234e+05.
 std::string format_number(double value);
 // 522170 -> "522,170".

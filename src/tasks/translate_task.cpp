@@ -10,6 +10,7 @@
 #include <map>
 #include <sstream>
 
+#include "core/quoted.h"
 #include "tasks/bleu.h"
 #include "tasks/number_words.h"
 #include "tasks/sequence_task_support.h"
@@ -109,8 +110,8 @@ class TranslateTask : public BasicSequenceTask {
     for (const std::string& w : words) {
       const auto it = word_ids_.find(w);
       if (it == word_ids_.end()) {
-        throw Error(ErrorCode::invalid_argument, "translate: the word '" + w +
-                                                     "' is not in the source vocabulary (numbers and dates in English "
+        throw Error(ErrorCode::invalid_argument, "translate: the word " + gpurnn::detail::quoted(w) +
+                                                     " is not in the source vocabulary (numbers and dates in English "
                                                      "words, lower case, e.g. 'the fourteenth of march two thousand')");
       }
       e.tokens.push_back(it->second);

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "core/quoted.h"
+
 namespace gpurnn::train {
 namespace {
 
@@ -26,7 +28,7 @@ AttentionScore parse_attention_score(const std::string& text, const std::string&
   for (AttentionScore s : {AttentionScore::dot, AttentionScore::general, AttentionScore::additive}) {
     if (text == to_string(s)) return s;
   }
-  throw Error(ErrorCode::invalid_argument, what + " is '" + text + "', expected dot, general or additive");
+  throw Error(ErrorCode::invalid_argument, what + " is " + gpurnn::detail::quoted(text) + ", expected dot, general or additive");
 }
 
 Attention::Attention(AttentionScore score, std::int64_t query_size, std::int64_t memory_size,

@@ -4,13 +4,17 @@
 // the step and the data position.
 
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
+#include "core/quoted.h"
 #include "gpurnn/io/safetensors.h"
 #include "gpurnn/train/trainer.h"
 #include "train/batch_shard.h"
+#include "train/checkpoint_metadata.h"
 #include "train/placement.h"
 
 namespace gpurnn::train {
@@ -65,6 +69,21 @@ KeyValues architecture(const Task& task, const TrainableModel& model) {
 // PyTorch-named pieces).
 void read_parameters(const io::SafetensorsReader& file, const TrainableModel& model) {
   const DType dtype = model.dtype();
+  std::set<std::string> expected;
+  for (const Parameter& p : model.parameters()) {
+    if (p.rnn_layout == nullptr) {
+      expected.insert("model." + p.name);
+      continue;
+    }
+    for (const ParameterInfo& info : p.rnn_layout->parameters()) expected.insert("model." + p.name + "." + info.name);
+  }
+  // A stray tensor (e.g. model.rnn.weight_ih_l5 of a one-layer model) is named, not ignored.
+  for (const io::SafetensorsRecord& r : file.records()) {
+    if (r.name.rfind("model.", 0) == 0 && expected.count(r.name) == 0) {
+      throw Error(ErrorCode::io_error, "checkpoint '" + file.origin() + "' holds tensor " + gpurnn::detail::quoted(r.name) +
+                                           ", which is not a parameter of its model (the file was changed?)");
+    }
+  }
   for (const Parameter& p : model.parameters()) {
     if (p.rnn_layout == nullptr) {
       copy_into(read_exact(file, "model." + p.name, p.value.shape(), dtype), Tensor(p.value).view());
@@ -79,6 +98,57 @@ void read_parameters(const io::SafetensorsReader& file, const TrainableModel& mo
   }
 }
 
+// The global rows of the task's training batches (its setting "batch"); -1 when it does not say.
+std::int64_t task_rows(const Task& task) {
+  for (const auto& [key, value] : task.settings()) {
+    if (key == "batch") return std::stoll(value);  // written by the task itself
+  }
+  return -1;
+}
+
+// The carried state must be what the model carries between batches of `rows` rows (-1: any):
+// all of its tensors (h, and c for an LSTM) or, before the first step, none; exactly their
+// shapes. A missing or dropped tensor would make the resume start those streams from zeros.
+void check_carried_state(const io::SafetensorsReader& file, const TrainableModel& model, std::int64_t rows,
+                         std::int64_t step) {
+  const char* const names[] = {"state.h", "state.c"};
+  const std::string where = "checkpoint '" + file.origin() + "'";
+  for (const io::SafetensorsRecord& r : file.records()) {
+    const bool known = r.name.rfind("model.", 0) == 0 || r.name.rfind("optim.", 0) == 0 || r.name == names[0] ||
+                       r.name == names[1];
+    if (!known) {
+      throw Error(ErrorCode::io_error, where + " holds tensor " + gpurnn::detail::quoted(r.name) +
+                                           ", which is not part of a gpurnn checkpoint (the file was changed?)");
+    }
+  }
+  const std::vector<Shape> shapes = model.carried_state_shapes(rows < 0 ? 1 : rows);
+  std::size_t present = 0;
+  for (const char* name : names) present += file.contains(name) ? 1 : 0;
+  if (present == 0 && (step == 0 || !file.metadata().count("format_version"))) return;  // nothing carried yet
+  for (std::size_t k = 0; k < 2; ++k) {
+    const bool expected = k < shapes.size();
+    if (file.contains(names[k]) && !expected) {
+      throw Error(ErrorCode::io_error, where + " holds tensor '" + names[k] + "', a carried state this model (" +
+                                           std::to_string(shapes.size()) + " state tensor(s)) does not have");
+    }
+    if (!expected) continue;
+    if (!file.contains(names[k])) {
+      throw Error(ErrorCode::io_error, where + " is at step " + std::to_string(step) + " but has no tensor '" +
+                                           names[k] + "' (the carried state " + (k == 0 ? "h" : "c") +
+                                           "): the resume would not continue the same streams");
+    }
+    const Shape& stored = file.record(names[k]).shape;
+    Shape want = shapes[k];
+    if (rows < 0 && stored.rank() == 3) want = Shape{want[0], stored[1], want[2]};
+    if (stored != want) {
+      throw Error(ErrorCode::io_error, where + ": tensor '" + names[k] + "' has shape " + to_string(stored) +
+                                           ", expected " + to_string(want) +
+                                           " (layers, batch rows, units) for this model and batch: a carried state "
+                                           "that does not fit would be dropped, and the resume would not be exact");
+    }
+  }
+}
+
 const std::string& metadata_value(const io::SafetensorsReader& file, const std::string& key) {
   const auto& meta = file.metadata();
   const auto it = meta.find(key);
@@ -88,29 +158,30 @@ const std::string& metadata_value(const io::SafetensorsReader& file, const std::
   return it->second;
 }
 
-// The metadata entry `key` read whole by `parse` (std::stoll, std::stod); Error(io_error) saying
-// it is not `expected` otherwise.
-template <class Parse>
-auto metadata_number(const io::SafetensorsReader& file, const std::string& key, Parse parse, const char* expected) {
-  const std::string& text = metadata_value(file, key);
-  try {
-    std::size_t used = 0;
-    const auto v = parse(text, &used);
-    if (used == text.size()) return v;
-  } catch (const std::exception&) {
-  }
-  throw Error(ErrorCode::io_error, "checkpoint '" + file.origin() + "': metadata '" + key + "' is '" + text +
-                                       "', expected " + expected);
-}
+constexpr std::int64_t kMaxInt = std::numeric_limits<std::int64_t>::max();
 
-std::int64_t metadata_int(const io::SafetensorsReader& file, const std::string& key) {
-  return metadata_number(
-      file, key, [](const std::string& t, std::size_t* used) { return std::stoll(t, used); }, "an integer");
+// The metadata entry `key` as an integer in [min, max] or a finite number; Error(io_error) naming
+// the file, the key and the text otherwise.
+std::int64_t metadata_int(const io::SafetensorsReader& file, const std::string& key, std::int64_t min = 0,
+                          std::int64_t max = kMaxInt) {
+  return checkpoint_detail::parse_int(file.origin(), key, metadata_value(file, key), min, max);
 }
 
 double metadata_double(const io::SafetensorsReader& file, const std::string& key) {
-  return metadata_number(
-      file, key, [](const std::string& t, std::size_t* used) { return std::stod(t, used); }, "a number");
+  return checkpoint_detail::parse_number(file.origin(), key, metadata_value(file, key));
+}
+
+// Every number a checkpoint's metadata may hold that read_checkpoint_info does not read itself,
+// checked when present (the CLI and the decoder read them later).
+void check_other_numbers(const io::SafetensorsReader& file) {
+  const auto& meta = file.metadata();
+  const std::pair<const char*, std::int64_t> at_least[] = {
+      {"data_index", 0}, {"ranks", 1}, {"task.batch", 1}, {"task.seq_len", 1}, {"task.points", 1}};
+  for (const auto& [key, min] : at_least) {
+    if (meta.count(key)) metadata_int(file, key, min);
+  }
+  if (meta.count("task.reverse_source")) metadata_int(file, "task.reverse_source", 0, 1);
+  if (meta.count("seed")) checkpoint_detail::parse_uint64(file.origin(), "seed", meta.at("seed"));
 }
 
 // A number as text that reads back as the same double.
@@ -152,6 +223,7 @@ io::SafetensorsReader open_checkpoint(const std::string& path) {
     throw Error(ErrorCode::io_error, "'" + path + "' is not a gpurnn training checkpoint (metadata 'format' is not '" +
                                          std::string(kFormat) + "')");
   }
+  checkpoint_detail::verify_content(file);
   return file;
 }
 
@@ -195,6 +267,10 @@ void Trainer::save_checkpoint(const std::string& path) const {
                                               "[r*B/ranks, (r+1)*B/ranks)"},
                                              {"seed", std::to_string(config_.seed)},
                                              {"optimizer", config_.optimizer.kind}};
+  checkpoint_detail::ContentHash hash;  // of the data section: the tensors' bytes in the order written
+  for (const io::NamedTensor& t : named) hash.add(t.tensor.data(), t.tensor.bytes());
+  meta["format_version"] = std::to_string(checkpoint_detail::kFormatVersion);
+  meta["checksum"] = hash.text();
   put_schedule(config_.schedule, meta);
   for (const auto& [key, value] : model_.settings()) meta[key] = value;
   for (const auto& [key, value] : architecture(task_, model_)) meta[key] = value;
@@ -218,18 +294,18 @@ void Trainer::load_checkpoint(const std::string& path) {
     if (key.rfind("task.", 0) == 0 && file.metadata().count(key) == 0) continue;
     const std::string& stored = metadata_value(file, key);
     if (stored != value) {
-      throw Error(ErrorCode::invalid_argument, "checkpoint '" + path + "' was written for " + key + "=" + stored +
+      throw Error(ErrorCode::invalid_argument, "checkpoint '" + path + "' was written for " + key + "=" + gpurnn::detail::escaped(stored) +
                                                    ", but this run has " + key + "=" + value +
                                                    " (a checkpoint resumes only the same task and architecture)");
     }
   }
   const std::string& optimizer = metadata_value(file, "optimizer");
   if (optimizer != config_.optimizer.kind) {
-    throw Error(ErrorCode::invalid_argument, "checkpoint '" + path + "' holds " + optimizer +
+    throw Error(ErrorCode::invalid_argument, "checkpoint '" + path + "' holds " + gpurnn::detail::escaped(optimizer) +
                                                  " optimizer state, but this run uses " + config_.optimizer.kind);
   }
   // Checkpoints from before distributed training have no "ranks": one rank wrote them.
-  const std::int64_t ranks = file.metadata().count("ranks") ? metadata_int(file, "ranks") : 1;
+  const std::int64_t ranks = file.metadata().count("ranks") ? metadata_int(file, "ranks", 1) : 1;
   if (ranks != comm_->size()) {
     throw Error(ErrorCode::invalid_argument, "checkpoint '" + path + "' was written by a run with " +
                                                  std::to_string(ranks) + " rank(s), but this run has " +
@@ -238,7 +314,6 @@ void Trainer::load_checkpoint(const std::string& path) {
                                                  "and its dropout masks depend on it)");
   }
   const std::int64_t step = metadata_int(file, "step");
-  if (step < 0) throw Error(ErrorCode::io_error, "checkpoint '" + path + "': metadata 'step' is negative");
 
   const DType dtype = model_.dtype();
   const std::vector<Parameter> params = model_.parameters();
@@ -248,6 +323,7 @@ void Trainer::load_checkpoint(const std::string& path) {
     if (r.name.rfind("optim.", 0) == 0) optim[r.name.substr(6)] = file.read(r.name);
   }
   optimizer_->load_state_dict(optim, params);
+  check_carried_state(file, model_, task_rows(task_), step);
   const auto read_state = [&](const char* name) {
     if (!file.contains(name)) return Tensor();
     Tensor whole = file.read_as(name, dtype);
@@ -269,20 +345,21 @@ CheckpointInfo read_checkpoint_info(const std::string& path) {
   info.metadata = file.metadata();
   info.task = metadata_value(file, "task");
   info.step = metadata_int(file, "step");
+  check_other_numbers(file);
   info.schedule = get_schedule(file);
   // Checkpoints from before seq2seq models have no "model": they hold a SequenceModel.
   info.model_kind = file.metadata().count("model") ? metadata_value(file, "model") : "sequence";
   if (info.model_kind != "sequence") return info;
   ModelConfig& m = info.model;
   m.cell = parse_cell_kind(metadata_value(file, "cell"));
-  m.hidden = metadata_int(file, "hidden");
-  m.layers = metadata_int(file, "layers");
+  m.hidden = metadata_int(file, "hidden", 1);
+  m.layers = metadata_int(file, "layers", 1);
   m.embedding = metadata_int(file, "embedding");
   m.dtype = parse_dtype(metadata_value(file, "dtype"));
   m.dropout = metadata_double(file, "dropout");
   const std::string where = "checkpoint '" + path + "' metadata ";
   m.io.input = parse_input_kind(metadata_value(file, "input"), where + "'input'");
-  m.io.input_size = metadata_int(file, "input_size");
+  m.io.input_size = metadata_int(file, "input_size", 1);
   m.io.target = parse_target_kind(metadata_value(file, "target"), where + "'target'");
   m.io.output_size = metadata_int(file, "output_size");
   return info;

@@ -117,6 +117,15 @@ SequenceModel::SequenceModel(const ModelConfig& config) : config_(config) {
 SequenceModel::~SequenceModel() = default;
 
 const RNNDescriptor& SequenceModel::rnn_descriptor() const { return rnn_->descriptor(); }
+
+std::vector<Shape> SequenceModel::carried_state_shapes(std::int64_t rows) const {
+  const RNNDescriptor& d = rnn_->descriptor();
+  const std::int64_t stack = static_cast<std::int64_t>(d.num_layers) * (d.bidirectional ? 2 : 1);
+  std::vector<Shape> shapes = {Shape{stack, rows, d.state_size()}};
+  if (d.has_cell_state()) shapes.push_back(Shape{stack, rows, d.hidden_size});
+  return shapes;
+}
+
 Device SequenceModel::device() const { return rnn_->device(); }
 const RNNWeights& SequenceModel::rnn_weights() const { return rnn_->weights(); }
 

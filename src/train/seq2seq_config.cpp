@@ -3,8 +3,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 
+#include "train/checkpoint_metadata.h"
 #include "train/rnn_layer.h"
 #include "train/seq2seq_parts.h"
 
@@ -48,28 +50,29 @@ Seq2SeqConfig seq2seq_config_from_metadata(const std::map<std::string, std::stri
     return it->second;
   };
   const auto number = [&](const std::string& key) {
-    try {
-      return std::stod(value(key));
-    } catch (const std::exception&) {
-      throw Error(ErrorCode::io_error, "'" + origin + "': metadata '" + key + "' is '" + value(key) + "', expected a number");
-    }
+    return checkpoint_detail::parse_number(origin, key, value(key));
   };
-  const auto integer = [&](const std::string& key) { return static_cast<std::int64_t>(std::llround(number(key))); };
+  const auto integer = [&](const std::string& key, std::int64_t min = 0,
+                           std::int64_t max = std::numeric_limits<std::int64_t>::max()) {
+    return checkpoint_detail::parse_int(origin, key, value(key), min, max);
+  };
+  const auto flag = [&](const std::string& key) { return integer(key, 0, 1) != 0; };
   Seq2SeqConfig c;
   c.cell = parse_cell_kind(value("cell"));
-  c.hidden = integer("hidden");
-  c.layers = integer("layers");
-  c.bidirectional = integer("bidirectional") != 0;
+  c.hidden = integer("hidden", 1);
+  c.layers = integer("layers", 1);
+  c.bidirectional = flag("bidirectional");
   c.embedding = integer("embedding");
   c.attention = parse_attention_score(value("attention"), "'" + origin + "' metadata 'attention'");
   c.attention_size = integer("attention_size");
   c.dtype = parse_dtype(value("dtype"));
   c.io.input = parse_input_kind(value("input"), "'" + origin + "' metadata 'input'");
-  c.io.input_size = integer("input_size");
+  c.io.input_size = integer("input_size", 1);
   c.io.target = parse_target_kind(value("target"), "'" + origin + "' metadata 'target'");
   c.io.output_size = integer("output_size");
-  c.io.end_output = static_cast<std::int32_t>(integer("end_output"));
-  c.io.exclusive_pointers = integer("exclusive_pointers") != 0;
+  c.io.end_output = static_cast<std::int32_t>(
+      integer("end_output", std::numeric_limits<std::int32_t>::min(), std::numeric_limits<std::int32_t>::max()));
+  c.io.exclusive_pointers = flag("exclusive_pointers");
   c.io.max_output = integer("max_output");
   c.dropout = number("dropout");
   c.teacher_forcing = number("teacher_forcing");

@@ -1,5 +1,6 @@
 #include "gpurnn/train/trainable.h"
 
+#include "core/quoted.h"
 #include "train/placement.h"
 
 namespace gpurnn::train {
@@ -38,7 +39,7 @@ InputKind parse_input_kind(const std::string& text, const std::string& what) {
   for (InputKind k : {InputKind::tokens, InputKind::features}) {
     if (text == to_string(k)) return k;
   }
-  throw Error(ErrorCode::invalid_argument, what + " is '" + text + "', expected tokens or features");
+  throw Error(ErrorCode::invalid_argument, what + " is " + gpurnn::detail::quoted(text) + ", expected tokens or features");
 }
 
 TargetKind parse_target_kind(const std::string& text, const std::string& what) {
@@ -47,8 +48,8 @@ TargetKind parse_target_kind(const std::string& text, const std::string& what) {
     if (text == to_string(k)) return k;
   }
   throw Error(ErrorCode::invalid_argument,
-              what + " is '" + text +
-                  "', expected step_classes, step_values, final_classes, final_values, output_tokens or pointers");
+              what + " is " + gpurnn::detail::quoted(text) +
+                  ", expected step_classes, step_values, final_classes, final_values, output_tokens or pointers");
 }
 
 }  // namespace gpurnn::train

@@ -45,10 +45,10 @@ InputPositions input_positions(const std::vector<std::int64_t>& lengths, std::in
   return out;
 }
 
-std::shared_ptr<std::vector<std::int32_t>> random_tokens(std::size_t size, std::int32_t vocabulary) {
-  auto tokens = std::make_shared<std::vector<std::int32_t>>(size);
+std::shared_ptr<std::vector<std::uint8_t>> random_tokens(std::size_t size, std::int32_t vocabulary) {
+  auto tokens = std::make_shared<std::vector<std::uint8_t>>(size);
   std::mt19937 rng(17);
-  for (auto& token : *tokens) token = static_cast<std::int32_t>(rng() % static_cast<unsigned>(vocabulary));
+  for (auto& token : *tokens) token = static_cast<std::uint8_t>(rng() % static_cast<unsigned>(vocabulary));
   return tokens;
 }
 

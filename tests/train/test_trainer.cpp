@@ -1,7 +1,9 @@
 // Trainer: exact resume from a checkpoint, checkpoint errors, evaluation, and the prefetcher.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <tuple>
@@ -10,6 +12,7 @@
 #include "gpurnn/io/rnn_file.h"
 #include "gpurnn/io/safetensors.h"
 #include "gpurnn/train/trainer.h"
+#include "checkpoint_edit.h"
 #include "test_support.h"
 #include "train/prefetcher.h"
 #include "train/synthetic_task.h"
@@ -172,7 +175,15 @@ TEST(Checkpoint, MalformedMetadataNumbersNameTheKey) {
        std::vector<std::tuple<std::string, std::string, std::string>>{{"dropout", "abc", "a number"},
                                                                       {"schedule.base_lr", "0.1x", "a number"},
                                                                       {"step", "7.5", "an integer"},
-                                                                      {"schedule.warmup_steps", "", "an integer"}}) {
+                                                                      {"schedule.warmup_steps", "", "an integer"},
+                                                                      // Issue 34: "-1" wrapped to 2^64-1.
+                                                                      {"seed", "-1", "an integer in [0, 18446744073709551615]"},
+                                                                      {"ranks", "0x2", "an integer in [1, "},
+                                                                      {"step", " 3", "an integer"},
+                                                                      {"step", "+3", "an integer"},
+                                                                      {"data_index", "-4", "an integer in [0, "},
+                                                                      {"dropout", "nan", "a number"},
+                                                                      {"format_version", "two", "an integer"}}) {
     std::map<std::string, std::string> meta = file.metadata();
     meta[key] = text;
     const std::string bad = dir.path() + "/bad.safetensors";
@@ -180,6 +191,108 @@ TEST(Checkpoint, MalformedMetadataNumbersNameTheKey) {
     expect_error([&] { train::read_checkpoint_info(bad); }, ErrorCode::io_error,
                  {"bad.safetensors", "'" + key + "'", "'" + text + "'", "expected " + expected});
   }
+}
+
+// Issue 34: flipped data bytes loaded. The checksum in the metadata is verified by every reader;
+// a checkpoint of an older build (no checksum, no format_version) still loads and resumes.
+TEST(Checkpoint, ChecksumRefusesChangedDataAndOlderFilesStillLoad) {
+  const RandomTask task(kTokenLm, 4, 2);
+  SequenceModel model(small_model(kTokenLm));
+  Trainer trainer(task, model, small_training("adam"));
+  trainer.run({}, 1);
+  ScratchDir dir;
+  const std::string good = dir.file("good.safetensors");
+  trainer.save_checkpoint(good);
+  const io::SafetensorsReader file(good);
+  EXPECT_EQ(file.metadata().at("format_version"), "2");
+  EXPECT_EQ(file.metadata().at("checksum").rfind("fnv1a64:", 0), 0u);
+
+  const std::string flipped = dir.file("flipped.safetensors");
+  std::filesystem::copy_file(good, flipped);
+  flip_byte(flipped);
+  SequenceModel other(small_model(kTokenLm));
+  Trainer resumed(task, other, small_training("adam"));
+  const std::initializer_list<std::string> mismatch = {"flipped.safetensors",
+                                                       "checksum mismatch: the file was changed or corrupted"};
+  expect_error([&] { resumed.load_checkpoint(flipped); }, ErrorCode::io_error, mismatch);
+  expect_error([&] { train::read_checkpoint_info(flipped); }, ErrorCode::io_error, mismatch);
+  expect_error([&] { train::load_model_parameters(flipped, other); }, ErrorCode::io_error, mismatch);
+
+  const std::string older = dir.file("older.safetensors");
+  strip_checksum(good, older);
+  ASSERT_EQ(io::SafetensorsReader(older).metadata().count("checksum"), 0u);
+  resumed.load_checkpoint(older);
+  EXPECT_EQ(resumed.step(), 1);
+  EXPECT_EQ(train::read_checkpoint_info(older).step, 1);
+
+  const std::string newer = dir.file("newer.safetensors");
+  rewrite_checkpoint(good, newer, [](CheckpointTensors&, CheckpointMetadata& m) { m["format_version"] = "3"; });
+  expect_error([&] { train::read_checkpoint_info(newer); }, ErrorCode::io_error, {"format_version 3", "newer"});
+  const std::string unsummed = dir.file("unsummed.safetensors");
+  rewrite_checkpoint(good, unsummed, [](CheckpointTensors&, CheckpointMetadata& m) { m.erase("checksum"); });
+  expect_error([&] { train::read_checkpoint_info(unsummed); }, ErrorCode::io_error, {"no metadata 'checksum'"});
+}
+
+// Issue 34: a carried state of another shape was dropped and a missing state.c accepted (the
+// resume was no longer exact); a stray tensor was ignored. Each is an io_error naming the file
+// and the tensor.
+TEST(Checkpoint, CarriedStateMustBeWholeAndFitAndStrayTensorsAreNamed) {
+  const RandomTask task(kTokenLm, 4, 2);
+  SequenceModel model(small_model(kTokenLm));  // an LSTM: it carries h and c
+  Trainer trainer(task, model, small_training("adam"));
+  trainer.run({}, 3);
+  ScratchDir dir;
+  const std::string good = dir.file("good.safetensors");
+  trainer.save_checkpoint(good);
+  const auto edited = [&](const std::string& name, const std::function<void(CheckpointTensors&)>& edit) {
+    rewrite_checkpoint(good, dir.file(name), [&](CheckpointTensors& t, CheckpointMetadata&) { edit(t); });
+    return dir.file(name);
+  };
+  const auto drop = [](const std::string& name) {
+    return [name](CheckpointTensors& t) {
+      t.erase(std::remove_if(t.begin(), t.end(), [&](const auto& e) { return e.first == name; }), t.end());
+    };
+  };
+  const auto reshape = [](const std::string& name, const Shape& shape) {
+    return [name, shape](CheckpointTensors& t) {
+      for (auto& e : t) {
+        if (e.first == name) e.second = Tensor::zeros(shape, e.second.dtype());
+      }
+    };
+  };
+  SequenceModel other(small_model(kTokenLm));
+  Trainer resumed(task, other, small_training("adam"));
+  const Shape h = io::SafetensorsReader(good).record("state.h").shape;
+  ASSERT_EQ(h.rank(), 3);
+  struct Case {
+    std::string path;
+    std::vector<std::string> parts;
+  };
+  const Case cases[] = {
+      {edited("no_c.safetensors", drop("state.c")), {"no_c.safetensors", "'state.c'", "would not continue"}},
+      {edited("no_h.safetensors", drop("state.h")), {"no_h.safetensors", "'state.h'"}},
+      {edited("rank.safetensors", reshape("state.h", Shape{h[0] * h[1], h[2]})),
+       {"rank.safetensors", "'state.h' has shape " + to_string(Shape{h[0] * h[1], h[2]}), "batch rows"}},
+      {edited("layers.safetensors", reshape("state.c", Shape{h[0] + 1, h[1], h[2]})),
+       {"layers.safetensors", "'state.c' has shape"}},
+      {edited("stray.safetensors",
+              [](CheckpointTensors& t) { t.emplace_back("model.rnn.weight_ih_l5", Tensor::zeros({3}, DType::f32)); }),
+       {"stray.safetensors", "'model.rnn.weight_ih_l5'", "not a parameter"}},
+      {edited("alien.safetensors",
+              [](CheckpointTensors& t) { t.emplace_back("extra", Tensor::zeros({3}, DType::f32)); }),
+       {"alien.safetensors", "'extra'"}},
+  };
+  for (const Case& c : cases) {
+    expect_error([&] { resumed.load_checkpoint(c.path); }, ErrorCode::io_error,
+                 std::initializer_list<std::string>{});
+    try {
+      resumed.load_checkpoint(c.path);
+    } catch (const Error& e) {
+      for (const std::string& part : c.parts) EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
+    }
+  }
+  resumed.load_checkpoint(good);  // the untouched file still resumes
+  EXPECT_EQ(resumed.step(), 3);
 }
 
 TEST(Trainer, LearnsAndEvaluates) {

@@ -61,6 +61,7 @@ class SequenceModel : public TrainableModel {
   // dropout.
   KeyValues architecture() const override;
   KeyValues settings() const override;
+  std::vector<Shape> carried_state_shapes(std::int64_t rows) const override;
 
   // One training forward and backward on a batch on the model's device: adds the gradients of
   // the batch's mean loss (over its counted targets) and returns its sums. `state` is read for

@@ -58,6 +58,13 @@ class TrainableModel {
   // (stored for information and for rebuilding the model, not compared).
   virtual KeyValues architecture() const = 0;
   virtual KeyValues settings() const = 0;
+  // The shapes of the state a batch of `rows` rows carries to the next batch (RecurrentState's h,
+  // then c for an LSTM); empty for a model that carries none. A checkpoint's "state.h" and
+  // "state.c" must hold exactly these.
+  virtual std::vector<Shape> carried_state_shapes(std::int64_t rows) const {
+    (void)rows;
+    return {};
+  }
 
   // One training forward and backward: adds the gradients of the batch's mean loss (over its
   // counted targets) and returns its sums. `state` is read for rows with carry_state and replaced
