@@ -133,16 +133,12 @@ struct InputLimit {
   std::string why;
 };
 
+// `metadata` is read_checkpoint_info's, whose task.points, when present, is a checked decimal >= 1.
 InputLimit input_limit(const std::map<std::string, std::string>& metadata) {
   const auto points = metadata.find("task.points");
-  if (points != metadata.end()) {
-    try {
-      const std::int64_t n = std::stoll(points->second);
-      if (n > 0 && n <= kMaxPositions) {
-        return {10 * n + 1, "10x the " + std::to_string(n) + " points the model was trained on, and an end marker"};
-      }
-    } catch (const std::exception&) {
-    }
+  const std::int64_t n = points == metadata.end() ? 0 : std::stoll(points->second);
+  if (n > 0 && n <= kMaxPositions) {
+    return {10 * n + 1, "10x the " + std::to_string(n) + " points the model was trained on, and an end marker"};
   }
   return {kMaxPositions, "the limit for a model without a trained point count"};
 }
