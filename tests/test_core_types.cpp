@@ -134,7 +134,12 @@ TEST(CoreTypes, DeviceParseAndToString) {
   EXPECT_EQ(to_string(Device::cpu()), "cpu");
   EXPECT_EQ(to_string(parse_device("cuda")), "cuda:0");
   EXPECT_EQ(to_string(parse_device("cuda:3")), "cuda:3");
-  for (const Device& d : {Device::cpu(), Device::cuda(0), Device::cuda(3), Device::cuda(15)}) {
+  EXPECT_EQ(parse_device("virtual"), Device::virtual_device(0));
+  EXPECT_EQ(parse_device("virtual:2"), Device::virtual_device(2));
+  EXPECT_FALSE(Device::virtual_device(1).is_cpu());
+  EXPECT_NE(Device::virtual_device(0), Device::cuda(0));
+  for (const Device& d : {Device::cpu(), Device::cuda(0), Device::cuda(3), Device::cuda(15), Device::virtual_device(0),
+                          Device::virtual_device(7)}) {
     EXPECT_EQ(parse_device(to_string(d)), d) << to_string(d);
   }
   EXPECT_TRUE(Device::cpu().is_cpu());
@@ -144,7 +149,8 @@ TEST(CoreTypes, DeviceParseAndToString) {
 }
 
 TEST(CoreTypes, DeviceParseRejectsUnknown) {
-  for (const char* text : {"gpu", "cuda:", "cuda:x", "cuda:-1", "cuda:1x", "CPU", ""}) {
+  for (const char* text : {"gpu", "cuda:", "cuda:x", "cuda:-1", "cuda:1x", "CPU", "", "virtual:", "virtual:x",
+                           "virtual:-1", "host"}) {
     const std::string msg = error_message([&] { parse_device(text); }, ErrorCode::invalid_argument);
     EXPECT_TRUE(contains(msg, std::string("'") + text + "'")) << msg;
   }
