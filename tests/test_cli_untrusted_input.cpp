@@ -90,6 +90,32 @@ TEST_F(CliUntrustedInput, CsvHeaderAndCellsInMessagesAreEscaped) {
   EXPECT_LT(cell.output.size(), 1000u) << cell.output.substr(0, 2000);
 }
 
+// Item 9, the CSV cases as a user hits them: a spreadsheet's byte-order mark made the first
+// column '\xef\xbb\xbfvalue' (not found), a header naming the column twice took the first
+// silently, and an unterminated quote was read as a field running to the end of the line.
+TEST_F(CliUntrustedInput, CsvByteOrderMarkDuplicateColumnsAndOpenQuotes) {
+  std::string rows;
+  for (int i = 0; i < 200; ++i) rows += std::to_string(i % 7) + ".5\n";
+  write_file(path("bom.csv"), "\xEF\xBB\xBFvalue\n" + rows);
+  const CommandResult bom = run_command(kCli + " train timeseries --progress none --steps 1 --hidden 8 --csv " +
+                                        path("bom.csv") + " --column value");
+  EXPECT_EQ(bom.exit_code, 0) << bom.output;
+
+  std::string pairs = "value,value\n";
+  for (int i = 0; i < 200; ++i) pairs += "1,2\n";
+  write_file(path("twice.csv"), pairs);
+  const CommandResult twice = run_command(kCli + " train timeseries --progress none --steps 1 --csv " +
+                                          path("twice.csv") + " --column value");
+  EXPECT_EQ(twice.exit_code, 2) << twice.output;
+  EXPECT_NE(twice.output.find("names twice (columns 1 and 2)"), std::string::npos) << twice.output;
+
+  write_file(path("open.csv"), "time,value\n1,2\n2,\"3\n3,4\n");
+  const CommandResult open = run_command(kCli + " train timeseries --progress none --steps 1 --csv " +
+                                         path("open.csv") + " --column value");
+  EXPECT_EQ(open.exit_code, 2) << open.output;
+  EXPECT_NE(open.output.find("line 3: a quoted field has no closing quote"), std::string::npos) << open.output;
+}
+
 // Item 5: `run --checkpoint --text -` from /dev/zero grew without bound. A line longer than the
 // limit (and a stream of more lines than the limit) is refused at once, naming the limit and the
 // line, with a short message.

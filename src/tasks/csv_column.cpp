@@ -23,8 +23,8 @@ std::string_view trim(std::string_view text) {
   return text.substr(first, text.find_last_not_of(" \t\r") - first + 1);
 }
 
-// The fields of one line.
-std::vector<std::string> split_fields(std::string_view line) {
+// The fields of one line, or nullopt when a quoted field does not end on it.
+std::optional<std::vector<std::string>> split_fields(std::string_view line) {
   std::vector<std::string> fields;
   std::string field;
   bool quoted = false;
@@ -48,6 +48,7 @@ std::vector<std::string> split_fields(std::string_view line) {
       field += c;
     }
   }
+  if (quoted) return std::nullopt;
   fields.emplace_back(trim(field));
   return fields;
 }
@@ -73,6 +74,67 @@ bool parse_number(const std::string& text, double& value) {
 
 }  // namespace
 
+std::vector<double> parse_csv_column(std::string_view text, const std::string& path, const std::string& column) {
+  const std::string file = "'" + path + "'";
+  constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+  if (text.substr(0, kByteOrderMark.size()) == kByteOrderMark) text.remove_prefix(kByteOrderMark.size());
+  std::size_t position = 0;
+  std::size_t line_number = 0;
+  auto next_line = [&](std::string_view& line) {
+    while (position < text.size()) {
+      const std::size_t end = std::min(text.find('\n', position), text.size());
+      line = text.substr(position, end - position);
+      position = end + 1;
+      ++line_number;
+      if (!trim(line).empty()) return true;
+    }
+    return false;
+  };
+  auto fields_of = [&](std::string_view line) {
+    std::optional<std::vector<std::string>> fields = split_fields(line);
+    if (!fields) {
+      throw Error(ErrorCode::invalid_argument, std::string(kWhere) + ": " + file + " line " +
+                                                   std::to_string(line_number) +
+                                                   ": a quoted field has no closing quote (a quoted field ends on its line)");
+    }
+    return std::move(*fields);
+  };
+
+  std::string_view line;
+  if (!next_line(line)) {
+    throw Error(ErrorCode::invalid_argument, std::string(kWhere) + ": " + file + " is empty (expected a header line)");
+  }
+  const std::vector<std::string> names = fields_of(line);
+  const auto found = std::find(names.begin(), names.end(), column);
+  if (found == names.end()) {
+    throw Error(ErrorCode::invalid_argument, std::string(kWhere) + ": argument 'csv_column' is " +
+                                                 gpurnn::detail::quoted(column) + ", which is not a column of " + file +
+                                                 "; its " + std::to_string(names.size()) + " columns are " +
+                                                 list_columns(names));
+  }
+  const auto index = static_cast<std::size_t>(found - names.begin());
+  const auto again = std::find(found + 1, names.end(), column);
+  if (again != names.end()) {
+    throw Error(ErrorCode::invalid_argument,
+                std::string(kWhere) + ": argument 'csv_column' is " + gpurnn::detail::quoted(column) + ", which " + file +
+                    " names twice (columns " + std::to_string(index + 1) + " and " +
+                    std::to_string(again - names.begin() + 1) + "); rename one in the header");
+  }
+  std::vector<double> values;
+  while (next_line(line)) {
+    const std::vector<std::string> fields = fields_of(line);
+    double value = 0.0;
+    if (index >= fields.size() || !parse_number(fields[index], value)) {
+      const std::string cell = index < fields.size() ? gpurnn::detail::quoted(fields[index]) : "missing";
+      throw Error(ErrorCode::invalid_argument, std::string(kWhere) + ": " + file + " line " +
+                                                   std::to_string(line_number) + ", column " +
+                                                   gpurnn::detail::quoted(column) + ": cell " + cell + " is not a number");
+    }
+    values.push_back(value);
+  }
+  return values;
+}
+
 std::vector<double> read_csv_column(const std::string& path, const std::string& column) {
   std::optional<io::detail::MappedFile> file;
   try {
@@ -83,47 +145,7 @@ std::vector<double> read_csv_column(const std::string& path, const std::string& 
   check_data_file_size(file->size(), kWhere, "csv", path);
   // Parsed straight from the mapping (no copy of the file), then checked unchanged.
   return file->checked([&](const std::uint8_t* bytes, std::size_t size) {
-    const std::string_view text(reinterpret_cast<const char*>(bytes), size);
-    std::size_t position = 0;
-    std::size_t line_number = 0;
-    auto next_line = [&](std::string_view& line) {
-      while (position < text.size()) {
-        const std::size_t end = std::min(text.find('\n', position), text.size());
-        line = text.substr(position, end - position);
-        position = end + 1;
-        ++line_number;
-        if (!trim(line).empty()) return true;
-      }
-      return false;
-    };
-
-    std::string_view line;
-    if (!next_line(line)) {
-      throw Error(ErrorCode::invalid_argument,
-                  std::string(kWhere) + ": '" + path + "' is empty (expected a header line)");
-    }
-    const std::vector<std::string> names = split_fields(line);
-    const auto found = std::find(names.begin(), names.end(), column);
-    if (found == names.end()) {
-      throw Error(ErrorCode::invalid_argument, std::string(kWhere) + ": argument 'csv_column' is '" + column +
-                                                   "', which is not a column of '" + path + "'; its " +
-                                                   std::to_string(names.size()) + " columns are " +
-                                                   list_columns(names));
-    }
-    const auto index = static_cast<std::size_t>(found - names.begin());
-    std::vector<double> values;
-    while (next_line(line)) {
-      const std::vector<std::string> fields = split_fields(line);
-      double value = 0.0;
-      if (index >= fields.size() || !parse_number(fields[index], value)) {
-        const std::string cell = index < fields.size() ? gpurnn::detail::quoted(fields[index]) : "missing";
-        throw Error(ErrorCode::invalid_argument,
-                    std::string(kWhere) + ": '" + path + "' line " + std::to_string(line_number) +
-                        ", column '" + column + "': cell " + cell + " is not a number");
-      }
-      values.push_back(value);
-    }
-    return values;
+    return parse_csv_column(std::string_view(reinterpret_cast<const char*>(bytes), size), path, column);
   });
 }
 

@@ -162,6 +162,21 @@ TEST(TimeseriesTask, ValuesThatOverflowAreRefusedWithTheirRow) {
   EXPECT_NO_THROW(train::make_task("timeseries", series_with("fine.csv", 190, "1e6")));
 }
 
+// Issue 34 item 9: a byte-order mark is skipped, a column named twice and an unterminated quote
+// are refused (the header's too), on the parser the fuzz target drives.
+TEST(TimeseriesTask, CsvByteOrderMarkDuplicateNamesAndOpenQuotes) {
+  using train::tasks::parse_csv_column;
+  EXPECT_EQ(parse_csv_column("\xEF\xBB\xBFvalue\n1\n2.5\n", "a.csv", "value"), (std::vector<double>{1.0, 2.5}));
+  EXPECT_EQ(parse_csv_column("x,value,x\n1,2,3\n", "a.csv", "value"), std::vector<double>{2.0});  // others may repeat
+  expect_error([&] { parse_csv_column("t,value,value\n1,2,3\n", "a.csv", "value"); }, ErrorCode::invalid_argument,
+               {"a.csv", "'value'", "twice", "columns 2 and 3"});
+  expect_error([&] { parse_csv_column("value\n1\n\"2\n3\n", "a.csv", "value"); }, ErrorCode::invalid_argument,
+               {"a.csv", "line 3", "no closing quote"});
+  expect_error([&] { parse_csv_column("\"value\n1\n", "a.csv", "value"); }, ErrorCode::invalid_argument,
+               {"a.csv", "line 1", "no closing quote"});
+  EXPECT_EQ(parse_csv_column("\"va\"\"l\",v\n\"1\",2\n", "a.csv", "va\"l"), std::vector<double>{1.0});
+}
+
 TEST(TimeseriesTask, CsvErrorsNameTheFileAndTheCell) {
   ScratchDir dir;
   write_file(dir.file("a.csv"), "time,value\n1,2.5\n2,abc\n");
