@@ -8,46 +8,12 @@
 #include "cli/commands.h"
 #include "cli/device_choice.h"
 #include "cli/output_paths.h"
+#include "cli/run_inputs.h"
 #include "gpurnn/io/npy.h"
 #include "gpurnn/io/rnn_file.h"
 #include "gpurnn/rnn.h"
 
 namespace gpurnn::cli {
-namespace {
-
-// A floating input file in the compute dtype; `flag` names it in errors.
-Tensor read_floating(const std::string& path, const char* flag, DType dtype) {
-  const Tensor t = io::read_npy(path);
-  if (!is_floating(t.dtype())) {
-    throw Error(ErrorCode::invalid_argument, std::string(flag) + " " + path + ": holds " +
-                                                 to_string(t.dtype()) + " values, expected float32 or float64");
-  }
-  return t.dtype() == dtype ? t : t.to(dtype);
-}
-
-// Lengths as int32, from an int32 or int64 array of shape [B].
-Tensor read_lengths(const std::string& path) {
-  const Tensor t = io::read_npy(path);
-  if (t.dtype() != DType::i32 && t.dtype() != DType::i64) {
-    throw Error(ErrorCode::invalid_argument, "--lengths " + path + ": holds " + to_string(t.dtype()) +
-                                                 " values, expected int32 or int64");
-  }
-  if (t.dtype() == DType::i64) {
-    for (std::int64_t k = 0; k < t.numel(); ++k) {
-      const std::int64_t v = t.data_as<std::int64_t>()[k];
-      if (v < 0 || v > INT32_MAX) {
-        throw Error(ErrorCode::invalid_argument, "--lengths " + path + ": value " + std::to_string(v) +
-                                                     " at index " + std::to_string(k) + " is out of range");
-      }
-    }
-  }
-  return t.to(DType::i32);
-}
-
-}  // namespace
-
-
-
 int run_run(const RunOptions& o) {
   // Each mode refuses the other's flags rather than ignore them.
   const auto refuse_given = [&](std::initializer_list<const char*> flags, const std::string& why) {
@@ -92,10 +58,10 @@ int run_run(const RunOptions& o) {
 
   SequenceInputs in;
   in.batch_first = o.batch_first;
-  const Tensor x = read_floating(o.input, "--input", dtype).to(device);
-  if (!o.lengths.empty()) in.lengths = read_lengths(o.lengths);  // lengths stay on the host
-  if (!o.h0.empty()) in.h0 = read_floating(o.h0, "--h0", dtype).to(device);
-  if (!o.c0.empty()) in.c0 = read_floating(o.c0, "--c0", dtype).to(device);
+  const Tensor x = read_floating_npy(o.input, "--input", dtype).to(device);
+  if (!o.lengths.empty()) in.lengths = read_lengths_npy(o.lengths, "--lengths");  // lengths stay on the host
+  if (!o.h0.empty()) in.h0 = read_floating_npy(o.h0, "--h0", dtype).to(device);
+  if (!o.c0.empty()) in.c0 = read_floating_npy(o.c0, "--c0", dtype).to(device);
 
   const RNNOutput out = rnn.forward(x, in);
   io::write_npy(o.output, out.y.to(Device::cpu()));

@@ -5,14 +5,15 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "fuzz_support.h"
 #include "gpurnn/io/npy.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   gpurnn::Tensor t;
   try {
     t = gpurnn::io::parse_npy(data, size, "fuzz");
-  } catch (const gpurnn::Error&) {
-    return 0;  // refused: fine
+  } catch (const gpurnn::Error& error) {
+    return gpurnn::fuzz::refused(error);  // refused: fine
   }
   if (!t.defined() || t.bytes() > size || t.numel() != t.shape().numel()) __builtin_trap();
   return 0;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "fuzz_support.h"
 #include "gpurnn/io/safetensors.h"
 
 namespace {
@@ -22,8 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::optional<gpurnn::io::SafetensorsReader> file;
   try {
     file.emplace(gpurnn::io::SafetensorsReader::from_memory(data, size, "fuzz"));
-  } catch (const gpurnn::Error&) {
-    return 0;  // refused: fine
+  } catch (const gpurnn::Error& error) {
+    return gpurnn::fuzz::refused(error);  // refused: fine
   }
   // Accepted: from here on nothing may throw.
   std::size_t covered = 0;

@@ -1,8 +1,10 @@
-# cmake -P script behind the CTest test fuzz.io_readers: builds the libFuzzer targets with
-# clang++ in a separate build directory (configured once, rebuilt incrementally) and runs each
-# for a fixed number of inputs on a fresh copy of its seed corpus. Any crash, sanitizer report
-# or broken invariant fails the test; the offending input is kept under WORK_DIR/artifacts.
-#   -DSOURCE_DIR=<project root> -DWORK_DIR=<scratch dir> [-DGENERATOR=Ninja] [-DRUNS=20000]
+# cmake -P script behind the CTest test fuzz.inputs: builds the libFuzzer targets with clang++ in
+# a separate build directory (configured once, rebuilt incrementally; CPU only, MPI off) and runs
+# each for a fixed number of inputs on a fresh copy of its seed corpus (tests/fuzz/corpus/<name>,
+# the issues' cases among them). Any crash, sanitizer report, leak or broken invariant fails the
+# test; the offending input is kept under WORK_DIR/artifacts. It prints each target's executions,
+# time and new coverage units.
+#   -DSOURCE_DIR=<project root> -DWORK_DIR=<scratch dir> [-DGENERATOR=Ninja] [-DRUNS_SCALE=1]
 # Without clang++ (or without libFuzzer's runtime) it prints "SKIPPED: ..." and stops; the test
 # treats that output (or, with CMake >= 3.29, exit code 77) as a skip.
 cmake_minimum_required(VERSION 3.24)
@@ -11,10 +13,20 @@ foreach(var SOURCE_DIR WORK_DIR)
     message(FATAL_ERROR "run_fuzzers.cmake: pass -D${var}=...")
   endif()
 endforeach()
-if(NOT DEFINED RUNS)
-  set(RUNS 20000)
+if(NOT DEFINED RUNS_SCALE)
+  set(RUNS_SCALE 1)
 endif()
-set(fuzzers safetensors npy)  # fuzz_<name>, seeded from tests/fuzz/corpus/<name>
+# fuzz_<name>, seeded from tests/fuzz/corpus/<name>: <name> <runs> <max_len>. The runs fit the
+# 3-minute budget of a clean .ci/run on 2 cores with the build (the targets that run a model cost
+# ~1 ms an input, the parsers ~20 us).
+set(fuzzers
+  safetensors 50000 4096
+  npy 50000 4096
+  csv_column 50000 4096
+  decode_line 50000 4096
+  run_inputs 20000 4096
+  load_rnn 20000 4096
+  checkpoint 20000 16384)
 
 macro(skip reason)
   message("SKIPPED: ${reason}")
@@ -52,30 +64,44 @@ endif()
 if(NOT EXISTS "${build}/CMakeCache.txt")
   run_step(${CMAKE_COMMAND} -S "${SOURCE_DIR}" -B "${build}" ${generator_args}
            "-DCMAKE_CXX_COMPILER=${CLANGXX}" -DCMAKE_BUILD_TYPE=RelWithDebInfo
-           -DGPURNN_FUZZ=ON -DGPURNN_BUILD_TESTS=OFF -DGPURNN_BUILD_BENCH=OFF)
+           -DGPURNN_FUZZ=ON -DGPURNN_BUILD_TESTS=OFF -DGPURNN_BUILD_BENCH=OFF -DGPURNN_CUDA=OFF
+           -DGPURNN_MPI=OFF)
 endif()
-run_step(${CMAKE_COMMAND} --build "${build}" --target fuzz_safetensors fuzz_npy)
+run_step(${CMAKE_COMMAND} --build "${build}" --target gpurnn_fuzzers)
 string(TIMESTAMP built "%s")
 math(EXPR build_s "${built} - ${start}")
 message("fuzzers built in ${build_s} s")
 
 file(REMOVE_RECURSE "${WORK_DIR}/corpus" "${WORK_DIR}/artifacts")
 file(MAKE_DIRECTORY "${WORK_DIR}/artifacts")
-foreach(name IN LISTS fuzzers)
+list(LENGTH fuzzers count)
+math(EXPR last "${count} - 1")
+foreach(i RANGE 0 ${last} 3)
+  math(EXPR i_runs "${i} + 1")
+  math(EXPR i_len "${i} + 2")
+  list(GET fuzzers ${i} name)
+  list(GET fuzzers ${i_runs} runs)
+  list(GET fuzzers ${i_len} max_len)
+  math(EXPR runs "${runs} * ${RUNS_SCALE}")
   file(COPY "${SOURCE_DIR}/tests/fuzz/corpus/${name}" DESTINATION "${WORK_DIR}/corpus")
+  string(TIMESTAMP began "%s")
   execute_process(
-    COMMAND ${CMAKE_COMMAND} -E env "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1"
-            "${build}/tests/fuzz/fuzz_${name}" -runs=${RUNS} -max_len=4096 -timeout=10
+    COMMAND ${CMAKE_COMMAND} -E env "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1" "TMPDIR=${WORK_DIR}"
+            "${build}/tests/fuzz/fuzz_${name}" -runs=${runs} -max_len=${max_len} -timeout=10
             -rss_limit_mb=2048 -print_final_stats=1 "-artifact_prefix=${WORK_DIR}/artifacts/${name}-"
             "${WORK_DIR}/corpus/${name}"
     RESULT_VARIABLE rc OUTPUT_VARIABLE log ERROR_VARIABLE log)
+  string(TIMESTAMP ended "%s")
+  math(EXPR seconds "${ended} - ${began}")
   file(WRITE "${WORK_DIR}/fuzz_${name}.log" "${log}")
   if(NOT rc EQUAL 0)
     message("${log}")
     message(FATAL_ERROR "fuzz_${name} found a problem (exit ${rc}); the input is under "
                         "${WORK_DIR}/artifacts, the log in ${WORK_DIR}/fuzz_${name}.log")
   endif()
-  string(REGEX MATCH "Done [0-9]+ runs in [0-9]+ second\\(s\\)" done "${log}")
+  string(REGEX MATCH "stat::number_of_executed_units: +[0-9]+" executed "${log}")
   string(REGEX MATCH "stat::new_units_added: +[0-9]+" units "${log}")
-  message("fuzz_${name}: ${done}; ${units}")
+  string(REGEX REPLACE "[^0-9]" "" executed "${executed}")
+  string(REGEX REPLACE "[^0-9]" "" units "${units}")
+  message("fuzz_${name}: ${executed} inputs in ${seconds} s, ${units} new coverage units, nothing found")
 endforeach()
