@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "core/thread_count.h"
 #include "test_support.h"
 
 #if !defined(GPURNN_CLI_PATH) || !defined(GPURNN_TEST_ONEDNN_VERSION) || !defined(GPURNN_TEST_CUDNN_VERSION) || \
@@ -61,6 +62,29 @@ TEST(CliInfo, SaysWhichLibrariesTheGemmsAndBackendsUse) {
   ASSERT_FALSE(distributed.empty()) << r.output;
   EXPECT_EQ(contains(distributed, "not built"), GPURNN_TEST_HAVE_MPI == 0) << distributed;
   EXPECT_EQ(contains(distributed, "MPI"), GPURNN_TEST_HAVE_MPI != 0) << distributed;
+}
+
+// The cores this process may use and what limits them (issue 33): the same account the
+// library gives the command, which runs in this process's cgroup with its affinity mask.
+TEST(CliInfo, SaysHowManyCoresItMayUseAndWhy) {
+  const CommandResult r = gpurnn("info");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string cores = line_starting(r.output, "cpu cores: ");
+  const detail::CoreLimits& c = detail::core_limits();
+  EXPECT_TRUE(contains(cores, "cpu cores: " + std::to_string(c.usable) + " usable (affinity " +
+                                  std::to_string(c.affinity_cores) + ", "))
+      << r.output;
+  if (c.quota_cpus) {
+    EXPECT_TRUE(contains(cores, "cgroup v" + std::to_string(c.quota_version) + " quota ")) << cores;
+    EXPECT_TRUE(contains(cores, " CPUs from " + c.quota_file + ")")) << cores;
+  } else {
+    EXPECT_TRUE(contains(cores, "cgroup quota none)")) << cores;
+  }
+  // One CPU in the mask is one usable core whatever the quota.
+  if (run_command("taskset -c 0 true").exit_code != 0) GTEST_SKIP() << "no taskset here";
+  const CommandResult one = run_command("taskset -c 0 " + std::string(GPURNN_CLI_PATH) + " info");
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  EXPECT_TRUE(contains(line_starting(one.output, "cpu cores: "), "cpu cores: 1 usable (affinity 1, ")) << one.output;
 }
 
 // Every backend that is built but cannot run here, with the reason `gpurnn info` gives.

@@ -10,6 +10,8 @@
 #include <sstream>
 #include <thread>
 
+#include "core/thread_count.h"
+
 namespace gpurnn::cli {
 namespace {
 
@@ -94,7 +96,7 @@ std::optional<double> measure_idle_cpus(std::chrono::milliseconds window) {
   return std::min(idle_cpus_between(*before, *after, cpus) + own, static_cast<double>(cpus.size()));
 }
 
-int usable_cpus() { return std::max(1, static_cast<int>(affinity_cpus().size())); }
+int usable_cpus() { return detail::usable_cores(); }
 
 int idle_core_threads(std::chrono::milliseconds window) {
   const int usable = usable_cpus();

@@ -23,7 +23,9 @@ double idle_cpus_between(const std::string& before, const std::string& after, co
 // the mask cannot be read.
 std::optional<double> measure_idle_cpus(std::chrono::milliseconds window);
 
-// The CPUs in this process's affinity mask (at least 1).
+// The cores this process may use (at least 1): its affinity mask, fewer under a cgroup CPU
+// quota (detail::usable_cores, core/thread_count.h), so that a container's idle host cores are
+// not counted as its own.
 int usable_cpus();
 
 // Threads for a run that should use the idle cores: the measured idle CPUs rounded to the

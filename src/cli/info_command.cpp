@@ -5,6 +5,8 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "core/quoted.h"
+#include "core/thread_count.h"
 #include "platform/build_info.h"
 #include "gpurnn/backend.h"
 #include "gpurnn/device.h"
@@ -19,6 +21,22 @@ std::string gib(std::size_t bytes) {
   char text[32];
   std::snprintf(text, sizeof text, "%.1f GiB", static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0));
   return text;
+}
+
+// "2 usable (affinity 64, cgroup v2 quota 2.0 CPUs from /sys/fs/cgroup/.../cpu.max)": the cores
+// this process may use and what limits them (core/thread_count.h).
+std::string describe_cores(const detail::CoreLimits& c) {
+  std::string quota = "cgroup quota none";
+  if (c.quota_cpus) {
+    const double q = *c.quota_cpus;
+    char cpus[32];
+    std::snprintf(cpus, sizeof cpus, q >= 0.1 ? "%.2f" : "%.2g", q);
+    std::string text = cpus;
+    if (q >= 0.1 && text.back() == '0') text.pop_back();  // 2.00 -> 2.0, 1.50 -> 1.5, 0.25
+    quota = "cgroup v" + std::to_string(c.quota_version) + " quota " + text + " CPUs from " +
+            detail::escaped(c.quota_file, 200);
+  }
+  return std::to_string(c.usable) + " usable (affinity " + std::to_string(c.affinity_cores) + ", " + quota + ")";
 }
 
 // "  <label>  <text>" with the labels in one column.
@@ -73,6 +91,7 @@ int run_info() {
                 "virtual device in host memory (GPURNN_VIRTUAL_DEVICES): the cpu platform's code behind device "
                 "checks; tests device plumbing, not kernels");
   }
+  std::cout << "cpu cores: " << describe_cores(detail::core_limits()) << "\n";
   std::cout << "distributed: "
             << (!train::mpi_available() ? "not built (this build has no MPI)"
                 : train::nccl_available() ? "MPI and NCCL built (gpurnn train --distributed under mpirun)"
