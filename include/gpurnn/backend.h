@@ -107,7 +107,7 @@ struct BackwardWeightsArgs {
 // Weights prepared by a Backend (Backend::prepare) for many calls: a snapshot of the
 // parameters, copied when prepared, and the layouts the backend's GEMMs want, made from the
 // snapshot on first use and kept (the cpu backend: W_hh and W_hr packed for oneDNN's matmul, per
-// batch size and thread count).
+// batch size).
 //
 // The contract: a call given prepared weights computes with the snapshot, bit for bit what the
 // same call given the weights it was made from, as they were when prepared, computes (the cpu

@@ -62,7 +62,8 @@ class RNN {
   RNN(const RNNDescriptor& desc, DType dtype = DType::f32, const std::string& backend = "cpu",
       std::uint64_t seed = 0);
   // Takes existing weights (e.g. from io::load_rnn); they must be on the backend's device.
-  explicit RNN(RNNWeights weights, const std::string& backend = "cpu");
+  // `options` go to make_backend (e.g. num_threads).
+  explicit RNN(RNNWeights weights, const std::string& backend = "cpu", const BackendOptions& options = {});
 
   const RNNDescriptor& descriptor() const { return weights_.descriptor(); }
   // Drops the prepared snapshot (see Prepared weights above) and gives the weights to change.

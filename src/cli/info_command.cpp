@@ -58,7 +58,8 @@ int run_info() {
   device_line("cpu", std::to_string(std::thread::hardware_concurrency()) + " hardware threads, " +
                          (onednn.empty() ? "GEMMs through OpenBLAS"
                                          : "f32 GEMMs through oneDNN " + onednn +
-                                               " (batch 1 on one thread: OpenBLAS), f64 through OpenBLAS"));
+                                               " (batch 1: its own GEMV), f64 through OpenBLAS") +
+                         ", on gpurnn's worker pool");
   const int count = cuda_device_count();
   if (!cuda_built()) {
     device_line("cuda", "not built (this build has no CUDA)");

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 
+#include "cpu/gemm_chunks.h"
 #include "engine/step_ops.h"
 
 namespace gpurnn::cpu {
@@ -59,10 +60,19 @@ void gemm(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64_t k, T 
   blas_detail::gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
-// The training ops' products (cpu/cpu_train_ops.cpp): with oneDNN and more than one thread,
-// an f32 product that OpenBLAS would spread over its own pool goes to oneDNN's matmul instead,
-// on the OpenMP threads the RNN backend's GEMMs use, so that the two pools never spin next to
-// each other (cpu/packed_gemm.h); smaller ones and f64 run cpu::gemm above.
+// gemm above in fixed pieces (gemm_chunks.h) on the worker pool, OpenBLAS on one thread in each
+// (the cpu backend keeps OpenBLAS's own pool at one thread: worker_pool.h).
+template <class T>
+void pooled_gemm(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a,
+                 std::int64_t lda, const T* b, std::int64_t ldb, T beta, T* c, std::int64_t ldc) {
+  chunked_gemm(ta, tb, m, n, a, lda, b, ldb, c, ldc, [&](const GemmChunk& p, const T* pa, const T* pb, T* pc) {
+    gemm<T>(ta, tb, p.rows, p.cols, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+  });
+}
+
+// The training ops' products (cpu/cpu_train_ops.cpp): an f32 product larger than OpenBLAS runs
+// on its calling thread goes to oneDNN's matmul (packed_gemm.h) when built with it, and every
+// other one to pooled_gemm; both in fixed pieces on the worker pool.
 void training_gemm(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64_t k,
                    const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta,
                    float* c, std::int64_t ldc);

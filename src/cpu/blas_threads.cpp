@@ -25,20 +25,17 @@ void training_gemm(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int6
                    const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta,
                    float* c, std::int64_t ldc) {
 #if defined(GPURNN_HAVE_ONEDNN)
-  // OpenBLAS 0.3 runs a product of at most 4 * 65536 multiply-adds on the calling thread; the
-  // larger ones would wake its pool, so they go to oneDNN's.
+  // OpenBLAS 0.3 is at its best below 4 * 65536 multiply-adds, where it would not use its pool.
   constexpr std::int64_t kOpenBlasSingleThreadLimit = 4 * 65536;
-  if (onednn_threads() > 1 && m * n * k > kOpenBlasSingleThreadLimit) {
-    return matmul(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
-  }
+  if (m * n * k > kOpenBlasSingleThreadLimit) return matmul(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
 #endif
-  gemm(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
+  pooled_gemm(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
 }
 
 void training_gemm(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64_t k,
                    const double* a, std::int64_t lda, const double* b, std::int64_t ldb, double beta,
                    double* c, std::int64_t ldc) {
-  gemm(ta, tb, m, n, k, 1.0, a, lda, b, ldb, beta, c, ldc);
+  pooled_gemm(ta, tb, m, n, k, 1.0, a, lda, b, ldb, beta, c, ldc);
 }
 
 int blas_threads() {

@@ -3,14 +3,15 @@
 #include "cpu/blas.h"
 #include "cpu/cpu_ops.h"
 #include "cpu/packed_gemm.h"
+#include "cpu/worker_pool.h"
 #include "core/thread_count.h"
 #include "engine/standard_backend.h"
 
 namespace gpurnn::cpu {
 namespace {
 
-// The host: OpenBLAS (and oneDNN, when built with it) GEMMs with the backend's thread count,
-// loops for the steps. Both pools get the same count, so num_threads = 1 is single-threaded.
+// The host: OpenBLAS (and oneDNN, when built with it) GEMMs and the steps' loops, on the worker
+// pool with the backend's thread count (num_threads = 1: the calling thread alone).
 class CpuPlatform {
  public:
   explicit CpuPlatform(const BackendOptions& options) : num_threads_(options.num_threads) {
@@ -39,9 +40,12 @@ class CpuPlatform {
 }  // namespace
 
 void use_cpu_threads(int num_threads) {
-  set_blas_threads(num_threads);
+  // Every parallel loop runs on the worker pool (worker_pool.h); OpenBLAS's and OpenMP's own
+  // pools stay at one thread, so nothing else spins on the cores.
+  set_parallel_threads(num_threads);
+  set_blas_threads(1);
 #if defined(GPURNN_HAVE_ONEDNN)
-  set_onednn_threads(num_threads);
+  set_onednn_threads(1);
 #endif
 }
 

@@ -1,5 +1,5 @@
 // The CPU backend's step operations: per sequence, the cell equations of detail/cell_math.h
-// for active rows, state carried through for finished ones; f32 sequences on the OpenMP
+// for active rows, state carried through for finished ones; sequences on the worker pool's
 // threads (for_each_item). f32 rows of the cells that need
 // exp/tanh go to the vectorised copies of the same equations in cpu_rows_f32.h.
 
@@ -10,17 +10,13 @@
 #include <vector>
 #include <type_traits>
 
-#if defined(GPURNN_HAVE_ONEDNN) && defined(_OPENMP)
-#include <omp.h>
-#define GPURNN_CPU_PARALLEL_ROWS 1
-#endif
-
 #include "cpu/blas.h"
 #include "cpu/cpu_rows_f32.h"
 #if defined(GPURNN_HAVE_ONEDNN)
 #include "cpu/gemv_f32.h"
 #endif
 #include "cpu/packed_gemm.h"
+#include "cpu/worker_pool.h"
 #include "gpurnn/detail/cell_math.h"
 #include "gpurnn/detail/cell_traits.h"
 #include "gpurnn/detail/counter_random.h"
@@ -32,23 +28,11 @@ namespace {
 // more than the loop (a few microseconds on idle cores).
 constexpr std::int64_t kMinParallelElements = 8192;
 
-// body(r) for r in [0, count), each r's `elements_per_item` elements on one thread. f32 built
-// with oneDNN runs the items on the OpenMP threads its GEMMs use (the backend's num_threads),
-// so the pointwise steps scale with the cores like the GEMMs around them; one pool, never two
-// (packed_gemm.h). f64 and builds without oneDNN stay on the calling thread, next to OpenBLAS.
+// body(r) for r in [0, count), each r's `elements_per_item` elements on one thread of the
+// worker pool (worker_pool.h), the same threads the GEMMs around them use.
 template <class T, class Body>
 void for_each_item(std::int64_t count, std::int64_t elements_per_item, const Body& body) {
-#if defined(GPURNN_CPU_PARALLEL_ROWS)
-  if constexpr (std::is_same_v<T, float>) {
-    if (count > 1 && count * elements_per_item >= kMinParallelElements && omp_get_max_threads() > 1) {
-#pragma omp parallel for schedule(static)
-      for (std::int64_t r = 0; r < count; ++r) body(r);
-      return;
-    }
-  }
-#else
-  (void)elements_per_item;
-#endif
+  if (count > 1 && count * elements_per_item >= kMinParallelElements) return parallel_for(count, body);
   for (std::int64_t r = 0; r < count; ++r) body(r);
 }
 
@@ -108,14 +92,12 @@ void CpuOps<T>::gemm(engine::Trans ta, engine::Trans tb, std::int64_t m, std::in
                      std::int64_t k, T alpha, const T* a, std::int64_t lda, const T* b,
                      std::int64_t ldb, T beta, T* c, std::int64_t ldc) {
 #if defined(GPURNN_HAVE_ONEDNN)
-  // Every f32 product on oneDNN's threads (packed_gemm.h: one thread pool, not two).
+  // Every f32 product through oneDNN's matmul, in fixed pieces on the worker pool.
   if constexpr (std::is_same_v<T, float>) {
-    if (alpha == 1.0f && m > 0 && n > 0 && k > 0 && use_onednn_for_rows(m)) {
-      return matmul(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
-    }
+    if (alpha == 1.0f && m > 0 && n > 0 && k > 0) return matmul(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
   }
 #endif
-  cpu::gemm<T>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  pooled_gemm<T>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 namespace {
@@ -128,9 +110,9 @@ namespace {
 // differ in the last bits from the weights' own calls.
 constexpr std::int64_t kMinPackedProjectionRows = 400;
 
-// The handle of one GEMM by weights: OpenBLAS's GEMV on one thread at batch 1
-// (use_onednn_for_rows), gemv_f32.h on more, else W packed for oneDNN (f32 built with it), else
-// cpu::gemm at every step. `kept` handles belong to prepared weights; `share` is a handle of
+// The handle of one GEMM by weights: gemv_f32.h at batch 1, else W packed for oneDNN (f32
+// built with it), else pooled_gemm at every step. The choice does not depend on the thread
+// count, so neither do the results (worker_pool.h). `kept` handles belong to prepared weights; `share` is a handle of
 // the same cache whose packed copy of the same W this one may reuse.
 template <class T>
 typename CpuOps<T>::FixedGemm make_fixed_gemm(const engine::FixedWeightGemm<T>& g, bool kept,
@@ -138,9 +120,9 @@ typename CpuOps<T>::FixedGemm make_fixed_gemm(const engine::FixedWeightGemm<T>& 
   typename CpuOps<T>::FixedGemm handle{g, nullptr};
 #if defined(GPURNN_HAVE_ONEDNN)
   if constexpr (std::is_same_v<T, float>) {
-    if (g.m == 1 && use_onednn_for_rows(g.m)) {
+    if (g.m == 1) {
       handle.threaded_gemv = true;
-    } else if (use_onednn_for_rows(g.m)) {
+    } else {
       handle.packed = std::make_shared<const PackedGemm>(
           g, kept ? PackedGemm::Storage::kept : PackedGemm::Storage::per_call,
           share != nullptr ? share->packed.get() : nullptr);
@@ -152,21 +134,15 @@ typename CpuOps<T>::FixedGemm make_fixed_gemm(const engine::FixedWeightGemm<T>& 
   return handle;
 }
 
-// The thread count a handle was made for (oneDNN primitives and the GEMV choice depend on it).
-std::int64_t gemm_threads() {
-#if defined(GPURNN_HAVE_ONEDNN)
-  return onednn_threads();
-#else
-  return 1;
-#endif
-}
+// The context of a prepared handle: one for every thread count (a handle does not depend on it).
+constexpr std::int64_t kAnyThreads = 0;
 
 }  // namespace
 
 template <class T>
 typename CpuOps<T>::FixedGemm CpuOps<T>::prepare_fixed_gemm(const engine::FixedWeightGemm<T>& g) {
   if (prepared == nullptr) return make_fixed_gemm<T>(g, false, nullptr);
-  return prepared->find_or_make(g, gemm_threads(), [&](const auto& made) {
+  return prepared->find_or_make(g, kAnyThreads, [&](const auto& made) {
     const FixedGemm* share = nullptr;
     for (const auto& e : made) {
       if (e.handle.packed != nullptr && e.gemm.w == g.w && e.gemm.tw == g.tw && e.gemm.ldw == g.ldw) share = &e.handle;
@@ -210,7 +186,7 @@ void CpuOps<T>::run_fixed_gemm(const FixedGemm& g, const T* a, T* c) {
     if (g.threaded_gemv) return gemv_w_f32(s.n, s.k, a, s.w, s.ldw, s.beta, c);
   }
 #endif
-  cpu::gemm<T>(engine::Trans::no, s.tw, s.m, s.n, s.k, T(1), a, s.lda, s.w, s.ldw, s.beta, c, s.ldc);
+  pooled_gemm<T>(engine::Trans::no, s.tw, s.m, s.n, s.k, T(1), a, s.lda, s.w, s.ldw, s.beta, c, s.ldc);
 }
 
 template <class T>
@@ -222,19 +198,17 @@ void CpuOps<T>::gemm_bias_rows(const engine::FixedWeightGemm<T>& g, const T* a, 
   // that, oneDNN's matmul on W as given, on both paths. One rule for both, so prepared weights
   // give the same bits as the weights.
   if constexpr (std::is_same_v<T, float>) {
-    if (use_onednn_for_rows(g.m)) {
-      if (g.m < kMinPackedProjectionRows) return matmul_bias_rows(g, a, bias, c);
-      if (prepared == nullptr) return PackedGemm(g, PackedGemm::Storage::per_call).run_rows(g.m, a, bias, c);
-      engine::FixedWeightGemm<T> any_rows = g;
-      any_rows.m = 0;
-      const FixedGemm handle = prepared->find_or_make(any_rows, gemm_threads(), [&](const auto&) {
-        return FixedGemm{any_rows, std::make_shared<const PackedGemm>(g, PackedGemm::Storage::kept)};
-      });
-      return handle.packed->run_rows(g.m, a, bias, c);
-    }
+    if (g.m < kMinPackedProjectionRows) return matmul_bias_rows(g, a, bias, c);
+    if (prepared == nullptr) return PackedGemm(g, PackedGemm::Storage::per_call).run_rows(g.m, a, bias, c);
+    engine::FixedWeightGemm<T> any_rows = g;
+    any_rows.m = 0;
+    const FixedGemm handle = prepared->find_or_make(any_rows, kAnyThreads, [&](const auto&) {
+      return FixedGemm{any_rows, std::make_shared<const PackedGemm>(g, PackedGemm::Storage::kept)};
+    });
+    return handle.packed->run_rows(g.m, a, bias, c);
   }
 #endif
-  cpu::gemm<T>(engine::Trans::no, g.tw, g.m, g.n, g.k, T(1), a, g.lda, g.w, g.ldw, g.beta, c, g.ldc);
+  pooled_gemm<T>(engine::Trans::no, g.tw, g.m, g.n, g.k, T(1), a, g.lda, g.w, g.ldw, g.beta, c, g.ldc);
   add_bias_rows(c, g.m, g.n, g.ldc, bias);
 }
 

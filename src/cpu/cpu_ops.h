@@ -21,9 +21,9 @@ class PackedGemm;
 
 namespace gpurnn::cpu {
 
-// Sets the thread count of the pools the Ops' GEMMs run on (OpenBLAS, and oneDNN's OpenMP threads
-// for the calling thread when built with it); n <= 0 leaves them unchanged. Called before each
-// backend call, with the backend's BackendOptions::num_threads.
+// Sets the calling thread's count for the worker pool every loop of the Ops runs on
+// (worker_pool.h; n <= 0: every usable core) and holds OpenBLAS's and OpenMP's own pools at one
+// thread. Called before each backend call, with the backend's BackendOptions::num_threads.
 void use_cpu_threads(int num_threads);
 
 template <class T>
@@ -34,7 +34,7 @@ struct CpuOps {
             T alpha, const T* a, std::int64_t lda, const T* b, std::int64_t ldb, T beta, T* c,
             std::int64_t ldc);
   // The GEMMs by weights (engine/layer_loop.h WeightGemm): `packed` is set when W
-  // was packed for oneDNN (f32 built with oneDNN, unless use_onednn_for_rows says no), else
+  // was packed for oneDNN (f32 built with oneDNN, batch above 1), else
   // cpu::gemm runs.
   struct FixedGemm {
     engine::FixedWeightGemm<T> gemm{};
@@ -43,7 +43,7 @@ struct CpuOps {
   };
   FixedGemm prepare_fixed_gemm(const engine::FixedWeightGemm<T>& g);
   // Prepared weights (engine/prepared_gemms.h): with `prepared` set, prepare_fixed_gemm takes
-  // its handles from there, keyed by the GEMM and the thread count, packing each W once for
+  // its handles from there, keyed by the GEMM (the same for every thread count), packing each W once for
   // the life of the prepared weights (and once per layout oneDNN picks: batch sizes whose
   // layouts agree share one packed copy).
   using PreparedCache = engine::PreparedGemms<T, FixedGemm>;

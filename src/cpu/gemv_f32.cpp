@@ -1,5 +1,5 @@
 // Batch-1 f32 products (gemv_f32.h). Thread-to-data mapping: by Wᵀ, output j belongs to one
-// thread (blocks of kBlock outputs, schedule(static)), which reads the rows of W its outputs
+// thread (blocks of kBlock outputs, each an item of the worker pool), which reads the rows of W its outputs
 // need, each once; by W, a thread takes whole chunks of kRowChunk rows of W (a partial sum of
 // every output each), then output blocks sum the chunks in order. The loops are compiled for
 // AVX-512F, AVX2 and baseline x86-64 (target_clones, as cpu_rows_f32.cpp; the row helper is
@@ -9,7 +9,8 @@
 
 #include "cpu/gemv_f32.h"
 
-#include <omp.h>
+#include "cpu/worker_pool.h"
+
 
 #include <algorithm>
 #include <vector>
@@ -95,10 +96,7 @@ void sum_chunks(std::int64_t j0, std::int64_t j1, std::int64_t chunks, std::int6
 void gemv_wt_f32(std::int64_t n, std::int64_t k, const float* a, const float* w, std::int64_t ldw,
                  float beta, float* c) {
   const std::int64_t blocks = (n + kBlock - 1) / kBlock;
-#pragma omp parallel for schedule(static) if (blocks > 1)
-  for (std::int64_t b = 0; b < blocks; ++b) {
-    wt_block(b * kBlock, std::min(n, (b + 1) * kBlock), k, a, w, ldw, beta, c);
-  }
+  parallel_for(blocks, [&](std::int64_t b) { wt_block(b * kBlock, std::min(n, (b + 1) * kBlock), k, a, w, ldw, beta, c); });
 }
 
 // Rows of W in fixed chunks of kRowChunk (whatever the thread count, so the sums' order is
@@ -111,15 +109,11 @@ void gemv_w_f32(std::int64_t n, std::int64_t k, const float* a, const float* w, 
   thread_local std::vector<float> partial;
   partial.resize(static_cast<std::size_t>(chunks * n));
   float* part = partial.data();
-#pragma omp parallel for schedule(static) if (chunks > 1)
-  for (std::int64_t q = 0; q < chunks; ++q) {
+  parallel_for(chunks, [&](std::int64_t q) {
     w_rows(q * kRowChunk, std::min(k, (q + 1) * kRowChunk), n, a, w, ldw, part + q * n);
-  }
+  });
   const std::int64_t blocks = (n + kBlock - 1) / kBlock;
-#pragma omp parallel for schedule(static) if (blocks > 1)
-  for (std::int64_t b = 0; b < blocks; ++b) {
-    sum_chunks(b * kBlock, std::min(n, (b + 1) * kBlock), chunks, n, part, beta, c);
-  }
+  parallel_for(blocks, [&](std::int64_t b) { sum_chunks(b * kBlock, std::min(n, (b + 1) * kBlock), chunks, n, part, beta, c); });
 }
 
 }  // namespace gpurnn::cpu

@@ -1,11 +1,12 @@
 #pragma once
-// The per-step products of batch 1 on more than one thread: one row times Wᵀ (forward) or W
-// (backward), split over OpenMP's threads, W read where it is, no packed copy. oneDNN's matmul
+// The per-step products of batch 1: one row times Wᵀ (forward) or W (backward), split into
+// fixed blocks on the worker pool (worker_pool.h), W read where it is, no packed copy. oneDNN's matmul
 // at one row needs W packed first, and packing the transposed W_hh took 6.8 ms per layer call
 // at H 1024 (cpu-vs-onednn-2026-11-26-2.md); OpenBLAS's GEMV runs on its own pool. Interleaved
 // A/B on 2 threads: lstm/infer B:1 0.77-0.96 of the packed time; then the backward product
 // too, lstm/fwd_bwd B:1 0.92-0.94 and gru/fwd_bwd 0.91 of the forward-only version.
-// Deterministic: each output is summed in a fixed order whatever the thread count.
+// Deterministic: each output is summed in a fixed order whatever the thread count, so batch 1
+// runs here on one thread too (OpenBLAS's GEMV was 10-25% faster there, but its sums differ).
 
 #include <cstdint>
 

@@ -11,6 +11,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cpu/gemm_chunks.h"
+#include "cpu/worker_pool.h"
 #include "gpurnn/error.h"
 
 namespace gpurnn::cpu {
@@ -120,7 +122,8 @@ class PackedBufferPool {
   }
 
  private:
-  static constexpr std::size_t kMaxIdle = 4;
+  // A layer call packs W in column chunks (gemm_chunks.h): up to 16 per matrix at H = 1024.
+  static constexpr std::size_t kMaxIdle = 64;
   std::vector<Block> idle_;
 };
 
@@ -182,18 +185,32 @@ void bias_matmul(const memory& weights, std::int64_t rows, std::int64_t k, std::
   }
 }
 
+// W's columns [col, col + cols): the same product on a slice of W and of C.
+engine::FixedWeightGemm<float> column_slice(const engine::FixedWeightGemm<float>& g, std::int64_t col,
+                                            std::int64_t cols) {
+  engine::FixedWeightGemm<float> s = g;
+  s.n = cols;
+  s.w = op_cols_from(g.tw, g.w, g.ldw, col);
+  return s;
+}
+
 }  // namespace
 
+// One packed copy and primitive per column chunk of W (gemm_chunks.h), run on the pool.
 struct PackedGemm::Impl {
-  dnnl::matmul matmul;
+  struct Chunk {
+    std::int64_t col = 0, cols = 0;
+    dnnl::matmul matmul;
+    memory::desc a_desc, c_desc, weights_desc, scratchpad_desc;
+    // The packed copy: shared by the objects that share it, and handed back to the pool of the
+    // thread that drops the last reference (per_call) or freed (kept).
+    std::shared_ptr<void> packed;
+    std::size_t packed_bytes = 0;
+    memory weights;
+  };
+  std::vector<Chunk> chunks;
   std::int64_t lda = 0, ldc = 0, n = 0, k = 0;
   float beta = 0.0f;
-  memory::desc a_desc, c_desc, weights_desc, scratchpad_desc;
-  // The packed copy: shared by the objects that share it, and handed back to the pool of the
-  // thread that drops the last reference (per_call) or freed (kept).
-  std::shared_ptr<void> packed;
-  std::size_t packed_bytes = 0;
-  memory weights;
   // What was packed, for sharing (packed_gemm.h).
   const float* source = nullptr;
   engine::Trans source_op = engine::Trans::no;
@@ -212,33 +229,51 @@ PackedGemm::PackedGemm(const engine::FixedWeightGemm<float>& g, Storage storage,
 void PackedGemm::pack(const engine::FixedWeightGemm<float>& g, Storage storage, const PackedGemm* share) {
   const dnnl::engine& engine = cpu_engine();
   Impl& m = *impl_;
-  const memory::desc any_weights({g.k, g.n}, memory::data_type::f32, memory::format_tag::any);
   m.lda = g.lda, m.ldc = g.ldc, m.n = g.n, m.k = g.k, m.beta = g.beta;
-  m.a_desc = matrix(g.m, g.k, g.lda);
-  m.c_desc = matrix(g.m, g.n, g.ldc);
-  const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(m.a_desc, any_weights, m.c_desc),
-                                        user_scratchpad_attr(g.beta), engine);
-  m.matmul = dnnl::matmul(pd);
-  m.weights_desc = pd.weights_desc();
-  m.scratchpad_desc = pd.scratchpad_desc();
   m.source = g.w;
   m.source_op = g.tw;
   m.source_ld = g.ldw;
   const Impl* other = share != nullptr ? share->impl_.get() : nullptr;
-  if (other != nullptr && other->source == g.w && other->source_op == g.tw && other->source_ld == g.ldw &&
-      other->weights_desc == m.weights_desc) {
-    m.packed = other->packed;
-    m.packed_bytes = other->packed_bytes;
-    m.weights = memory(m.weights_desc, engine, m.packed.get());
-    return;
+  const bool same_source = other != nullptr && other->source == g.w && other->source_op == g.tw &&
+                           other->source_ld == g.ldw && other->chunks.size() == static_cast<std::size_t>(chunks_of(g.n, kChunkCols));
+  std::vector<std::size_t> to_reorder;
+  for (std::int64_t col = 0; col < g.n; col += kChunkCols) {
+    Impl::Chunk c;
+    c.col = col;
+    c.cols = std::min(kChunkCols, g.n - col);
+    const memory::desc any_weights({g.k, c.cols}, memory::data_type::f32, memory::format_tag::any);
+    c.a_desc = matrix(g.m, g.k, g.lda);
+    c.c_desc = matrix(g.m, c.cols, g.ldc);
+    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(c.a_desc, any_weights, c.c_desc),
+                                          user_scratchpad_attr(g.beta), engine);
+    c.matmul = dnnl::matmul(pd);
+    c.weights_desc = pd.weights_desc();
+    c.scratchpad_desc = pd.scratchpad_desc();
+    const std::size_t index = m.chunks.size();
+    if (same_source && other->chunks[index].weights_desc == c.weights_desc) {
+      c.packed = other->chunks[index].packed;
+      c.packed_bytes = other->chunks[index].packed_bytes;
+    } else {
+      c.packed_bytes = c.weights_desc.get_size();
+      c.packed = packed_storage(c.packed_bytes, storage);  // from this thread's pool (per_call)
+      to_reorder.push_back(index);
+    }
+    c.weights = memory(c.weights_desc, engine, c.packed.get());
+    m.chunks.push_back(std::move(c));
   }
-  m.packed_bytes = m.weights_desc.get_size();
-  m.packed = packed_storage(m.packed_bytes, storage);
-  m.weights = memory(m.weights_desc, engine, m.packed.get());
-  dnnl::stream& stream = ThreadRunState::get().stream;
-  memory user(weights_as_given(g), engine, const_cast<float*>(g.w));
-  dnnl::reorder(user, m.weights).execute(stream, user, m.weights);
-  stream.wait();
+  // The reorders into the packed layouts, a chunk per item.
+  parallel_for(static_cast<std::int64_t>(to_reorder.size()), [&](std::int64_t i) {
+    Impl::Chunk& c = m.chunks[to_reorder[static_cast<std::size_t>(i)]];
+    try {
+      dnnl::stream& stream = ThreadRunState::get().stream;
+      const engine::FixedWeightGemm<float> slice = column_slice(g, c.col, c.cols);
+      memory user(weights_as_given(slice), engine, const_cast<float*>(slice.w));
+      dnnl::reorder(user, c.weights).execute(stream, user, c.weights);
+      stream.wait();
+    } catch (const dnnl::error& e) {
+      rethrow("weight reorder", e);
+    }
+  });
 }
 
 PackedGemm::~PackedGemm() = default;
@@ -246,54 +281,82 @@ PackedGemm::~PackedGemm() = default;
 void PackedGemm::run(const float* a, float* c) const {
   const Impl& m = *impl_;
   const dnnl::engine& engine = cpu_engine();
-  ThreadRunState& thread = ThreadRunState::get();
-  try {
-    memory a_mem(m.a_desc, engine, const_cast<float*>(a)), c_mem(m.c_desc, engine, c);
-    memory scratch(m.scratchpad_desc, engine, thread.scratchpad_of(m.scratchpad_desc.get_size()));
-    m.matmul.execute(thread.stream, {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, m.weights}, {DNNL_ARG_DST, c_mem},
-                                     {DNNL_ARG_SCRATCHPAD, scratch}});
-    thread.stream.wait();
-  } catch (const dnnl::error& e) {
-    rethrow("matmul", e);
-  }
+  parallel_for(static_cast<std::int64_t>(m.chunks.size()), [&](std::int64_t i) {
+    const Impl::Chunk& chunk = m.chunks[static_cast<std::size_t>(i)];
+    ThreadRunState& thread = ThreadRunState::get();
+    try {
+      memory a_mem(chunk.a_desc, engine, const_cast<float*>(a)), c_mem(chunk.c_desc, engine, c + chunk.col);
+      memory scratch(chunk.scratchpad_desc, engine, thread.scratchpad_of(chunk.scratchpad_desc.get_size()));
+      chunk.matmul.execute(thread.stream, {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, chunk.weights},
+                                           {DNNL_ARG_DST, c_mem}, {DNNL_ARG_SCRATCHPAD, scratch}});
+      thread.stream.wait();
+    } catch (const dnnl::error& e) {
+      rethrow("matmul", e);
+    }
+  });
 }
 
 void PackedGemm::run_rows(std::int64_t rows, const float* a, const float* bias, float* c) const {
   const Impl& m = *impl_;
-  bias_matmul(m.weights, rows, m.k, m.n, m.lda, m.ldc, m.beta, a, bias, c, "input-projection matmul on packed weights");
+  const std::int64_t row_chunks = chunks_of(rows, kChunkRows);
+  const std::int64_t col_chunks = static_cast<std::int64_t>(m.chunks.size());
+  parallel_for(row_chunks * col_chunks, [&](std::int64_t i) {
+    const Impl::Chunk& chunk = m.chunks[static_cast<std::size_t>(i % col_chunks)];
+    const std::int64_t row = i / col_chunks * kChunkRows, count = std::min(kChunkRows, rows - row);
+    bias_matmul(chunk.weights, count, m.k, chunk.cols, m.lda, m.ldc, m.beta, a + row * m.lda,
+                bias != nullptr ? bias + chunk.col : nullptr, c + row * m.ldc + chunk.col,
+                "input-projection matmul on packed weights");
+  });
 }
 
-std::size_t PackedGemm::packed_bytes() const { return impl_->packed_bytes; }
-const void* PackedGemm::packed_data() const { return impl_->packed.get(); }
+std::size_t PackedGemm::packed_bytes() const {
+  std::size_t bytes = 0;
+  for (const Impl::Chunk& c : impl_->chunks) bytes += c.packed_bytes;
+  return bytes;
+}
+const void* PackedGemm::packed_data() const {
+  return impl_->chunks.empty() ? nullptr : impl_->chunks.front().packed.get();
+}
 
 void matmul_bias_rows(const engine::FixedWeightGemm<float>& g, const float* a, const float* bias,
                       float* c) {
-  try {
-    const memory weights(weights_as_given(g), cpu_engine(), const_cast<float*>(g.w));
-    bias_matmul(weights, g.m, g.k, g.n, g.lda, g.ldc, g.beta, a, bias, c, "input-projection matmul");
-  } catch (const dnnl::error& e) {
-    rethrow("input-projection matmul", e);
-  }
+  chunked_gemm(engine::Trans::no, g.tw, g.m, g.n, a, g.lda, g.w, g.ldw, c, g.ldc,
+               [&](const GemmChunk& p, const float* pa, const float* pw, float* pc) {
+                 engine::FixedWeightGemm<float> s = g;
+                 s.m = p.rows;
+                 s.n = p.cols;
+                 s.w = pw;
+                 try {
+                   const memory weights(weights_as_given(s), cpu_engine(), const_cast<float*>(s.w));
+                   bias_matmul(weights, s.m, s.k, s.n, s.lda, s.ldc, s.beta, pa,
+                               bias != nullptr ? bias + p.col : nullptr, pc, "input-projection matmul");
+                 } catch (const dnnl::error& e) {
+                   rethrow("input-projection matmul", e);
+                 }
+               });
 }
 
 void matmul(engine::Trans ta, engine::Trans tb, std::int64_t m, std::int64_t n, std::int64_t k,
             const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c,
             std::int64_t ldc) {
   const dnnl::engine& engine = cpu_engine();
-  const memory::desc a_desc = operand(ta, m, k, lda), b_desc = operand(tb, k, n, ldb);
-  const memory::desc c_desc = matrix(m, n, ldc);
-  try {
-    // Rebuilt per call, like matmul_bias_rows: the primitive cache makes repeats cheap.
-    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_desc, b_desc, c_desc),
-                                          beta_attr(beta), engine);
-    dnnl::stream stream(engine);
-    memory a_mem(a_desc, engine, const_cast<float*>(a)), b_mem(b_desc, engine, const_cast<float*>(b));
-    memory c_mem(c_desc, engine, c);
-    dnnl::matmul(pd).execute(stream, {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, b_mem}, {DNNL_ARG_DST, c_mem}});
-    stream.wait();
-  } catch (const dnnl::error& e) {
-    rethrow("matmul", e);
-  }
+  chunked_gemm(ta, tb, m, n, a, lda, b, ldb, c, ldc,
+               [&](const GemmChunk& p, const float* pa, const float* pb, float* pc) {
+                 const memory::desc a_desc = operand(ta, p.rows, k, lda), b_desc = operand(tb, k, p.cols, ldb);
+                 const memory::desc c_desc = matrix(p.rows, p.cols, ldc);
+                 try {
+                   // Rebuilt per call, like matmul_bias_rows: the primitive cache makes repeats cheap.
+                   const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_desc, b_desc, c_desc),
+                                                         beta_attr(beta), engine);
+                   dnnl::stream& stream = ThreadRunState::get().stream;
+                   memory a_mem(a_desc, engine, const_cast<float*>(pa)), b_mem(b_desc, engine, const_cast<float*>(pb));
+                   memory c_mem(c_desc, engine, pc);
+                   dnnl::matmul(pd).execute(stream, {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, b_mem}, {DNNL_ARG_DST, c_mem}});
+                   stream.wait();
+                 } catch (const dnnl::error& e) {
+                   rethrow("matmul", e);
+                 }
+               });
 }
 
 void set_onednn_threads(int n) {
@@ -301,7 +364,5 @@ void set_onednn_threads(int n) {
 }
 
 int onednn_threads() { return omp_get_max_threads(); }
-
-bool use_onednn_for_rows(std::int64_t m) { return m > 1 || onednn_threads() > 1; }
 
 }  // namespace gpurnn::cpu

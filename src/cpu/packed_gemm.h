@@ -1,7 +1,8 @@
 #pragma once
 // A per-step f32 GEMM on fixed weights, through oneDNN's matmul: W is reordered once
-// (format_tag::any: oneDNN's packed layout for this shape) when the object is built, and each
-// run multiplies by the packed copy. OpenBLAS has no pack-once API, so its GEMM repacks W on
+// (format_tag::any: oneDNN's packed layout for this shape), in column chunks of kChunkCols
+// (gemm_chunks.h), when the object is built, and each run multiplies by the packed copies, a
+// chunk per item of the worker pool (worker_pool.h). OpenBLAS has no pack-once API, so its GEMM repacks W on
 // every step (bench/results/cpu-vs-onednn-2026-11-25-2.md).
 // Built only with oneDNN (GPURNN_HAVE_ONEDNN); the object owns its packed copy, so it reflects
 // W as it was when built. It lives either for one layer call (Storage::per_call: the copy's
@@ -58,9 +59,10 @@ void matmul_bias_rows(const engine::FixedWeightGemm<float>& g, const float* a, c
                       float* c);
 
 // C[m, n] = op(A)[m, k] op(B)[k, n] + beta C, row-major with leading dimensions lda, ldb, ldc
-// (op = transpose when asked, read through the strides): one oneDNN matmul on the operands as
-// they are. With oneDNN every f32 GEMM of the cpu backend runs on oneDNN's OpenMP threads, so
-// OpenBLAS's own thread pool never competes with them for the cores: on 2 cores the two pools
+// (op = transpose when asked, read through the strides): oneDNN matmuls on the operands as they
+// are, one per fixed piece of C (gemm_chunks.h) on the worker pool (worker_pool.h), where every
+// f32 GEMM of the cpu backend runs, so no other thread pool competes for the cores: on 2 cores
+// OpenBLAS's and OpenMP's pools
 // spinning against each other made 2 threads up to 16x slower than 1 at batch 1
 // (bench/results/cpu-vs-onednn-2026-11-26-2.md). The weight gradients (dgatesᵀ times a layer's
 // inputs or states over all T*B rows) were also 3-8% faster here than on OpenBLAS's sgemm_nt
@@ -74,10 +76,5 @@ void matmul(engine::Trans ta, engine::Trans tb, std::int64_t m, std::int64_t n, 
 void set_onednn_threads(int n);
 // oneDNN's thread count for the calling thread (OpenMP's).
 int onednn_threads();
-
-// Whether an f32 product with m rows goes to oneDNN rather than OpenBLAS: always, except a
-// single row on a single thread, where OpenBLAS's GEMV (no pool then, so nothing to compete
-// with) was 10-25% faster end to end at batch 1 (bench/results/cpu-vs-onednn-2026-11-26-2.md).
-bool use_onednn_for_rows(std::int64_t m);
 
 }  // namespace gpurnn::cpu

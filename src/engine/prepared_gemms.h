@@ -2,7 +2,7 @@
 // The GEMMs by weights of prepared weights (Backend::prepare, backend.h): the handles an Ops'
 // prepare_fixed_gemm makes (layer_loop.h WeightGemm), kept for the life of the prepared
 // weights instead of one layer call. One handle per distinct FixedWeightGemm and Ops context
-// (the cpu backend's: its thread count), made on first use. Every W a handle reads points into
+// (the cpu backend's: one for every thread count), made on first use. Every W a handle reads points into
 // the prepared snapshot, so a handle never outlives the values it packed.
 //
 // An Ops opts in by declaring

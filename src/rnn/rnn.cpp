@@ -34,8 +34,8 @@ RNN::RNN(const RNNDescriptor& desc, DType dtype, const std::string& backend, std
   weights_.init_uniform(seed);
 }
 
-RNN::RNN(RNNWeights weights, const std::string& backend)
-    : weights_(std::move(weights)), backend_(make_backend(backend)) {
+RNN::RNN(RNNWeights weights, const std::string& backend, const BackendOptions& options)
+    : weights_(std::move(weights)), backend_(make_backend(backend, options)) {
   check_argument(weights_.flat().defined(), "RNN", "weights", "is empty (default-constructed)");
   check_argument(weights_.device() == backend_->device(), "RNN", "weights",
                  "are on " + to_string(weights_.device()) + ", but backend '" + backend +
