@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -75,6 +76,27 @@ TEST_F(CliRun, OutputsEqualTheLibraryForward) {
   EXPECT_EQ(to_vector(io::read_npy(path("y.npy"))), to_vector(want.y));
   EXPECT_EQ(to_vector(io::read_npy(path("hn.npy"))), to_vector(want.hn));
   EXPECT_EQ(to_vector(io::read_npy(path("cn.npy"))), to_vector(want.cn));
+}
+
+// Issue 33: --threads sets the run's thread count; the output is the same bits at every count,
+// and a count beyond the limit is refused naming the flag.
+TEST_F(CliRun, ThreadsFlagGivesTheSameOutputAtEveryCount) {
+  save_small_gru();
+  std::vector<double> first;
+  for (const char* threads : {"1", "2", "3", "0"}) {
+    const std::string y = path(std::string("y") + threads + ".npy");
+    const CliResult r = run_cli("run --weights " + path("gru.safetensors") + " --input " + path("x.npy") +
+                                " --output " + y + " --threads " + threads);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const std::vector<double> out = to_vector(io::read_npy(y));
+    if (first.empty()) first = out;
+    EXPECT_EQ(out, first) << "--threads " << threads;
+  }
+  const CliResult bad = run_cli("run --weights " + path("gru.safetensors") + " --input " + path("x.npy") +
+                                " --output " + path("bad.npy") + " --threads 100000");
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("--threads"), std::string::npos) << bad.output;
+  EXPECT_FALSE(std::filesystem::exists(path("bad.npy")));
 }
 
 TEST_F(CliRun, BadInputIsAClearErrorAndWritesNothing) {

@@ -37,6 +37,7 @@ struct RunOptions {
   std::string prefix;
   std::string cell;                           // "" = from the file
   std::string dtype = "f32";
+  int threads = 0;                            // BackendOptions::num_threads (0: every usable core)
   std::vector<std::string> given;             // flags given on the command line
 };
 int run_run(const RunOptions& options);     // --checkpoint: run_decode

@@ -169,6 +169,7 @@ int run_decode(const RunOptions& o) {
   }
   train::Seq2SeqConfig config = train::seq2seq_config_from_metadata(info.metadata, o.checkpoint);
   config.backend = to_string(resolve_device(o.device));
+  config.threads = o.threads;
   train::Seq2SeqModel model(config);
   train::load_model_parameters(o.checkpoint, model);
 

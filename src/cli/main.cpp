@@ -54,6 +54,10 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--batch-first", run.batch_first, "x and y are [B, T, ...]");
   run_cmd->add_option("--device", run.device, "auto (a GPU when there is one), cpu, cuda or cuda:N")
       ->capture_default_str();
+  run_cmd->add_option("--threads", run.threads,
+                      "CPU threads (0: every core this process may use, which the cpu backend shares with "
+                      "other processes without slowing down: README, Threads)")
+      ->capture_default_str();
   run_cmd->add_option("--prefix", run.prefix, "Module prefix of the RNN's tensors, e.g. 'rnn.'");
   run_cmd->add_option("--cell", run.cell,
                       "Cell kind when the file does not say (" + gpurnn::cell_kind_names() + ")");

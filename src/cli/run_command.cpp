@@ -9,12 +9,14 @@
 #include "cli/device_choice.h"
 #include "cli/output_paths.h"
 #include "cli/run_inputs.h"
+#include "core/thread_count.h"
 #include "gpurnn/io/npy.h"
 #include "gpurnn/io/rnn_file.h"
 #include "gpurnn/rnn.h"
 
 namespace gpurnn::cli {
 int run_run(const RunOptions& o) {
+  gpurnn::detail::check_thread_count(o.threads, "gpurnn run", "--threads");
   // Each mode refuses the other's flags rather than ignore them.
   const auto refuse_given = [&](std::initializer_list<const char*> flags, const std::string& why) {
     for (const char* flag : flags) {
@@ -44,12 +46,14 @@ int run_run(const RunOptions& o) {
                       {"--c0", o.c0}});
   const Device device = resolve_device(o.device);
   const DType dtype = parse_compute_dtype(o.dtype, "--dtype");
+  BackendOptions backend_options;
+  backend_options.num_threads = o.threads;
   io::RNNLoadOptions load;
   load.prefix = o.prefix;
   load.dtype = dtype;
   if (!o.cell.empty()) load.cell = parse_cell_kind(o.cell);
 
-  RNN rnn(io::load_rnn(o.weights, load).to(device), to_string(device));
+  RNN rnn(io::load_rnn(o.weights, load).to(device), to_string(device), backend_options);
   if (!o.cn.empty() && !rnn.descriptor().has_cell_state()) {
     throw Error(ErrorCode::invalid_argument,
                 std::string("--cn: the model is a ") + to_string(rnn.descriptor().cell) +
