@@ -143,6 +143,7 @@ int main(int argc, char** argv) {
 
   gpurnn_bench::register_cpu_benchmarks(cases, options);
   gpurnn_bench::register_floor_benchmarks();
+  gpurnn_bench::register_caller_benchmarks(options);
 #if defined(GPURNN_BENCH_HAVE_ONEDNN)
   const dnnl_version_t* dnnl = dnnl_version();
   benchmark::AddCustomContext("onednn_version", std::to_string(dnnl->major) + "." +

@@ -215,14 +215,21 @@ void compare(std::string& why, const char* what, const float* got, const float* 
   }
 }
 
+// oneDNN's OpenMP threads for the calling thread: --threads, or (0) OpenMP's own default of
+// every core. Set before each run: the cpu backend keeps OpenMP at one thread on the threads
+// that call it (it runs its own pool, src/cpu/worker_pool.h).
+void use_onednn_threads(const BenchOptions& options) {
+  omp_set_num_threads(options.threads > 0 ? options.threads : omp_get_num_procs());
+}
+
 std::unique_ptr<Fixture> build_fixture(const BenchCase& c, const BenchOptions& options) {
   auto f = std::make_unique<Fixture>();
   f->name = c.name();
   f->mode = c.mode;
-  if (options.threads > 0) omp_set_num_threads(options.threads);
 
   // The cpu backend's results on the same inputs, and the weights in oneDNN's layout.
   const CpuResults want = run_cpu_once(c, options);
+  use_onednn_threads(options);
   const std::int64_t H = c.hidden, I = c.input;
   const bool lstm = c.cell == CellKind::lstm;
   const auto param = [](const gpurnn::RNNWeights& w, ParamKind kind) {
@@ -366,6 +373,7 @@ void run_case(benchmark::State& state, const BenchCase& c, const BenchOptions& o
     return;
   }
   state.SetLabel("threads=" + std::to_string(options.threads));
+  use_onednn_threads(options);  // the cpu backend's rows, interleaved, hold OpenMP at one thread
   for (auto _ : state) {
     try {
       f.run();

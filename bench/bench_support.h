@@ -53,6 +53,8 @@ struct BenchOptions {
 void register_cpu_benchmarks(const std::vector<BenchCase>& cases, const BenchOptions& options);
 // floor/read/MiB:4 and :16, one thread reading W_hh-sized buffers (bench_floor.cpp).
 void register_floor_benchmarks();
+// callers/<cell>/infer/...: 1 and 4 threads calling RNN::forward on one model (bench_callers.cpp).
+void register_caller_benchmarks(const BenchOptions& options);
 
 // The cpu backend's results for one case, from the inputs its benchmark times (weights from
 // perf::kWeightSeed, x and dy from perf::kInputSeed, no initial state): what a rival is checked against.
