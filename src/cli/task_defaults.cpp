@@ -57,7 +57,7 @@ void check_task_flags(const std::vector<std::string>& given, const std::string& 
 
 std::string task_defaults_help() {
   std::string out =
-      "Task defaults (each flag overrides its column; threads: 'idle' = the cores idle at start):\n"
+      "Task defaults (each flag overrides its column; threads: 'every' = every core):\n"
       "  task         cell  hidden  steps  warm-up  lr      schedule  threads\n";
   for (const train::TaskEntry& entry : train::task_entries()) {
     const train::TaskDefaults& d = entry.defaults;
@@ -65,7 +65,7 @@ std::string task_defaults_help() {
     std::snprintf(line, sizeof line, "  %-12s %-5s %6lld %6lld %8lld  %-7.3g %-9s %s\n", entry.name, d.cell,
                   static_cast<long long>(d.hidden), static_cast<long long>(d.steps),
                   static_cast<long long>(d.warmup), d.lr, d.schedule,
-                  d.threads == train::kIdleCores ? "idle" : std::to_string(d.threads).c_str());
+                  d.threads == 0 ? "every" : std::to_string(d.threads).c_str());
     out += line;
   }
   out += "The warm-up is at most a fifth of --steps. Pointer tasks (sort, convex-hull, tsp) use additive "

@@ -14,7 +14,6 @@
 
 #include "cli/commands.h"
 #include "cli/device_choice.h"
-#include "cli/idle_cores.h"
 #include "cli/output_paths.h"
 #include "cli/progress.h"
 #include "cli/stop_signals.h"
@@ -29,13 +28,10 @@ namespace gpurnn::cli {
 namespace {
 
 // The header's account of the CPU thread count and where it came from.
-std::string describe_threads(int threads, bool given, bool idle_cores) {
-  const int usable = usable_cpus();
-  const std::string count = std::to_string(threads), cores = std::to_string(usable);
-  if (given) return threads == 0 ? "every core (--threads 0)" : count + " (--threads)";
-  if (!idle_cores) return count + " (the task's default)";
-  if (threads == usable) return threads == 1 ? "1" : "every core (" + cores + ", idle at start)";
-  return count + " of " + cores + " cores (the rest were busy at start; --threads " + cores + " uses every core)";
+std::string describe_threads(int threads, bool given) {
+  const std::string source = given ? "--threads" : "the task's default";
+  if (threads != 0) return std::to_string(threads) + " (" + source + ")";
+  return "every core (" + std::to_string(detail::usable_cores()) + ", " + source + ")";
 }
 
 std::string format_number(double v) {
@@ -216,9 +212,8 @@ RunPlan plan_run(const TrainOptions& o) {
   model.seed = plan.seed;
   const bool threads_given = was_given(o, "--threads");
   if (threads_given) detail::check_thread_count(o.threads, "gpurnn train", "--threads");
-  const bool idle_cores = defaults.threads == train::kIdleCores;
-  model.threads = threads_given ? o.threads : idle_cores ? idle_core_threads() : defaults.threads;
-  plan.threads_line = describe_threads(model.threads, threads_given, idle_cores);
+  model.threads = threads_given ? o.threads : defaults.threads;
+  plan.threads_line = describe_threads(model.threads, threads_given);
   if (!o.resume.empty() && plan.resumed.model_kind == "sequence") {
     const train::CheckpointInfo& info = plan.resumed;
     check_common_resume_flags(o, plan.cell, info.model.cell, info.model.hidden, info.model.layers,

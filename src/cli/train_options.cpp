@@ -43,8 +43,8 @@ void add_train_options(CLI::App& cmd, TrainOptions& o) {
   cmd.add_option("--eval-batches", o.eval_batches, "Batches per evaluation (0: the whole held-out split)");
   cmd.add_option("--dtype", o.dtype, "f32 or f64")->capture_default_str();
   cmd.add_option("--threads", o.threads,
-                 "CPU threads of the RNN and the layers around it (default: the task's, for charlm the "
-                 "cores idle at start; 0 = every core)");
+                 "CPU threads of the RNN and the layers around it (default: the task's; 0 = every core, "
+                 "which the cpu backend shares with other processes without slowing down)");
   cmd.add_flag("--distributed", o.distributed,
                "Data-parallel over the ranks of an MPI job (mpirun -np N): each rank trains on its rows of every "
                "batch; GPU ranks take the GPU of their local rank");

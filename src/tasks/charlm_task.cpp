@@ -143,7 +143,7 @@ std::unique_ptr<Task> make_charlm_task(const TaskOptions& options) {
   return std::make_unique<CharlmTask>(options);
 }
 
-// Hidden 256 gains most from two threads: it takes the cores idle at start.
+// Hidden 256 gains most from two threads: it takes every core (threads 0).
 TaskEntry charlm_task_entry() { return {"charlm", {"lstm", 256, 800, 30, 4e-3, 1.0}, make_charlm_task}; }
 
 }  // namespace gpurnn::train::tasks

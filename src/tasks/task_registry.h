@@ -11,10 +11,6 @@
 
 namespace gpurnn::train {
 
-// A task's thread default that means: the cores other work leaves idle when the run starts
-// (src/cli/idle_cores.h).
-constexpr int kIdleCores = -1;
-
 // What a task trains with unless flags say otherwise. Each task states its own, in its file,
 // sized so that it visibly learns within about a minute or two on a 2-core CPU.
 struct TaskDefaults {
@@ -24,7 +20,7 @@ struct TaskDefaults {
   const char* attention = "general";  // output-sequence tasks
   std::int64_t beam = 1;
   const char* schedule = "cosine";
-  int threads = kIdleCores;  // or a count
+  int threads = 0;  // 0: every core the process may use (the cpu backend's worker pool)
 };
 
 // One task: its name, its defaults and its constructor.
