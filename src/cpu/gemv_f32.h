@@ -6,7 +6,8 @@
 // A/B on 2 threads: lstm/infer B:1 0.77-0.96 of the packed time; then the backward product
 // too, lstm/fwd_bwd B:1 0.92-0.94 and gru/fwd_bwd 0.91 of the forward-only version.
 // Deterministic: each output is summed in a fixed order whatever the thread count, so batch 1
-// runs here on one thread too (OpenBLAS's GEMV was 10-25% faster there, but its sums differ).
+// runs here on one thread too, where OpenBLAS's GEMV (whose sums differ) ran before; one thread
+// measured alike on both (bench/results/busy-core-2026-12-06.md, idle-1 before and after).
 
 #include <cstdint>
 
