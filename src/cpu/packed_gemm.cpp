@@ -122,8 +122,7 @@ class PackedBufferPool {
   }
 
  private:
-  // A layer call packs W in column chunks (gemm_chunks.h): up to 16 per matrix at H = 1024.
-  static constexpr std::size_t kMaxIdle = 64;
+  static constexpr std::size_t kMaxIdle = 4;
   std::vector<Block> idle_;
 };
 
@@ -196,19 +195,27 @@ engine::FixedWeightGemm<float> column_slice(const engine::FixedWeightGemm<float>
 
 }  // namespace
 
-// One packed copy and primitive per column chunk of W (gemm_chunks.h), run on the pool.
+// W packed per column chunk of kChunkCols (gemm_chunks.h), the chunks run on the pool. Every
+// full-width chunk has the same shapes, so they share one primitive (and the narrower last one
+// has its own); their packed copies lie in one block, allocated at once, so weights too large
+// to pack fail before any work (and a layer call takes one block from the thread's pool).
 struct PackedGemm::Impl {
-  struct Chunk {
-    std::int64_t col = 0, cols = 0;
+  struct Shape {  // the primitive of chunks of one width
+    std::int64_t cols = 0;
     dnnl::matmul matmul;
     memory::desc a_desc, c_desc, weights_desc, scratchpad_desc;
-    // The packed copy: shared by the objects that share it, and handed back to the pool of the
-    // thread that drops the last reference (per_call) or freed (kept).
-    std::shared_ptr<void> packed;
-    std::size_t packed_bytes = 0;
-    memory weights;
   };
+  struct Chunk {
+    std::int64_t col = 0;
+    const Shape* shape = nullptr;
+    memory weights;  // its packed copy, inside `packed`
+  };
+  Shape full, tail;
   std::vector<Chunk> chunks;
+  // The block of packed copies: shared by the objects that share it, and handed back to the pool
+  // of the thread that drops the last reference (per_call) or freed (kept).
+  std::shared_ptr<void> packed;
+  std::size_t packed_bytes = 0;
   std::int64_t lda = 0, ldc = 0, n = 0, k = 0;
   float beta = 0.0f;
   // What was packed, for sharing (packed_gemm.h).
@@ -216,6 +223,13 @@ struct PackedGemm::Impl {
   engine::Trans source_op = engine::Trans::no;
   std::int64_t source_ld = 0;
 };
+
+namespace {
+
+constexpr std::size_t kChunkAlignment = 64;
+std::size_t aligned(std::size_t bytes) { return (bytes + kChunkAlignment - 1) / kChunkAlignment * kChunkAlignment; }
+
+}  // namespace
 
 PackedGemm::PackedGemm(const engine::FixedWeightGemm<float>& g, Storage storage, const PackedGemm* share)
     : impl_(std::make_unique<Impl>()) {
@@ -227,47 +241,52 @@ PackedGemm::PackedGemm(const engine::FixedWeightGemm<float>& g, Storage storage,
 }
 
 void PackedGemm::pack(const engine::FixedWeightGemm<float>& g, Storage storage, const PackedGemm* share) {
-  const dnnl::engine& engine = cpu_engine();
   Impl& m = *impl_;
   m.lda = g.lda, m.ldc = g.ldc, m.n = g.n, m.k = g.k, m.beta = g.beta;
   m.source = g.w;
   m.source_op = g.tw;
   m.source_ld = g.ldw;
+  // The primitive of chunks `cols` wide, with W in the layout oneDNN picks for them.
+  const auto make_shape = [&](Impl::Shape& shape, std::int64_t cols) {
+    shape.cols = cols;
+    const memory::desc any_weights({g.k, cols}, memory::data_type::f32, memory::format_tag::any);
+    shape.a_desc = matrix(g.m, g.k, g.lda);
+    shape.c_desc = matrix(g.m, cols, g.ldc);
+    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(shape.a_desc, any_weights, shape.c_desc),
+                                          user_scratchpad_attr(g.beta), cpu_engine());
+    shape.matmul = dnnl::matmul(pd);
+    shape.weights_desc = pd.weights_desc();
+    shape.scratchpad_desc = pd.scratchpad_desc();
+  };
+  const std::int64_t full_chunks = g.n / kChunkCols, tail_cols = g.n % kChunkCols;
+  if (full_chunks > 0) make_shape(m.full, kChunkCols);
+  if (tail_cols > 0) make_shape(m.tail, tail_cols);
+  const std::size_t full_bytes = full_chunks > 0 ? aligned(m.full.weights_desc.get_size()) : 0;
+  const std::size_t tail_bytes = tail_cols > 0 ? aligned(m.tail.weights_desc.get_size()) : 0;
+  m.packed_bytes = full_bytes * static_cast<std::size_t>(full_chunks) + tail_bytes;
+
   const Impl* other = share != nullptr ? share->impl_.get() : nullptr;
-  const bool same_source = other != nullptr && other->source == g.w && other->source_op == g.tw &&
-                           other->source_ld == g.ldw && other->chunks.size() == static_cast<std::size_t>(chunks_of(g.n, kChunkCols));
-  std::vector<std::size_t> to_reorder;
+  const bool shared = other != nullptr && other->source == g.w && other->source_op == g.tw && other->source_ld == g.ldw &&
+                      other->n == g.n && other->k == g.k && (full_chunks == 0 || other->full.weights_desc == m.full.weights_desc) &&
+                      (tail_cols == 0 || other->tail.weights_desc == m.tail.weights_desc);
+  m.packed = shared ? other->packed : packed_storage(m.packed_bytes, storage);  // per_call: this thread's pool
+
+  auto* base = static_cast<unsigned char*>(m.packed.get());
   for (std::int64_t col = 0; col < g.n; col += kChunkCols) {
     Impl::Chunk c;
     c.col = col;
-    c.cols = std::min(kChunkCols, g.n - col);
-    const memory::desc any_weights({g.k, c.cols}, memory::data_type::f32, memory::format_tag::any);
-    c.a_desc = matrix(g.m, g.k, g.lda);
-    c.c_desc = matrix(g.m, c.cols, g.ldc);
-    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(c.a_desc, any_weights, c.c_desc),
-                                          user_scratchpad_attr(g.beta), engine);
-    c.matmul = dnnl::matmul(pd);
-    c.weights_desc = pd.weights_desc();
-    c.scratchpad_desc = pd.scratchpad_desc();
-    const std::size_t index = m.chunks.size();
-    if (same_source && other->chunks[index].weights_desc == c.weights_desc) {
-      c.packed = other->chunks[index].packed;
-      c.packed_bytes = other->chunks[index].packed_bytes;
-    } else {
-      c.packed_bytes = c.weights_desc.get_size();
-      c.packed = packed_storage(c.packed_bytes, storage);  // from this thread's pool (per_call)
-      to_reorder.push_back(index);
-    }
-    c.weights = memory(c.weights_desc, engine, c.packed.get());
+    c.shape = col / kChunkCols < full_chunks ? &m.full : &m.tail;
+    c.weights = memory(c.shape->weights_desc, cpu_engine(), base + static_cast<std::size_t>(col / kChunkCols) * full_bytes);
     m.chunks.push_back(std::move(c));
   }
+  if (shared) return;
   // The reorders into the packed layouts, a chunk per item.
-  parallel_for(static_cast<std::int64_t>(to_reorder.size()), [&](std::int64_t i) {
-    Impl::Chunk& c = m.chunks[to_reorder[static_cast<std::size_t>(i)]];
+  parallel_for(static_cast<std::int64_t>(m.chunks.size()), [&](std::int64_t i) {
+    Impl::Chunk& c = m.chunks[static_cast<std::size_t>(i)];
     try {
       dnnl::stream& stream = ThreadRunState::get().stream;
-      const engine::FixedWeightGemm<float> slice = column_slice(g, c.col, c.cols);
-      memory user(weights_as_given(slice), engine, const_cast<float*>(slice.w));
+      const engine::FixedWeightGemm<float> slice = column_slice(g, c.col, c.shape->cols);
+      memory user(weights_as_given(slice), cpu_engine(), const_cast<float*>(slice.w));
       dnnl::reorder(user, c.weights).execute(stream, user, c.weights);
       stream.wait();
     } catch (const dnnl::error& e) {
@@ -283,11 +302,12 @@ void PackedGemm::run(const float* a, float* c) const {
   const dnnl::engine& engine = cpu_engine();
   parallel_for(static_cast<std::int64_t>(m.chunks.size()), [&](std::int64_t i) {
     const Impl::Chunk& chunk = m.chunks[static_cast<std::size_t>(i)];
+    const Impl::Shape& shape = *chunk.shape;
     ThreadRunState& thread = ThreadRunState::get();
     try {
-      memory a_mem(chunk.a_desc, engine, const_cast<float*>(a)), c_mem(chunk.c_desc, engine, c + chunk.col);
-      memory scratch(chunk.scratchpad_desc, engine, thread.scratchpad_of(chunk.scratchpad_desc.get_size()));
-      chunk.matmul.execute(thread.stream, {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, chunk.weights},
+      memory a_mem(shape.a_desc, engine, const_cast<float*>(a)), c_mem(shape.c_desc, engine, c + chunk.col);
+      memory scratch(shape.scratchpad_desc, engine, thread.scratchpad_of(shape.scratchpad_desc.get_size()));
+      shape.matmul.execute(thread.stream, {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, chunk.weights},
                                            {DNNL_ARG_DST, c_mem}, {DNNL_ARG_SCRATCHPAD, scratch}});
       thread.stream.wait();
     } catch (const dnnl::error& e) {
@@ -303,20 +323,14 @@ void PackedGemm::run_rows(std::int64_t rows, const float* a, const float* bias, 
   parallel_for(row_chunks * col_chunks, [&](std::int64_t i) {
     const Impl::Chunk& chunk = m.chunks[static_cast<std::size_t>(i % col_chunks)];
     const std::int64_t row = i / col_chunks * kChunkRows, count = std::min(kChunkRows, rows - row);
-    bias_matmul(chunk.weights, count, m.k, chunk.cols, m.lda, m.ldc, m.beta, a + row * m.lda,
+    bias_matmul(chunk.weights, count, m.k, chunk.shape->cols, m.lda, m.ldc, m.beta, a + row * m.lda,
                 bias != nullptr ? bias + chunk.col : nullptr, c + row * m.ldc + chunk.col,
                 "input-projection matmul on packed weights");
   });
 }
 
-std::size_t PackedGemm::packed_bytes() const {
-  std::size_t bytes = 0;
-  for (const Impl::Chunk& c : impl_->chunks) bytes += c.packed_bytes;
-  return bytes;
-}
-const void* PackedGemm::packed_data() const {
-  return impl_->chunks.empty() ? nullptr : impl_->chunks.front().packed.get();
-}
+std::size_t PackedGemm::packed_bytes() const { return impl_->packed_bytes; }
+const void* PackedGemm::packed_data() const { return impl_->packed.get(); }
 
 void matmul_bias_rows(const engine::FixedWeightGemm<float>& g, const float* a, const float* bias,
                       float* c) {
