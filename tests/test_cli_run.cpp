@@ -99,6 +99,39 @@ TEST_F(CliRun, ThreadsFlagGivesTheSameOutputAtEveryCount) {
   EXPECT_FALSE(std::filesystem::exists(path("bad.npy")));
 }
 
+// Issue 32 items 3 and 4 as a user types them: an nn.LSTMCell state dict under a module prefix
+// runs as a one-layer LSTM (the same output as the layer names give), and without --prefix the
+// error names the module that holds it.
+TEST_F(CliRun, CellModuleStateDictRunsAndThePrefixHintNamesIt) {
+  RNNDescriptor d;
+  d.cell = CellKind::lstm;
+  d.input_size = 4;
+  d.hidden_size = 5;
+  const RNN rnn(d, DType::f32, "cpu", 3);
+  std::vector<io::NamedTensor> cell_names;
+  const Tensor conv = Tensor::zeros({2, 1, 3}, DType::f32);
+  cell_names.push_back({"stft_conv.weight", conv.view()});
+  for (const ParameterInfo& p : rnn.weights().parameters()) {
+    cell_names.push_back({"decoder.lstm_cell." + p.name.substr(0, p.name.rfind("_l0")), rnn.weights().get(p.name)});
+  }
+  io::write_safetensors(path("speech.safetensors"), cell_names, {{"cell", "lstm"}});
+  io::save_rnn(path("layers.safetensors"), rnn.weights());
+  io::write_npy(path("x.npy"), random_tensor({3, 2, 4}, DType::f32, 1, 4));
+
+  const CliResult hint = run_cli("run --weights " + path("speech.safetensors") + " --input " + path("x.npy") +
+                                 " --output " + path("y.npy"));
+  EXPECT_EQ(hint.exit_code, 2) << hint.output;
+  EXPECT_NE(hint.output.find("under prefix 'decoder.lstm_cell.': pass it"), std::string::npos) << hint.output;
+
+  const CliResult cell = run_cli("run --weights " + path("speech.safetensors") + " --prefix decoder.lstm_cell. --input " +
+                                 path("x.npy") + " --output " + path("y_cell.npy"));
+  ASSERT_EQ(cell.exit_code, 0) << cell.output;
+  const CliResult layers = run_cli("run --weights " + path("layers.safetensors") + " --input " + path("x.npy") +
+                                   " --output " + path("y_layers.npy"));
+  ASSERT_EQ(layers.exit_code, 0) << layers.output;
+  EXPECT_EQ(to_vector(io::read_npy(path("y_cell.npy"))), to_vector(io::read_npy(path("y_layers.npy"))));
+}
+
 TEST_F(CliRun, BadInputIsAClearErrorAndWritesNothing) {
   RNNDescriptor d;
   d.cell = CellKind::gru;

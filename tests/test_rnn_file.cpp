@@ -134,9 +134,16 @@ TEST(RnnFile, MissingExtraAndMisshapenTensorsAreNamed) {
   expect_io_error([&] {
     io::load_rnn(write_edited("stray", w, "", [&](auto& t) { t.push_back({"weight_ih_l5", extra.view()}); }));
   }, {"'weight_ih_l5' is unexpected", "no tensors of layer 2"});
-  expect_io_error([&] {
+  // The RNN's parameters are at the top here, so no module prefix is suggested (issue 32 item 4:
+  // the hint named the first foreign tensor's module).
+  try {
     io::load_rnn(write_edited("alien", w, "", [&](auto& t) { t.push_back({"decoder.weight", extra.view()}); }));
-  }, {"'decoder.weight'", "not an RNN parameter", "prefix 'decoder.'"});
+    ADD_FAILURE() << "a foreign tensor was accepted";
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("'decoder.weight' is not an RNN parameter"), std::string::npos) << message;
+    EXPECT_EQ(message.find("prefix 'decoder.'"), std::string::npos) << message;
+  }
 
   // Layer 1 built for another input size: its weight_ih disagrees with layer 0's output.
   const Tensor wrong = Tensor::zeros({24, 7}, DType::f32);
@@ -164,9 +171,69 @@ TEST(RnnFile, PrefixSelectsTheModule) {
   io::RNNLoadOptions options;
   options.prefix = "model.rnn.";
   EXPECT_EQ(to_vector(io::load_rnn(path, options).flat()), to_vector(w.flat()));
-  expect_io_error([&] { io::load_rnn(path); }, {"not an RNN parameter", "prefix 'model."});
+  // Issue 32 item 4: the hint names the RNN's module ('model.rnn.'), not the first tensor's.
+  expect_io_error([&] { io::load_rnn(path); }, {"not an RNN parameter", "under prefix 'model.rnn.': pass it"});
   options.prefix = "encoder.";
-  expect_io_error([&] { io::load_rnn(path, options); }, {"no RNN parameters under prefix 'encoder.'"});
+  expect_io_error([&] { io::load_rnn(path, options); },
+                  {"no RNN parameters under prefix 'encoder.'", "under prefix 'model.rnn.': pass it"});
+}
+
+// Issue 32 item 4, as a new user met it: a speech model's file whose first tensors are
+// convolutions and whose decoder is an nn.LSTMCell; the hint was 'stft_conv.'.
+TEST(RnnFile, PrefixHintNamesTheModuleHoldingTheRnn) {
+  RNNWeights w(desc(CellKind::lstm, 1, false, true, 0), DType::f32);
+  w.init_uniform(2);
+  const Tensor conv = Tensor::zeros({4, 1, 3}, DType::f32);
+  const std::string path = write_edited("speech", w, "decoder.lstm_cell.", [&](auto& t) {
+    for (auto& n : t) n.name = n.name.substr(0, n.name.rfind("_l0"));  // a cell's names
+    t.insert(t.begin(), {"stft_conv.weight", conv.view()});
+    t.insert(t.begin() + 1, {"conv1.weight", conv.view()});
+  });
+  expect_io_error([&] { io::load_rnn(path); },
+                  {"'stft_conv.weight' is not an RNN parameter", "under prefix 'decoder.lstm_cell.': pass it"});
+  io::RNNLoadOptions options;
+  options.prefix = "decoder.lstm_cell.";
+  EXPECT_EQ(to_vector(io::load_rnn(path, options).flat()), to_vector(w.flat()));
+  // Two RNNs: both prefixes are named.
+  const std::string two = write_edited("two_rnns", w, "encoder.rnn.", [&](auto& t) {
+    const std::size_t n = t.size();
+    for (std::size_t k = 0; k < n; ++k) t.push_back({"decoder.rnn." + t[k].name.substr(12), t[k].tensor});
+    t.insert(t.begin(), {"embedding.weight", conv.view()});
+  });
+  expect_io_error([&] { io::load_rnn(two); }, {"under the prefixes 'encoder.rnn.', 'decoder.rnn.': pass one"});
+}
+
+// Issue 32 item 3: torch.nn.LSTMCell / GRUCell / RNNCell state dicts (weight_ih, weight_hh,
+// bias_ih, bias_hh) load as a one-layer RNN, bit for bit the weights of the layer names; a
+// file mixing both namings is refused.
+TEST(RnnFile, CellModuleStateDictsLoadAsOneLayer) {
+  for (const CellKind cell : {CellKind::lstm, CellKind::gru, CellKind::rnn_tanh}) {
+    RNNWeights w(desc(cell, 1, false, true, 0), DType::f32);
+    w.init_uniform(3);
+    const std::string path = write_edited(std::string("cell_") + to_string(cell), w, "", [&](auto& t) {
+      for (auto& n : t) n.name = n.name.substr(0, n.name.rfind("_l0"));
+    }, {{"cell", to_string(cell)}});
+    const RNNWeights loaded = io::load_rnn(path);
+    EXPECT_EQ(loaded.descriptor().num_layers, 1);
+    EXPECT_FALSE(loaded.descriptor().bidirectional);
+    EXPECT_EQ(loaded.descriptor().cell, cell);
+    EXPECT_EQ(to_vector(loaded.flat()), to_vector(w.flat())) << to_string(cell);
+  }
+  RNNWeights w(desc(CellKind::lstm, 1, false, true, 0), DType::f32);
+  w.init_uniform(4);
+  const std::string mixed = write_edited("mixed_names", w, "", [&](auto& t) {
+    for (auto& n : t) {
+      if (n.name == "weight_hh_l0") n.name = "weight_hh";
+    }
+  });
+  expect_io_error([&] { io::load_rnn(mixed); }, {"mixes a cell module's names"});
+  // A cell without biases (bias=False) loads too.
+  RNNWeights nb(desc(CellKind::gru, 1, false, false, 0), DType::f32);
+  nb.init_uniform(5);
+  const std::string no_bias = write_edited("cell_no_bias", nb, "", [&](auto& t) {
+    for (auto& n : t) n.name = n.name.substr(0, n.name.rfind("_l0"));
+  }, {{"cell", "gru"}});
+  EXPECT_FALSE(io::load_rnn(no_bias).descriptor().bias);
 }
 
 TEST(RnnFile, UnreadableFileIsAnIoError) {

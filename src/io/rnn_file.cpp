@@ -17,18 +17,58 @@ struct ParsedName {
   ParamKind kind;
   int layer;
   int direction;
+  bool cell_name;  // torch.nn.LSTMCell / GRUCell / RNNCell: "weight_ih", no layer suffix
 };
 
-// "weight_hh_l1_reverse" -> {weight_hh, 1, 1}; nullopt for anything else.
+// "weight_hh_l1_reverse" -> {weight_hh, 1, 1}; a cell's "weight_hh" -> {weight_hh, 0, 0, cell};
+// nullopt for anything else.
 std::optional<ParsedName> parse_parameter_name(const std::string& name) {
-  static const std::regex pattern(R"(^(weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)_l(\d{1,4})(_reverse)?$)");
+  static const std::regex pattern(R"(^(weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)(_l(\d{1,4})(_reverse)?)?$)");
   std::smatch m;
   if (!std::regex_match(name, m, pattern)) return std::nullopt;
   static const std::map<std::string, ParamKind> kinds = {
       {"weight_ih", ParamKind::weight_ih}, {"weight_hh", ParamKind::weight_hh},
       {"bias_ih", ParamKind::bias_ih},     {"bias_hh", ParamKind::bias_hh},
       {"weight_hr", ParamKind::weight_hr}};
-  return ParsedName{kinds.at(m[1].str()), std::stoi(m[2].str()), m[3].matched ? 1 : 0};
+  const ParamKind kind = kinds.at(m[1].str());
+  if (!m[2].matched) {
+    if (kind == ParamKind::weight_hr) return std::nullopt;  // no cell module projects
+    return ParsedName{kind, 0, 0, true};
+  }
+  return ParsedName{kind, std::stoi(m[3].str()), m[4].matched ? 1 : 0, false};
+}
+
+// The name a layout parameter ("weight_ih_l0") has in a file of cell names ("weight_ih").
+std::string stored_name(const std::string& layout_name, bool cell_names) {
+  return cell_names ? layout_name.substr(0, layout_name.rfind("_l0")) : layout_name;
+}
+
+// Whether the file's RNN under `prefix` is a cell module's (names without a layer suffix).
+bool uses_cell_names(const SafetensorsReader& file, const std::string& prefix) {
+  for (const SafetensorsRecord& r : file.records()) {
+    if (r.name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::optional<ParsedName> p = parse_parameter_name(r.name.substr(prefix.size()));
+    if (p) return p->cell_name;
+  }
+  return false;
+}
+
+// Where the RNN parameters of a multi-module file are: the module prefixes (all but the last
+// name component) of the tensors whose last component is an RNN parameter's name, as "; pass its
+// prefix 'rnn.'" (or "one of the prefixes ..."), or "" when no tensor has such a name.
+std::string prefix_hint(const SafetensorsReader& file) {
+  std::vector<std::string> prefixes;
+  for (const SafetensorsRecord& r : file.records()) {
+    const std::size_t dot = r.name.rfind('.');
+    if (dot == std::string::npos || !parse_parameter_name(r.name.substr(dot + 1))) continue;
+    const std::string prefix = r.name.substr(0, dot + 1);
+    if (std::find(prefixes.begin(), prefixes.end(), prefix) == prefixes.end()) prefixes.push_back(prefix);
+  }
+  if (prefixes.empty()) return "";
+  if (prefixes.size() == 1) return "; its RNN's parameters are under prefix " + gpurnn::detail::quoted(prefixes[0]) + ": pass it";
+  std::string listed;
+  for (std::size_t k = 0; k < prefixes.size() && k < 8; ++k) listed += (k ? ", " : "") + gpurnn::detail::quoted(prefixes[k]);
+  return "; it holds RNN parameters under the prefixes " + listed + (prefixes.size() > 8 ? " and more" : "") + ": pass one";
 }
 
 [[noreturn]] void fail(const SafetensorsReader& file, const std::string& what) {
@@ -100,7 +140,7 @@ CellKind resolve_cell(const SafetensorsReader& file, const RNNLoadOptions& optio
 RNNDescriptor infer_rnn_descriptor(const SafetensorsReader& file, const RNNLoadOptions& options) {
   const std::string& prefix = options.prefix;
   int layers = 0;
-  bool reverse = false, bias = false, projection = false;
+  bool reverse = false, bias = false, projection = false, cell_names = false;
   std::vector<std::string> ours;
   for (const SafetensorsRecord& r : file.records()) {
     if (r.name.compare(0, prefix.size(), prefix) != 0) continue;
@@ -109,13 +149,15 @@ RNNDescriptor infer_rnn_descriptor(const SafetensorsReader& file, const RNNLoadO
     if (!p) {
       // With a prefix, other modules' tensors may share the file; without one it is an RNN's own.
       if (!prefix.empty() && bare.find('.') != std::string::npos) continue;
-      const std::size_t dot = r.name.rfind('.');
-      const std::string hint = prefix.empty() && dot != std::string::npos
-                                   ? "; if it is a module's RNN, pass its prefix " + gpurnn::detail::quoted(r.name.substr(0, dot + 1))
-                                   : "";
       fail(file, "tensor " + gpurnn::detail::quoted(r.name) + " is not an RNN parameter (expected names like " + prefix +
-                     "weight_ih_l0, " + prefix + "bias_hh_l1_reverse)" + hint);
+                     "weight_ih_l0, " + prefix + "bias_hh_l1_reverse, or a cell module's " + prefix + "weight_ih)" +
+                     (prefix.empty() ? prefix_hint(file) : ""));
     }
+    if (!ours.empty() && p->cell_name != cell_names) {
+      fail(file, "tensor " + gpurnn::detail::quoted(r.name) + " mixes a cell module's names (weight_ih) with an RNN's "
+                     "(weight_ih_l0) under prefix " + gpurnn::detail::quoted(prefix));
+    }
+    cell_names = p->cell_name;
     ours.push_back(r.name);
     layers = std::max(layers, p->layer + 1);
     reverse = reverse || p->direction == 1;
@@ -127,8 +169,10 @@ RNNDescriptor infer_rnn_descriptor(const SafetensorsReader& file, const RNNLoadO
     for (std::size_t k = 0; k < std::min<std::size_t>(3, file.records().size()); ++k) {
       some += (k ? ", " : "") + gpurnn::detail::quoted(file.records()[k].name);
     }
+    const std::string hint = prefix_hint(file);
     fail(file, "has no RNN parameters under prefix " + gpurnn::detail::quoted(prefix) + " (it holds: " +
-                   (some.empty() ? std::string("nothing") : some) + "); pass the module prefix, e.g. 'rnn.'");
+                   (some.empty() ? std::string("nothing") : some) + ")" +
+                   (hint.empty() ? "; pass the module prefix, e.g. 'rnn.'" : hint));
   }
 
   // Layers are numbered from 0 without gaps: a tensor past a layer that has none is a stray one
@@ -145,8 +189,9 @@ RNNDescriptor infer_rnn_descriptor(const SafetensorsReader& file, const RNNLoadO
       }
     }
   }
-  const SafetensorsRecord& w_hh = require(file, prefix, "weight_hh_l0");
-  const SafetensorsRecord& w_ih = require(file, prefix, "weight_ih_l0");
+  const auto stored = [&](const std::string& layout_name) { return stored_name(layout_name, cell_names); };
+  const SafetensorsRecord& w_hh = require(file, prefix, stored("weight_hh_l0"));
+  const SafetensorsRecord& w_ih = require(file, prefix, stored("weight_ih_l0"));
   RNNDescriptor d;
   d.num_layers = layers;
   d.bidirectional = reverse;
@@ -155,7 +200,7 @@ RNNDescriptor infer_rnn_descriptor(const SafetensorsReader& file, const RNNLoadO
   const std::int64_t state = dim(file, w_hh, 2, 1);
   d.hidden_size = state;
   if (projection) {
-    const SafetensorsRecord& w_hr = require(file, prefix, "weight_hr_l0");
+    const SafetensorsRecord& w_hr = require(file, prefix, stored("weight_hr_l0"));
     d.proj_size = dim(file, w_hr, 2, 0);
     d.hidden_size = dim(file, w_hr, 2, 1);
   }
@@ -175,7 +220,7 @@ RNNDescriptor infer_rnn_descriptor(const SafetensorsReader& file, const RNNLoadO
   // Every expected tensor present with its exact shape, and nothing else.
   const std::vector<ParameterInfo> layout = parameter_layout(d);
   for (const ParameterInfo& p : layout) {
-    const SafetensorsRecord& r = require(file, prefix, p.name);
+    const SafetensorsRecord& r = require(file, prefix, stored(p.name));
     if (r.shape != p.shape) {
       fail(file, "tensor " + gpurnn::detail::quoted(r.name) + " has shape " + to_string(r.shape) + ", expected " +
                      to_string(p.shape) + " for " + to_string(d));
@@ -186,7 +231,7 @@ RNNDescriptor infer_rnn_descriptor(const SafetensorsReader& file, const RNNLoadO
   }
   for (const std::string& name : ours) {
     const bool expected = std::any_of(layout.begin(), layout.end(), [&](const ParameterInfo& p) {
-      return prefix + p.name == name;
+      return prefix + stored(p.name) == name;
     });
     if (!expected) fail(file, "tensor " + gpurnn::detail::quoted(name) + " does not belong to " + to_string(d));
   }
@@ -197,8 +242,9 @@ RNNWeights load_rnn(const std::string& path, const RNNLoadOptions& options) {
   const SafetensorsReader file(path);
   const RNNDescriptor d = infer_rnn_descriptor(file, options);
   RNNWeights w(d, options.dtype);
+  const bool cell_names = uses_cell_names(file, options.prefix);
   for (const ParameterInfo& p : w.parameters()) {
-    const Tensor t = file.read_as(options.prefix + p.name, options.dtype);
+    const Tensor t = file.read_as(options.prefix + stored_name(p.name, cell_names), options.dtype);
     std::memcpy(w.get(p.name).data(), t.data(), t.bytes());
   }
   return w;

@@ -4,7 +4,10 @@
 // model whose RNN is the attribute `rnn`). Cell kind, layers, sizes, bias, projection and
 // direction are inferred from names and shapes; metadata "cell" (lstm, gru, rnn_tanh,
 // rnn_relu, rnn_sigmoid) settles what shapes cannot (tanh vs relu) and defaults to rnn_tanh
-// for a one-gate cell.
+// for a one-gate cell. A cell module's state_dict (torch.nn.LSTMCell, GRUCell, RNNCell:
+// weight_ih, weight_hh, bias_ih, bias_hh, no layer suffix) loads as a one-layer,
+// one-direction RNN. A file whose tensors are not an RNN's says under which module prefixes
+// its RNN parameters are, when some tensor's last name component is one.
 
 #include <functional>
 #include <optional>
