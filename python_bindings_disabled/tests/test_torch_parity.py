@@ -165,6 +165,26 @@ def test_torch_file_loads_into_gpurnn(tmp_path, rng, with_metadata):
     assert rel_err(rnn.forward(x)[0], ty.numpy()) < 1e-5
 
 
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn_tanh"])
+def test_torch_cell_module_file_loads_into_gpurnn(tmp_path, rng, cell):
+    """Issue 32 item 3: an nn.LSTMCell/GRUCell/RNNCell state dict (weight_ih, no _l0), stepped
+    by torch over a sequence, equals RNN.load's one-layer RNN on the whole sequence."""
+    torch.manual_seed(17)
+    mod = {"lstm": torch.nn.LSTMCell, "gru": torch.nn.GRUCell, "rnn_tanh": torch.nn.RNNCell}[cell](I, H)
+    path = tmp_path / "cell.safetensors"
+    write_safetensors(path, {"decoder.cell." + k: v.numpy() for k, v in mod.state_dict().items()}, {"cell": cell})
+    rnn = gpurnn.RNN.load(path, prefix="decoder.cell.")
+    assert (rnn.cell, rnn.num_layers, rnn.bidirectional) == (cell, 1, False)
+    x = rng.standard_normal((T, B, I)).astype(np.float32)
+    outputs = []
+    with torch.no_grad():
+        state = None
+        for t in range(T):
+            state = mod(torch.from_numpy(x[t]), state)
+            outputs.append((state[0] if cell == "lstm" else state).numpy())
+    assert rel_err(rnn.forward(x)[0], np.stack(outputs)) < 1e-5
+
+
 def test_state_dict_round_trips_through_torch():
     rnn = gpurnn.RNN("lstm", I, H, 2, True, proj_size=P, seed=9)
     mod = torch.nn.LSTM(I, H, num_layers=2, bidirectional=True, proj_size=P)
