@@ -82,6 +82,5 @@ void training_gemm(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int6
 
 // Sets the BLAS thread count (a process-wide setting of OpenBLAS); n <= 0 leaves it unchanged.
 void set_blas_threads(int n);
-int blas_threads();
 
 }  // namespace gpurnn::cpu

@@ -38,12 +38,5 @@ void training_gemm(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int6
   pooled_gemm(ta, tb, m, n, k, 1.0, a, lda, b, ldb, beta, c, ldc);
 }
 
-int blas_threads() {
-#if defined(GPURNN_HAVE_OPENBLAS)
-  return openblas_get_num_threads();
-#else
-  return 1;
-#endif
-}
 
 }  // namespace gpurnn::cpu

@@ -121,7 +121,7 @@ typename CpuOps<T>::FixedGemm make_fixed_gemm(const engine::FixedWeightGemm<T>& 
 #if defined(GPURNN_HAVE_ONEDNN)
   if constexpr (std::is_same_v<T, float>) {
     if (g.m == 1) {
-      handle.threaded_gemv = true;
+      handle.row_gemv = true;
     } else {
       handle.packed = std::make_shared<const PackedGemm>(
           g, kept ? PackedGemm::Storage::kept : PackedGemm::Storage::per_call,
@@ -134,15 +134,12 @@ typename CpuOps<T>::FixedGemm make_fixed_gemm(const engine::FixedWeightGemm<T>& 
   return handle;
 }
 
-// The context of a prepared handle: one for every thread count (a handle does not depend on it).
-constexpr std::int64_t kAnyThreads = 0;
-
 }  // namespace
 
 template <class T>
 typename CpuOps<T>::FixedGemm CpuOps<T>::prepare_fixed_gemm(const engine::FixedWeightGemm<T>& g) {
   if (prepared == nullptr) return make_fixed_gemm<T>(g, false, nullptr);
-  return prepared->find_or_make(g, kAnyThreads, [&](const auto& made) {
+  return prepared->find_or_make(g, [&](const auto& made) {
     const FixedGemm* share = nullptr;
     for (const auto& e : made) {
       if (e.handle.packed != nullptr && e.gemm.w == g.w && e.gemm.tw == g.tw && e.gemm.ldw == g.ldw) share = &e.handle;
@@ -182,8 +179,8 @@ void CpuOps<T>::run_fixed_gemm(const FixedGemm& g, const T* a, T* c) {
 #if defined(GPURNN_HAVE_ONEDNN)
   if constexpr (std::is_same_v<T, float>) {
     if (g.packed != nullptr) return g.packed->run(a, c);
-    if (g.threaded_gemv && s.tw == engine::Trans::yes) return gemv_wt_f32(s.n, s.k, a, s.w, s.ldw, s.beta, c);
-    if (g.threaded_gemv) return gemv_w_f32(s.n, s.k, a, s.w, s.ldw, s.beta, c);
+    if (g.row_gemv && s.tw == engine::Trans::yes) return gemv_wt_f32(s.n, s.k, a, s.w, s.ldw, s.beta, c);
+    if (g.row_gemv) return gemv_w_f32(s.n, s.k, a, s.w, s.ldw, s.beta, c);
   }
 #endif
   pooled_gemm<T>(engine::Trans::no, s.tw, s.m, s.n, s.k, T(1), a, s.lda, s.w, s.ldw, s.beta, c, s.ldc);
@@ -202,7 +199,7 @@ void CpuOps<T>::gemm_bias_rows(const engine::FixedWeightGemm<T>& g, const T* a, 
     if (prepared == nullptr) return PackedGemm(g, PackedGemm::Storage::per_call).run_rows(g.m, a, bias, c);
     engine::FixedWeightGemm<T> any_rows = g;
     any_rows.m = 0;
-    const FixedGemm handle = prepared->find_or_make(any_rows, kAnyThreads, [&](const auto&) {
+    const FixedGemm handle = prepared->find_or_make(any_rows, [&](const auto&) {
       return FixedGemm{any_rows, std::make_shared<const PackedGemm>(g, PackedGemm::Storage::kept)};
     });
     return handle.packed->run_rows(g.m, a, bias, c);

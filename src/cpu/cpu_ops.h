@@ -39,7 +39,7 @@ struct CpuOps {
   struct FixedGemm {
     engine::FixedWeightGemm<T> gemm{};
     std::shared_ptr<const PackedGemm> packed;
-    bool threaded_gemv = false;  // batch 1 on more than one thread: gemv_f32.h, W unpacked
+    bool row_gemv = false;  // batch 1, at every thread count: gemv_f32.h, W unpacked
   };
   FixedGemm prepare_fixed_gemm(const engine::FixedWeightGemm<T>& g);
   // Prepared weights (engine/prepared_gemms.h): with `prepared` set, prepare_fixed_gemm takes

@@ -377,6 +377,5 @@ void set_onednn_threads(int n) {
   if (n > 0 && n != omp_get_max_threads()) omp_set_num_threads(n);
 }
 
-int onednn_threads() { return omp_get_max_threads(); }
 
 }  // namespace gpurnn::cpu

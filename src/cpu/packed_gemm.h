@@ -74,7 +74,5 @@ void matmul(engine::Trans ta, engine::Trans tb, std::int64_t m, std::int64_t n, 
 
 // Sets oneDNN's thread count (OpenMP's, for the calling thread); n <= 0 leaves it unchanged.
 void set_onednn_threads(int n);
-// oneDNN's thread count for the calling thread (OpenMP's).
-int onednn_threads();
 
 }  // namespace gpurnn::cpu

@@ -97,7 +97,7 @@ class Pool {
     state_.fetch_add(1, std::memory_order_seq_cst);  // open
     if (parked_.load(std::memory_order_seq_cst) > 0) futex_wake_all(state_);
     tl_inside = true;
-    claim_items(false);
+    claim_items();
     tl_inside = false;
     wait_until([&] { return done_.load(std::memory_order_acquire) == count_; });
     state_.fetch_add(1, std::memory_order_release);  // closed
@@ -109,7 +109,6 @@ class Pool {
   PoolCounters counters() const {
     PoolCounters c;
     c.regions = regions_.load(std::memory_order_relaxed);
-    c.worker_items = worker_items_.load(std::memory_order_relaxed);
     c.workers = started_.load(std::memory_order_relaxed);
     return c;
   }
@@ -124,7 +123,7 @@ class Pool {
   }
 
   // Items until none is left; each item's failure is kept (the first) and skips the rest.
-  void claim_items(bool worker) {
+  void claim_items() {
     for (;;) {
       const std::int64_t item = next_.fetch_add(1, std::memory_order_relaxed);
       if (item >= count_) return;
@@ -137,7 +136,6 @@ class Pool {
           failed_.store(true, std::memory_order_relaxed);
         }
       }
-      if (worker) worker_items_.fetch_add(1, std::memory_order_relaxed);
       done_.fetch_add(1, std::memory_order_acq_rel);
     }
   }
@@ -159,7 +157,7 @@ class Pool {
       seen = now;
       if ((now & 1U) == 0) continue;  // closed already
       active_.fetch_add(1, std::memory_order_seq_cst);
-      if (state_.load(std::memory_order_seq_cst) == now && index < max_workers_) claim_items(true);
+      if (state_.load(std::memory_order_seq_cst) == now && index < max_workers_) claim_items();
       active_.fetch_sub(1, std::memory_order_release);
     }
   }
@@ -180,7 +178,6 @@ class Pool {
   std::mutex error_mutex_;
   std::exception_ptr error_;
   std::atomic<std::int64_t> regions_{0};
-  std::atomic<std::int64_t> worker_items_{0};
   std::atomic<int> started_{0};
 };
 
@@ -188,7 +185,6 @@ class Pool {
 // the process exits). A forked child gets a fresh one: the parent's workers do not exist there.
 std::atomic<Pool*> g_pool{nullptr};
 std::mutex g_pool_mutex;
-std::atomic<std::int64_t> g_inline_regions{0};
 
 void forget_pool_in_child() { g_pool.store(nullptr, std::memory_order_relaxed); }
 
@@ -217,7 +213,6 @@ namespace pool_detail {
 void run_items(std::int64_t count, ItemFunction function, const void* body) {
   const int threads = tl_inside ? 1 : static_cast<int>(std::min<std::int64_t>(parallel_threads(), count));
   if (threads > 1 && pool().run(count, threads, function, body)) return;
-  g_inline_regions.fetch_add(1, std::memory_order_relaxed);
   const bool was_inside = tl_inside;
   tl_inside = true;
   struct Restore {
@@ -231,9 +226,7 @@ void run_items(std::int64_t count, ItemFunction function, const void* body) {
 
 PoolCounters pool_counters() {
   Pool* p = g_pool.load(std::memory_order_acquire);
-  PoolCounters c = p != nullptr ? p->counters() : PoolCounters{};
-  c.inline_regions = g_inline_regions.load(std::memory_order_relaxed);
-  return c;
+  return p != nullptr ? p->counters() : PoolCounters{};
 }
 
 }  // namespace gpurnn::cpu

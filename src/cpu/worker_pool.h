@@ -50,12 +50,10 @@ void parallel_for(std::int64_t count, const Body& body) {
       count, [](const void* b, std::int64_t i) { (*static_cast<const Body*>(b))(i); }, &body);
 }
 
-// What the pool has done in this process (tests and `gpurnn info`-style diagnostics).
+// What the pool has done in this process (for tests).
 struct PoolCounters {
-  std::int64_t regions = 0;         // parallel_for calls that used workers
-  std::int64_t inline_regions = 0;  // calls run on the caller alone (1 thread, 1 item, nested, or busy pool)
-  std::int64_t worker_items = 0;    // items run by workers (the rest ran on callers)
-  int workers = 0;                  // worker threads started
+  std::int64_t regions = 0;  // parallel_for calls that used workers
+  int workers = 0;           // worker threads started
 };
 PoolCounters pool_counters();
 

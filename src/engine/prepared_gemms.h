@@ -1,8 +1,8 @@
 #pragma once
 // The GEMMs by weights of prepared weights (Backend::prepare, backend.h): the handles an Ops'
 // prepare_fixed_gemm makes (layer_loop.h WeightGemm), kept for the life of the prepared
-// weights instead of one layer call. One handle per distinct FixedWeightGemm and Ops context
-// (the cpu backend's: one for every thread count), made on first use. Every W a handle reads points into
+// weights instead of one layer call. One handle per distinct FixedWeightGemm (the same at
+// every thread count: the cpu backend's handles do not depend on it), made on first use. Every W a handle reads points into
 // the prepared snapshot, so a handle never outlives the values it packed.
 //
 // An Ops opts in by declaring
@@ -38,19 +38,18 @@ class PreparedGemms {
  public:
   struct Entry {
     FixedWeightGemm<T> gemm;
-    std::int64_t context;
     Handle handle;
   };
 
-  // The handle of (g, context), made by make(entries) when there is none yet; make may read
-  // the entries already made (e.g. to share a packed copy of the same W between batch sizes).
+  // The handle of g, made by make(entries) when there is none yet; make may read the entries
+  // already made (e.g. to share a packed copy of the same W between batch sizes).
   template <class Make>
-  Handle find_or_make(const FixedWeightGemm<T>& g, std::int64_t context, const Make& make) {
+  Handle find_or_make(const FixedWeightGemm<T>& g, const Make& make) {
     const std::lock_guard<std::mutex> lock(mutex_);
     for (const Entry& e : entries_) {
-      if (e.context == context && same_gemm(e.gemm, g)) return e.handle;
+      if (same_gemm(e.gemm, g)) return e.handle;
     }
-    entries_.push_back(Entry{g, context, make(static_cast<const std::vector<Entry>&>(entries_))});
+    entries_.push_back(Entry{g, make(static_cast<const std::vector<Entry>&>(entries_))});
     return entries_.back().handle;
   }
 
