@@ -43,16 +43,6 @@ std::string stored_name(const std::string& layout_name, bool cell_names) {
   return cell_names ? layout_name.substr(0, layout_name.rfind("_l0")) : layout_name;
 }
 
-// Whether the file's RNN under `prefix` is a cell module's (names without a layer suffix).
-bool uses_cell_names(const SafetensorsReader& file, const std::string& prefix) {
-  for (const SafetensorsRecord& r : file.records()) {
-    if (r.name.compare(0, prefix.size(), prefix) != 0) continue;
-    const std::optional<ParsedName> p = parse_parameter_name(r.name.substr(prefix.size()));
-    if (p) return p->cell_name;
-  }
-  return false;
-}
-
 // Where the RNN parameters of a multi-module file are: the module prefixes (all but the last
 // name component) of the tensors whose last component is an RNN parameter's name, as "; pass its
 // prefix 'rnn.'" (or "one of the prefixes ..."), or "" when no tensor has such a name.
@@ -137,7 +127,15 @@ CellKind resolve_cell(const SafetensorsReader& file, const RNNLoadOptions& optio
 
 }  // namespace
 
-RNNDescriptor infer_rnn_descriptor(const SafetensorsReader& file, const RNNLoadOptions& options) {
+namespace {
+
+// The RNN a file holds under options.prefix, and whether it is named as a cell module's.
+struct InferredRnn {
+  RNNDescriptor descriptor;
+  bool cell_names = false;
+};
+
+InferredRnn infer_rnn(const SafetensorsReader& file, const RNNLoadOptions& options) {
   const std::string& prefix = options.prefix;
   int layers = 0;
   bool reverse = false, bias = false, projection = false, cell_names = false;
@@ -235,16 +233,21 @@ RNNDescriptor infer_rnn_descriptor(const SafetensorsReader& file, const RNNLoadO
     });
     if (!expected) fail(file, "tensor " + gpurnn::detail::quoted(name) + " does not belong to " + to_string(d));
   }
-  return d;
+  return {d, cell_names};
+}
+
+}  // namespace
+
+RNNDescriptor infer_rnn_descriptor(const SafetensorsReader& file, const RNNLoadOptions& options) {
+  return infer_rnn(file, options).descriptor;
 }
 
 RNNWeights load_rnn(const std::string& path, const RNNLoadOptions& options) {
   const SafetensorsReader file(path);
-  const RNNDescriptor d = infer_rnn_descriptor(file, options);
-  RNNWeights w(d, options.dtype);
-  const bool cell_names = uses_cell_names(file, options.prefix);
+  const InferredRnn rnn = infer_rnn(file, options);
+  RNNWeights w(rnn.descriptor, options.dtype);
   for (const ParameterInfo& p : w.parameters()) {
-    const Tensor t = file.read_as(options.prefix + stored_name(p.name, cell_names), options.dtype);
+    const Tensor t = file.read_as(options.prefix + stored_name(p.name, rnn.cell_names), options.dtype);
     std::memcpy(w.get(p.name).data(), t.data(), t.bytes());
   }
   return w;
