@@ -50,15 +50,20 @@ struct Quota {
   std::int64_t whole_cpus() const { return quota / period + (quota % period != 0 ? 1 : 0); }
 };
 
+// A quota and a period given as words: a limit when both are positive decimal integers.
+std::optional<Quota> positive_quota(const std::string& quota_word, const std::string& period_word) {
+  const std::optional<std::int64_t> quota = integer(quota_word), period = integer(period_word);
+  if (!quota || !period || *quota <= 0 || *period <= 0) return std::nullopt;
+  return Quota{*quota, *period};
+}
+
 // cgroup v2 cpu.max: "<quota> <period>" is a limit; "max <period>", or anything malformed, none.
 std::optional<Quota> read_cpu_max(const std::string& dir) {
   const std::optional<std::string> text = read_small_file(dir + "/cpu.max");
   if (!text) return std::nullopt;
   const std::vector<std::string> w = words(*text);
   if (w.size() != 2) return std::nullopt;
-  const std::optional<std::int64_t> quota = integer(w[0]), period = integer(w[1]);
-  if (!quota || !period || *quota <= 0 || *period <= 0) return std::nullopt;
-  return Quota{*quota, *period};
+  return positive_quota(w[0], w[1]);
 }
 
 // cgroup v1 cpu.cfs_quota_us and cpu.cfs_period_us: a positive quota and period are a limit;
@@ -69,9 +74,7 @@ std::optional<Quota> read_cfs_quota(const std::string& dir) {
   if (!quota_text || !period_text) return std::nullopt;
   const std::vector<std::string> q = words(*quota_text), p = words(*period_text);
   if (q.size() != 1 || p.size() != 1) return std::nullopt;
-  const std::optional<std::int64_t> quota = integer(q[0]), period = integer(p[0]);
-  if (!quota || !period || *quota <= 0 || *period <= 0) return std::nullopt;
-  return Quota{*quota, *period};
+  return positive_quota(q[0], p[0]);
 }
 
 // The cgroup paths of /proc/self/cgroup: the v2 one ("0::<path>") and the v1 cpu controller's
