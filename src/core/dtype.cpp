@@ -12,6 +12,8 @@ std::size_t dtype_size(DType dtype) {
     case DType::i32: return 4;
     case DType::i64: return 8;
     case DType::u8: return 1;
+    case DType::bf16: return 2;
+    case DType::f16: return 2;
   }
   return 0;
 }
@@ -23,6 +25,8 @@ const char* to_string(DType dtype) {
     case DType::i32: return "i32";
     case DType::i64: return "i64";
     case DType::u8: return "u8";
+    case DType::bf16: return "bf16";
+    case DType::f16: return "f16";
   }
   return "unknown";
 }
@@ -33,10 +37,26 @@ DType parse_dtype(const std::string& text) {
   if (text == "i32" || text == "int32") return DType::i32;
   if (text == "i64" || text == "int64") return DType::i64;
   if (text == "u8" || text == "uint8") return DType::u8;
-  throw Error(ErrorCode::invalid_argument,
-              "dtype " + detail::quoted(text) + " is unknown; expected one of f32, f64, i32, i64, u8");
+  if (text == "bf16" || text == "bfloat16") return DType::bf16;
+  if (text == "f16" || text == "float16" || text == "half") return DType::f16;
+  throw Error(ErrorCode::invalid_argument, "dtype " + detail::quoted(text) +
+                                               " is unknown; expected one of f32, f64, bf16, f16, i32, i64, u8");
 }
 
-bool is_floating(DType dtype) { return dtype == DType::f32 || dtype == DType::f64; }
+bool is_floating(DType dtype) { return dtype == DType::f32 || dtype == DType::f64 || is_half(dtype); }
+
+bool is_half(DType dtype) { return dtype == DType::bf16 || dtype == DType::f16; }
+
+double unit_roundoff(DType dtype) {
+  switch (dtype) {
+    case DType::f32: return 0x1p-24;
+    case DType::f64: return 0x1p-53;
+    case DType::bf16: return 0x1p-8;
+    case DType::f16: return 0x1p-11;
+    default: break;
+  }
+  throw Error(ErrorCode::invalid_argument,
+              std::string("unit_roundoff: dtype ") + to_string(dtype) + " is not a floating-point type");
+}
 
 }  // namespace gpurnn

@@ -97,19 +97,27 @@ Tensor Tensor::to(DType dtype) const {
       using From = decltype(from);
       using To = decltype(to);
       const From* src = data_as<From>();
-      if constexpr (std::is_floating_point_v<From> && std::is_integral_v<To>) {
+      if constexpr (is_real_v<From> && std::is_integral_v<To>) {
         // Casting NaN or an out-of-range value to an integer is undefined: refuse it.
         for (std::int64_t k = 0; k < numel(); ++k) {
           // [min, max + 1): both bounds are exact powers of two in float and double.
-          const From lower = static_cast<From>(std::numeric_limits<To>::min());
-          const From upper = static_cast<From>(std::numeric_limits<To>::max()) + From(1);
-          const bool fits = src[k] >= lower && src[k] < upper;  // false for NaN
+          using Wide = std::conditional_t<is_half_v<From>, float, From>;
+          const Wide value = static_cast<Wide>(src[k]);
+          const Wide lower = static_cast<Wide>(std::numeric_limits<To>::min());
+          const Wide upper = static_cast<Wide>(std::numeric_limits<To>::max()) + Wide(1);
+          const bool fits = value >= lower && value < upper;  // false for NaN
           check_argument(fits, "Tensor::to", "this",
-                         "element " + std::to_string(k) + " (" + std::to_string(src[k]) +
+                         "element " + std::to_string(k) + " (" + std::to_string(value) +
                              ") is not representable as " + to_string(dtype));
         }
       }
-      std::transform(src, src + numel(), t.data_as<To>(), [](From v) { return static_cast<To>(v); });
+      std::transform(src, src + numel(), t.data_as<To>(), [](From v) {
+        if constexpr (is_half_v<From> && !std::is_same_v<From, To>) {
+          return static_cast<To>(static_cast<float>(v));  // exact: every half value is a float
+        } else {
+          return static_cast<To>(v);
+        }
+      });
     });
   });
   return t;

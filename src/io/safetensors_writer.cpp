@@ -29,6 +29,10 @@ const char* stored_dtype_name(DType dtype) {
       return "I64";
     case DType::u8:
       return "U8";
+    case DType::bf16:
+      return "BF16";
+    case DType::f16:
+      return "F16";
   }
   return nullptr;
 }

@@ -56,7 +56,7 @@ std::vector<ParameterInfo> parameter_layout(const RNNDescriptor& desc) {
 RNNWeights::RNNWeights(const RNNDescriptor& desc, DType dtype, Device device)
     : desc_(desc), layout_(parameter_layout(desc)) {
   check_argument(is_floating(dtype), "RNNWeights", "dtype",
-                 std::string("must be f32 or f64, got ") + to_string(dtype));
+                 std::string("must be f32, f64, bf16 or f16, got ") + to_string(dtype));
   const ParameterInfo& last = layout_.back();
   flat_ = Tensor::zeros({last.offset + last.shape.numel()}, dtype, device);
 }
@@ -94,10 +94,12 @@ ConstTensorView RNNWeights::get(const std::string& name) const {
 }
 
 void RNNWeights::init_uniform(std::uint64_t seed) {
-  if (!device().is_cpu()) {  // drawn on the host (the same values on every device), then copied
-    RNNWeights host(desc_, dtype());
+  if (!device().is_cpu() || is_half(dtype())) {
+    // Drawn on the host (the same values on every device), then copied; half weights are the f32
+    // draw rounded to nearest.
+    RNNWeights host(desc_, is_half(dtype()) ? DType::f32 : dtype());
     host.init_uniform(seed);
-    copy_into(host.flat(), flat_);
+    copy_into(host.flat().dtype() == dtype() ? host.flat() : host.flat().to(dtype()), flat_);
     return;
   }
   const double bound = 1.0 / std::sqrt(static_cast<double>(desc_.hidden_size));
@@ -113,7 +115,7 @@ void RNNWeights::init_uniform(std::uint64_t seed) {
 
 RNNWeights RNNWeights::borrow(const RNNDescriptor& desc, TensorView flat) {
   check_argument(is_floating(flat.dtype()), "RNNWeights::borrow", "flat",
-                 std::string("must be f32 or f64, got ") + to_string(flat.dtype()));
+                 std::string("must be f32, f64, bf16 or f16, got ") + to_string(flat.dtype()));
   RNNWeights w;
   w.desc_ = desc;
   w.layout_ = parameter_layout(desc);

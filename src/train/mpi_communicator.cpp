@@ -30,6 +30,8 @@ MPI_Datatype mpi_type(DType dtype, const char* function) {
     case DType::i32: return MPI_INT32_T;
     case DType::i64: return MPI_INT64_T;
     case DType::u8: return MPI_UINT8_T;
+    case DType::bf16:
+    case DType::f16: break;  // MPI has no 16-bit float type to sum (mixed precision sums f32)
   }
   check_argument(false, function, "data", std::string("has dtype ") + to_string(dtype) + ", which MPI cannot carry");
   return MPI_DATATYPE_NULL;

@@ -35,6 +35,8 @@ ncclDataType_t nccl_type(DType dtype, const char* function) {
     case DType::i32: return ncclInt32;
     case DType::i64: return ncclInt64;
     case DType::u8: return ncclUint8;
+    case DType::bf16: return ncclBfloat16;
+    case DType::f16: return ncclFloat16;
   }
   check_argument(false, function, "data", std::string("has dtype ") + to_string(dtype) + ", which NCCL cannot carry");
   return ncclFloat32;
