@@ -38,6 +38,7 @@ Tensor moved(const Tensor& t, Device device) {
 
 Tensor random_tensor(Shape shape, DType dtype, std::uint64_t seed, std::uint64_t stream,
                      double scale) {
+  if (is_half(dtype)) return random_tensor(shape, DType::f32, seed, stream, scale).to(dtype);  // rounded draws
   Tensor t = Tensor::empty(shape, dtype);
   detail::visit_floating(dtype, [&](auto tag) {
     using T = decltype(tag);
@@ -191,8 +192,9 @@ FullRun run_on_backend(Backend& backend, const RNNWeights& weights, const FullRu
   r.dx = moved(poisoned(in.x.shape(), dt), dev);
   r.dh0 = moved(poisoned(r.hn.shape(), dt), dev);
   if (d.has_cell_state()) r.dc0 = moved(poisoned(r.cn.shape(), dt), dev);
-  r.dweights = RNNWeights(d, dt, dev);
-  r.dweights.flat() = moved(poisoned({weights.numel()}, dt), dev);
+  const DType grad_dt = is_half(dt) ? DType::f32 : dt;  // half weights have f32 gradients
+  r.dweights = RNNWeights(d, grad_dt, dev);
+  r.dweights.flat() = moved(poisoned({weights.numel()}, grad_dt), dev);
   Tensor bwd_workspace = moved(poisoned_bytes(backend.workspace_size(d, shape, dt, ForwardMode::training)), dev);
 
   BackwardDataArgs bd;

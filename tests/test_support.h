@@ -15,7 +15,8 @@
 
 namespace gpurnn::testing {
 
-// Uniform in [-scale, scale), reproducible from (seed, stream). Dtype f32 or f64.
+// Uniform in [-scale, scale), reproducible from (seed, stream). Dtype f32 or f64; bf16 and f16 get
+// the f32 draw rounded to nearest.
 Tensor random_tensor(Shape shape, DType dtype, std::uint64_t seed, std::uint64_t stream,
                      double scale = 1.0);
 // A tensor whose bytes all differ (byte i is 7i + 3 mod 256): for exact round trips of any dtype.

@@ -166,7 +166,8 @@ class Backend {
   virtual void forward(const RNNWeights& weights, const ForwardArgs& args) = 0;
   virtual void backward_data(const RNNWeights& weights, const BackwardDataArgs& args) = 0;
   // Writes or adds (args.grad_mode) the gradient of every parameter into `grads`, which must
-  // have the weights' descriptor, dtype and device.
+  // have the weights' descriptor, dtype and device; the gradients of bf16 or f16 weights are f32
+  // (the README's precision rule).
   virtual void backward_weights(const RNNWeights& weights, const BackwardWeightsArgs& args,
                                 RNNWeights& grads) = 0;
 

@@ -53,7 +53,7 @@ struct RNNGradients {
   Tensor dx;            // like x
   Tensor dh0;           // [L*D, B, H_out]
   Tensor dc0;           // [L*D, B, H], LSTM only
-  RNNWeights dweights;  // gradient of every parameter
+  RNNWeights dweights;  // gradient of every parameter (f32 for bf16 or f16 weights)
 };
 
 class RNN {

@@ -4,6 +4,7 @@
 #include "cpu/cpu_ops.h"
 #include "cpu/packed_gemm.h"
 #include "cpu/worker_pool.h"
+#include "core/half_arrays.h"
 #include "core/thread_count.h"
 #include "engine/standard_backend.h"
 
@@ -31,6 +32,13 @@ class CpuPlatform {
   }
   engine::ReserveHeader read_header(const engine::ReserveHeader* header, void*) const {
     return *header;
+  }
+  // Half calls (engine/half_calls.h) on host memory.
+  void widen_half(DType half, const void* src, float* dst, std::int64_t n) const {
+    detail::widen_half(half, src, dst, n);
+  }
+  void narrow_to_half(DType half, const float* src, void* dst, std::int64_t n) const {
+    detail::narrow_to_half(half, src, dst, n);
   }
 
  private:

@@ -5,6 +5,8 @@
 
 #include "cpu/cpu_ops.h"
 
+#include "core/half_arrays.h"
+
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -247,6 +249,11 @@ void CpuOps<T>::apply_dropout(T* values, std::int64_t count, std::uint64_t seed,
     values[k] *= static_cast<T>(detail::dropout_scale(seed, static_cast<std::uint64_t>(layer),
                                                       static_cast<std::uint64_t>(k), p));
   }
+}
+
+template <class T>
+void CpuOps<T>::round_to_half(DType half, float* values, std::int64_t n) {
+  detail::round_to_half(half, values, n);
 }
 
 template <class T>

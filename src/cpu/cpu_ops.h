@@ -59,6 +59,8 @@ struct CpuOps {
   void copy_or_zero(T* dst, const T* src, std::int64_t n);
   void transpose_leading(const T* src, T* dst, std::int64_t a, std::int64_t b, std::int64_t f);
   void apply_dropout(T* values, std::int64_t count, std::uint64_t seed, int layer, double p);
+  // Half calls (engine/half_calls.h): values rounded to bf16 or f16, kept as float.
+  void round_to_half(DType half, float* values, std::int64_t n);
   void column_sums(const T* rows, std::int64_t count, std::int64_t n, std::int64_t ld, T* out,
                    bool accumulate);
   void forward_step(const engine::ForwardStep<T>& s);

@@ -102,6 +102,26 @@ WorkspaceLayout workspace_layout(const RNNDescriptor& desc, const SequenceShape&
   return w;
 }
 
+HalfStagingLayout half_staging_layout(const RNNDescriptor& desc, const SequenceShape& shape,
+                                      ForwardMode mode, bool scratch_per_direction) {
+  const std::int64_t t = shape.seq_len, b = shape.batch;
+  const std::int64_t states = static_cast<std::int64_t>(desc.num_layers) * desc.num_directions() * b;
+  const std::int64_t cells = desc.has_cell_state() ? states * desc.hidden_size : 0;
+  const std::vector<ParameterInfo> params = parameter_layout(desc);
+  Carver carver(sizeof(float));
+  HalfStagingLayout h;
+  h.weights = carver.take(params.back().offset + params.back().shape.numel());
+  h.x = carver.take(t * b * desc.input_size);
+  h.y = carver.take(t * b * desc.output_size());
+  h.h0 = carver.take(states * desc.state_size());
+  h.c0 = carver.take(cells);
+  h.hn = carver.take(states * desc.state_size());
+  h.cn = carver.take(cells);
+  h.inner = carver.take_bytes(workspace_layout(desc, shape, mode, sizeof(float), scratch_per_direction).bytes);
+  h.bytes = carver.bytes();
+  return h;
+}
+
 std::uint64_t lengths_digest(const std::int32_t* lengths, std::int64_t seq_len, std::int64_t batch) {
   std::uint64_t h = 0xcbf29ce484222325ULL;
   for (std::int64_t b = 0; b < batch; ++b) {

@@ -83,6 +83,22 @@ struct WorkspaceLayout {
   std::size_t bytes = 0;
 };
 
+// The workspace of a call in a half dtype (bf16, f16; half_calls.h): the f32 copies the f32
+// network computes on, then that network's own f32 workspace. A training workspace serves the
+// backward calls too: dx and dy take the x and y slots, dhn/dcn the h0/c0 slots, dh0/dc0 the
+// hn/cn slots. The weights slot holds the widened weights of a call not given prepared ones.
+struct HalfStagingLayout {
+  Slot weights;  // [numel] f32
+  Slot x;        // like x, f32
+  Slot y;        // like y, f32
+  Slot h0, c0;   // [L*D, B, H_out], [L*D, B, H]
+  Slot hn, cn;
+  Slot inner;    // workspace_layout(..., sizeof(float), ...).bytes
+  std::size_t bytes = 0;
+};
+HalfStagingLayout half_staging_layout(const RNNDescriptor& desc, const SequenceShape& shape,
+                                      ForwardMode mode, bool scratch_per_direction = false);
+
 ReserveLayout reserve_layout(const RNNDescriptor& desc, std::int64_t seq_len, std::int64_t batch,
                              std::size_t elem_size);
 // `scratch_per_direction`: an inference workspace of a bidirectional network gets a scratch per

@@ -11,6 +11,8 @@
 // Prepared weights (Backend::prepare) are a StandardPrepared: the snapshot and the Ops'
 // PreparedCache (prepared_gemms.h) where they declare one, which the calls given them hand to
 // the Ops; for Ops without one they are the snapshot alone.
+// bf16 and f16 calls run where the Platform computes half (half_calls.h): on the f32 network,
+// by the README's precision rule; other platforms refuse them (unsupported_reason).
 
 #include <memory>
 #include <optional>
@@ -21,6 +23,7 @@
 #include <variant>
 
 #include "engine/buffer_layout.h"
+#include "engine/half_calls.h"
 #include "engine/network_loop.h"
 #include "engine/prepared_check.h"
 #include "engine/prepared_gemms.h"
@@ -40,12 +43,16 @@ template <class Platform, class T>
 inline constexpr bool has_prepared_cache = !std::is_void_v<PlatformCache<Platform, T>>;
 
 // StandardBackend's prepared weights: the snapshot and, per element type whose Ops declare a
-// PreparedCache, that cache.
+// PreparedCache, that cache. Half weights also keep their widened f32 copy, which the f32 cache
+// packs from.
 template <class Platform>
 class StandardPrepared final : public PreparedWeights {
  public:
-  StandardPrepared(RNNWeights snapshot, std::string backend)
-      : PreparedWeights(std::move(snapshot), std::move(backend)) {}
+  StandardPrepared(RNNWeights snapshot, std::string backend, RNNWeights widened = {})
+      : PreparedWeights(std::move(snapshot), std::move(backend)), widened_(std::move(widened)) {}
+
+  // The f32 copy of half weights, or null.
+  const RNNWeights* widened() const { return widened_.flat().defined() ? &widened_ : nullptr; }
 
   // The cache the Ops for T use (only where has_prepared_cache<Platform, T>).
   template <class T>
@@ -54,7 +61,7 @@ class StandardPrepared final : public PreparedWeights {
   }
 
   std::size_t packed_bytes() const override {
-    std::size_t bytes = 0;
+    std::size_t bytes = widened() != nullptr ? widened_.flat().bytes() : 0;
     if constexpr (has_prepared_cache<Platform, float>) {
       bytes += PlatformOps<Platform, float>::packed_bytes(*cache<float>());
     }
@@ -69,6 +76,7 @@ class StandardPrepared final : public PreparedWeights {
   using Slot = std::conditional_t<has_prepared_cache<Platform, T>, PlatformCache<Platform, T>, std::monostate>;
   // The caches are thread-safe and filled on first use by calls that see the object as const.
   mutable std::tuple<Slot<float>, Slot<double>> caches_;
+  RNNWeights widened_;
 };
 
 template <class Platform>
@@ -91,6 +99,10 @@ class StandardBackend final : public Backend {
       return std::string("the ") + platform_.name() + " backend computes in f32 or f64, not " +
              to_string(dtype);
     }
+    if (is_half(dtype) && !kHalf) {
+      return std::string("the ") + platform_.name() + " backend does not compute in " + to_string(dtype) +
+             " yet (the cpu backend does); use f32 or f64";
+    }
     return platform_.unsupported_reason(desc, dtype);
   }
 
@@ -99,21 +111,29 @@ class StandardBackend final : public Backend {
     check_problem("workspace_size", desc, shape, dtype);
     // network_forward's layout: a scratch per direction where the Ops pair directions.
     using Ops = decltype(std::declval<const Platform&>().template ops<float>(nullptr));
+    if (is_half(dtype)) return half_staging_layout(desc, shape, mode, has_time_loop_pair_hook<Ops>::value).bytes;
     return workspace_layout(desc, shape, mode, dtype_size(dtype), has_time_loop_pair_hook<Ops>::value).bytes;
   }
 
   std::size_t reserve_size(const RNNDescriptor& desc, const SequenceShape& shape,
                            DType dtype) const override {
     check_problem("reserve_size", desc, shape, dtype);
-    return reserve_layout(desc, shape.seq_len, shape.batch, dtype_size(dtype)).bytes;
+    return reserve_layout(desc, shape.seq_len, shape.batch, compute_size(dtype)).bytes;
   }
 
   std::shared_ptr<const PreparedWeights> prepare(const RNNWeights& weights) const override {
     check_preparable(*this, weights);
-    return std::make_shared<const Prepared>(weights.clone(), name());
+    RNNWeights snapshot = weights.clone();
+    RNNWeights widened;
+    if constexpr (kHalf) {
+      if (is_half(weights.dtype())) widened = HalfCalls<Platform>(platform_, device()).widened_copy(snapshot);
+    }
+    return std::make_shared<const Prepared>(std::move(snapshot), name(), std::move(widened));
   }
 
+  // Half weights: preparing saves each call the widening, and packs as f32 does.
   bool prepare_packs(DType dtype) const override {
+    if (is_half(dtype)) return kHalf;
     return dtype == DType::f32 ? packs<float>() : dtype == DType::f64 && packs<double>();
   }
 
@@ -134,12 +154,20 @@ class StandardBackend final : public Backend {
                         RNNWeights& grads) override {
     [[maybe_unused]] const auto scope = platform_.enter();
     check_weights("backward_weights", weights, device());
+    check_computes("backward_weights", weights.dtype());
     const RNNDescriptor& d = weights.descriptor();
     const SequenceShape shape =
         sequence_shape_of("backward_weights", "x", args.x, d.input_size, args.batch_first);
     check_backward_weights(weights, args, shape, grads);
     check_training_buffers("backward_weights", d, shape, weights.dtype(), args.workspace,
                            args.reserve, ReserveHeader::backward_data_done, args.stream);
+    if (is_half(weights.dtype())) {
+      if constexpr (kHalf) {
+        HalfCalls<Platform>(platform_, device()).backward_weights(platform_.template ops<float>(args.stream), weights,
+                                                                 args, shape, grads);
+      }
+      return;
+    }
     detail::visit_floating(weights.dtype(), [&](auto tag) {
       auto ops = platform_.template ops<decltype(tag)>(args.stream);
       network_backward_weights(ops, weights, args, shape, grads);
@@ -148,6 +176,7 @@ class StandardBackend final : public Backend {
 
  private:
   using Prepared = StandardPrepared<Platform>;
+  static constexpr bool kHalf = computes_half<Platform>::value;
 
   template <class T>
   static bool packs() {
@@ -181,6 +210,7 @@ class StandardBackend final : public Backend {
   void run_forward(const RNNWeights& weights, const ForwardArgs& args, const Prepared* prepared) {
     [[maybe_unused]] const auto scope = platform_.enter();
     check_weights("forward", weights, device());
+    check_computes("forward", weights.dtype());
     const RNNDescriptor& d = weights.descriptor();
     const SequenceShape shape = sequence_shape_of("forward", "x", args.x, d.input_size, args.batch_first);
     check_forward(weights, args, shape);
@@ -188,6 +218,15 @@ class StandardBackend final : public Backend {
                  workspace_size(d, shape, weights.dtype(), args.mode), device());
     if (args.mode == ForwardMode::training) {
       check_buffer("forward", "reserve", args.reserve, reserve_size(d, shape, weights.dtype()), device());
+    }
+    if (is_half(weights.dtype())) {
+      if constexpr (kHalf) {
+        using Ops = PlatformOps<Platform, float>;
+        HalfCalls<Platform>(platform_, device())
+            .forward(ops_for<float>(args.stream, prepared), weights, prepared != nullptr ? prepared->widened() : nullptr,
+                     args, shape, has_time_loop_pair_hook<Ops>::value);
+      }
+      return;
     }
     detail::visit_floating(weights.dtype(), [&](auto tag) {
       auto ops = ops_for<decltype(tag)>(args.stream, prepared);
@@ -198,6 +237,7 @@ class StandardBackend final : public Backend {
   void run_backward_data(const RNNWeights& weights, const BackwardDataArgs& args, const Prepared* prepared) {
     [[maybe_unused]] const auto scope = platform_.enter();
     check_weights("backward_data", weights, device());
+    check_computes("backward_data", weights.dtype());
     const RNNDescriptor& d = weights.descriptor();
     const SequenceShape shape =
         sequence_shape_of("backward_data", "dx", args.dx, d.input_size, args.batch_first);
@@ -206,17 +246,34 @@ class StandardBackend final : public Backend {
                                                    args.reserve, ReserveHeader::forward_done, args.stream);
     check_argument(h.lengths_digest == lengths_digest(args.lengths, shape.seq_len, shape.batch), "backward_data",
                    "lengths", "differ from the lengths of the forward that filled the reserve (pass the same)");
+    if (is_half(weights.dtype())) {
+      if constexpr (kHalf) {
+        HalfCalls<Platform>(platform_, device())
+            .backward_data(ops_for<float>(args.stream, prepared), weights,
+                           prepared != nullptr ? prepared->widened() : nullptr, args, shape);
+      }
+      return;
+    }
     detail::visit_floating(weights.dtype(), [&](auto tag) {
       auto ops = ops_for<decltype(tag)>(args.stream, prepared);
       network_backward_data(ops, weights, args, shape);
     });
   }
 
+  // A half call on a platform that does not compute half: Error(unsupported) with the reason.
+  void check_computes(const char* call, DType dtype) const {
+    if (is_half(dtype) && !kHalf) {
+      throw Error(ErrorCode::unsupported, std::string(call) + ": 'weights' are " + to_string(dtype) + ": the " +
+                                              platform_.name() + " backend does not compute in " + to_string(dtype) +
+                                              " yet (the cpu backend does); use f32 or f64");
+    }
+  }
+
   void check_problem(const char* call, const RNNDescriptor& desc, const SequenceShape& shape,
                      DType dtype) const {
     desc.validate();
     check_argument(is_floating(dtype), call, "dtype",
-                   std::string("must be f32 or f64, got ") + to_string(dtype));
+                   std::string("must be f32, f64, bf16 or f16, got ") + to_string(dtype));
     check_argument(shape.seq_len > 0, call, "shape.seq_len",
                    "must be positive, got " + std::to_string(shape.seq_len));
     check_argument(shape.batch > 0, call, "shape.batch",
@@ -232,7 +289,7 @@ class StandardBackend final : public Backend {
                  workspace_size(d, shape, dtype, ForwardMode::training), device());
     check_buffer(call, "reserve", reserve, reserve_size(d, shape, dtype), device());
     const ReserveHeader h = platform_.read_header(
-        reserve_layout(d, shape.seq_len, shape.batch, dtype_size(dtype)).header.in<ReserveHeader>(reserve.data()),
+        reserve_layout(d, shape.seq_len, shape.batch, compute_size(dtype)).header.in<ReserveHeader>(reserve.data()),
         stream);
     check_argument(h.magic == ReserveHeader::kMagic && h.stage >= ReserveHeader::forward_done, call,
                    "reserve", "was not filled by a training forward");

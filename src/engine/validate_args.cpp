@@ -132,9 +132,14 @@ void check_backward_weights(const RNNWeights& w, const BackwardWeightsArgs& a,
   check_argument(grads_desc == w.descriptor(), call, "grads",
                  "has descriptor " + to_string(grads.descriptor()) + ", expected " +
                      to_string(w.descriptor()));
-  check_argument(grads.dtype() == w.dtype() && grads.device() == w.device(), call, "grads",
+  // Half weights have f32 gradients (the README's precision rule).
+  const DType grads_dtype = is_half(w.dtype()) ? DType::f32 : w.dtype();
+  check_argument(grads.dtype() == grads_dtype && grads.device() == w.device(), call, "grads",
                  std::string("is ") + to_string(grads.dtype()) + " on " + to_string(grads.device()) +
-                     ", expected " + to_string(w.dtype()) + " on " + to_string(w.device()));
+                     ", expected " + to_string(grads_dtype) + " on " + to_string(w.device()) +
+                     (is_half(w.dtype()) ? std::string(" (the gradients of ") + to_string(w.dtype()) +
+                                               " weights are f32)"
+                                         : std::string()));
   detail::check_no_alias(call, {{"weights", w.flat().view(), false}, {"x", a.x, false},
                         {"reserve", a.reserve, false}, {"workspace", a.workspace, true},
                         {"grads", grads.flat().view(), true}});

@@ -30,6 +30,9 @@ std::unique_lock<std::mutex> lock_training(std::mutex* training, const char* cal
 
 RNN::RNN(const RNNDescriptor& desc, DType dtype, const std::string& backend, std::uint64_t seed)
     : backend_(make_backend(backend)) {
+  if (is_half(dtype)) {
+    if (const auto why = backend_->unsupported_reason(desc, dtype)) throw Error(ErrorCode::unsupported, "RNN: argument 'dtype': " + *why);
+  }
   weights_ = RNNWeights(desc, dtype, backend_->device());
   weights_.init_uniform(seed);
 }
@@ -145,7 +148,7 @@ RNNGradients RNN::backward(const Tensor& dy, const Tensor& dhn, const Tensor& dc
   g.dx = Tensor::empty(saved_x_.shape(), dt, dev);
   g.dh0 = Tensor::empty({states, s.batch, d.state_size()}, dt, dev);
   if (d.has_cell_state()) g.dc0 = Tensor::empty({states, s.batch, d.hidden_size}, dt, dev);
-  g.dweights = RNNWeights(d, dt, dev);
+  g.dweights = RNNWeights(d, is_half(dt) ? DType::f32 : dt, dev);  // half weights: f32 gradients
   Tensor workspace = byte_buffer(backend_->workspace_size(d, s, dt, ForwardMode::training), dev);
 
   BackwardDataArgs bd;

@@ -1,0 +1,239 @@
+// The cpu backend in bf16 and f16 (engine/half_calls.h, the README's precision rule), the parts
+// that have exact answers: one step is the f32 step rounded once; prepared half weights compute
+// what the weights do, bit for bit; half gradients are f32 and close to f64's; and bad
+// arguments. The whole-sequence comparison with the derived bound is test_registry_sweep.cpp.
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "test_support.h"
+
+namespace gpurnn::testing {
+namespace {
+
+constexpr DType kHalves[] = {DType::bf16, DType::f16};
+
+RNNDescriptor descriptor(CellKind cell, bool bidirectional = false, int layers = 1, int proj = 0) {
+  RNNDescriptor d;
+  d.cell = cell;
+  d.input_size = 5;
+  d.hidden_size = 7;
+  d.num_layers = layers;
+  d.bidirectional = bidirectional;
+  d.proj_size = proj;
+  return d;
+}
+
+FullRunInputs random_inputs(const RNNDescriptor& d, std::int64_t steps, std::int64_t batch, DType dtype,
+                            bool with_lengths) {
+  const std::int64_t states = static_cast<std::int64_t>(d.num_layers) * d.num_directions();
+  FullRunInputs in;
+  in.x = random_tensor({steps, batch, d.input_size}, dtype, 11, 1);
+  in.h0 = random_tensor({states, batch, d.state_size()}, dtype, 11, 2, 0.5);
+  if (d.has_cell_state()) in.c0 = random_tensor({states, batch, d.hidden_size}, dtype, 11, 3, 0.5);
+  in.dy = random_tensor({steps, batch, d.output_size()}, dtype, 11, 4);
+  in.dhn = random_tensor({states, batch, d.state_size()}, dtype, 11, 5);
+  if (d.has_cell_state()) in.dcn = random_tensor({states, batch, d.hidden_size}, dtype, 11, 6);
+  if (with_lengths) {
+    std::vector<std::int32_t> lengths(static_cast<std::size_t>(batch));
+    for (std::int64_t b = 0; b < batch; ++b) lengths[static_cast<std::size_t>(b)] = static_cast<std::int32_t>(1 + (b * 5) % steps);
+    in.lengths = Tensor::from_host<std::int32_t>({batch}, lengths.data());
+  }
+  return in;
+}
+
+// The same inputs in another dtype (the half values widened exactly).
+FullRunInputs converted(const FullRunInputs& in, DType dtype) {
+  FullRunInputs out = in;
+  for (Tensor* t : {&out.x, &out.h0, &out.c0, &out.dy, &out.dhn, &out.dcn}) {
+    if (t->defined()) *t = t->to(dtype);
+  }
+  return out;
+}
+
+RNNWeights weights_in(const RNNWeights& w, DType dtype) {
+  RNNWeights out(w.descriptor(), dtype);
+  copy_into(w.flat().to(dtype), out.flat());
+  return out;
+}
+
+bool same_bits(const Tensor& a, const Tensor& b) {
+  return a.bytes() == b.bytes() && std::memcmp(a.data(), b.data(), a.bytes()) == 0;
+}
+
+// With one step and one layer, every GEMM operand is a half value already, so the half call
+// computes exactly what the f32 call on the widened values computes, and rounds y, hn and cn
+// once: bit for bit, for every cell and both directions.
+TEST(HalfBackend, OneStepIsTheF32StepRoundedOnce) {
+  for (DType half : kHalves) {
+    for (CellKind cell : {CellKind::lstm, CellKind::gru, CellKind::rnn_tanh, CellKind::rnn_relu}) {
+      for (bool bidirectional : {false, true}) {
+        const RNNDescriptor d = descriptor(cell, bidirectional);
+        RNNWeights w(d, half);
+        w.init_uniform(3);
+        FullRunInputs in = random_inputs(d, 1, 4, half, false);
+        in.mode = ForwardMode::inference;
+        const FullRun h = full_run(shared_backend("cpu"), w, in);
+        const FullRun f = full_run(shared_backend("cpu"), weights_in(w, DType::f32), converted(in, DType::f32));
+        const std::string where = std::string(to_string(half)) + " " + case_name(d);
+        EXPECT_EQ(h.y.dtype(), half) << where;
+        EXPECT_TRUE(same_bits(h.y, f.y.to(half))) << where;
+        EXPECT_TRUE(same_bits(h.hn, f.hn.to(half))) << where;
+        if (d.has_cell_state()) {
+          EXPECT_TRUE(same_bits(h.cn, f.cn.to(half))) << where;
+        }
+      }
+    }
+  }
+}
+
+// Over a sequence h_t is rounded at every step, so the half result differs from the f32 one
+// (the f32 call never rounds): the test above would not hold, and must not.
+TEST(HalfBackend, ASequenceRoundsEveryStep) {
+  const RNNDescriptor d = descriptor(CellKind::lstm);
+  RNNWeights w(d, DType::bf16);
+  w.init_uniform(3);
+  FullRunInputs in = random_inputs(d, 6, 4, DType::bf16, false);
+  in.mode = ForwardMode::inference;
+  const FullRun h = full_run(shared_backend("cpu"), w, in);
+  const FullRun f = full_run(shared_backend("cpu"), weights_in(w, DType::f32), converted(in, DType::f32));
+  EXPECT_FALSE(same_bits(h.y, f.y.to(DType::bf16)));
+  EXPECT_LT(relative_error(h.y.to(DType::f64), f.y.to(DType::f64)), 0.02);
+}
+
+TEST(HalfBackend, PreparedWeightsComputeWhatTheWeightsDo) {
+  for (DType half : kHalves) {
+    const RNNDescriptor d = descriptor(CellKind::lstm, true, 2, 3);
+    RNNWeights w(d, half);
+    w.init_uniform(4);
+    const std::shared_ptr<const PreparedWeights> prepared = shared_backend("cpu").prepare(w);
+    EXPECT_GE(prepared->packed_bytes(), static_cast<std::size_t>(w.numel()) * sizeof(float))
+        << "the widened copy is counted";
+    FullRunInputs in = random_inputs(d, 5, 3, half, true);
+    const FullRun plain = full_run(shared_backend("cpu"), w, in);
+    in.prepared = prepared.get();
+    const FullRun again = full_run(shared_backend("cpu"), w, in);
+    EXPECT_TRUE(same_bits(plain.y, again.y)) << to_string(half);
+    EXPECT_TRUE(same_bits(plain.dx, again.dx)) << to_string(half);
+    EXPECT_TRUE(same_bits(plain.dweights.flat(), again.dweights.flat())) << to_string(half);
+  }
+}
+
+// The backward runs in f32 from the forward's half-rounded states; its results differ from the
+// f64 gradients of the same (half-valued) problem by what those roundings change: each of the T
+// steps' saved h (and m) is within u of the exact one, so we allow 4·T·L·u relative to the
+// largest gradient (a stated tolerance, not a derived bound; the forward's bound is derived in
+// tests/reference). The weight gradients are f32.
+TEST(HalfBackend, GradientsAreF32AndAgreeWithF64) {
+  constexpr std::int64_t kSteps = 5;
+  for (DType half : kHalves) {
+    for (const RNNDescriptor& d : {descriptor(CellKind::lstm, true, 2), descriptor(CellKind::gru),
+                                   descriptor(CellKind::rnn_tanh, false, 2), descriptor(CellKind::lstm, false, 1, 3)}) {
+      RNNWeights w(d, half);
+      w.init_uniform(6);
+      const FullRunInputs in = random_inputs(d, kSteps, 3, half, true);
+      const FullRun h = full_run(shared_backend("cpu"), w, in);
+      const FullRun e = full_run(shared_backend("cpu"), weights_in(w, DType::f64), converted(in, DType::f64));
+      const std::string where = std::string(to_string(half)) + " " + case_name(d);
+      ASSERT_EQ(h.dweights.dtype(), DType::f32) << where;
+      EXPECT_EQ(h.dx.dtype(), half) << where;
+      const double tolerance = 4.0 * kSteps * d.num_layers * unit_roundoff(half);
+      auto max_error = [](const Tensor& a, const Tensor& b) {
+        const std::vector<double> x = to_vector(a.to(DType::f64)), y = to_vector(b);
+        double err = 0, scale = 0;
+        for (std::size_t k = 0; k < x.size(); ++k) {
+          err = std::max(err, std::fabs(x[k] - y[k]));
+          scale = std::max(scale, std::fabs(y[k]));
+        }
+        return std::isfinite(err) ? err / scale : INFINITY;
+      };
+      EXPECT_LT(max_error(h.dweights.flat(), e.dweights.flat()), tolerance) << where << " weights";
+      EXPECT_LT(max_error(h.dx, e.dx), tolerance) << where << " dx";
+      EXPECT_LT(max_error(h.dh0, e.dh0), tolerance) << where << " dh0";
+      EXPECT_LT(max_error(h.y, e.y), tolerance) << where << " y";
+    }
+  }
+}
+
+TEST(HalfBackend, RnnModuleTrainsInHalfWithF32Gradients) {
+  const RNNDescriptor d = descriptor(CellKind::gru);
+  RNN rnn(d, DType::bf16, "cpu", 2);
+  const Tensor x = random_tensor({4, 2, d.input_size}, DType::bf16, 1, 1);
+  const RNNOutput out = rnn.forward_train(x);
+  EXPECT_EQ(out.y.dtype(), DType::bf16);
+  const RNNGradients g = rnn.backward(random_tensor(out.y.shape(), DType::bf16, 1, 2));
+  EXPECT_EQ(g.dweights.dtype(), DType::f32);
+  EXPECT_EQ(g.dx.dtype(), DType::bf16);
+  EXPECT_TRUE(all_finite(g.dweights.flat()));
+  // Inference reuses a prepared snapshot (the widened weights) and gives the training forward's y.
+  EXPECT_TRUE(same_bits(rnn.forward(x).y, out.y));
+  EXPECT_NE(rnn.prepared_weights(), nullptr);
+}
+
+TEST(HalfBackend, MixedDtypesAreRefusedNamingTheArgument) {
+  const RNNDescriptor d = descriptor(CellKind::lstm);
+  RNNWeights w(d, DType::f32);
+  FullRunInputs in = random_inputs(d, 3, 2, DType::f32, false);
+  in.h0 = in.h0.to(DType::bf16);
+  expect_error([&] { full_run(shared_backend("cpu"), w, in); }, ErrorCode::invalid_argument,
+               {"forward", "h0", "bf16", "expected", "f32"});
+  RNNWeights wh(d, DType::bf16);
+  FullRunInputs f32_inputs = random_inputs(d, 3, 2, DType::f32, false);
+  expect_error([&] { full_run(shared_backend("cpu"), wh, f32_inputs); }, ErrorCode::invalid_argument,
+               {"forward", "x", "f32", "expected", "bf16"});
+}
+
+TEST(HalfBackend, HalfWeightsWantF32Gradients) {
+  const RNNDescriptor d = descriptor(CellKind::gru);
+  RNNWeights w(d, DType::f16);
+  w.init_uniform(1);
+  const SequenceShape shape{3, 2, false};
+  Backend& cpu = shared_backend("cpu");
+  Tensor ws = Tensor::zeros({static_cast<std::int64_t>(cpu.workspace_size(d, shape, DType::f16, ForwardMode::training))}, DType::u8);
+  Tensor rs = Tensor::zeros({static_cast<std::int64_t>(cpu.reserve_size(d, shape, DType::f16))}, DType::u8);
+  const Tensor x = random_tensor({3, 2, d.input_size}, DType::f16, 1, 1);
+  Tensor y = Tensor::empty({3, 2, d.output_size()}, DType::f16);
+  ForwardArgs fa;
+  fa.mode = ForwardMode::training;
+  fa.x = x.view();
+  fa.y = y.view();
+  fa.workspace = ws.view();
+  fa.reserve = rs.view();
+  cpu.forward(w, fa);
+  Tensor dx = Tensor::empty(x.shape(), DType::f16);
+  BackwardDataArgs bd;
+  bd.dy = y.view();
+  bd.dx = dx.view();
+  bd.workspace = ws.view();
+  bd.reserve = rs.view();
+  cpu.backward_data(w, bd);
+  BackwardWeightsArgs bw;
+  bw.x = x.view();
+  bw.workspace = ws.view();
+  bw.reserve = rs.view();
+  RNNWeights half_grads(d, DType::f16);
+  expect_error([&] { cpu.backward_weights(w, bw, half_grads); }, ErrorCode::invalid_argument,
+               {"backward_weights", "grads", "f16", "expected f32", "gradients of f16 weights are f32"});
+  RNNWeights grads(d, DType::f32);
+  cpu.backward_weights(w, bw, grads);
+  EXPECT_TRUE(all_finite(grads.flat()));
+}
+
+TEST(HalfBackend, DTypeNamesAndRoundoff) {
+  EXPECT_EQ(parse_dtype("bf16"), DType::bf16);
+  EXPECT_EQ(parse_dtype("bfloat16"), DType::bf16);
+  EXPECT_EQ(parse_dtype("half"), DType::f16);
+  EXPECT_EQ(parse_dtype("float16"), DType::f16);
+  EXPECT_EQ(dtype_size(DType::bf16), 2u);
+  EXPECT_TRUE(is_floating(DType::f16));
+  EXPECT_TRUE(is_half(DType::bf16));
+  EXPECT_FALSE(is_half(DType::f32));
+  EXPECT_EQ(unit_roundoff(DType::bf16), std::ldexp(1.0, -8));
+  EXPECT_EQ(unit_roundoff(DType::f16), std::ldexp(1.0, -11));
+  expect_error([] { unit_roundoff(DType::i32); }, ErrorCode::invalid_argument, {"unit_roundoff", "i32"});
+}
+
+}  // namespace
+}  // namespace gpurnn::testing
