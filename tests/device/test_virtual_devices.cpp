@@ -110,6 +110,29 @@ TEST(VirtualDevice, BackendWantsLengthsOnTheHost) {
   expect_error([&] { rnn.forward(x, in); }, ErrorCode::invalid_argument, {"lengths"});
 }
 
+// Half precision runs on the cpu backend only for now (issue 30): a device backend refuses bf16
+// and f16 naming the dtype, at construction and in a call.
+TEST(VirtualDevice, HalfDtypesAreRefusedNamingTheDtype) {
+  GPURNN_REQUIRE_VIRTUAL_DEVICES();
+  RNNDescriptor d;
+  d.cell = CellKind::lstm;
+  d.input_size = 3;
+  d.hidden_size = 4;
+  for (DType half : {DType::bf16, DType::f16}) {
+    expect_error([&] { RNN rnn(d, half, "virtual:1", 3); }, ErrorCode::unsupported,
+                 {"dtype", to_string(half), "does not compute"});
+    const std::unique_ptr<Backend> backend = make_backend("virtual:1");
+    EXPECT_NE(backend->unsupported_reason(d, half).value_or("").find(to_string(half)), std::string::npos);
+    RNNWeights w(d, half, kV1);
+    const Tensor x = random_tensor({2, 1, 3}, half, 2, 1).to(kV1);
+    Tensor y = Tensor::empty({2, 1, 4}, half, kV1);
+    ForwardArgs a;
+    a.x = x.view();
+    a.y = y.view();
+    expect_error([&] { backend->forward(w, a); }, ErrorCode::unsupported, {"forward", "weights", to_string(half)});
+  }
+}
+
 TEST(VirtualDevice, RnnModuleEqualsCpuBitForBit) {
   GPURNN_REQUIRE_VIRTUAL_DEVICES();
   for (CellKind cell : {CellKind::lstm, CellKind::gru, CellKind::rnn_tanh}) {

@@ -44,6 +44,10 @@ std::optional<std::string> cudnn_refusal(const RNNDescriptor& desc, DType dtype,
     return std::string(kPrefix) + "cell " + to_string(desc.cell) +
            " (cuDNN offers rnn_tanh, rnn_relu, lstm and gru; its vanilla RNN has no other activation)";
   }
+  if (is_half(dtype)) {  // cuDNN has half RNNs; this backend does not drive them yet
+    return std::string("the cudnn backend does not compute in ") + to_string(dtype) +
+           " yet (the cpu backend does); use f32 or f64";
+  }
   if (dtype != DType::f32 && dtype != DType::f64) {
     return std::string(kPrefix) + "dtype " + to_string(dtype) +
            " (the cudnn backend computes in f32 or f64)";
