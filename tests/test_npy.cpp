@@ -1,5 +1,6 @@
 // .npy: round trips, files written by real numpy (tests/data, made by make_npy_fixtures.py),
-// refusals of what numpy can write but we do not read, malformed files built byte by byte.
+// float16 both ways and bf16 written as float32, refusals of what numpy can write but we do not
+// read, malformed files built byte by byte.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -52,7 +53,7 @@ void expect_malformed(const std::string& bytes, std::initializer_list<std::strin
 
 TEST(Npy, RoundTripEveryDtypeAndShape) {
   ScratchDir dir;
-  for (DType dtype : {DType::f32, DType::f64, DType::i32, DType::i64}) {
+  for (DType dtype : {DType::f16, DType::f32, DType::f64, DType::i32, DType::i64}) {
     for (const Shape& shape :
          {Shape{}, Shape{5}, Shape{2, 3, 4}, Shape{0}, Shape{3, 0, 2}, Shape{1, 1, 1, 1, 1, 7}}) {
       SCOPED_TRACE(std::string(to_string(dtype)) + " " + to_string(shape));
@@ -78,6 +79,7 @@ TEST(Npy, WriterHeaderIsWhatNumpyWrites) {
   write_npy(dir.file("a.npy"), numbered({3}, DType::f64));
   write_npy(dir.file("b.npy"), numbered({}, DType::i32));
   write_npy(dir.file("c.npy"), numbered({2, 0}, DType::f32));
+  write_npy(dir.file("d.npy"), numbered({4, 1}, DType::f16));
   EXPECT_NE(read_bytes(dir.file("a.npy"))
                 .find("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }"),
             std::string::npos);
@@ -87,6 +89,47 @@ TEST(Npy, WriterHeaderIsWhatNumpyWrites) {
   EXPECT_NE(read_bytes(dir.file("c.npy"))
                 .find("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 0), }"),
             std::string::npos);
+  EXPECT_NE(read_bytes(dir.file("d.npy"))
+                .find("{'descr': '<f2', 'fortran_order': False, 'shape': (4, 1), }"),
+            std::string::npos);
+}
+
+// The 16-bit patterns of `t` (f16 or bf16).
+std::vector<std::uint16_t> bits_of(const Tensor& t) {
+  std::vector<std::uint16_t> bits(static_cast<std::size_t>(t.numel()));
+  std::memcpy(bits.data(), t.data(), t.bytes());
+  return bits;
+}
+
+// A bf16 tensor with a subnormal, the largest finite value, -0, inf and a NaN with a payload.
+Tensor bf16_specials() {
+  const std::uint16_t bits[] = {0x3F80, 0xC049, 0x0001, 0x7F7F, 0x8000, 0xFF80, 0x7FC1};
+  Tensor t = Tensor::empty({7}, DType::bf16);
+  std::memcpy(t.data(), bits, sizeof bits);
+  return t;
+}
+
+// numpy has no bfloat16: a bf16 tensor is written as '<f4', each value widened exactly (a
+// bf16 value is a float's top half), so converting the file back to bf16 gives the same bits.
+TEST(Npy, Bf16IsWrittenAsFloat32Exactly) {
+  ScratchDir dir;
+  const Tensor t = bf16_specials();
+  write_npy(dir.file("b.npy"), t);
+  EXPECT_NE(read_bytes(dir.file("b.npy")).find("{'descr': '<f4', 'fortran_order': False, 'shape': (7,), }"),
+            std::string::npos);
+  const Tensor back = read_npy(dir.file("b.npy"));
+  ASSERT_EQ(back.dtype(), DType::f32);
+  ASSERT_EQ(back.shape(), (Shape{7}));
+  const auto* in = static_cast<const std::uint16_t*>(t.data());
+  for (int k = 0; k < 7; ++k) {
+    std::uint32_t wide;
+    std::memcpy(&wide, back.data_as<float>() + k, sizeof wide);
+    EXPECT_EQ(wide, static_cast<std::uint32_t>(in[k]) << 16) << k;
+  }
+  EXPECT_EQ(bits_of(back.to(DType::bf16)), bits_of(t));
+  // An empty bf16 tensor has no values to widen.
+  write_npy(dir.file("e.npy"), Tensor::empty({0, 3}, DType::bf16));
+  EXPECT_EQ(read_npy(dir.file("e.npy")).shape(), (Shape{0, 3}));
 }
 
 // When Debian's numpy is there, it must load what we write.
@@ -103,6 +146,23 @@ TEST(Npy, NumpyLoadsWhatWeWrite) {
       "and a[1, 2] == 6.0 else 1)' " +
       dir.file("x.npy");
   EXPECT_EQ(std::system(check.c_str()), 0);
+
+  // f16 as numpy.float16, bit for bit; bf16 as numpy.float32 holding the same values.
+  const std::uint16_t half_bits[] = {0x3C00, 0x8001, 0x7BFF, 0xFC00, 0x3555, 0x7E01};
+  Tensor h = Tensor::empty({3, 2}, DType::f16);
+  std::memcpy(h.data(), half_bits, sizeof half_bits);
+  write_npy(dir.file("h.npy"), h);
+  write_npy(dir.file("b.npy"), bf16_specials());
+  const std::string check_half =
+      "/usr/bin/python3 -c 'import numpy as np, sys; h = np.load(sys.argv[1]); b = np.load(sys.argv[2]); "
+      "ok = h.dtype == np.float16 and h.shape == (3, 2) and "
+      "h.view(np.uint16).ravel().tolist() == [0x3C00, 0x8001, 0x7BFF, 0xFC00, 0x3555, 0x7E01]; "
+      "ok = ok and b.dtype == np.float32 and b.shape == (7,) and "
+      "(b.view(np.uint32) >> 16).tolist() == [0x3F80, 0xC049, 0x0001, 0x7F7F, 0x8000, 0xFF80, 0x7FC1] and "
+      "not (b.view(np.uint32) & 0xFFFF).any(); "
+      "sys.exit(0 if ok else 1)' " +
+      dir.file("h.npy") + " " + dir.file("b.npy");
+  EXPECT_EQ(std::system(check_half.c_str()), 0);
 }
 
 TEST(Npy, ReadsFilesWrittenByNumpy) {
@@ -132,6 +192,20 @@ TEST(Npy, ReadsFilesWrittenByNumpy) {
   const Tensor v3 = read_npy(kData + "/i32_v3.npy");
   ASSERT_EQ(v3.shape(), (Shape{2}));
   EXPECT_EQ(v3.data_as<std::int32_t>()[1], 8);
+
+  // float16 reads as f16, bit for bit (issue 30; it was refused before).
+  const Tensor f16 = read_npy(kData + "/f16.npy");
+  ASSERT_EQ(f16.dtype(), DType::f16);
+  ASSERT_EQ(f16.shape(), (Shape{3}));
+  EXPECT_EQ(bits_of(f16), (std::vector<std::uint16_t>{0x0000, 0x3C00, 0x4000}));  // 0, 1, 2
+  const Tensor special = read_npy(kData + "/f16_special.npy");
+  ASSERT_EQ(special.dtype(), DType::f16);
+  ASSERT_EQ(special.shape(), (Shape{3, 4}));
+  EXPECT_EQ(bits_of(special), (std::vector<std::uint16_t>{0x0000, 0x8000, 0x3C00, 0xC000, 0x7BFF, 0x0400, 0x0001,
+                                                          0x03FF, 0x3555, 0x7C00, 0xFC00, 0x7E00}));
+  const Tensor wide = special.to(DType::f32);
+  EXPECT_EQ(wide.data_as<float>()[4], 65504.0f);
+  EXPECT_EQ(wide.data_as<float>()[6], 0x1p-24f);
 }
 
 TEST(Npy, RefusesWhatNumpyWritesButWeDoNotRead) {
@@ -142,7 +216,9 @@ TEST(Npy, RefusesWhatNumpyWritesButWeDoNotRead) {
   refused("bigendian_f4.npy", "'>f4'", "big-endian");
   refused("object.npy", "'|O'", "object");
   refused("u8.npy", "'|u1'", "not supported");
-  refused("f16.npy", "'<f2'", "not supported");
+  // Big-endian float16 (byte by byte: numpy writes '>f2' only when asked).
+  const std::string big = image("{'descr': '>f2', 'fortran_order': False, 'shape': (2,), }\n", std::string(4, '\0'));
+  expect_malformed(big, {"'>f2'", "big-endian", "'<f2'"});
 }
 
 TEST(Npy, RefusesBadFraming) {
@@ -210,7 +286,8 @@ TEST(Npy, WriterRefusesAndFileErrorsNameThePath) {
   ScratchDir dir;
   const std::string path = dir.file("out.npy");
   const ErrorCode invalid = ErrorCode::invalid_argument;
-  expect_error([&] { write_npy(path, numbered({2}, DType::u8)); }, invalid, {"out.npy", "u8"});
+  expect_error([&] { write_npy(path, numbered({2}, DType::u8)); }, invalid,
+               {"out.npy", "'tensor'", "u8", "f16, f32, f64, i32, i64 and bf16 (as float32)"});
   expect_error([&] { write_npy(path, ConstTensorView()); }, invalid, {"out.npy", "undefined"});
   float host = 0.0f;
   const ConstTensorView on_gpu(&host, Shape{1}, DType::f32, Device::cuda(1));

@@ -1,9 +1,12 @@
-// RNN weights through safetensors: save/load round trips for every cell kind, inference of the
-// descriptor from names and shapes, and a clear error for every way a file can disagree.
+// RNN weights through safetensors: save/load round trips for every cell kind, half weights
+// (bf16/f16) saved and loaded bit for bit, inference of the descriptor from names and shapes, and
+// a clear error for every way a file can disagree.
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 
 #include "gpurnn/io/rnn_file.h"
@@ -68,6 +71,119 @@ TEST(RnnFile, SaveLoadRoundTripEveryCell) {
       std::remove(path.c_str());
     }
   }
+}
+
+// Whether two tensors hold the same dtype, shape and bytes.
+::testing::AssertionResult same_bits(ConstTensorView a, ConstTensorView b) {
+  if (a.dtype() != b.dtype() || a.shape() != b.shape()) {
+    return ::testing::AssertionFailure() << to_string(a.dtype()) << " " << to_string(a.shape()) << " vs "
+                                         << to_string(b.dtype()) << " " << to_string(b.shape());
+  }
+  if (a.bytes() != 0 && std::memcmp(a.data(), b.data(), a.bytes()) != 0) {
+    return ::testing::AssertionFailure() << "bytes differ";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// Issue 30: half weights are saved as BF16/F16 and load back bit for bit when loaded in their own
+// dtype (never through f32), exactly widened when loaded as f32 or f64, and converted between the
+// two half types through the exact f32 value.
+TEST(RnnFile, HalfWeightsSaveAsHalfAndLoadBitForBit) {
+  const RNNDescriptor d = desc(CellKind::lstm, 2, true, true, 3);
+  for (const auto& [dtype, stored] : {std::pair<DType, const char*>{DType::bf16, "BF16"}, {DType::f16, "F16"}}) {
+    SCOPED_TRACE(to_string(dtype));
+    RNNWeights w(d, dtype);
+    w.init_uniform(11);
+    const std::string path = temp_path(std::string("half_") + to_string(dtype) + ".safetensors");
+    io::save_rnn(path, w, "rnn.");
+    const io::SafetensorsReader file(path);
+    ASSERT_EQ(file.records().size(), w.parameters().size());
+    for (const io::SafetensorsRecord& r : file.records()) EXPECT_EQ(r.dtype, stored) << r.name;
+    EXPECT_TRUE(same_bits(file.read("rnn.weight_hr_l1_reverse"), w.get("weight_hr_l1_reverse")));
+
+    io::RNNLoadOptions options;
+    options.prefix = "rnn.";
+    options.dtype = dtype;
+    const RNNWeights same = io::load_rnn(path, options);
+    EXPECT_EQ(same.descriptor(), d);
+    EXPECT_TRUE(same_bits(same.flat(), w.flat()));
+    options.dtype = DType::f32;
+    EXPECT_TRUE(same_bits(io::load_rnn(path, options).flat(), w.flat().to(DType::f32)));
+    options.dtype = DType::f64;
+    EXPECT_TRUE(same_bits(io::load_rnn(path, options).flat(), w.flat().to(DType::f64)));
+    const DType other = dtype == DType::bf16 ? DType::f16 : DType::bf16;
+    options.dtype = other;
+    EXPECT_TRUE(same_bits(io::load_rnn(path, options).flat(), w.flat().to(DType::f32).to(other)));
+    std::remove(path.c_str());
+  }
+}
+
+// A BF16 file of hand-picked patterns (a subnormal, the largest finite, -0, a NaN with a payload):
+// loaded as bf16 it is the file's bits, loaded as f32 each value exactly (a float's top half).
+TEST(RnnFile, Bf16FileLoadsAsBf16AndAsF32) {
+  const RNNDescriptor d = desc(CellKind::rnn_tanh, 1, false, false, 0);
+  RNNWeights w(d, DType::bf16);
+  auto* bits = static_cast<std::uint16_t*>(w.flat().data());
+  const std::uint16_t picked[] = {0x3F80, 0xBF81, 0x0001, 0x7F7F, 0x8000, 0xFF81 /* NaN */, 0x4049};
+  for (std::int64_t k = 0; k < w.numel(); ++k) bits[k] = picked[k % 7] ^ static_cast<std::uint16_t>((k / 7) << 1);
+  const std::string path = write_edited("bf16.safetensors", w, "", [](auto&) {}, {{"cell", "rnn_tanh"}});
+  io::RNNLoadOptions options;
+  options.dtype = DType::bf16;
+  const RNNWeights as_bf16 = io::load_rnn(path, options);
+  ASSERT_EQ(as_bf16.dtype(), DType::bf16);
+  EXPECT_TRUE(same_bits(as_bf16.flat(), w.flat()));
+  const RNNWeights as_f32 = io::load_rnn(path);  // the default dtype
+  ASSERT_EQ(as_f32.dtype(), DType::f32);
+  for (std::int64_t k = 0; k < w.numel(); ++k) {
+    const std::uint32_t wide = static_cast<std::uint32_t>(bits[k]) << 16;  // bf16 is a float's top half
+    std::uint32_t got;
+    std::memcpy(&got, as_f32.flat().data_as<float>() + k, sizeof got);
+    if ((bits[k] & 0x7FFF) > 0x7F80) {
+      EXPECT_TRUE(std::isnan(as_f32.flat().data_as<float>()[k])) << k;
+    } else {
+      EXPECT_EQ(got, wide) << k;
+    }
+  }
+}
+
+// An f32 file loaded as bf16 or f16 rounds every weight to nearest, ties to even.
+TEST(RnnFile, F32FileLoadedAsHalfRoundsToNearestEven) {
+  RNNWeights w(desc(CellKind::gru, 1, false, true, 0), DType::f32);
+  w.init_uniform(5);
+  float* v = w.flat().data_as<float>();
+  v[0] = 1.0f + 0x1p-8f;       // bf16 tie -> 1; f16 exact
+  v[1] = 1.0f + 3 * 0x1p-8f;   // bf16 tie -> 1 + 2^-6
+  v[2] = 1.0f + 3 * 0x1p-11f;  // f16 tie -> 1 + 2^-9; bf16 -> 1
+  v[3] = 70000.0f;             // f16: inf
+  const std::string path = temp_path("f32_to_half.safetensors");
+  io::save_rnn(path, w);
+  io::RNNLoadOptions options;
+  options.dtype = DType::bf16;
+  const RNNWeights bf = io::load_rnn(path, options);
+  options.dtype = DType::f16;
+  const RNNWeights h = io::load_rnn(path, options);
+  const auto* bf_bits = static_cast<const std::uint16_t*>(bf.flat().data());
+  const auto* h_bits = static_cast<const std::uint16_t*>(h.flat().data());
+  EXPECT_EQ(bf_bits[0], 0x3F80);
+  EXPECT_EQ(bf_bits[1], 0x3F82);
+  EXPECT_EQ(bf_bits[2], 0x3F80);
+  EXPECT_EQ(h_bits[0], 0x3C04);
+  EXPECT_EQ(h_bits[2], 0x3C02);
+  EXPECT_EQ(h_bits[3], 0x7C00);
+  for (std::int64_t k = 0; k < w.numel(); ++k) {
+    ASSERT_EQ(bf_bits[k], bfloat16_bits_from(v[k])) << k;
+    ASSERT_EQ(h_bits[k], float16_bits_from(v[k])) << k;
+  }
+  std::remove(path.c_str());
+}
+
+TEST(RnnFile, IntegerLoadDtypeIsRefused) {
+  RNNWeights w(desc(CellKind::gru, 1, false, true, 0), DType::f32);
+  const std::string path = temp_path("int_dtype.safetensors");
+  io::save_rnn(path, w);
+  io::RNNLoadOptions options;
+  options.dtype = DType::i32;
+  expect_error([&] { io::load_rnn(path, options); }, ErrorCode::invalid_argument, {"options.dtype", "i32"});
 }
 
 TEST(RnnFile, CellFromMetadataOptionOrDefault) {

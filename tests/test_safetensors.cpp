@@ -1,5 +1,6 @@
-// safetensors: round trips, the writer's layout, F16/BF16 widening with exact values, read_as,
-// every malformed-file rule (files built byte by byte), writer refusals and atomic writes.
+// safetensors: round trips, the writer's layout, F16/BF16 read as stored and widened exactly by
+// read_as (and floats rounded to them to nearest even), read_as, every malformed-file rule (files
+// built byte by byte), writer refusals and atomic writes.
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -56,7 +57,7 @@ void expect_malformed(const std::string& header, std::size_t data_size,
 // ---- round trips and layout --------------------------------------------------------------------
 TEST(Safetensors, RoundTripEveryDtypeAndShape) {
   ScratchDir dir;
-  const DType dtypes[] = {DType::f32, DType::f64, DType::i32, DType::i64, DType::u8};
+  const DType dtypes[] = {DType::f32, DType::f64, DType::bf16, DType::f16, DType::i32, DType::i64, DType::u8};
   const Shape shapes[] = {Shape{}, Shape{5}, Shape{2, 3, 4}, Shape{0}, Shape{3, 0, 2}};
   std::vector<Tensor> keep;
   std::vector<NamedTensor> tensors;
@@ -157,7 +158,16 @@ SafetensorsReader half_file(const char* dtype, const std::vector<std::uint16_t>&
   return SafetensorsReader::from_memory(bytes.data(), bytes.size());
 }
 
-TEST(Safetensors, F16WidensExactly) {
+// The raw 16-bit patterns of a half tensor.
+std::vector<std::uint16_t> bits_of(const Tensor& t) {
+  std::vector<std::uint16_t> bits(static_cast<std::size_t>(t.numel()));
+  std::memcpy(bits.data(), t.data(), t.bytes());
+  return bits;
+}
+
+// Issue 30: read() gives F16 as f16, its bytes as stored (no round trip through f32, which would
+// also quiet a signalling NaN); read_as widens to f32 and f64 exactly.
+TEST(Safetensors, F16ReadsAsStoredAndWidensExactly) {
   const std::vector<std::uint16_t> bits = {0x0000, 0x8000, 0x3C00, 0xC000, 0x7BFF, 0x0400, 0x0001,
                                            0x03FF, 0x3555, 0x7C00, 0xFC00, 0x7E00, 0xFC01};
   const float expected[] = {0.0f, -0.0f, 1.0f, -2.0f, 65504.0f,
@@ -165,7 +175,14 @@ TEST(Safetensors, F16WidensExactly) {
                             std::ldexp(1.0f, -24),     // smallest subnormal
                             std::ldexp(1023.0f, -24),  // largest subnormal
                             0.333251953125f, INFINITY, -INFINITY};
-  const Tensor t = half_file("F16", bits).read("h");
+  const SafetensorsReader file = half_file("F16", bits);
+  const Tensor h = file.read("h");
+  ASSERT_EQ(h.dtype(), DType::f16);
+  EXPECT_EQ(h.shape(), (Shape{13}));
+  EXPECT_EQ(bits_of(h), bits);  // 0xFC01, a signalling NaN, included
+  EXPECT_EQ(bits_of(file.read_as("h", DType::f16)), bits);
+
+  const Tensor t = file.read_as("h", DType::f32);
   ASSERT_EQ(t.dtype(), DType::f32);
   const float* v = t.data_as<float>();
   for (std::size_t i = 0; i < 11; ++i) EXPECT_EQ(v[i], expected[i]) << std::hex << bits[i];
@@ -173,12 +190,21 @@ TEST(Safetensors, F16WidensExactly) {
   EXPECT_TRUE(std::isnan(v[11]));
   EXPECT_TRUE(std::isnan(v[12]));
   EXPECT_TRUE(std::signbit(v[12]));
+  const Tensor d = file.read_as("h", DType::f64);
+  for (std::size_t i = 0; i < 11; ++i) EXPECT_EQ(d.data_as<double>()[i], static_cast<double>(expected[i]));
 }
 
-TEST(Safetensors, BF16WidensExactly) {
+TEST(Safetensors, BF16ReadsAsStoredAndWidensExactly) {
   const std::vector<std::uint16_t> bits = {0x3F80, 0xC000, 0x4049, 0x7F7F, 0x0001,
-                                           0x8000, 0x7F80, 0xFF80, 0x7FC0};
-  const Tensor t = half_file("BF16", bits).read("h");
+                                           0x8000, 0x7F80, 0xFF80, 0x7FC0, 0xFF81};
+  const SafetensorsReader file = half_file("BF16", bits);
+  const Tensor h = file.read("h");
+  ASSERT_EQ(h.dtype(), DType::bf16);
+  EXPECT_EQ(bits_of(h), bits);
+  EXPECT_EQ(bits_of(file.read_as("h", DType::bf16)), bits);
+
+  const Tensor t = file.read_as("h", DType::f32);
+  ASSERT_EQ(t.dtype(), DType::f32);
   const float* v = t.data_as<float>();
   EXPECT_EQ(v[0], 1.0f);
   EXPECT_EQ(v[1], -2.0f);
@@ -189,6 +215,33 @@ TEST(Safetensors, BF16WidensExactly) {
   EXPECT_EQ(v[6], INFINITY);
   EXPECT_EQ(v[7], -INFINITY);
   EXPECT_TRUE(std::isnan(v[8]));
+  EXPECT_TRUE(std::isnan(v[9]));
+  EXPECT_EQ(file.read_as("h", DType::f64).data_as<double>()[4], std::ldexp(1.0, -133));
+}
+
+// read_as to a half dtype rounds to nearest, ties to even: from F32, and from F64 in one rounding
+// (1 + 2^-8 + 2^-40 is above the bf16 midpoint 1 + 2^-8; a first rounding to float would land on
+// the midpoint and then tie down to 1; likewise 1 + 2^-11 + 2^-40 for f16).
+TEST(Safetensors, ReadAsRoundsToHalfToNearestEven) {
+  ScratchDir dir;
+  const float floats[] = {1.0f + 0x1p-8f,      // bf16 tie: to 1 (even)
+                          1.0f + 3 * 0x1p-8f,  // bf16 tie: to 1 + 2^-6 (even)
+                          1.0f + 0x1p-11f,     // f16 tie: to 1
+                          1.0f + 3 * 0x1p-11f, // f16 tie: to 1 + 2^-9
+                          70000.0f,            // past f16's largest finite (65504): inf
+                          -0.0f};
+  const double doubles[] = {1.0 + 0x1p-8 + 0x1p-40, 1.0 + 0x1p-11 + 0x1p-40};
+  write_safetensors(dir.file("r.safetensors"), {{"f", Tensor::from_host<float>({6}, floats)},
+                                                {"d", Tensor::from_host<double>({2}, doubles)}});
+  const SafetensorsReader file(dir.file("r.safetensors"));
+  const Tensor bf = file.read_as("f", DType::bf16);
+  ASSERT_EQ(bf.dtype(), DType::bf16);
+  EXPECT_EQ(bits_of(bf), (std::vector<std::uint16_t>{0x3F80, 0x3F82, 0x3F80, 0x3F80, 0x4789, 0x8000}));
+  const Tensor h = file.read_as("f", DType::f16);
+  ASSERT_EQ(h.dtype(), DType::f16);
+  EXPECT_EQ(bits_of(h), (std::vector<std::uint16_t>{0x3C04, 0x3C0C, 0x3C00, 0x3C02, 0x7C00, 0x8000}));
+  EXPECT_EQ(bits_of(file.read_as("d", DType::bf16)), (std::vector<std::uint16_t>{0x3F81, 0x3F80}));
+  EXPECT_EQ(bits_of(file.read_as("d", DType::f16)), (std::vector<std::uint16_t>{0x3C04, 0x3C01}));
 }
 
 TEST(Safetensors, ReadAsConvertsWithinFloatingAndWithinInteger) {
@@ -353,6 +406,13 @@ TEST(Safetensors, RefusesBadOffsets) {
                    {"tensor 'w'", "[8, 4]", "end before they begin"});
   expect_malformed(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}})", 4,
                    {"tensor 'w'", "span 4 bytes", "needs 8"});
+  // 16-bit dtypes take 2 bytes an element: neither 4 (F32's size) nor 1.
+  expect_malformed(R"({"w":{"dtype":"F16","shape":[3],"data_offsets":[0,12]}})", 12,
+                   {"tensor 'w'", "span 12 bytes", "of F16 needs 6"});
+  expect_malformed(R"({"w":{"dtype":"BF16","shape":[2,2],"data_offsets":[0,4]}})", 4,
+                   {"tensor 'w'", "span 4 bytes", "of BF16 needs 8"});
+  expect_malformed(R"({"w":{"dtype":"BF16","shape":[3],"data_offsets":[0,5]}})", 5,
+                   {"tensor 'w'", "span 5 bytes", "needs 6"});
   expect_malformed(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", 3,
                    {"tensor 'w'", "past the data section (3 bytes)"});
   expect_malformed(R"({"w":{"dtype":"U8","shape":[1],)"

@@ -11,7 +11,8 @@ Tensor read_floating_npy(const std::string& path, const char* flag, DType dtype)
   const Tensor t = io::read_npy(path);
   if (!is_floating(t.dtype())) {
     throw Error(ErrorCode::invalid_argument, std::string(flag) + " " + path + ": holds " +
-                                                 to_string(t.dtype()) + " values, expected float32 or float64");
+                                                 to_string(t.dtype()) +
+                                                 " values, expected float16, float32 or float64");
   }
   return t.dtype() == dtype ? t : t.to(dtype);
 }

@@ -8,7 +8,8 @@
 
 namespace gpurnn::cli {
 
-// A floating array converted to `dtype`; Error(invalid_argument) for an integer array.
+// A float16, float32 or float64 array converted to `dtype` (as stored when it is `dtype`);
+// Error(invalid_argument) for an integer array.
 Tensor read_floating_npy(const std::string& path, const char* flag, DType dtype);
 
 // Lengths as int32 from an int32 or int64 array (the shape is the forward call's to check);

@@ -7,7 +7,9 @@
 #include "gpurnn/io/npy.h"
 
 #include <cstring>
+#include <vector>
 
+#include "core/half_arrays.h"
 #include "core/quoted.h"
 #include "io/atomic_file.h"
 #include "io/mapped_file.h"
@@ -30,8 +32,10 @@ struct Descr {
   const char* text;
   DType dtype;
 };
-constexpr Descr kDescrs[] = {
-    {"<f4", DType::f32}, {"<f8", DType::f64}, {"<i4", DType::i32}, {"<i8", DType::i64}};
+// numpy has no bfloat16 (no descr names it), so no file reads as bf16; write_npy writes bf16 as
+// '<f4'.
+constexpr Descr kDescrs[] = {{"<f2", DType::f16}, {"<f4", DType::f32}, {"<f8", DType::f64},
+                             {"<i4", DType::i32}, {"<i8", DType::i64}};
 
 // The header dict, parsed.
 struct Header {
@@ -118,7 +122,7 @@ class HeaderParser {
       why = "is big-endian; only little-endian data is supported";
     if (descr == "|O" || descr == "O")
       why = "is an object array (pickled Python objects), never loaded";
-    bad("'descr' " + gpurnn::detail::quoted(descr) + " " + why + " (supported: '<f4', '<f8', '<i4', '<i8')");
+    bad("'descr' " + gpurnn::detail::quoted(descr) + " " + why + " (supported: '<f2', '<f4', '<f8', '<i4', '<i8')");
   }
 
   bool word(const char* w) {
@@ -244,10 +248,18 @@ void write_npy(const std::string& path, ConstTensorView tensor) {
   check_argument(!tensor.empty(), where.c_str(), "tensor", "is an undefined view (no data)");
   check_argument(tensor.device().is_cpu(), where.c_str(), "tensor",
                  "is on " + to_string(tensor.device()) + "; copy it to the CPU first");
-  const char* descr = descr_of(tensor.dtype());
+  // numpy has no bfloat16: a bf16 tensor is written as float32, every value exactly (a bf16 value
+  // is a float whose low 16 bits are zero), so numpy and PyTorch read the same numbers.
+  const bool widen_bf16 = tensor.dtype() == DType::bf16;
+  const char* descr = descr_of(widen_bf16 ? DType::f32 : tensor.dtype());
   check_argument(descr != nullptr, where.c_str(), "tensor",
                  std::string("has dtype ") + to_string(tensor.dtype()) +
-                     "; .npy files are written for f32, f64, i32 and i64");
+                     "; .npy files are written for f16, f32, f64, i32, i64 and bf16 (as float32)");
+  std::vector<float> widened;
+  if (widen_bf16) {
+    widened.resize(static_cast<std::size_t>(tensor.numel()));
+    gpurnn::detail::widen_half(DType::bf16, tensor.data(), widened.data(), tensor.numel());
+  }
 
   std::string dict = std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': (";
   for (int i = 0; i < tensor.rank(); ++i) {
@@ -270,8 +282,9 @@ void write_npy(const std::string& path, ConstTensorView tensor) {
   header.append(total - header.size() - 1, ' ');
   header += '\n';
 
-  detail::write_file_atomically(path,
-                                {{header.data(), header.size()}, {tensor.data(), tensor.bytes()}});
+  const detail::ByteSpan data = widen_bf16 ? detail::ByteSpan{widened.data(), widened.size() * sizeof(float)}
+                                           : detail::ByteSpan{tensor.data(), tensor.bytes()};
+  detail::write_file_atomically(path, {{header.data(), header.size()}, data});
 }
 
 }  // namespace gpurnn::io

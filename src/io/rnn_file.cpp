@@ -243,10 +243,13 @@ RNNDescriptor infer_rnn_descriptor(const SafetensorsReader& file, const RNNLoadO
 }
 
 RNNWeights load_rnn(const std::string& path, const RNNLoadOptions& options) {
+  check_argument(is_floating(options.dtype), "load_rnn", "options.dtype",
+                 std::string("must be f32, f64, bf16 or f16, got ") + to_string(options.dtype));
   const SafetensorsReader file(path);
   const InferredRnn rnn = infer_rnn(file, options);
   RNNWeights w(rnn.descriptor, options.dtype);
   for (const ParameterInfo& p : w.parameters()) {
+    // A tensor already in options.dtype comes back as its stored bytes: half weights stay half.
     const Tensor t = file.read_as(options.prefix + stored_name(p.name, rnn.cell_names), options.dtype);
     std::memcpy(w.get(p.name).data(), t.data(), t.bytes());
   }
@@ -259,6 +262,7 @@ void save_rnn(const std::string& path, const RNNWeights& weights, const std::str
                  "are on " + to_string(weights.device()) + "; copy them to the CPU first");
   std::vector<NamedTensor> tensors;
   for (const ParameterInfo& p : weights.parameters()) {
+    // As they are: bf16/f16 weights become BF16/F16 tensors, never widened.
     tensors.push_back({prefix + p.name, weights.get(p.name)});
   }
   write_safetensors(path, tensors,

@@ -1,7 +1,8 @@
 // The safetensors reader. Design: the whole file is validated once, up front (parse_file), into
 // a list of records whose byte ranges are proven to lie inside the data section and to tile it;
-// after that every read is a bounds-safe memcpy (plus F16/BF16 widening). The JSON header is
-// parsed (in linear time, with duplicate keys caught) by io/safetensors_header.
+// after that every read is a bounds-safe memcpy of the stored bytes (F16 and BF16 included: they
+// are DType::f16 and bf16, so a half file stays half). The JSON header is parsed (in linear time,
+// with duplicate keys caught) by io/safetensors_header.
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -29,11 +30,11 @@ using detail::snippet;
 struct StoredType {
   const char* name;
   std::size_t item_size;
-  DType read_dtype;  // what read() returns
+  DType read_dtype;  // what read() returns: the same bytes, as this dtype
 };
 constexpr StoredType kStoredTypes[] = {
-    {"F16", 2, DType::f32}, {"BF16", 2, DType::f32}, {"F32", 4, DType::f32}, {"F64", 8, DType::f64},
-    {"I32", 4, DType::i32}, {"I64", 8, DType::i64},  {"U8", 1, DType::u8},
+    {"F16", 2, DType::f16}, {"BF16", 2, DType::bf16}, {"F32", 4, DType::f32}, {"F64", 8, DType::f64},
+    {"I32", 4, DType::i32}, {"I64", 8, DType::i64},   {"U8", 1, DType::u8},
 };
 
 const StoredType* find_stored_type(const std::string& name) {
@@ -41,39 +42,6 @@ const StoredType* find_stored_type(const std::string& name) {
     if (name == t.name) return &t;
   }
   return nullptr;
-}
-
-// IEEE binary16 to binary32, exactly (every half value is representable as a float).
-float f16_to_f32(std::uint16_t h) {
-  const std::uint32_t sign = static_cast<std::uint32_t>(h >> 15) << 31;
-  std::uint32_t exponent = (h >> 10) & 0x1fu;
-  std::uint32_t mantissa = h & 0x3ffu;
-  std::uint32_t bits;
-  if (exponent == 0x1f) {  // inf or NaN (payload kept)
-    bits = sign | 0x7f800000u | (mantissa << 13);
-  } else if (exponent != 0) {  // normal: rebias 15 -> 127
-    bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
-  } else if (mantissa == 0) {  // signed zero
-    bits = sign;
-  } else {  // subnormal: mantissa * 2^-24, normalised for f32
-    exponent = 113;
-    while ((mantissa & 0x400u) == 0) {
-      mantissa <<= 1;
-      --exponent;
-    }
-    bits = sign | (exponent << 23) | ((mantissa & 0x3ffu) << 13);
-  }
-  float f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
-}
-
-// bfloat16 is the top half of a binary32.
-float bf16_to_f32(std::uint16_t h) {
-  const std::uint32_t bits = static_cast<std::uint32_t>(h) << 16;
-  float f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
 }
 
 // A JSON non-negative integer that fits in int64.
@@ -311,17 +279,9 @@ const SafetensorsRecord& SafetensorsReader::record(const std::string& name) cons
 Tensor SafetensorsReader::read(const std::string& name) const {
   const SafetensorsRecord& r = record(name);
   const StoredType& stored = *find_stored_type(r.dtype);  // validated when parsed
-  Tensor out = Tensor::empty(r.shape, stored.read_dtype);
+  Tensor out = Tensor::empty(r.shape, stored.read_dtype);  // bytes() == end - begin: checked when parsed
   const std::uint8_t* src = impl_->data + r.begin;  // [begin, end) lies inside the data section
-  if (stored.item_size == 2) {                      // F16 or BF16, widened to f32
-    float* dst = out.data_as<float>();
-    const bool is_bf16 = r.dtype == "BF16";
-    for (std::int64_t i = 0; i < out.numel(); ++i) {
-      std::uint16_t h;
-      std::memcpy(&h, src + 2 * i, sizeof h);
-      dst[i] = is_bf16 ? bf16_to_f32(h) : f16_to_f32(h);
-    }
-  } else if (r.end > r.begin) {  // an empty tensor's `src` may be null (an empty data section)
+  if (r.end > r.begin) {  // an empty tensor's `src` may be null (an empty data section)
     std::memcpy(out.data(), src, r.end - r.begin);
   }
   if (impl_->mapped) impl_->mapped->check_unchanged();  // a file that shrank reads as zeros
@@ -338,6 +298,8 @@ Tensor SafetensorsReader::read_as(const std::string& name, DType dtype) const {
                     (is_floating(stored) ? "floating and integer" : "integer and floating") +
                     " values, which read_as refuses");
   }
+  // Tensor::to widens a half value to f32/f64 exactly and rounds to bf16/f16 to nearest even (an
+  // f64 through round-to-odd, so no double rounding): gpurnn/half.h.
   Tensor t = read(name);
   return t.dtype() == dtype ? t : t.to(dtype);
 }

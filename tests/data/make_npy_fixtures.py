@@ -29,3 +29,6 @@ save("bigendian_f4.npy", np.arange(3, dtype=">f4"))
 save("object.npy", np.array([1, "a", None], dtype=object), allow_pickle=True)
 save("u8.npy", np.arange(3, dtype="u1"))
 save("f16.npy", np.arange(3, dtype="<f2"))
+# float16 (issue 30): zeros, the extremes of normal and subnormal numbers, a rounded 1/3, inf, NaN.
+save("f16_special.npy", np.array([0.0, -0.0, 1.0, -2.0, 65504.0, 2.0**-14, 2.0**-24, 1023 * 2.0**-24,
+                                  1 / 3, np.inf, -np.inf, np.nan], dtype="<f2").reshape(3, 4))

@@ -5,6 +5,9 @@ Needs NumPy and PyTorch (Debian 12: /usr/bin/python3 with python3-numpy and pyth
 safetensors format is written and read by hand below (no `safetensors` package).
   generate [--out DIR]  write the fixtures (default DIR: tests/golden/data next to this script)
   check-roundtrip DIR   load the models libgpurnn saved in DIR into PyTorch, compare outputs
+  check-half DIR        libgpurnn's bf16/f16 LSTMs in DIR load into torch.nn.LSTM(...).to(
+                        torch.bfloat16 / torch.float16) bit for bit; then writes PyTorch's own
+                        bf16/f16 state_dicts there for `roundtrip_writer --check-torch-half DIR`
   selftest              safetensors writer/reader round-trip and refusal of malformed files;
                         the committed fixtures parse; with PyTorch, check-roundtrip passes on
                         them and fails on a corrupted copy (this part is skipped without torch)
@@ -32,6 +35,17 @@ check-roundtrip DIR: each <name>.model.safetensors (libgpurnn's save_rnn, metada
 metadata batch_first, optional prefix) is loaded into the torch module its names and shapes
 describe (load_state_dict(strict=True)) and run in float64: ||a-b||/||b|| < 1e-5 for y, hn, cn.
 One line per model; exit 1 on any mismatch, or when DIR holds no model.
+
+check-half DIR (issue 30: half weights cross between libgpurnn and PyTorch unchanged): for
+lib_bf16 and lib_f16, <name>.model.safetensors (save_rnn of bf16 / f16 weights: every tensor
+BF16 / F16) and <name>.f32.safetensors (the same weights widened to F32 by libgpurnn). The model
+must load with load_state_dict(strict=True) into the module its shapes describe, converted with
+.to(torch.bfloat16 / torch.float16), each parameter with the file's bit patterns and .float()
+equal to the F32 file. Then torch_bf16 / torch_f16 are written: <name>.model.safetensors, the
+state_dict of an LSTM(5, 7, 2 layers, bidirectional, proj 3) in that dtype (with a -0 and the
+smallest subnormal in weight_ih_l0), no metadata, as safetensors.torch.save_file writes it; and
+<name>.bits.safetensors, per parameter its bit patterns as I32 and "wide.<name>", its .float().
+Exit 1 on any mismatch.
 """
 import argparse
 import contextlib
@@ -58,7 +72,10 @@ CONDITIONING_TOL = 2e-6
 DEFAULT_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 
 # ---- safetensors, by hand -------------------------------------------------------------------
-ST_DTYPES = {"F32": "<f4", "F64": "<f8", "I32": "<i4", "I64": "<i8", "U8": "u1"}
+# numpy has no bfloat16: a BF16 tensor is read as, and a uint16 array written as, its bit patterns
+# (torch_from_array / array_from_torch turn them into torch.bfloat16 and back).
+ST_DTYPES = {"F16": "<f2", "BF16": "<u2", "F32": "<f4", "F64": "<f8", "I32": "<i4", "I64": "<i8",
+             "U8": "u1"}
 ST_NAMES = {np.dtype(v).str: k for k, v in ST_DTYPES.items()}
 MAX_HEADER = 100_000_000
 
@@ -294,16 +311,20 @@ def cmd_generate(args):
 
 
 # ---- check-roundtrip ------------------------------------------------------------------------
-def module_from_state(torch, state, cell, batch_first):
-    """The module that `state` (names without prefix) is the state_dict of, loaded strictly."""
+def module_for_state(torch, state, cell, batch_first):
+    """The module (float32, not loaded) whose state_dict `state` (names without prefix) is."""
     if "weight_ih_l0" not in state:
         raise ValueError("no weight_ih_l0")
     layers = sum(1 for k in state if k.startswith("weight_ih_l") and not k.endswith("_reverse"))
     w = state["weight_ih_l0"]
     proj = state["weight_hr_l0"].shape[0] if "weight_hr_l0" in state else 0
-    rnn = make_module(torch, cell, w.shape[1], w.shape[0] // GATES[cell], layers,
-                      "weight_ih_l0_reverse" in state, "bias_ih_l0" in state, proj, batch_first)
-    rnn = rnn.double()
+    return make_module(torch, cell, w.shape[1], w.shape[0] // GATES[cell], layers,
+                       "weight_ih_l0_reverse" in state, "bias_ih_l0" in state, proj, batch_first)
+
+
+def module_from_state(torch, state, cell, batch_first):
+    """The module that `state` (names without prefix) is the state_dict of, loaded strictly."""
+    rnn = module_for_state(torch, state, cell, batch_first).double()
     rnn.load_state_dict({k: torch.from_numpy(v.astype(np.float64)) for k, v in state.items()},
                         strict=True)
     return rnn
@@ -359,6 +380,82 @@ def cmd_check_roundtrip(args):
     return check_roundtrip(import_torch(), args.dir)
 
 
+# ---- check-half -----------------------------------------------------------------------------
+HALF_CASES = {"bf16": ("BF16", np.uint16), "f16": ("F16", np.float16)}  # name: stored, as read
+
+
+def torch_from_array(torch, arr):
+    """A torch tensor of `arr` as read_safetensors gives it (BF16 as uint16 bit patterns)."""
+    if arr.dtype == np.uint16:
+        return torch.from_numpy(arr.view(np.int16).copy()).view(torch.bfloat16)
+    return torch.from_numpy(arr.copy())
+
+
+def array_from_torch(torch, t):
+    """What write_safetensors stores for `t`: a bfloat16 tensor as its uint16 bit patterns."""
+    t = t.detach().contiguous()
+    if t.dtype == torch.bfloat16:
+        return t.view(torch.int16).numpy().view(np.uint16).copy()
+    return t.numpy().copy()
+
+
+def bit_patterns(arr):
+    return arr.view({2: np.uint16, 4: np.uint32}[arr.dtype.itemsize])
+
+
+def check_lib_half(torch, directory, name, torch_dtype, read_as):
+    """libgpurnn's half file into PyTorch: (ok, text)."""
+    tensors, meta = read_safetensors(os.path.join(directory, name + ".model.safetensors"))
+    wide, _ = read_safetensors(os.path.join(directory, name + ".f32.safetensors"))
+    wrong = [k for k, v in tensors.items() if v.dtype != read_as]
+    if wrong or not tensors:
+        return False, f"tensors {wrong} are not stored as {read_as.__name__} (or the file is empty)"
+    rnn = module_for_state(torch, tensors, meta.get("cell", "rnn_tanh"), False).to(torch_dtype)
+    state = {k: torch_from_array(torch, v) for k, v in tensors.items()}
+    # load_state_dict would convert any other dtype silently: the file's tensors must already be it.
+    assert all(v.dtype == torch_dtype for v in state.values())
+    rnn.load_state_dict(state, strict=True)
+    for k, p in rnn.state_dict().items():
+        if p.dtype != torch_dtype:
+            return False, f"{k} is {p.dtype} after loading"
+        if not np.array_equal(bit_patterns(array_from_torch(torch, p)), bit_patterns(tensors[k])):
+            return False, f"{k}: the loaded bits differ from the file's"
+        if not np.array_equal(bit_patterns(p.float().numpy()), bit_patterns(wide[k])):
+            return False, f"{k}: PyTorch's .float() differs from libgpurnn's f32 widening"
+    return True, f"{len(tensors)} tensors load into {rnn!r}.to({torch_dtype}) bit for bit"
+
+
+def write_torch_half(torch, directory, name, torch_dtype, index):
+    """PyTorch's half LSTM for roundtrip_writer --check-torch-half."""
+    torch.manual_seed(SEED + 100 + index)
+    rnn = torch.nn.LSTM(5, 7, num_layers=2, bidirectional=True, proj_size=3).to(torch_dtype)
+    with torch.no_grad():  # a signed zero and the smallest subnormal must cross unchanged too
+        rnn.weight_ih_l0[0, 0] = -0.0
+        rnn.weight_ih_l0[0, 1] = torch.finfo(torch_dtype).tiny * torch.finfo(torch_dtype).eps
+    state = rnn.state_dict()
+    write_safetensors(os.path.join(directory, name + ".model.safetensors"),
+                      [(k, array_from_torch(torch, v)) for k, v in state.items()])
+    bits = [(k, bit_patterns(array_from_torch(torch, v)).astype(np.int32)) for k, v in state.items()]
+    bits += [("wide." + k, v.float().numpy()) for k, v in state.items()]
+    write_safetensors(os.path.join(directory, name + ".bits.safetensors"), bits)
+    return f"wrote {len(state)} tensors of {rnn!r}.to({torch_dtype})"
+
+
+def cmd_check_half(args):
+    torch = import_torch()
+    failed = 0
+    for index, (short, (stored, read_as)) in enumerate(HALF_CASES.items()):
+        torch_dtype = {"bf16": torch.bfloat16, "f16": torch.float16}[short]
+        try:
+            ok, text = check_lib_half(torch, args.dir, "lib_" + short, torch_dtype, read_as)
+        except Exception as e:
+            ok, text = False, f"{type(e).__name__}: {e}"
+        print(f"{'ok  ' if ok else 'FAIL'} lib_{short} ({stored}): {text}")
+        failed += not ok
+        print(f"ok   torch_{short}: " + write_torch_half(torch, args.dir, "torch_" + short, torch_dtype, index))
+    return 1 if failed else 0
+
+
 # ---- selftest -------------------------------------------------------------------------------
 def raw_file(header, body):
     text = json.dumps(header).encode()
@@ -370,7 +467,9 @@ def selftest_format():
     tensors = [("a.weight", rng.standard_normal((3, 4)).astype(np.float32)),
                ("b", rng.standard_normal(5)), ("len", np.array([3, 1, 2], np.int32)),
                ("big", np.arange(4, dtype=np.int64).reshape(2, 1, 2)),
-               ("bytes", np.array([0, 255, 7], np.uint8)), ("empty", np.zeros((0, 3), np.float32))]
+               ("bytes", np.array([0, 255, 7], np.uint8)), ("empty", np.zeros((0, 3), np.float32)),
+               ("half", np.array([1, -0.0, 65504, 2.0**-24], np.float16)),
+               ("bf16_bits", np.array([[0x3F80, 0x8000], [0x0001, 0x7FC1]], np.uint16))]
     meta = {"cell": "lstm", "note": "ünïcode"}
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "t.safetensors")
@@ -452,10 +551,11 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="mode", required=True)
     sub.add_parser("generate").add_argument("--out", default=DEFAULT_DATA)
     sub.add_parser("check-roundtrip").add_argument("dir")
+    sub.add_parser("check-half").add_argument("dir")
     sub.add_parser("selftest")
     args = parser.parse_args(argv)
     return {"generate": cmd_generate, "check-roundtrip": cmd_check_roundtrip,
-            "selftest": cmd_selftest}[args.mode](args)
+            "check-half": cmd_check_half, "selftest": cmd_selftest}[args.mode](args)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,11 @@ namespace gpurnn::io {
 struct RNNLoadOptions {
   std::string prefix;              // e.g. "rnn."; "" for a bare torch.nn.LSTM state_dict
   std::optional<CellKind> cell;    // overrides the file's metadata
-  DType dtype = DType::f32;        // the weights' dtype after loading
+  // The weights' dtype after loading: f32, f64, bf16 or f16, whatever the file stores. A tensor
+  // stored in that dtype is copied bit for bit (a BF16 file loaded as bf16 never passes through
+  // f32); any other floating tensor converts as SafetensorsReader::read_as does: F16/BF16 to f32
+  // or f64 exactly, F32/F64 to bf16 or f16 rounded to nearest even (gpurnn/half.h).
+  DType dtype = DType::f32;
   // Called with a warning the load does not stop for: a one-gate cell whose kind neither the
   // file nor `cell` states is guessed as rnn_tanh (a torch.nn.RNN(nonlinearity='relu') saved
   // without metadata would run wrongly). Empty: the warning goes to stderr.
@@ -35,6 +39,8 @@ RNNDescriptor infer_rnn_descriptor(const SafetensorsReader& file, const RNNLoadO
 RNNWeights load_rnn(const std::string& path, const RNNLoadOptions& options = {});
 // Writes every parameter under `prefix` with metadata "cell", so
 // torch.nn.LSTM/GRU/RNN.load_state_dict accepts the file (after safetensors.torch.load_file).
+// Parameters are written in the weights' dtype, bit for bit: bf16 weights as BF16 and f16 as
+// F16, which a module converted with .to(torch.bfloat16) / .to(torch.float16) loads unchanged.
 void save_rnn(const std::string& path, const RNNWeights& weights, const std::string& prefix = "");
 
 }  // namespace gpurnn::io

@@ -48,10 +48,14 @@ class SafetensorsReader {
   // Error(invalid_argument) naming `name` when the file has no such tensor.
   const SafetensorsRecord& record(const std::string& name) const;
 
-  // A CPU copy: F32, F64, I32, I64, U8 as stored; F16 and BF16 widened to f32. The file stays
-  // mapped: Error(io_error) naming it when it shrank or changed since it was opened.
+  // A CPU copy of the stored bytes, in the stored dtype: F16 -> f16, BF16 -> bf16, F32 -> f32,
+  // F64 -> f64, I32 -> i32, I64 -> i64, U8 -> u8 (a half tensor stays half: nothing is widened).
+  // The file stays mapped: Error(io_error) naming it when it shrank or changed since it was opened.
   Tensor read(const std::string& name) const;
-  // A CPU copy converted to `dtype` (floating to floating, integer to integer).
+  // A CPU copy converted to `dtype`, floating to floating (f16, bf16, f32, f64 in any direction:
+  // half to f32/f64 is exact, to bf16/f16 rounds to nearest even as gpurnn/half.h says) or
+  // integer to integer; the stored dtype itself is the stored bytes, as read() gives them.
+  // Error(invalid_argument) naming the tensor for floating <-> integer.
   Tensor read_as(const std::string& name, DType dtype) const;
 
  private:
@@ -62,11 +66,15 @@ class SafetensorsReader {
 
 struct NamedTensor {
   std::string name;
-  ConstTensorView tensor;  // a CPU tensor of f32, f64, i32, i64 or u8
+  ConstTensorView tensor;  // a CPU tensor of any dtype: f32, f64, bf16, f16, i32, i64 or u8
 };
 
 // Writes `tensors` (in the given order) and `metadata` to `path`, through a temporary file in
-// the same directory renamed into place, so `path` is never left half-written.
+// the same directory renamed into place, so `path` is never left half-written. Each tensor's
+// bytes go out as they are, under its dtype's safetensors name (bf16 as "BF16", f16 as "F16":
+// what torch.bfloat16 / torch.float16 tensors are saved as).
+// Error(invalid_argument) naming the tensor for an empty name, a duplicate, the reserved name
+// "__metadata__", names or metadata that are not UTF-8, an undefined view or one not on the CPU.
 void write_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
                        const std::map<std::string, std::string>& metadata = {});
 
