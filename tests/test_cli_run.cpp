@@ -80,6 +80,27 @@ TEST_F(CliRun, OutputsEqualTheLibraryForward) {
 
 // Issue 33: --threads sets the run's thread count; the output is the same bits at every count,
 // and a count beyond the limit is refused naming the flag.
+// Issue 30: --dtype bf16|f16 runs the model in half by the README's rule. A half file stays half;
+// f32 inputs and weights are rounded to nearest. y is what the library's half forward gives:
+// f16 written as numpy's float16, bf16 (which numpy lacks) as float32 holding the bf16 values.
+TEST_F(CliRun, HalfDtypesRunAndWriteWhatTheLibraryComputes) {
+  save_small_gru();
+  for (DType half : {DType::bf16, DType::f16}) {
+    const std::string name = to_string(half);
+    const CliResult r = run_cli("run --weights " + path("gru.safetensors") + " --input " + path("x.npy") +
+                                " --output " + path("y_" + name + ".npy") + " --dtype " + name);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    io::RNNLoadOptions load;
+    load.dtype = half;
+    RNN rnn(io::load_rnn(path("gru.safetensors"), load));
+    const Tensor expected = rnn.forward(io::read_npy(path("x.npy")).to(half)).y;
+    const Tensor got = io::read_npy(path("y_" + name + ".npy"));
+    EXPECT_EQ(got.dtype(), half == DType::f16 ? DType::f16 : DType::f32) << name;
+    ASSERT_EQ(got.numel(), expected.numel());
+    EXPECT_EQ(relative_error(got.to(DType::f64), expected.to(DType::f64)), 0.0) << name;
+  }
+}
+
 TEST_F(CliRun, ThreadsFlagGivesTheSameOutputAtEveryCount) {
   save_small_gru();
   std::vector<double> first;
@@ -159,7 +180,7 @@ TEST_F(CliRun, BadInputIsAClearErrorAndWritesNothing) {
       {base + " --input " + path("x.npy") + " --device cuda:0", "--device"},
       {base + " --input " + path("x.npy") + " --cell lstm", "4 gates"},
       {base + " --input " + path("x.npy") + " --dtype i32", "--dtype"},
-      {base + " --input " + path("x.npy") + " --dtype f16", "--dtype f16: expected f32 or f64"},
+      {base + " --input " + path("x.npy") + " --dtype f8", "--dtype f8: expected f32, f64, bf16 or f16"},
       {"run --input " + path("x.npy"), "--weights"},
       // Issue 22: outputs that collide with each other or with an input, or cannot be written,
       // are refused before any work; flags of the other mode are errors, not ignored.

@@ -9,7 +9,7 @@ namespace gpurnn::cli {
 
 DType parse_compute_dtype(const std::string& text, const char* flag) {
   // parse_dtype also knows the integer dtypes of files (i32, i64, u8); a computation runs in
-  // neither those nor any dtype parse_dtype does not know (f16, bf16), so both get this message.
+  // none of those nor in a dtype parse_dtype does not know, so both get this message.
   bool floating = false;
   DType dtype = DType::f32;
   try {
@@ -17,7 +17,7 @@ DType parse_compute_dtype(const std::string& text, const char* flag) {
     floating = is_floating(dtype);
   } catch (const Error&) {
   }
-  if (!floating) throw Error(ErrorCode::invalid_argument, std::string(flag) + " " + text + ": expected f32 or f64");
+  if (!floating) throw Error(ErrorCode::invalid_argument, std::string(flag) + " " + text + ": expected f32, f64, bf16 or f16");
   return dtype;
 }
 
