@@ -116,22 +116,26 @@ constexpr std::int64_t kMinPackedProjectionRows = 400;
 // built with it), else pooled_gemm at every step. The choice does not depend on the thread
 // count, so neither do the results (worker_pool.h). `kept` handles belong to prepared weights; `share` is a handle of
 // the same cache whose packed copy of the same W this one may reuse.
+// `bf16_w`: W's bf16 bits in a bf16 call (CpuOps::use_half_weights), else null.
 template <class T>
 typename CpuOps<T>::FixedGemm make_fixed_gemm(const engine::FixedWeightGemm<T>& g, bool kept,
-                                              const typename CpuOps<T>::FixedGemm* share) {
+                                              const typename CpuOps<T>::FixedGemm* share,
+                                              const std::uint16_t* bf16_w) {
   typename CpuOps<T>::FixedGemm handle{g, nullptr};
 #if defined(GPURNN_HAVE_ONEDNN)
   if constexpr (std::is_same_v<T, float>) {
     if (g.m == 1) {
       handle.row_gemv = true;
+      if (g.tw == engine::Trans::yes) handle.bf16_w = bf16_w;
     } else {
+      const bool bf16 = bf16_w != nullptr && onednn_bf16_matmul();
       handle.packed = std::make_shared<const PackedGemm>(
           g, kept ? PackedGemm::Storage::kept : PackedGemm::Storage::per_call,
-          share != nullptr ? share->packed.get() : nullptr);
+          share != nullptr ? share->packed.get() : nullptr, bf16 ? bf16_w : nullptr);
     }
   }
 #else
-  (void)kept, (void)share;
+  (void)kept, (void)share, (void)bf16_w;
 #endif
   return handle;
 }
@@ -140,13 +144,16 @@ typename CpuOps<T>::FixedGemm make_fixed_gemm(const engine::FixedWeightGemm<T>& 
 
 template <class T>
 typename CpuOps<T>::FixedGemm CpuOps<T>::prepare_fixed_gemm(const engine::FixedWeightGemm<T>& g) {
-  if (prepared == nullptr) return make_fixed_gemm<T>(g, false, nullptr);
+  // A bf16 call's handles exist only in its forward (transposed W); the backward's GEMMs by the
+  // same W are untransposed, so a prepared cache never mixes the two under one key.
+  const std::uint16_t* bf16_w = bf16_of(g.w);
+  if (prepared == nullptr) return make_fixed_gemm<T>(g, false, nullptr, bf16_w);
   return prepared->find_or_make(g, [&](const auto& made) {
     const FixedGemm* share = nullptr;
     for (const auto& e : made) {
       if (e.handle.packed != nullptr && e.gemm.w == g.w && e.gemm.tw == g.tw && e.gemm.ldw == g.ldw) share = &e.handle;
     }
-    return make_fixed_gemm<T>(g, true, share);
+    return make_fixed_gemm<T>(g, true, share, bf16_w);
   });
 }
 
@@ -181,6 +188,7 @@ void CpuOps<T>::run_fixed_gemm(const FixedGemm& g, const T* a, T* c) {
 #if defined(GPURNN_HAVE_ONEDNN)
   if constexpr (std::is_same_v<T, float>) {
     if (g.packed != nullptr) return g.packed->run(a, c);
+    if (g.row_gemv && g.bf16_w != nullptr) return gemv_wt_bf16(s.n, s.k, a, g.bf16_w, s.ldw, s.beta, c);
     if (g.row_gemv && s.tw == engine::Trans::yes) return gemv_wt_f32(s.n, s.k, a, s.w, s.ldw, s.beta, c);
     if (g.row_gemv) return gemv_w_f32(s.n, s.k, a, s.w, s.ldw, s.beta, c);
   }
@@ -197,6 +205,25 @@ void CpuOps<T>::gemm_bias_rows(const engine::FixedWeightGemm<T>& g, const T* a, 
   // that, oneDNN's matmul on W as given, on both paths. One rule for both, so prepared weights
   // give the same bits as the weights.
   if constexpr (std::is_same_v<T, float>) {
+    // bf16 (use_half_weights): one row is a bf16 GEMV; more, oneDNN's bf16 matmul on W packed in
+    // bf16 (for this call, or once for prepared weights).
+    if (const std::uint16_t* bf16_w = bf16_of(g.w); bf16_w != nullptr && g.tw == engine::Trans::yes) {
+      if (g.m == 1) {
+        gemv_wt_bf16(g.n, g.k, a, bf16_w, g.ldw, g.beta, c);
+        return add_bias_rows(c, g.m, g.n, g.ldc, bias);
+      }
+      if (onednn_bf16_matmul()) {
+        if (prepared == nullptr) {
+          return PackedGemm(g, PackedGemm::Storage::per_call, nullptr, bf16_w).run_rows(g.m, a, bias, c);
+        }
+        engine::FixedWeightGemm<T> any_rows = g;
+        any_rows.m = 0;
+        const FixedGemm handle = prepared->find_or_make(any_rows, [&](const auto&) {
+          return FixedGemm{any_rows, std::make_shared<const PackedGemm>(g, PackedGemm::Storage::kept, nullptr, bf16_w)};
+        });
+        return handle.packed->run_rows(g.m, a, bias, c);
+      }
+    }
     if (g.m < kMinPackedProjectionRows) return matmul_bias_rows(g, a, bias, c);
     if (prepared == nullptr) return PackedGemm(g, PackedGemm::Storage::per_call).run_rows(g.m, a, bias, c);
     engine::FixedWeightGemm<T> any_rows = g;
@@ -254,6 +281,24 @@ void CpuOps<T>::apply_dropout(T* values, std::int64_t count, std::uint64_t seed,
 template <class T>
 void CpuOps<T>::round_to_half(DType half, float* values, std::int64_t n) {
   detail::round_to_half(half, values, n);
+}
+
+template <class T>
+void CpuOps<T>::use_half_weights(DType half, const float* widened, const void* half_data, std::int64_t count) {
+  if (half != DType::bf16) return;  // f16 multiplies by the widened copy
+  bf16_weights = {widened, static_cast<const std::uint16_t*>(half_data), count};
+}
+
+template <class T>
+const std::uint16_t* CpuOps<T>::bf16_of(const T* w) const {
+  if constexpr (std::is_same_v<T, float>) {
+    if (bf16_weights.bits != nullptr && w >= bf16_weights.widened && w < bf16_weights.widened + bf16_weights.count) {
+      return bf16_weights.bits + (w - bf16_weights.widened);
+    }
+  } else {
+    (void)w;
+  }
+  return nullptr;
 }
 
 template <class T>

@@ -40,6 +40,7 @@ struct CpuOps {
     engine::FixedWeightGemm<T> gemm{};
     std::shared_ptr<const PackedGemm> packed;
     bool row_gemv = false;  // batch 1, at every thread count: gemv_f32.h, W unpacked
+    const std::uint16_t* bf16_w = nullptr;  // row_gemv of a bf16 call: W's bf16 bits (gemv_wt_bf16)
   };
   FixedGemm prepare_fixed_gemm(const engine::FixedWeightGemm<T>& g);
   // Prepared weights (engine/prepared_gemms.h): with `prepared` set, prepare_fixed_gemm takes
@@ -61,6 +62,20 @@ struct CpuOps {
   void apply_dropout(T* values, std::int64_t count, std::uint64_t seed, int layer, double p);
   // Half calls (engine/half_calls.h): values rounded to bf16 or f16, kept as float.
   void round_to_half(DType half, float* values, std::int64_t n);
+  // A bf16 forward (engine/half_calls.h) tells the Ops where the caller's bf16 weights are and
+  // the widened copy the network multiplies by: its GEMMs by weights then read the bf16 bits
+  // instead (gemv_wt_bf16 at batch 1; oneDNN's bf16 matmul, packed in bf16, above), with the
+  // same f32 accumulation of the same exact products. f16, and CPUs without a fast bf16
+  // matmul (packed_gemm.h onednn_bf16_matmul), multiply by the widened copy.
+  void use_half_weights(DType half, const float* widened, const void* half_data, std::int64_t count);
+  struct Bf16Weights {
+    const float* widened = nullptr;
+    const std::uint16_t* bits = nullptr;
+    std::int64_t count = 0;
+  };
+  Bf16Weights bf16_weights;
+  // W's bf16 bits when `w` points into the widened copy (and the call is bf16), else null.
+  const std::uint16_t* bf16_of(const T* w) const;
   void column_sums(const T* rows, std::int64_t count, std::int64_t n, std::int64_t ld, T* out,
                    bool accumulate);
   void forward_step(const engine::ForwardStep<T>& s);

@@ -13,6 +13,7 @@
 
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #if defined(__x86_64__) && defined(__ELF__) && defined(__GNUC__)
@@ -37,35 +38,55 @@ constexpr std::int64_t kBlock = 64;  // outputs per unit of work
 // whose additions depend on each other, so a row alone waits on the FMA latency at every step;
 // R = 4 independent rows (sharing the loads of a) keep the FMA units busy. Every output's sum
 // is the same, in the same order, whatever R.
-template <int R>
+// W's elements are float, or bf16 bit patterns (gemv_wt_bf16) widened as they are read.
+GPURNN_ALWAYS_INLINE float weight_value(float w) { return w; }
+GPURNN_ALWAYS_INLINE float weight_value(std::uint16_t bf16) {
+  const std::uint32_t bits = static_cast<std::uint32_t>(bf16) << 16;
+  float v;
+  std::memcpy(&v, &bits, sizeof v);
+  return v;
+}
+
+template <int R, class W>
 GPURNN_ALWAYS_INLINE void wt_rows(std::int64_t j, std::int64_t k, const float* __restrict a,
-                                  const float* __restrict w, std::int64_t ldw, float beta,
+                                  const W* __restrict w, std::int64_t ldw, float beta,
                                   float* __restrict c) {
   const std::int64_t k16 = k / kLanes * kLanes;
-  const float* __restrict row[R];
+  const W* __restrict row[R];
   for (int r = 0; r < R; ++r) row[r] = w + (j + r) * ldw;
   float lane[R][kLanes] = {};
   for (std::int64_t p = 0; p < k16; p += kLanes) {
     for (std::int64_t l = 0; l < kLanes; ++l) {
       const float x = a[p + l];
-      for (int r = 0; r < R; ++r) lane[r][l] += x * row[r][p + l];
+      for (int r = 0; r < R; ++r) lane[r][l] += x * weight_value(row[r][p + l]);
     }
   }
   for (int r = 0; r < R; ++r) {
     float sum = 0.0f;
     for (std::int64_t l = 0; l < kLanes; ++l) sum += lane[r][l];
-    for (std::int64_t p = k16; p < k; ++p) sum += a[p] * row[r][p];
+    for (std::int64_t p = k16; p < k; ++p) sum += a[p] * weight_value(row[r][p]);
     c[j + r] = beta == 0.0f ? sum : sum + beta * c[j + r];
   }
 }
 
 // c[j] for j in [j0, j1) of a · Wᵀ, four rows at a time, then the rest one by one.
-GPURNN_VECTOR_CLONES
-void wt_block(std::int64_t j0, std::int64_t j1, std::int64_t k, const float* __restrict a,
-              const float* __restrict w, std::int64_t ldw, float beta, float* __restrict c) {
+template <class W>
+GPURNN_ALWAYS_INLINE void wt_rows_of_block(std::int64_t j0, std::int64_t j1, std::int64_t k, const float* __restrict a,
+                                           const W* __restrict w, std::int64_t ldw, float beta, float* __restrict c) {
   std::int64_t j = j0;
   for (; j + 4 <= j1; j += 4) wt_rows<4>(j, k, a, w, ldw, beta, c);
   for (; j < j1; ++j) wt_rows<1>(j, k, a, w, ldw, beta, c);
+}
+// One clone set per weight type (target_clones does not apply to templates).
+GPURNN_VECTOR_CLONES
+void wt_block(std::int64_t j0, std::int64_t j1, std::int64_t k, const float* __restrict a,
+              const float* __restrict w, std::int64_t ldw, float beta, float* __restrict c) {
+  wt_rows_of_block(j0, j1, k, a, w, ldw, beta, c);
+}
+GPURNN_VECTOR_CLONES
+void wt_block_bf16(std::int64_t j0, std::int64_t j1, std::int64_t k, const float* __restrict a,
+                   const std::uint16_t* __restrict w, std::int64_t ldw, float beta, float* __restrict c) {
+  wt_rows_of_block(j0, j1, k, a, w, ldw, beta, c);
 }
 
 // partial[j] = Σ_{p in [p0, p1)} a[p] w[p * ldw + j] for j < n: whole rows of W, contiguous.
@@ -97,6 +118,12 @@ void gemv_wt_f32(std::int64_t n, std::int64_t k, const float* a, const float* w,
                  float beta, float* c) {
   const std::int64_t blocks = (n + kBlock - 1) / kBlock;
   parallel_for(blocks, [&](std::int64_t b) { wt_block(b * kBlock, std::min(n, (b + 1) * kBlock), k, a, w, ldw, beta, c); });
+}
+
+void gemv_wt_bf16(std::int64_t n, std::int64_t k, const float* a, const std::uint16_t* w, std::int64_t ldw,
+                  float beta, float* c) {
+  const std::int64_t blocks = (n + kBlock - 1) / kBlock;
+  parallel_for(blocks, [&](std::int64_t b) { wt_block_bf16(b * kBlock, std::min(n, (b + 1) * kBlock), k, a, w, ldw, beta, c); });
 }
 
 // Rows of W in fixed chunks of kRowChunk (whatever the thread count, so the sums' order is

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/half_arrays.h"
 #include "cpu/gemm_chunks.h"
 #include "cpu/worker_pool.h"
 #include "gpurnn/error.h"
@@ -25,20 +26,34 @@ const dnnl::engine& cpu_engine() {
   return engine;
 }
 
-// A row-major [rows, cols] f32 matrix with leading dimension ld.
-memory::desc matrix(std::int64_t rows, std::int64_t cols, std::int64_t ld) {
-  return memory::desc({rows, cols}, memory::data_type::f32, memory::dims{ld, 1});
+using DataType = memory::data_type;
+
+// A row-major [rows, cols] matrix (f32 unless said) with leading dimension ld.
+memory::desc matrix(std::int64_t rows, std::int64_t cols, std::int64_t ld, DataType type = DataType::f32) {
+  return memory::desc({rows, cols}, type, memory::dims{ld, 1});
 }
 
 // op(X) [rows, cols] of a row-major X with leading dimension ld: X itself is [cols, rows] when
 // transposed (read through the strides), else [rows, cols].
-memory::desc operand(engine::Trans t, std::int64_t rows, std::int64_t cols, std::int64_t ld) {
-  return t == engine::Trans::yes ? memory::desc({rows, cols}, memory::data_type::f32, memory::dims{1, ld})
-                                 : matrix(rows, cols, ld);
+memory::desc operand(engine::Trans t, std::int64_t rows, std::int64_t cols, std::int64_t ld,
+                     DataType type = DataType::f32) {
+  return t == engine::Trans::yes ? memory::desc({rows, cols}, type, memory::dims{1, ld})
+                                 : matrix(rows, cols, ld, type);
 }
 
 // op(W) as oneDNN's [k, n] weights.
-memory::desc weights_as_given(const engine::FixedWeightGemm<float>& g) { return operand(g.tw, g.k, g.n, g.ldw); }
+memory::desc weights_as_given(const engine::FixedWeightGemm<float>& g, DataType type = DataType::f32) {
+  return operand(g.tw, g.k, g.n, g.ldw, type);
+}
+
+// A's rows [rows, k] (leading dimension lda, bf16 values held as floats) as contiguous bf16 in
+// the calling thread's buffer: exact, the operand of a bf16 matmul.
+const std::uint16_t* bf16_rows(const float* a, std::int64_t rows, std::int64_t k, std::int64_t lda) {
+  thread_local std::vector<std::uint16_t> buffer;
+  buffer.resize(static_cast<std::size_t>(rows * k));
+  for (std::int64_t r = 0; r < rows; ++r) detail::narrow_to_half(DType::bf16, a + r * lda, buffer.data() + r * k, k);
+  return buffer.data();
+}
 
 // C = ... + beta C as a sum post-op (none when beta is 0).
 dnnl::primitive_attr beta_attr(float beta) {
@@ -162,17 +177,19 @@ std::shared_ptr<void> packed_storage(std::size_t bytes, PackedGemm::Storage stor
 // oneDNN matmul, its primitive rebuilt per call (the primitive cache makes repeats cheap), on
 // the calling thread's stream and scratchpad. A failing call throws Error(backend_error)
 // naming `where`.
+// A is f32, or bf16 when `a_type` says so (with weights in bf16).
 void bias_matmul(const memory& weights, std::int64_t rows, std::int64_t k, std::int64_t n, std::int64_t lda,
-                 std::int64_t ldc, float beta, const float* a, const float* bias, float* c, const char* where) {
+                 std::int64_t ldc, float beta, const void* a, const float* bias, float* c, const char* where,
+                 DataType a_type = DataType::f32) {
   const dnnl::engine& engine = cpu_engine();
   ThreadRunState& thread = ThreadRunState::get();
-  const memory::desc a_desc = matrix(rows, k, lda), c_desc = matrix(rows, n, ldc), bias_desc = matrix(1, n, n);
+  const memory::desc a_desc = matrix(rows, k, lda, a_type), c_desc = matrix(rows, n, ldc), bias_desc = matrix(1, n, n);
   try {
     const memory::desc w_desc = weights.get_desc();
     const dnnl::matmul::primitive_desc pd(bias != nullptr ? dnnl::matmul::desc(a_desc, w_desc, bias_desc, c_desc)
                                                           : dnnl::matmul::desc(a_desc, w_desc, c_desc),
                                           user_scratchpad_attr(beta), engine);
-    memory a_mem(a_desc, engine, const_cast<float*>(a)), c_mem(c_desc, engine, c);
+    memory a_mem(a_desc, engine, const_cast<void*>(a)), c_mem(c_desc, engine, c);
     memory scratch(pd.scratchpad_desc(), engine, thread.scratchpad_of(pd.scratchpad_desc().get_size()));
     std::unordered_map<int, memory> args{{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, weights},
                                          {DNNL_ARG_DST, c_mem}, {DNNL_ARG_SCRATCHPAD, scratch}};
@@ -218,6 +235,9 @@ struct PackedGemm::Impl {
   std::size_t packed_bytes = 0;
   std::int64_t lda = 0, ldc = 0, n = 0, k = 0;
   float beta = 0.0f;
+  // bf16 operands: W packed from `bf16_weights`, A rounded to bf16 (contiguous, lda = k) per run.
+  DataType operand_type = DataType::f32;
+  std::int64_t lda_given = 0;  // A's leading dimension as the caller passes it
   // What was packed, for sharing (packed_gemm.h).
   const float* source = nullptr;
   engine::Trans source_op = engine::Trans::no;
@@ -231,26 +251,31 @@ std::size_t aligned(std::size_t bytes) { return (bytes + kChunkAlignment - 1) / 
 
 }  // namespace
 
-PackedGemm::PackedGemm(const engine::FixedWeightGemm<float>& g, Storage storage, const PackedGemm* share)
+PackedGemm::PackedGemm(const engine::FixedWeightGemm<float>& g, Storage storage, const PackedGemm* share,
+                       const std::uint16_t* bf16_weights)
     : impl_(std::make_unique<Impl>()) {
   try {
-    pack(g, storage, share);
+    pack(g, storage, share, bf16_weights);
   } catch (const dnnl::error& e) {
     rethrow("matmul setup or weight reorder", e);
   }
 }
 
-void PackedGemm::pack(const engine::FixedWeightGemm<float>& g, Storage storage, const PackedGemm* share) {
+void PackedGemm::pack(const engine::FixedWeightGemm<float>& g, Storage storage, const PackedGemm* share,
+                      const std::uint16_t* bf16_weights) {
   Impl& m = *impl_;
-  m.lda = g.lda, m.ldc = g.ldc, m.n = g.n, m.k = g.k, m.beta = g.beta;
+  m.operand_type = bf16_weights != nullptr ? DataType::bf16 : DataType::f32;
+  const bool bf16 = bf16_weights != nullptr;
+  m.lda_given = g.lda;
+  m.lda = bf16 ? g.k : g.lda, m.ldc = g.ldc, m.n = g.n, m.k = g.k, m.beta = g.beta;
   m.source = g.w;
   m.source_op = g.tw;
   m.source_ld = g.ldw;
   // The primitive of chunks `cols` wide, with W in the layout oneDNN picks for them.
   const auto make_shape = [&](Impl::Shape& shape, std::int64_t cols) {
     shape.cols = cols;
-    const memory::desc any_weights({g.k, cols}, memory::data_type::f32, memory::format_tag::any);
-    shape.a_desc = matrix(g.m, g.k, g.lda);
+    const memory::desc any_weights({g.k, cols}, m.operand_type, memory::format_tag::any);
+    shape.a_desc = matrix(g.m, g.k, m.lda, m.operand_type);
     shape.c_desc = matrix(g.m, cols, g.ldc);
     const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(shape.a_desc, any_weights, shape.c_desc),
                                           user_scratchpad_attr(g.beta), cpu_engine());
@@ -266,7 +291,7 @@ void PackedGemm::pack(const engine::FixedWeightGemm<float>& g, Storage storage, 
   m.packed_bytes = full_bytes * static_cast<std::size_t>(full_chunks) + tail_bytes;
 
   const Impl* other = share != nullptr ? share->impl_.get() : nullptr;
-  const bool shared = other != nullptr && other->source == g.w && other->source_op == g.tw && other->source_ld == g.ldw &&
+  const bool shared = other != nullptr && other->operand_type == m.operand_type && other->source == g.w && other->source_op == g.tw && other->source_ld == g.ldw &&
                       other->n == g.n && other->k == g.k && (full_chunks == 0 || other->full.weights_desc == m.full.weights_desc) &&
                       (tail_cols == 0 || other->tail.weights_desc == m.tail.weights_desc);
   m.packed = shared ? other->packed : packed_storage(m.packed_bytes, storage);  // per_call: this thread's pool
@@ -286,7 +311,9 @@ void PackedGemm::pack(const engine::FixedWeightGemm<float>& g, Storage storage, 
     try {
       dnnl::stream& stream = ThreadRunState::get().stream;
       const engine::FixedWeightGemm<float> slice = column_slice(g, c.col, c.shape->cols);
-      memory user(weights_as_given(slice), cpu_engine(), const_cast<float*>(slice.w));
+      void* source = bf16 ? const_cast<std::uint16_t*>(op_cols_from(g.tw, bf16_weights, g.ldw, c.col))
+                          : static_cast<void*>(const_cast<float*>(slice.w));
+      memory user(weights_as_given(slice, m.operand_type), cpu_engine(), source);
       dnnl::reorder(user, c.weights).execute(stream, user, c.weights);
       stream.wait();
     } catch (const dnnl::error& e) {
@@ -297,15 +324,18 @@ void PackedGemm::pack(const engine::FixedWeightGemm<float>& g, Storage storage, 
 
 PackedGemm::~PackedGemm() = default;
 
-void PackedGemm::run(const float* a, float* c) const {
+void PackedGemm::run(const float* a_given, float* c) const {
   const Impl& m = *impl_;
   const dnnl::engine& engine = cpu_engine();
+  const std::int64_t rows = m.chunks.empty() ? 0 : m.chunks.front().shape->a_desc.dims()[0];
+  const void* a = m.operand_type == DataType::bf16 ? static_cast<const void*>(bf16_rows(a_given, rows, m.k, m.lda_given))
+                                                   : static_cast<const void*>(a_given);
   parallel_for(static_cast<std::int64_t>(m.chunks.size()), [&](std::int64_t i) {
     const Impl::Chunk& chunk = m.chunks[static_cast<std::size_t>(i)];
     const Impl::Shape& shape = *chunk.shape;
     ThreadRunState& thread = ThreadRunState::get();
     try {
-      memory a_mem(shape.a_desc, engine, const_cast<float*>(a)), c_mem(shape.c_desc, engine, c + chunk.col);
+      memory a_mem(shape.a_desc, engine, const_cast<void*>(a)), c_mem(shape.c_desc, engine, c + chunk.col);
       memory scratch(shape.scratchpad_desc, engine, thread.scratchpad_of(shape.scratchpad_desc.get_size()));
       shape.matmul.execute(thread.stream, {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, chunk.weights},
                                            {DNNL_ARG_DST, c_mem}, {DNNL_ARG_SCRATCHPAD, scratch}});
@@ -316,16 +346,21 @@ void PackedGemm::run(const float* a, float* c) const {
   });
 }
 
-void PackedGemm::run_rows(std::int64_t rows, const float* a, const float* bias, float* c) const {
+void PackedGemm::run_rows(std::int64_t rows, const float* a_given, const float* bias, float* c) const {
   const Impl& m = *impl_;
+  const bool bf16 = m.operand_type == DataType::bf16;
+  // bf16: A converted once for all pieces (contiguous: leading dimension k).
+  const auto* a = static_cast<const unsigned char*>(
+      bf16 ? static_cast<const void*>(bf16_rows(a_given, rows, m.k, m.lda_given)) : static_cast<const void*>(a_given));
+  const std::size_t a_item = bf16 ? sizeof(std::uint16_t) : sizeof(float);
   const std::int64_t row_chunks = chunks_of(rows, kChunkRows);
   const std::int64_t col_chunks = static_cast<std::int64_t>(m.chunks.size());
   parallel_for(row_chunks * col_chunks, [&](std::int64_t i) {
     const Impl::Chunk& chunk = m.chunks[static_cast<std::size_t>(i % col_chunks)];
     const std::int64_t row = i / col_chunks * kChunkRows, count = std::min(kChunkRows, rows - row);
-    bias_matmul(chunk.weights, count, m.k, chunk.shape->cols, m.lda, m.ldc, m.beta, a + row * m.lda,
-                bias != nullptr ? bias + chunk.col : nullptr, c + row * m.ldc + chunk.col,
-                "input-projection matmul on packed weights");
+    bias_matmul(chunk.weights, count, m.k, chunk.shape->cols, m.lda, m.ldc, m.beta,
+                a + static_cast<std::size_t>(row * m.lda) * a_item, bias != nullptr ? bias + chunk.col : nullptr,
+                c + row * m.ldc + chunk.col, "input-projection matmul on packed weights", m.operand_type);
   });
 }
 
@@ -371,6 +406,22 @@ void matmul(engine::Trans ta, engine::Trans tb, std::int64_t m, std::int64_t n, 
                    rethrow("matmul", e);
                  }
                });
+}
+
+bool onednn_bf16_matmul() {
+  static const bool available = [] {
+    try {
+      const memory::desc a({16, 16}, DataType::bf16, memory::format_tag::ab);
+      const memory::desc w({16, 16}, DataType::bf16, memory::format_tag::any);
+      const memory::desc c({16, 16}, DataType::f32, memory::format_tag::ab);
+      const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a, w, c), cpu_engine());
+      // oneDNN's reference kernels are correct but far slower than the f32 path: not "available".
+      return std::string(pd.impl_info_str()).find("ref") == std::string::npos;
+    } catch (const dnnl::error&) {
+      return false;
+    }
+  }();
+  return available;
 }
 
 void set_onednn_threads(int n) {

@@ -26,7 +26,11 @@ class PackedGemm {
   // Packs g.w, or, when `share` packed the same W (pointer, op and leading dimension) into
   // the layout this shape wants, uses its copy. A failing oneDNN call (here or in run) throws
   // Error(backend_error).
-  PackedGemm(const engine::FixedWeightGemm<float>& g, Storage storage, const PackedGemm* share = nullptr);
+  // `bf16_weights` (bf16 bit patterns laid out as g.w, whose values they are): W is packed in
+  // bf16 from there and every run rounds A to bf16 (exact for the bf16 values a half call's
+  // operands hold) and accumulates in f32: oneDNN's bf16 matmul (onednn_bf16_matmul()).
+  PackedGemm(const engine::FixedWeightGemm<float>& g, Storage storage, const PackedGemm* share = nullptr,
+             const std::uint16_t* bf16_weights = nullptr);
   ~PackedGemm();
   PackedGemm(const PackedGemm&) = delete;
   PackedGemm& operator=(const PackedGemm&) = delete;
@@ -44,7 +48,8 @@ class PackedGemm {
   const void* packed_data() const;
 
  private:
-  void pack(const engine::FixedWeightGemm<float>& g, Storage storage, const PackedGemm* share);
+  void pack(const engine::FixedWeightGemm<float>& g, Storage storage, const PackedGemm* share,
+            const std::uint16_t* bf16_weights);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
@@ -71,6 +76,10 @@ void matmul_bias_rows(const engine::FixedWeightGemm<float>& g, const float* a, c
 void matmul(engine::Trans ta, engine::Trans tb, std::int64_t m, std::int64_t n, std::int64_t k,
             const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c,
             std::int64_t ldc);
+
+// Whether this CPU runs oneDNN's bf16 matmul with an optimised kernel (AVX512-BF16, AMX, or
+// oneDNN's AVX-512 emulation); without one, bf16 calls multiply on the widened f32 weights.
+bool onednn_bf16_matmul();
 
 // Sets oneDNN's thread count (OpenMP's, for the calling thread); n <= 0 leaves it unchanged.
 void set_onednn_threads(int n);

@@ -35,6 +35,14 @@ template <class Platform>
 struct computes_half<Platform, std::void_t<decltype(&Platform::widen_half), decltype(&Platform::narrow_to_half)>>
     : std::true_type {};
 
+// An f32 Ops may multiply by the caller's half weights themselves in the forward, told where they
+// and their widened copy are: `void use_half_weights(DType half, const float* widened,
+// const void* half_data, std::int64_t count)` (the cpu Ops: bf16 GEMV and oneDNN bf16 matmul).
+template <class Ops, class = void>
+struct has_half_weights_hook : std::false_type {};
+template <class Ops>
+struct has_half_weights_hook<Ops, std::void_t<decltype(&Ops::use_half_weights)>> : std::true_type {};
+
 // The element size the network computes in for a call of `dtype` (half: f32).
 inline std::size_t compute_size(DType dtype) { return is_half(dtype) ? sizeof(float) : dtype_size(dtype); }
 
@@ -87,6 +95,10 @@ class HalfCalls {
     a.cn = staged(args.cn, hs.cn, base);
     a.workspace = inner(hs, base);
     HalfForwardOps<Ops> half_ops(std::move(ops), weights.dtype());
+    if constexpr (has_half_weights_hook<Ops>::value) {
+      half_ops.use_half_weights(weights.dtype(), w32.flat().template data_as<float>(), weights.flat().data(),
+                                weights.numel());
+    }
     network_forward(half_ops, w32, a, shape);
     narrowed(a.y, args.y);
     narrowed(a.hn, args.hn);
