@@ -6,9 +6,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 #include "test_support.h"
+#if defined(GPURNN_TEST_HAVE_ONEDNN)
+#include "cpu/packed_gemm.h"
+#endif
 
 namespace gpurnn::testing {
 namespace {
@@ -219,6 +223,18 @@ TEST(HalfBackend, HalfWeightsWantF32Gradients) {
   RNNWeights grads(d, DType::f32);
   cpu.backward_weights(w, bw, grads);
   EXPECT_TRUE(all_finite(grads.flat()));
+}
+
+// CTest runs this file again with oneDNN capped at AVX2 (half.without_bf16_matmul): there the
+// bf16 calls above must have taken the widened-f32 path, which this checks was the one in use.
+TEST(HalfBackend, Bf16MatmulIsOffWhereOneDnnHasNoFastKernel) {
+#if defined(GPURNN_TEST_HAVE_ONEDNN)
+  const char* cap = std::getenv("DNNL_MAX_CPU_ISA");
+  if (cap == nullptr || std::string(cap) != "AVX2") GTEST_SKIP() << "only with DNNL_MAX_CPU_ISA=AVX2";
+  EXPECT_FALSE(cpu::onednn_bf16_matmul());
+#else
+  GTEST_SKIP() << "built without oneDNN";
+#endif
 }
 
 TEST(HalfBackend, DTypeNamesAndRoundoff) {
