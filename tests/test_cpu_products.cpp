@@ -5,11 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <random>
 #include <vector>
 
+#include "core/half_arrays.h"
 #include "cpu/blas.h"
+#include "cpu/gemv_f32.h"
 #if GPURNN_TEST_HAVE_ONEDNN
 #include "cpu/packed_gemm.h"
 #endif
@@ -96,6 +99,39 @@ TEST(PackedGemm, WeightsTooLargeToPackAreOutOfMemory) {
   }
 }
 #endif
+
+// The batch-1 bf16 product (AVX512-BF16 dot products where the CPU has them, else W widened as
+// it is read; both paths) against the exact product of the same bf16 values: within f32 summation error,
+// γ_k Σ|a||w| with γ_k = k·2^-24/(1 - k·2^-24), for lengths around the 32-wide blocks, tails
+// and the four-row groups, with beta 0 and 1.
+TEST(CpuProducts, Bf16RowTimesWeightsIsTheExactProductWithinF32Summation) {
+  for (const std::int64_t k : {1, 31, 32, 33, 100, 512}) {
+    for (const std::int64_t n : {1, 5, 64, 67}) {
+      const std::int64_t ldw = k + 3;
+      std::vector<float> a = random_values(static_cast<std::size_t>(k), 1), w = random_values(static_cast<std::size_t>(n * ldw), 2);
+      detail::round_to_half(DType::bf16, a.data(), k);
+      detail::round_to_half(DType::bf16, w.data(), n * ldw);
+      std::vector<std::uint16_t> w_bits(w.size());
+      detail::narrow_to_half(DType::bf16, w.data(), w_bits.data(), n * ldw);
+      for (const float beta : {0.0f, 1.0f}) {
+       for (const bool dot_products : {true, false}) {
+        std::vector<float> c(static_cast<std::size_t>(n), 0.5f);
+        cpu::gemv_wt_bf16(n, k, a.data(), w_bits.data(), ldw, beta, c.data(), dot_products);
+        const double gamma = k * 0x1p-24 / (1 - k * 0x1p-24);
+        for (std::int64_t j = 0; j < n; ++j) {
+          double exact = beta * 0.5, magnitude = 0.5;
+          for (std::int64_t p = 0; p < k; ++p) {
+            exact += static_cast<double>(a[p]) * w[j * ldw + p];
+            magnitude += std::fabs(static_cast<double>(a[p]) * w[j * ldw + p]);
+          }
+          ASSERT_LE(std::fabs(c[j] - exact), (gamma + 0x1p-24) * magnitude)
+              << "k " << k << " n " << n << " j " << j << " dot products " << dot_products;
+        }
+       }
+      }
+    }
+  }
+}
 
 }  // namespace
 }  // namespace gpurnn::testing

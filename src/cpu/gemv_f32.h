@@ -20,8 +20,10 @@ void gemv_wt_f32(std::int64_t n, std::int64_t k, const float* a, const float* w,
 // The same with W in bf16 (bit patterns), widened to f32 as it is read, f32 sums: half the bytes
 // of W per step, which is what a batch-1 step is bound by (issue 30). Each output's sum has the
 // order of gemv_wt_f32's.
+// With AVX512-BF16 (and dot_products, which tests turn off to reach the other path) it multiplies
+// with the CPU's bf16 dot products, a's values being bf16; else it widens W as it reads it.
 void gemv_wt_bf16(std::int64_t n, std::int64_t k, const float* a, const std::uint16_t* w, std::int64_t ldw,
-                  float beta, float* c);
+                  float beta, float* c, bool dot_products = true);
 
 // c[j] = Σ_p a[p] w[p * ldw + j] + beta c[j] for j < n: a row times W, W [k, n].
 void gemv_w_f32(std::int64_t n, std::int64_t k, const float* a, const float* w, std::int64_t ldw,
