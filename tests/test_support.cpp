@@ -1,5 +1,7 @@
 #include "test_support.h"
 
+#include "core/half_arrays.h"
+
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -21,6 +23,12 @@ ConstTensorView optional_view(const Tensor& t) { return t.defined() ? t.view() :
 
 std::vector<double> flat_copy(ConstTensorView v) {
   std::vector<double> out(static_cast<std::size_t>(v.numel()));
+  if (is_half(v.dtype())) {  // widened exactly
+    std::vector<float> widened(out.size());
+    detail::widen_half(v.dtype(), v.data(), widened.data(), v.numel());
+    std::copy(widened.begin(), widened.end(), out.begin());
+    return out;
+  }
   detail::visit_floating(v.dtype(), [&](auto tag) {
     using T = decltype(tag);
     const T* p = v.data_as<T>();
