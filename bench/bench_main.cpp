@@ -3,15 +3,18 @@
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <fstream>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "bench_support.h"
+#include "gpurnn/dtype.h"
 #include "gpurnn/version.h"
 
 #if defined(GPURNN_BENCH_HAVE_ONEDNN)
@@ -21,7 +24,8 @@
 namespace {
 
 constexpr const char* kUsage =
-    "gpurnn_bench [--grid=quick|deepbench|lease|tiny] [--threads=N] [Google Benchmark flags]\n"
+    "gpurnn_bench [--grid=quick|deepbench|lease|tiny] [--threads=N] [--dtypes=LIST]\n"
+    "             [Google Benchmark flags]\n"
     "  --grid=quick      LSTM H 256/512/1024 x B 1/32/128, GRU H 512 x B 1/32, I = H, T = 25\n"
     "                    (default; a few minutes on 2 cores)\n"
     "  --grid=deepbench  LSTM and GRU, H 512/1024/2048 x B 1/16/32/64/128 x T 25/50/100, I = H\n"
@@ -31,6 +35,10 @@ constexpr const char* kUsage =
     "  --grid=tiny       LSTM, GRU, tanh RNN H 16 x B 2 x T 3 (a smoke test, not a measurement)\n"
     "  --threads=N       BackendOptions::num_threads, and oneDNN's OpenMP threads\n"
     "                    (0 = each library's default)\n"
+    "  --dtypes=LIST     the dtypes the cpu rows (and the oneDNN rival) run in, comma-separated\n"
+    "                    from f32, bf16, f16 (default f32): --dtypes=f32,bf16 adds the bf16 rows\n"
+    "                    cpu_bf16, cpu_prepared_bf16 and onednn_bf16 (oneDNN's bf16 RNN; f16 has\n"
+    "                    cpu rows only) next to the f32 ones (bench/cpu_bf16.sh)\n"
     "Each grid runs modes infer, train_fwd and fwd_bwd on backend cpu, given the weights (cpu:\n"
     "W_hh packed in every call) and given Backend::prepare's prepared weights (cpu_prepared:\n"
     "packed once, before timing), then on onednn when gpurnn_bench was built with oneDNN\n"
@@ -42,6 +50,31 @@ constexpr const char* kUsage =
     "(or --benchmark_format=json) and turn it into a table with bench/report.\n\n";
 
 bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+// --dtypes: a comma-separated list of f32, bf16, f16 (gpurnn::parse_dtype's spellings), each once.
+std::vector<gpurnn::DType> parse_dtypes(const std::string& list) {
+  std::vector<gpurnn::DType> dtypes;
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    const std::size_t comma = std::min(list.find(',', start), list.size());
+    const std::string item = list.substr(start, comma - start);
+    gpurnn::DType dtype{};
+    try {
+      dtype = gpurnn::parse_dtype(item);
+    } catch (const std::exception&) {
+      throw std::invalid_argument("--dtypes: '" + item + "' is not a dtype (expected f32, bf16 or f16)");
+    }
+    if (dtype != gpurnn::DType::f32 && !gpurnn::is_half(dtype)) {
+      throw std::invalid_argument("--dtypes: the rows run in f32, bf16 or f16, not " + item);
+    }
+    if (std::find(dtypes.begin(), dtypes.end(), dtype) != dtypes.end()) {
+      throw std::invalid_argument("--dtypes: " + item + " given twice");
+    }
+    dtypes.push_back(dtype);
+    start = comma + 1;
+  }
+  return dtypes;
+}
 
 // The value of the first line of /proc/cpuinfo that starts with `key`, or "" when none.
 std::string cpuinfo_field(const char* key) {
@@ -92,6 +125,7 @@ class PlainUsPerStepReporter : public benchmark::BenchmarkReporter {
 
 int main(int argc, char** argv) {
   gpurnn_bench::BenchOptions options;
+  std::string dtypes_arg = "f32";
   std::vector<char*> rest{argv[0]};
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -107,6 +141,8 @@ int main(int argc, char** argv) {
         return 2;
       }
       options.threads = static_cast<int>(n);
+    } else if (starts_with(arg, "--dtypes=")) {
+      dtypes_arg = arg.substr(9);
     } else {
       if (arg == "--help" || arg == "-h") std::fputs(kUsage, stdout);
       rest.push_back(argv[i]);
@@ -115,15 +151,19 @@ int main(int argc, char** argv) {
 
   std::vector<gpurnn_bench::BenchCase> cases;
   try {
+    const std::vector<gpurnn::DType> dtypes = parse_dtypes(dtypes_arg);
     cases = gpurnn_bench::make_grid(options.grid, "cpu");
-    // The same cases on prepared weights (cpu_prepared), after each case on the weights.
-    std::vector<gpurnn_bench::BenchCase> both;
+    // Each case in each dtype, on the weights and then on prepared weights (cpu_prepared).
+    std::vector<gpurnn_bench::BenchCase> all;
     for (const gpurnn_bench::BenchCase& c : cases) {
-      both.push_back(c);
-      both.push_back(c);
-      both.back().prepared = true;
+      for (gpurnn::DType dtype : dtypes) {
+        all.push_back(c);
+        all.back().dtype = dtype;
+        all.push_back(all.back());
+        all.back().prepared = true;
+      }
     }
-    cases = both;
+    cases = all;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "gpurnn_bench: %s\n", e.what());
     return 2;
@@ -140,6 +180,7 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("gpurnn_version", gpurnn::version());
   benchmark::AddCustomContext("gpurnn_grid", options.grid);
   benchmark::AddCustomContext("gpurnn_threads", std::to_string(options.threads));
+  benchmark::AddCustomContext("gpurnn_dtypes", dtypes_arg);
 
   gpurnn_bench::register_cpu_benchmarks(cases, options);
   gpurnn_bench::register_floor_benchmarks();

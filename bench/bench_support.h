@@ -58,7 +58,8 @@ void register_caller_benchmarks(const BenchOptions& options);
 
 // The cpu backend's results for one case, from the inputs its benchmark times (weights from
 // perf::kWeightSeed, x and dy from perf::kInputSeed, no initial state): what a rival is checked against.
-// Backward outputs are set for Mode::fwd_bwd only.
+// Backward outputs are set for Mode::fwd_bwd only. Every tensor and the weights are in the case's
+// dtype (BenchCase::dtype); the weight gradients of a bf16/f16 case are f32.
 struct CpuResults {
   gpurnn::RNNWeights weights, grads;
   gpurnn::Tensor x, dy;
@@ -68,7 +69,8 @@ struct CpuResults {
 CpuResults run_cpu_once(const BenchCase& c, const BenchOptions& options);
 
 #if defined(GPURNN_BENCH_HAVE_ONEDNN)
-// bench_onednn.cpp: registers every case of `cases` (backend "onednn") with Google Benchmark.
+// bench_onednn.cpp: registers every one-direction case of `cases` on the weights, f32 or bf16, with
+// Google Benchmark (backend "onednn": rows onednn and onednn_bf16).
 void register_onednn_benchmarks(const std::vector<BenchCase>& cases, const BenchOptions& options);
 #endif
 

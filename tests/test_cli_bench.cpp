@@ -7,6 +7,7 @@
 
 #include <regex>
 #include <string>
+#include <vector>
 
 #include "test_support.h"
 
@@ -117,6 +118,49 @@ TEST(GpurnnBench, ConsoleShowsUsPerStepWithoutASecondsUnit) {
   const std::string unit = b["time_unit"];
   const double us_per_unit = unit == "ns" ? 1e-3 : unit == "us" ? 1.0 : unit == "ms" ? 1e3 : 1e6;
   EXPECT_NEAR(us_per_step * 3.0, b["real_time"].get<double>() * us_per_unit, 1e-6 * us_per_step * 3.0) << b.dump();
+#endif
+}
+
+// --dtypes=f32,bf16 adds the bf16 rows next to the f32 ones, named with the dtype after the
+// backend (so bench/report pairs cpu_prepared_bf16 with onednn_bf16 and with cpu_prepared); the
+// cpu backend runs every one, and oneDNN's bf16 rival either passes its check against the cpu
+// backend's bf16 outputs or skips with oneDNN's refusal (a CPU without oneDNN's bf16 RNN).
+TEST(GpurnnBench, Bf16RowsAreNamedWithTheirDtype) {
+#if !defined(GPURNN_BENCH_PATH)
+  GTEST_SKIP() << "gpurnn_bench is not built (GPURNN_BUILD_BENCH=OFF)";
+#else
+  const ScratchDir dir;
+  const std::string json_path = dir.file("bench.json");
+  const CommandResult r = run_command(std::string(GPURNN_BENCH_PATH) +
+                                      " --grid=tiny --dtypes=f32,bf16 --benchmark_filter='^lstm/fwd_bwd/'"
+                                      " --benchmark_min_time=0.01 --benchmark_out_format=json --benchmark_out=" +
+                                      json_path);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const nlohmann::json doc = nlohmann::json::parse(read_bytes(json_path));
+  EXPECT_EQ(doc["context"]["gpurnn_dtypes"], "f32,bf16");
+  const bool onednn = doc["context"].contains("onednn_version");
+  std::vector<std::string> want = {"cpu", "cpu_prepared", "cpu_bf16", "cpu_prepared_bf16"};
+  if (onednn) want.insert(want.end(), {"onednn", "onednn_bf16"});
+  for (const std::string& backend : want) {
+    const std::string name = "lstm/fwd_bwd/" + backend + "/H:16/B:2/T:3/I:16";
+    const nlohmann::json* row = nullptr;
+    for (const auto& b : doc["benchmarks"]) {
+      if (b["name"].get<std::string>().rfind(name + "/", 0) == 0) row = &b;
+    }
+    ASSERT_NE(row, nullptr) << "no row " << name << " in\n" << doc.dump(1);
+    if (backend == "onednn_bf16" && row->contains("error_occurred")) {
+      EXPECT_NE((*row)["error_message"].get<std::string>().find("oneDNN refuses bf16 LSTM"), std::string::npos)
+          << row->dump();
+      continue;
+    }
+    EXPECT_FALSE(row->contains("error_occurred")) << row->dump();
+    EXPECT_GT((*row)["us_per_step"].get<double>(), 0.0) << row->dump();
+  }
+  EXPECT_EQ(doc["benchmarks"].size(), want.size()) << doc.dump(1);
+
+  const CommandResult bad = run_command(std::string(GPURNN_BENCH_PATH) + " --grid=tiny --dtypes=f32,f64");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("--dtypes: the rows run in f32, bf16 or f16, not f64"), std::string::npos) << bad.output;
 #endif
 }
 

@@ -7,12 +7,14 @@
 namespace gpurnn::perf {
 namespace {
 
-// Uniform in [-1, 1] on the host, then moved to `device`.
-Tensor random_tensor(Shape shape, std::mt19937_64& rng, Device device) {
+// Uniform in [-1, 1] on the host, drawn in f32 (the same numbers for every dtype) and rounded to
+// `dtype`, then moved to `device`.
+Tensor random_tensor(Shape shape, std::mt19937_64& rng, DType dtype, Device device) {
   Tensor t = Tensor::empty(shape, DType::f32);
   std::uniform_real_distribution<float> dist(-1.0F, 1.0F);
   float* p = t.data_as<float>();
   for (std::int64_t i = 0; i < t.numel(); ++i) p[i] = dist(rng);
+  if (dtype != DType::f32) t = t.to(dtype);
   return device.is_cpu() ? t : t.to(device);
 }
 
@@ -23,7 +25,8 @@ Tensor byte_buffer(std::size_t bytes, Device device) {
 
 std::string first_non_finite(const char* what, const Tensor& t) {
   if (!t.defined() || t.numel() == 0) return {};
-  const Tensor host = t.device().is_cpu() ? t : t.to(Device::cpu());
+  Tensor host = t.device().is_cpu() ? t : t.to(Device::cpu());
+  if (host.dtype() != DType::f32) host = host.to(DType::f32);  // bf16/f16 widen exactly (inf and NaN stay)
   const float* p = host.data_as<float>();
   for (std::int64_t i = 0; i < host.numel(); ++i) {
     if (!std::isfinite(p[i])) {
@@ -71,29 +74,38 @@ std::unique_ptr<BackendCase> make_backend_case(const BenchCase& c, int num_threa
   BackendOptions options;
   options.num_threads = num_threads;
   f->backend = make_backend(c.backend, options);
-  if (auto why = f->backend->unsupported_reason(desc, DType::f32)) {
+  const DType dtype = c.dtype;
+  // The weight gradients of a half call are f32 (Backend::backward_weights).
+  const DType grads_dtype = is_half(dtype) ? DType::f32 : dtype;
+  if (auto why = f->backend->unsupported_reason(desc, dtype)) {
     f->unsupported = *why;
     return f;
   }
   const Device device = f->backend->device();
 
+  // Drawn in f32 (the same numbers for every dtype), then rounded to the case's dtype.
   RNNWeights host_weights(desc, DType::f32);
   host_weights.init_uniform(kWeightSeed);
+  if (dtype != DType::f32) {
+    RNNWeights rounded(desc, dtype);
+    copy_into(host_weights.flat().to(dtype), rounded.flat());
+    host_weights = std::move(rounded);
+  }
   f->weights = device.is_cpu() ? std::move(host_weights) : host_weights.to(device);
   if (c.prepared) f->prepared = f->backend->prepare(f->weights);
   std::mt19937_64 rng(kInputSeed);
   const std::int64_t T = c.steps, B = c.batch;
   const std::int64_t states = static_cast<std::int64_t>(desc.num_layers) * desc.num_directions();
-  f->x = random_tensor({T, B, desc.input_size}, rng, device);
-  f->y = Tensor::empty({T, B, desc.output_size()}, DType::f32, device);
-  f->hn = Tensor::empty({states, B, desc.state_size()}, DType::f32, device);
-  if (desc.has_cell_state()) f->cn = Tensor::empty({states, B, desc.hidden_size}, DType::f32, device);
+  f->x = random_tensor({T, B, desc.input_size}, rng, dtype, device);
+  f->y = Tensor::empty({T, B, desc.output_size()}, dtype, device);
+  f->hn = Tensor::empty({states, B, desc.state_size()}, dtype, device);
+  if (desc.has_cell_state()) f->cn = Tensor::empty({states, B, desc.hidden_size}, dtype, device);
 
   const ForwardMode fmode = c.mode == Mode::infer ? ForwardMode::inference : ForwardMode::training;
   const SequenceShape shape{T, B, false};
-  f->workspace = byte_buffer(f->backend->workspace_size(desc, shape, DType::f32, fmode), device);
+  f->workspace = byte_buffer(f->backend->workspace_size(desc, shape, dtype, fmode), device);
   if (fmode == ForwardMode::training) {
-    f->reserve = byte_buffer(f->backend->reserve_size(desc, shape, DType::f32), device);
+    f->reserve = byte_buffer(f->backend->reserve_size(desc, shape, dtype), device);
   }
 
   f->fwd.mode = fmode;
@@ -106,11 +118,11 @@ std::unique_ptr<BackendCase> make_backend_case(const BenchCase& c, int num_threa
   f->fwd.stream = stream;
 
   if (c.mode == Mode::fwd_bwd) {
-    f->grads = RNNWeights(desc, DType::f32, device);
-    f->dy = random_tensor(f->y.shape(), rng, device);
-    f->dx = Tensor::empty(f->x.shape(), DType::f32, device);
-    f->dh0 = Tensor::empty(f->hn.shape(), DType::f32, device);
-    if (f->cn.defined()) f->dc0 = Tensor::empty(f->cn.shape(), DType::f32, device);
+    f->grads = RNNWeights(desc, grads_dtype, device);
+    f->dy = random_tensor(f->y.shape(), rng, dtype, device);
+    f->dx = Tensor::empty(f->x.shape(), dtype, device);
+    f->dh0 = Tensor::empty(f->hn.shape(), dtype, device);
+    if (f->cn.defined()) f->dc0 = Tensor::empty(f->cn.shape(), dtype, device);
     f->bwd_data.dy = f->dy;
     f->bwd_data.dx = f->dx;
     f->bwd_data.dh0 = f->dh0;

@@ -4,7 +4,9 @@
 // run() is only the computation. Shared by gpurnn_bench and `gpurnn bench`.
 //
 // Inputs are the same on every backend: weights init_uniform(kWeightSeed), x and (fwd_bwd) dy
-// uniform in [-1, 1] from kInputSeed (never zeros), no initial state.
+// uniform in [-1, 1] from kInputSeed (never zeros), no initial state. Every tensor is in the
+// case's dtype (BenchCase::dtype), the weight gradients of a half case f32; half inputs and
+// weights are the f32 ones rounded to the dtype.
 
 #include <cstdint>
 #include <memory>

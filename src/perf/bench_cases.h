@@ -3,8 +3,9 @@
 // (bench/, Google Benchmark) and `gpurnn bench` (src/cli/bench_command.cpp), so both binaries
 // time the same shapes under the same names. Header-only and free of Google Benchmark.
 //
-// A case's name is `<cell>/<mode>/<backend>[_prepared]/H:<h>/B:<b>/T:<t>/I:<i>`; bench/report pairs rows
-// of different backends by replacing the third component, so keep that order.
+// A case's name is `<cell>/<mode>/<backend>[_prepared][_<dtype>]/H:<h>/B:<b>/T:<t>/I:<i>` (the dtype
+// only when not f32: cpu_prepared_bf16, onednn_bf16); bench/report pairs rows of different backends
+// by replacing the third component, so keep that order.
 
 #include <algorithm>
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "gpurnn/dtype.h"
 #include "gpurnn/rnn_descriptor.h"
 
 namespace gpurnn::perf {
@@ -43,10 +45,15 @@ struct BenchCase {
   // Calls on Backend::prepare's prepared weights, made (and packed by one untimed run) before
   // timing; the backend is then named "<backend>_prepared" (e.g. cpu_prepared).
   bool prepared = false;
+  // The dtype of the call's tensors (x, states, weights, y and, for fwd_bwd, dy, dx, dh0, dc0;
+  // the weight gradients of a half call are f32): f32, or bf16/f16 by the precision rule of
+  // the README. Not f32: the backend is named "<backend>[_prepared]_<dtype>" (cpu_prepared_bf16).
+  DType dtype = DType::f32;
 
   std::string name() const {
     return std::string(gpurnn::to_string(cell)) + "/" + perf::to_string(mode) + "/" + backend +
            (prepared ? "_prepared" : "") +
+           (dtype != DType::f32 ? std::string("_") + gpurnn::to_string(dtype) : std::string()) +
            "/H:" + std::to_string(hidden) + "/B:" + std::to_string(batch) +
            "/T:" + std::to_string(steps) + "/I:" + std::to_string(input) + (directions == 2 ? "/D:2" : "");
   }
