@@ -1,6 +1,7 @@
 #include "array_conversion.h"
 
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -85,7 +86,7 @@ void InputArray::copy_if_overlaps(const InputArray& other) {
   const auto* a = static_cast<const unsigned char*>(view.data());
   const auto* b = static_cast<const unsigned char*>(other.view.data());
   if (a < b + other.view.bytes() && b < a + view.bytes()) {
-    py::array copy = copy_as(py::reinterpret_borrow<py::array>(array), numpy_name(view.dtype()));
+    py::array copy = copy_as(py::reinterpret_borrow<py::array>(array), numpy_storage(view.dtype()));
     ++g_input_copies;
     view = ConstTensorView(copy.data(), view.shape(), view.dtype(), view.device());
     array = std::move(copy);
@@ -98,11 +99,20 @@ InputArray float_input(py::handle obj, const char* where, const char* name, DTyp
     check_argument(optional, where, name, "is required, got None");
     return {py::none(), {}};
   }
-  py::array a = as_array(obj, where, name, "a float32 or float64 array");
-  const bool floating = a.dtype().kind() == 'f' && (a.itemsize() == 4 || a.itemsize() == 8);
-  check_argument(floating, where, name,
-                 "has dtype " + dtype_name(a) + from_what(obj) +
-                     ", expected float32 or float64 (the model is " + numpy_name(dtype) + ")");
+  // A half model takes its own storage as is: numpy float16 for f16, and for bf16 (which numpy
+  // lacks) uint16 arrays of bfloat16 bit patterns; float32/float64 arrays are rounded to nearest.
+  const std::string expected =
+      dtype == DType::bf16 ? "float32, float64 or bfloat16 bit patterns as uint16"
+      : dtype == DType::f16 ? "float16, float32 or float64"
+                            : "float32 or float64";
+  py::array a = as_array(obj, where, name, ("a " + expected + " array").c_str());
+  const char kind = a.dtype().kind();
+  const bool wide = kind == 'f' && (a.itemsize() == 4 || a.itemsize() == 8);
+  const bool own_half = a.itemsize() == 2 && ((dtype == DType::f16 && kind == 'f') ||
+                                              (dtype == DType::bf16 && kind == 'u'));
+  check_argument(wide || own_half, where, name,
+                 "has dtype " + dtype_name(a) + from_what(obj) + ", expected " + expected +
+                     " (the model is " + numpy_name(dtype) + ")");
   if (layout == Layout::require_contiguous) {
     check_argument(is_c_contiguous(a), where, name,
                    "is not C-contiguous (" + describe_layout(a) +
@@ -112,7 +122,14 @@ InputArray float_input(py::handle obj, const char* where, const char* name, DTyp
                      is_c_contiguous(a) && is_aligned(a);
   if (exact) return make_input(std::move(a), dtype, where, name);
   ++g_input_copies;
-  return make_input(copy_as(a, numpy_name(dtype)), dtype, where, name);
+  if (dtype != DType::bf16 || own_half) return make_input(copy_as(a, numpy_storage(dtype)), dtype, where, name);
+  // float32/float64 -> bfloat16 bits, rounded to nearest even (numpy cannot).
+  const py::array_t<double> values = copy_as(a, "float64");
+  py::array_t<std::uint16_t> bits(std::vector<py::ssize_t>(a.shape(), a.shape() + a.ndim()));
+  const double* src = values.data();
+  std::uint16_t* dst = bits.mutable_data();
+  for (py::ssize_t k = 0; k < values.size(); ++k) dst[k] = bfloat16_bits_from(src[k]);
+  return make_input(std::move(bits), dtype, where, name);
 }
 
 InputArray lengths_input(py::handle obj, const char* where) {
@@ -136,7 +153,7 @@ InputArray lengths_input(py::handle obj, const char* where) {
 }
 
 py::array new_array(DType dtype, const Shape& shape) {
-  return py::array(py::dtype(numpy_name(dtype)), dims_of(shape));
+  return py::array(py::dtype(numpy_storage(dtype)), dims_of(shape));
 }
 
 TensorView mutable_view(py::array& array, DType dtype) {
@@ -144,7 +161,7 @@ TensorView mutable_view(py::array& array, DType dtype) {
 }
 
 py::array borrowed_array(void* data, DType dtype, const Shape& shape, py::handle owner) {
-  return py::array(py::dtype(numpy_name(dtype)), dims_of(shape), {}, data, owner);
+  return py::array(py::dtype(numpy_storage(dtype)), dims_of(shape), {}, data, owner);
 }
 
 py::object tensor_owner(const Tensor& tensor) {
@@ -155,6 +172,8 @@ const char* numpy_name(DType dtype) {
   switch (dtype) {
     case DType::f32: return "float32";
     case DType::f64: return "float64";
+    case DType::bf16: return "bfloat16";
+    case DType::f16: return "float16";
     case DType::i32: return "int32";
     case DType::i64: return "int64";
     case DType::u8: return "uint8";
@@ -162,10 +181,15 @@ const char* numpy_name(DType dtype) {
   return "unknown";
 }
 
+const char* numpy_storage(DType dtype) {
+  return dtype == DType::bf16 ? "uint16" : numpy_name(dtype);
+}
+
 DType parse_float_dtype(py::handle obj, const char* where) {
-  // numpy's spelling ("float32", "f4", "double", numpy.float32, float) plus libgpurnn's f32/f64.
+  // numpy's spelling ("float32", "f4", "double", "half", numpy.float32, float) plus libgpurnn's
+  // f32/f64/f16/bf16 and "bfloat16" (which numpy does not know).
   std::string text = py::isinstance<py::str>(obj) ? obj.cast<std::string>() : "";
-  if (text != "f32" && text != "f64") {
+  if (text != "f32" && text != "f64" && text != "f16" && text != "bf16" && text != "bfloat16") {
     try {
       text = py::str(numpy().attr("dtype")(obj).attr("name"));
     } catch (const py::error_already_set&) {
@@ -174,8 +198,10 @@ DType parse_float_dtype(py::handle obj, const char* where) {
   }
   if (text == "float32" || text == "f32") return DType::f32;
   if (text == "float64" || text == "f64") return DType::f64;
+  if (text == "float16" || text == "f16") return DType::f16;
+  if (text == "bfloat16" || text == "bf16") return DType::bf16;
   throw Error(ErrorCode::invalid_argument, std::string(where) + ": argument 'dtype' is '" + text +
-                                               "', expected float32 or float64");
+                                               "', expected float32, float64, float16 or bfloat16");
 }
 
 std::size_t input_copy_count() { return g_input_copies.load(); }

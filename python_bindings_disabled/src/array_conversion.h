@@ -39,7 +39,8 @@ struct InputArray {
   void copy_if_overlaps(const InputArray& other);
 };
 
-// `obj` may be None when `optional`; otherwise it must convert to a float32/float64 array.
+// `obj` may be None when `optional`; otherwise it must convert to a float32/float64 array, or
+// be in a half model's own storage (float16; bfloat16 bits as uint16).
 InputArray float_input(py::handle obj, const char* where, const char* name, DType dtype,
                        bool optional, Layout layout = Layout::require_contiguous);
 
@@ -57,9 +58,14 @@ py::array borrowed_array(void* data, DType dtype, const Shape& shape, py::handle
 // A Python object that keeps `tensor`'s storage alive: an owner for borrowed_array.
 py::object tensor_owner(const Tensor& tensor);
 
-// numpy's name of a libgpurnn floating dtype ("float32", "float64").
+// numpy's name of a libgpurnn floating dtype ("float32", "float64", "float16", and "bfloat16",
+// which numpy lacks): for messages and RNN.dtype.
 const char* numpy_name(DType dtype);
-// "float32", "f32", "float64", "double", numpy.float32, numpy.dtype("float64")... to f32/f64.
+// The numpy dtype an array of `dtype` is stored as: numpy_name, except bf16 -> "uint16" (the
+// bfloat16 bit patterns).
+const char* numpy_storage(DType dtype);
+// "float32", "f32", "float64", "double", "float16", "half", "f16", "bfloat16", "bf16",
+// numpy.float32, numpy.dtype("float64")... to f32/f64/f16/bf16.
 DType parse_float_dtype(py::handle obj, const char* where);
 
 // How many inputs were copied (dtype conversions, alias copies) since the module was loaded:

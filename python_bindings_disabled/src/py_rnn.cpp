@@ -104,7 +104,7 @@ std::shared_ptr<const RNNWeights> PyRNN::weights_for(py::sequence params, double
   const bool keep_dropout = dropout == descriptor().dropout;
   const std::size_t elem = dtype_size(dtype());
   auto* base = static_cast<unsigned char*>(weights_->flat().data());
-  const py::dtype own_dtype(numpy_name(dtype()));
+  const py::dtype own_dtype(numpy_storage(dtype()));
   bool all_own = keep_dropout;
   for (std::size_t i = 0; i < layout.size() && all_own; ++i) {
     const py::handle p = params[i];
@@ -293,7 +293,8 @@ Gradients PyRNN::run_backward(const SavedForward& sv, bool consume_reserve, py::
   run_without_gil([&] {
     // backward_data overwrites the reserve's saved activations with their gradients.
     Tensor reserve = consume_reserve ? sv.reserve : sv.reserve.clone();
-    grads = RNNWeights(d, dt);
+    // Half weights have f32 gradients (Backend::backward_weights' contract).
+    grads = RNNWeights(d, is_half(dt) ? DType::f32 : dt);
     Tensor workspace = byte_buffer(backend.workspace_size(d, s, dt, ForwardMode::training));
     bd.workspace = workspace.view();
     bd.reserve = reserve.view();
@@ -308,7 +309,7 @@ Gradients PyRNN::run_backward(const SavedForward& sv, bool consume_reserve, py::
   g.dh0 = sv.unbatched ? drop_batch_axis(dh0) : dh0;
   g.dc0 = d.has_cell_state() ? py::object(sv.unbatched ? drop_batch_axis(dc0) : dc0) : py::none();
   const py::object owner = tensor_owner(grads.flat());
-  g.flat = borrowed_array(grads.flat().data(), dt, {grads.numel()}, owner);
+  g.flat = borrowed_array(grads.flat().data(), grads.dtype(), {grads.numel()}, owner);
   g.parameters = parameter_arrays(grads, owner);
   return g;
 }

@@ -25,9 +25,12 @@ train: True saves what backward() needs and applies inter-layer dropout with a m
   from dropout_seed; the arrays passed in are referenced, not copied, until backward().
 
 Inputs that are C-contiguous, aligned and in the model's dtype are read in place (no copy);
-a float array of the other float dtype is converted; other dtypes and non-contiguous arrays
-raise gpurnn.InvalidArgumentError naming the argument. Outputs are new arrays. The GIL is
-released while computing.)doc";
+a float32/float64 array of another dtype is converted (rounded to nearest for a half model);
+other dtypes and non-contiguous arrays raise gpurnn.InvalidArgumentError naming the argument.
+A float16 model's arrays are numpy float16; a bfloat16 model's are uint16 arrays of bfloat16
+bit patterns (numpy has no bfloat16), in and out. Half models compute by libgpurnn's half
+rule (f32 products and cell math, h rounded to half each step) and their parameter gradients
+are float32. Outputs are new arrays. The GIL is released while computing.)doc";
 
 constexpr const char* kBackwardDoc = R"doc(Gradients of the last forward(..., train=True), which it consumes.
 
@@ -105,7 +108,8 @@ void bind_rnn(py::module_& m) {
           py::arg("num_layers") = 1, py::arg("bidirectional") = false, py::arg("bias") = true,
           py::arg("proj_size") = 0, py::arg("dropout") = 0.0, py::arg("dtype") = "float32",
           py::arg("seed") = 0,
-          "A new RNN; `cell` is a CellKind or its name, `dtype` float32 or float64.")
+          "A new RNN; `cell` is a CellKind or its name, `dtype` float32, float64, float16 or "
+          "bfloat16 (arrays of uint16 bit patterns).")
       .def_static(
           "from_descriptor",
           [](const RNNDescriptor& d, py::object dtype, std::uint64_t seed) {
@@ -136,7 +140,8 @@ void bind_rnn(py::module_& m) {
           "Inter-layer dropout probability (training forward only).")
       .def_property_readonly(
           "dtype", [](const PyRNN& r) { return std::string(numpy_name(r.dtype())); },
-          "The weights' and outputs' dtype: 'float32' or 'float64'.")
+          "The weights' and outputs' dtype: 'float32', 'float64', 'float16' or 'bfloat16' "
+          "(stored as uint16 bit patterns).")
       .def("forward",
            [](PyRNN& self, py::object x, py::object lengths, py::object h0, py::object c0,
               bool batch_first, const std::string& device, bool train, std::uint64_t seed) {

@@ -273,3 +273,69 @@ def test_type_stubs_match_the_module():
             public = {m for m in vars(obj) if not m.startswith("_")}
             assert public <= stubbed[name], f"gpurnn.{name}: no stubs for {public - stubbed[name]}"
             assert stubbed[name] - {"__init__", "__eq__", "__ne__", "__call__"} <= public, name
+
+
+# -- half precision (README "Half precision" of the library; this module's "Half precision") --
+
+def bf16_to_f32(bits):
+    """uint16 bfloat16 bit patterns -> the float32 values they hold (exactly)."""
+    return (bits.astype(np.uint32) << 16).view(np.float32)
+
+
+def f32_to_bf16(values):
+    """float32 -> bfloat16 bits, rounded to nearest even (finite values)."""
+    v = np.ascontiguousarray(values, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    return ((v + 0x7FFF + ((v >> 16) & 1)) >> 16).astype(np.uint16)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_half_rnn_against_float64(cell, dtype):
+    """A half RNN's arrays: float16, or uint16 bfloat16 bits; outputs and dx in them, parameter
+    gradients float32. Within the README's bounds of the float64 result of the same values:
+    12.6u over y (its largest measured bound) and 4*T*L*u of the largest gradient."""
+    u = 2.0**-11 if dtype == "float16" else 2.0**-8
+    half = small_rnn(cell, dtype=dtype, seed=5)
+    assert half.dtype == dtype
+    to64 = (lambda a: a.astype(np.float64)) if dtype == "float16" else \
+        (lambda a: bf16_to_f32(a).astype(np.float64))
+    exact = small_rnn(cell, dtype="float64", seed=5)
+    exact.flat_parameters()[:] = to64(half.flat_parameters())
+    x32 = np.random.default_rng(0).standard_normal((T, B, I)).astype(np.float32)
+    copies = gpurnn._input_copy_count()
+    out = forward_all(half, x32, train=True)  # float32 in: rounded to nearest (one copy)
+    assert gpurnn._input_copy_count() == copies + 1
+    storage = np.float16 if dtype == "float16" else np.uint16
+    x = x32.astype(np.float16) if dtype == "float16" else f32_to_bf16(x32)
+    same = forward_all(half, x)  # the model's own storage: read in place
+    assert gpurnn._input_copy_count() == copies + 1
+    ref = forward_all(exact, to64(x), train=True)
+    for a, b, r in zip(out, same, ref):
+        if r is None:
+            continue
+        assert a.dtype == storage and np.array_equal(a, b)
+        assert np.max(np.abs(to64(a) - r)) <= 12.6 * u * max(1.0, np.max(np.abs(r)))
+    dy = np.ones_like(ref[0])
+    g = half.backward(np.ones_like(out[0]) if dtype == "float16" else f32_to_bf16(dy))
+    g64 = exact.backward(dy)
+    assert g.dx.dtype == storage and g.flat.dtype == np.float32
+    assert all(p.dtype == np.float32 for p in g.parameters.values())
+    tol = 4 * T * 1 * u
+    assert np.max(np.abs(to64(g.dx) - g64.dx)) <= tol * np.max(np.abs(g64.dx))
+    assert np.max(np.abs(g.flat - g64.flat)) <= tol * np.max(np.abs(g64.flat))
+
+
+def test_half_dtype_names_and_refusals():
+    for name, canonical in [("f16", "float16"), ("half", "float16"), (np.float16, "float16"),
+                            ("bf16", "bfloat16"), ("bfloat16", "bfloat16")]:
+        assert small_rnn(dtype=name).dtype == canonical
+    with pytest.raises(gpurnn.InvalidArgumentError, match="float16 or bfloat16"):
+        small_rnn(dtype="int8")
+    bf = small_rnn(dtype="bfloat16")
+    with pytest.raises(gpurnn.InvalidArgumentError, match="has dtype float16, expected float32, float64 or bfloat16 bit"):
+        bf.forward(np.ones((T, B, I), np.float16))
+    f16 = small_rnn(dtype="float16")
+    with pytest.raises(gpurnn.InvalidArgumentError, match="has dtype uint16"):
+        f16.forward(np.ones((T, B, I), np.uint16))
+    back = pickle.loads(pickle.dumps(bf))
+    assert back.dtype == "bfloat16" and np.array_equal(back.flat_parameters(), bf.flat_parameters())

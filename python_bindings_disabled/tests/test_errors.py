@@ -149,7 +149,7 @@ def test_backward_misuse():
     (dict(cell="gru", proj_size=2), ["argument 'proj_size'", "lstm"]),
     (dict(proj_size=6), ["argument 'proj_size'", "smaller than hidden_size"]),
     (dict(dropout=1.0), ["argument 'dropout'", "[0, 1)"]),
-    (dict(dtype="int32"), ["argument 'dtype'", "int32", "float32 or float64"]),
+    (dict(dtype="int32"), ["argument 'dtype'", "int32", "float32, float64, float16 or bfloat16"]),
     (dict(dtype="nonsense"), ["argument 'dtype'", "nonsense"]),
 ])
 def test_bad_construction(kwargs, fragments):

@@ -375,7 +375,10 @@ def test_errors_name_the_argument():
     assert isinstance(e, gpurnn.InvalidArgumentError) and "meta" in str(e) and "expected cpu" in str(e)
     e = errors_of(lambda: copy.deepcopy(mod).to("meta")(x.to("meta")))
     assert isinstance(e, gpurnn.UnsupportedError) and "meta" in str(e)
-    assert isinstance(errors_of(lambda: copy.deepcopy(mod).half()(x.half())), gpurnn.UnsupportedError)
+    mixed = copy.deepcopy(mod)
+    mixed.weight_hh_l1.data = mixed.weight_hh_l1.data.half()  # one parameter of another dtype
+    e = errors_of(lambda: mixed(x))
+    assert isinstance(e, gpurnn.UnsupportedError) and "torch.float16" in str(e)
     assert "'hx'" in str(errors_of(lambda: gt.GRU(I, H)(x, (h0, c0))))
 
 

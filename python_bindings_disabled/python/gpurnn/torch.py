@@ -32,10 +32,31 @@ parameters as views of one flat tensor, as torch does for cuDNN). Compiled, not 
 GPU (the tests that would run it skip without one). A second backward through one CUDA forward
 (retain_graph=True) raises gpurnn.UnsupportedError.
 
-Limits of this version: float32 and float64, no double backward (create_graph=True).
+Half precision (cpu): a module in torch.bfloat16 or torch.float16 (module.to(torch.bfloat16),
+.half()) with inputs and hx of that dtype runs libgpurnn's half rule (f32 products and cell
+math, h rounded to half every step, an LSTM's c kept in f32): outputs, x.grad and the state
+gradients come in that dtype. libgpurnn's weight gradients of half weights are float32; torch
+requires .grad in the parameter's dtype, so they are rounded to it at the end of backward. An
+input or state of another dtype than the parameters raises InvalidArgumentError naming it;
+half on a CUDA device raises UnsupportedError (no fallback, as for every unsupported case).
+
+torch.autocast("cpu", dtype=torch.bfloat16): for float32 (or bfloat16) parameters on the cpu,
+the parameters, input and hx are cast to bfloat16 (differentiably, so float32 parameters and
+inputs get float32 .grad), libgpurnn's bfloat16 path runs, and the outputs come back in the
+dtypes torch 1.13's modules return there: LSTM/GRU in the dtype of the state carried (c_0's
+or h_0's, else the input's), an LSTM with proj_size's y and hn in bfloat16, RNN's in bfloat16.
+The
+arithmetic differs from torch's (which rounds the gate pre-activations of each autocast
+linear to bfloat16 and keeps h in the carried dtype): libgpurnn keeps them in f32 and rounds
+h to bfloat16 every step; results agree within a few bfloat16 roundings, not bit for bit.
+float64 modules are not autocast (as torch's).
+
+Limits of this version: half precision on the cpu only; no double backward
+(create_graph=True).
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch.autograd.function import once_differentiable
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
@@ -45,21 +66,32 @@ from ._core import InvalidArgumentError, UnsupportedError
 
 __all__ = ["LSTM", "GRU", "RNN", "from_torch", "to_torch"]
 
-_FLOAT_DTYPES = {torch.float32: "float32", torch.float64: "float64"}
+_FLOAT_DTYPES = {torch.float32: "float32", torch.float64: "float64",
+                 torch.bfloat16: "bfloat16", torch.float16: "float16"}
+_HALF_DTYPES = (torch.bfloat16, torch.float16)
 
 
 def _array(t):
-    """A numpy view of a CPU tensor (no copy when it is contiguous), or None."""
+    """A numpy view of a CPU tensor (no copy when it is contiguous), or None. numpy has no
+    bfloat16: a bfloat16 tensor is seen as uint16 bit patterns, as libgpurnn's bfloat16 RNN
+    takes them."""
     if t is None:
         return None
     t = t.detach()
     if not t.is_contiguous():
         t = t.contiguous()
+    if t.dtype == torch.bfloat16:
+        return t.view(torch.int16).numpy().view(np.uint16)
     return t.numpy()
 
 
 def _tensor(a):
-    return None if a is None else torch.from_numpy(a)
+    """The tensor over a numpy array (no copy); uint16 arrays (a bfloat16 RNN's) as bfloat16."""
+    if a is None:
+        return None
+    if a.dtype == np.uint16:
+        return torch.from_numpy(a.view(np.int16)).view(torch.bfloat16)
+    return torch.from_numpy(a)
 
 
 class _RNNFunction(torch.autograd.Function):
@@ -78,6 +110,7 @@ class _RNNFunction(torch.autograd.Function):
             batch_first=batch_first, train=train, dropout=dropout, dropout_seed=seed,
             threads=torch.get_num_threads())
         ctx.core, ctx.saved, ctx.names = core, saved, names
+        ctx.param_dtypes = tuple(p.dtype for p in params)
         ctx.given = (h0 is not None, c0 is not None)
         # Saved for their version counters: backward raises, as torch's own RNNs do, when one
         # was modified in place after this forward.
@@ -96,8 +129,10 @@ class _RNNFunction(torch.autograd.Function):
         g = ctx.core._backward_autograd(ctx.saved, _array(dy), _array(dhn), _array(dcn))
         dh0 = _tensor(g.dh0) if ctx.given[0] else None
         dc0 = _tensor(g.dc0) if ctx.given[1] else None
+        # libgpurnn's weight gradients of half parameters are float32; torch wants .grad in the
+        # parameter's dtype, so they are rounded to it here (a no-op for float32/float64).
         return (None, None, _tensor(g.dx), dh0, dc0,
-                *(_tensor(g.parameters[n]) for n in ctx.names))
+                *(_tensor(g.parameters[n]).to(dt) for n, dt in zip(ctx.names, ctx.param_dtypes)))
 
 
 class _CudaRNNFunction(torch.autograd.Function):
@@ -167,6 +202,16 @@ class _CudaRNNFunction(torch.autograd.Function):
         return (None, None, dx, dh0, dc0, *param_grads)
 
 
+def _to_bf16(t):
+    """float32 tensors (or a tuple/list of them) as bfloat16, as autocast casts a linear's
+    arguments; other dtypes are left for the forward's checks to name."""
+    if isinstance(t, (tuple, list)):
+        return type(t)(_to_bf16(u) for u in t)
+    if isinstance(t, torch.Tensor) and t.dtype == torch.float32:
+        return t.to(torch.bfloat16)
+    return t
+
+
 def _address(t) -> int:
     return 0 if t is None else t.data_ptr()
 
@@ -230,9 +275,10 @@ class _Mixin:
         """Makes the parameters views of the libgpurnn RNN's weight buffer (values kept), or on
         a CUDA device views of one flat tensor there.
 
-        A no-op unless every parameter is a float32 or float64 tensor of one dtype on the cpu
-        or one CUDA device, not aliasing another, and on the cpu not in shared memory (torch
-        reports every CUDA tensor as shared, so that test is the cpu's only). Called at
+        A no-op unless every parameter is a float32, float64, bfloat16 or float16 tensor of one
+        dtype on the cpu (float32/float64 on a CUDA device: its backend has no half), not
+        aliasing another, and on the cpu not in shared memory (torch reports every CUDA tensor
+        as shared, so that test is the cpu's only). Called at
         construction and by .to() and the like, as torch.nn's RNNs call it for cuDNN.
         """
         if not getattr(self, "_gpurnn_ready", False):
@@ -246,6 +292,8 @@ class _Mixin:
             return
         if device.type == "cpu" and any(p.is_shared() for p in params):
             return
+        if device.type == "cuda" and dtype in _HALF_DTYPES:
+            return  # forward refuses it (libgpurnn's cuda backend computes no half)
         if len({p.data_ptr() for p in params}) != len(params):
             return
         if device.type == "cuda":
@@ -255,7 +303,7 @@ class _Mixin:
         views = self._gpurnn_core_for(dtype).parameters()
         with torch.no_grad():
             for name, p in zip(self._flat_weights_names, params):
-                buffer = torch.from_numpy(views[name])
+                buffer = _tensor(views[name])
                 if p.data_ptr() != buffer.data_ptr():
                     buffer.copy_(p)
                     p.data = buffer
@@ -314,14 +362,24 @@ class _Mixin:
         if dtype not in _FLOAT_DTYPES or any(p.dtype != dtype for p in params):
             raise UnsupportedError(
                 f"{where}: the parameters are {sorted({str(p.dtype) for p in params})}; "
-                "gpurnn.torch runs modules whose parameters are all torch.float32 or all "
-                "torch.float64 (call .float() or .double())")
+                "gpurnn.torch runs modules whose parameters all have one dtype of "
+                "torch.float32, float64, bfloat16 or float16 (call .float(), .double(), "
+                ".bfloat16() or .half())")
         device = params[0].device
         for n, p in zip(self._flat_weights_names, params):
             if p.device.type not in ("cpu", "cuda") or p.device != device:
                 raise UnsupportedError(
                     f"{where}: parameter '{n}' is on {p.device}; gpurnn.torch computes on the "
                     f"cpu or one CUDA device, with every parameter on it (the first is on {device})")
+        if device.type == "cuda" and dtype in _HALF_DTYPES:
+            raise UnsupportedError(
+                f"{where}: the parameters are {dtype} on {device}; libgpurnn's cuda backend "
+                "computes float32 and float64 only (half precision runs on the cpu)")
+        # torch.autocast("cpu", dtype=torch.bfloat16): float32/bfloat16 tensors run libgpurnn's
+        # bfloat16 path, the outputs in the dtypes torch.nn's module returns (_autocast_dtypes).
+        autocast = (device.type == "cpu" and torch.is_autocast_cpu_enabled()
+                    and torch.get_autocast_cpu_dtype() == torch.bfloat16
+                    and dtype in (torch.float32, torch.bfloat16))
 
         packed = isinstance(input, PackedSequence)
         lengths = None
@@ -341,6 +399,12 @@ class _Mixin:
             raise InvalidArgumentError(
                 f"{where}: argument 'input' must be a torch.Tensor or a PackedSequence, got "
                 f"{type(input).__name__}")
+        out_dtypes = None
+        if autocast:
+            out_dtypes = self._gpurnn_autocast_dtypes(x, hx)
+            x, hx = _to_bf16(x), _to_bf16(hx)
+            params = [p.to(torch.bfloat16) for p in params]  # differentiable: f32 grads flow back
+            dtype = torch.bfloat16
         self._gpurnn_check("input", x, None, dtype, device)
         if x.shape[-1] != self.input_size:
             raise InvalidArgumentError(
@@ -374,11 +438,28 @@ class _Mixin:
         else:
             call = (lengths, batch_first, train, dropout, seed, names)
             out = _RNNFunction.apply(core, call, x, h0, c0, *params)
+        if out_dtypes is not None:
+            out = tuple(t.to(dt) for t, dt in zip(out, out_dtypes))
         y, hidden = out[0], (out[1], out[2]) if len(out) == 3 else out[1]
 
         if packed:
             y = self._gpurnn_pack_like(y, length_tensor, input)
         return y, hidden
+
+    def _gpurnn_autocast_dtypes(self, x, hx):
+        """The dtypes of (y, hn[, cn]) that torch 1.13's nn.LSTM/GRU/RNN return under CPU
+        bfloat16 autocast: its cell math promotes to the dtype of the state it carries (c_0's
+        for an LSTM, h_0's for a GRU, else the input's), except where the last op is an
+        autocast linear (bfloat16): RNN's h, and LSTM's h (so y too) with a projection."""
+        h = hx[-1] if isinstance(hx, (tuple, list)) and hx else hx
+        carried = h.dtype if isinstance(h, torch.Tensor) else x.dtype
+        carried = carried if carried in (torch.float32, torch.bfloat16) else torch.bfloat16
+        if self.mode.startswith("RNN_"):
+            return (torch.bfloat16, torch.bfloat16)
+        if self.mode == "GRU":
+            return (carried, carried)
+        h_dtype = torch.bfloat16 if self.proj_size > 0 else carried
+        return (h_dtype, h_dtype, carried)
 
     def _gpurnn_split_state(self, hx, batch, unbatched, dtype, device):
         """(h0, c0) from hx, checked against the shapes torch's module expects."""
