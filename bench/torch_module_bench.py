@@ -13,6 +13,10 @@ repetitions paired in order (above 1: gpurnn is faster).
   PYTHONPATH=build-python/python_bindings_disabled/python \\
     /usr/bin/python3 bench/torch_module_bench.py [--cells lstm gru] [--hidden 256 512] \\
     [--batch 1 32] [--steps 100] [--reps 5] [--min-time 0.2] [--threads N] [--json out.json]
+    [--dtype float32|bfloat16]
+
+--dtype bfloat16 converts both modules and the inputs to torch.bfloat16 (torch 1.13 runs a bf16
+LSTM/GRU on the CPU; libgpurnn runs its half rule: README, Half precision).
 """
 import argparse
 import json
@@ -27,13 +31,13 @@ from torch.nn.utils.rnn import pack_padded_sequence
 
 
 
-def make_pair(cell, hidden, input_size, torch_only):
+def make_pair(cell, hidden, input_size, torch_only, dtype):
     cls = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell]
-    reference = cls(input_size, hidden)
+    reference = cls(input_size, hidden).to(dtype)
     if torch_only:
         return reference, None
     import gpurnn.torch
-    return reference, gpurnn.torch.from_torch(reference)
+    return reference, gpurnn.torch.from_torch(reference).to(dtype)
 
 
 def make_work(module, x, lengths, packed, mode, dy):
@@ -80,6 +84,8 @@ def main():
     ap.add_argument("--min-time", type=float, default=0.2, help="seconds per repetition")
     ap.add_argument("--threads", type=int, default=0, help="threads of both (default: every core)")
     ap.add_argument("--json", help="also write the rows to this JSON file")
+    ap.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"],
+                    help="the modules' and inputs' dtype (default float32)")
     ap.add_argument("--torch-only", action="store_true",
                     help="time torch.nn alone, without importing gpurnn (which sets the "
                          "process's OpenBLAS threads): a check that gpurnn's presence does "
@@ -92,24 +98,25 @@ def main():
         sys.exit("torch_module_bench: --min-time must be positive")
     torch.set_num_threads(args.threads or os.cpu_count())  # gpurnn.torch follows torch's count
 
+    dtype = getattr(torch, args.dtype)
     torch.manual_seed(0)
     rows = []
     version = "not loaded" if args.torch_only else __import__("gpurnn").__version__
     print(f"# torch {torch.__version__}, gpurnn {version}, "
           f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"threads {torch.get_num_threads()}, T={args.steps}, {args.reps} reps of "
+          f"threads {torch.get_num_threads()}, {args.dtype}, T={args.steps}, {args.reps} reps of "
           f">= {args.min_time} s", flush=True)
     print("| cell | mode | input | H | B | torch us/step | gpurnn us/step | torch/gpurnn (min-max) |")
     print("|---|---|---|---|---|---|---|---|", flush=True)
     for cell in args.cells:
         for hidden in args.hidden:
             input_size = args.input_size or hidden
-            reference, ours = make_pair(cell, hidden, input_size, args.torch_only)
+            reference, ours = make_pair(cell, hidden, input_size, args.torch_only, dtype)
             for batch in args.batch:
-                x = torch.randn(args.steps, batch, input_size, requires_grad=True)
+                x = torch.randn(args.steps, batch, input_size, dtype=dtype, requires_grad=True)
                 lengths = torch.randint(args.steps // 2, args.steps + 1, (batch,))
                 lengths[0] = args.steps
-                dy = torch.randn(args.steps * batch * hidden)
+                dy = torch.randn(args.steps * batch * hidden, dtype=dtype)
                 for mode in ("infer", "fwd_bwd"):
                     for packed in (False, True):
                         works = [make_work(m, x, lengths, packed, mode, dy)
@@ -135,7 +142,7 @@ def main():
     if args.json:
         tmp = args.json + ".tmp"
         with open(tmp, "w") as f:
-            json.dump({"torch": torch.__version__, "gpurnn": version,
+            json.dump({"torch": torch.__version__, "gpurnn": version, "dtype": args.dtype,
                        "threads": torch.get_num_threads(), "rows": rows}, f, indent=1)
         os.replace(tmp, args.json)
 
