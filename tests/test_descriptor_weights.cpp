@@ -378,7 +378,7 @@ TEST(DescriptorWeights, BorrowedWeightsUseTheCallersMemory) {
       ErrorCode::invalid_argument, {"RNNWeights::borrow", "'flat'", "elements"});
   std::vector<std::int32_t> ints(buffer.size());
   testing::expect_error([&] { RNNWeights::borrow(d, TensorView(ints.data(), {owned.numel()}, DType::i32)); },
-                        ErrorCode::invalid_argument, {"'flat'", "f32 or f64"});
+                        ErrorCode::invalid_argument, {"'flat'", "f32, f64, bf16 or f16"});
 }
 
 }  // namespace

@@ -11,9 +11,16 @@
 namespace gpurnn::cli {
 
 
-// The dtype of a computation (--dtype of run and train): f32 or f64 (also float32, float64,
-// float, double); Error naming `flag` and those two choices for anything else (i32, f16, ...).
+// The dtype of a computation (--dtype of run): f32, f64, bf16 or f16 (also float32, float64,
+// float, double, bfloat16, float16, half); Error naming `flag` and those choices for anything
+// else (i32, ...).
 DType parse_compute_dtype(const std::string& text, const char* flag);
+// The --dtype of `gpurnn train` (also float32, float64, bfloat16): f32 or f64 (the whole model),
+// or bf16, mixed precision (f32 parameters and optimizer state, the RNN computing in bf16). f16
+// is refused saying why (training in it needs loss scaling, which is not built); anything else
+// is an error naming `flag` and the three choices. (`gpurnn run --dtype` takes f16 too:
+// parse_compute_dtype.)
+DType parse_train_dtype(const std::string& text, const char* flag);
 
 int run_info();
 

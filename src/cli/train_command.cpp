@@ -62,7 +62,8 @@ Device rank_device(const std::string& text, const train::Communicator& comm) {
 
 int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm);
 
-// The architecture flags every model kind has, against the checkpoint's (`cell`: the flag's text).
+// The architecture flags every model kind has, against the checkpoint's (`cell`: the flag's text;
+// `stored_dtype`: the RNN's compute dtype, what --dtype names).
 void check_common_resume_flags(const TrainOptions& o, const std::string& cell, CellKind stored_cell,
                                std::int64_t stored_hidden, std::int64_t stored_layers, std::int64_t stored_embedding,
                                DType stored_dtype) {
@@ -70,7 +71,10 @@ void check_common_resume_flags(const TrainOptions& o, const std::string& cell, C
   check_resume_flag(o, "--hidden", std::to_string(o.hidden), std::to_string(stored_hidden), o.resume);
   check_resume_flag(o, "--layers", std::to_string(o.layers), std::to_string(stored_layers), o.resume);
   check_resume_flag(o, "--embedding", std::to_string(o.embedding), std::to_string(stored_embedding), o.resume);
-  check_resume_flag(o, "--dtype", o.dtype, to_string(stored_dtype), o.resume);
+  if (was_given(o, "--dtype")) {
+    check_resume_flag(o, "--dtype", to_string(parse_train_dtype(o.dtype, "--dtype")), to_string(stored_dtype),
+                      o.resume);
+  }
 }
 
 // The encoder-decoder of an output-sequence task: from the flags and the task's defaults, or from
@@ -198,7 +202,10 @@ RunPlan plan_run(const TrainOptions& o) {
   train::ModelConfig& model = plan.model;
   plan.cell = o.cell.empty() ? defaults.cell : o.cell;
   model.cell = parse_cell_kind(plan.cell);
-  model.dtype = parse_compute_dtype(o.dtype, "--dtype");
+  // --dtype bf16: mixed precision, f32 parameters with the RNN computing in bf16.
+  const DType requested_dtype = parse_train_dtype(o.dtype, "--dtype");
+  model.dtype = is_half(requested_dtype) ? DType::f32 : requested_dtype;
+  model.rnn_dtype = requested_dtype;
   model.hidden = was_given(o, "--hidden") ? o.hidden : defaults.hidden;
   model.layers = was_given(o, "--layers") ? o.layers : 1;
   model.embedding = o.embedding;
@@ -217,12 +224,13 @@ RunPlan plan_run(const TrainOptions& o) {
   if (!o.resume.empty() && plan.resumed.model_kind == "sequence") {
     const train::CheckpointInfo& info = plan.resumed;
     check_common_resume_flags(o, plan.cell, info.model.cell, info.model.hidden, info.model.layers,
-                              info.model.embedding, info.model.dtype);
+                              info.model.embedding, info.model.rnn_dtype.value_or(info.model.dtype));
     model.cell = info.model.cell;
     model.hidden = info.model.hidden;
     model.layers = info.model.layers;
     model.embedding = info.model.embedding;
     model.dtype = info.model.dtype;
+    model.rnn_dtype = info.model.rnn_dtype;
     if (!was_given(o, "--dropout")) model.dropout = info.model.dropout;
   }
   task_options.seed = plan.seed;
@@ -260,6 +268,24 @@ struct Network {
   std::string architecture;
 };
 
+// Mixed precision (--dtype bf16) where it is built: sequence models (not the encoder-decoder
+// tasks) on the cpu device. Checked before the model is made, naming the dtype and the device.
+void check_mixed_precision(const RunPlan& plan, bool sequence_task, const Device& device) {
+  const DType rnn = plan.model.rnn_dtype.value_or(plan.model.dtype);
+  if (!is_half(rnn)) return;
+  const std::string flag = std::string("--dtype ") + to_string(rnn);
+  if (sequence_task) {
+    throw Error(ErrorCode::unsupported, flag + ": mixed precision is built for the sequence-model tasks (charlm, "
+                                               "timeseries, adding, copy, classify), not yet for the encoder-decoder "
+                                               "task " + plan.task_name + "; train it with --dtype f32 or f64");
+  }
+  if (!device.is_cpu()) {
+    throw Error(ErrorCode::unsupported, flag + " on device " + to_string(device) +
+                                            ": mixed precision computes the RNN in " + to_string(rnn) +
+                                            " on the cpu device only for now; use --device cpu, or --dtype f32");
+  }
+}
+
 Network make_network(const TrainOptions& o, const RunPlan& plan, bool sequence_task) {
   const train::ModelConfig& model = plan.model;
   Network n;
@@ -275,6 +301,11 @@ Network make_network(const TrainOptions& o, const RunPlan& plan, bool sequence_t
     n.net = std::move(made);
     n.architecture = std::string(to_string(model.cell)) + ", " + std::to_string(model.layers) +
                      " layer(s) of " + std::to_string(model.hidden);
+    const DType rnn = n.sequence_model->rnn_dtype();
+    if (rnn != model.dtype) {
+      n.architecture += std::string(", mixed precision: ") + to_string(model.dtype) + " weights, the RNN in " +
+                        to_string(rnn);
+    }
   }
   return n;
 }
@@ -370,6 +401,7 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
   plan.model.io = task->interface();
   plan.model.backend = to_string(device);
 
+  check_mixed_precision(plan, sequence_task != nullptr, device);
   train::TrainConfig config = train_config(o, plan, comm);
   const ProgressStyle style =
       reporter ? parse_progress_style(o.progress, isatty(STDERR_FILENO) != 0) : parse_progress_style("none", false);

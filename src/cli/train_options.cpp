@@ -41,7 +41,10 @@ void add_train_options(CLI::App& cmd, TrainOptions& o) {
   cmd.add_option("--sample", o.sample, "charlm: characters to sample after training (0: none)")
       ->capture_default_str();
   cmd.add_option("--eval-batches", o.eval_batches, "Batches per evaluation (0: the whole held-out split)");
-  cmd.add_option("--dtype", o.dtype, "f32 or f64")->capture_default_str();
+  cmd.add_option("--dtype", o.dtype,
+                 "f32 or f64, or bf16: mixed precision (f32 weights and optimizer state, the RNN computing in bf16; "
+                 "--device cpu only for now)")
+      ->capture_default_str();
   cmd.add_option("--threads", o.threads,
                  "CPU threads of the RNN and the layers around it (default: the task's; 0 = every core, "
                  "which the cpu backend shares with other processes without slowing down)");

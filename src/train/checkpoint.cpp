@@ -292,7 +292,10 @@ void Trainer::load_checkpoint(const std::string& path) {
   for (const auto& [key, value] : architecture(task_, model_)) {
     // Task settings recorded since (task.seq_len, task.batch) are absent from older checkpoints.
     if (key.rfind("task.", 0) == 0 && file.metadata().count(key) == 0) continue;
-    const std::string& stored = metadata_value(file, key);
+    // rnn_dtype, recorded since mixed precision, is absent from older checkpoints: they computed
+    // in their dtype.
+    const bool older_rnn_dtype = key == "rnn_dtype" && file.metadata().count(key) == 0;
+    const std::string& stored = metadata_value(file, older_rnn_dtype ? "dtype" : key);
     if (stored != value) {
       throw Error(ErrorCode::invalid_argument, "checkpoint '" + path + "' was written for " + key + "=" + gpurnn::detail::escaped(stored) +
                                                    ", but this run has " + key + "=" + value +
@@ -356,6 +359,7 @@ CheckpointInfo read_checkpoint_info(const std::string& path) {
   m.layers = metadata_int(file, "layers", 1);
   m.embedding = metadata_int(file, "embedding");
   m.dtype = parse_dtype(metadata_value(file, "dtype"));
+  if (file.metadata().count("rnn_dtype")) m.rnn_dtype = parse_dtype(metadata_value(file, "rnn_dtype"));
   m.dropout = metadata_double(file, "dropout");
   const std::string where = "checkpoint '" + path + "' metadata ";
   m.io.input = parse_input_kind(metadata_value(file, "input"), where + "'input'");

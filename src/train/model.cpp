@@ -96,6 +96,15 @@ SequenceModel::SequenceModel(const ModelConfig& config) : config_(config) {
   head_dropout_ = Dropout(config.dropout);
   check_argument(config.dtype == DType::f32 || config.dtype == DType::f64, where, "dtype",
                  std::string("must be f32 or f64, got ") + to_string(config.dtype));
+  if (config.rnn_dtype && *config.rnn_dtype != config.dtype) {
+    const DType r = *config.rnn_dtype;
+    check_argument(r != DType::f16, where, "rnn_dtype",
+                   "is f16: training in f16 needs loss scaling (small gradients underflow f16), which is not built; "
+                   "use bf16");
+    check_argument(r == DType::bf16 && config.dtype == DType::f32, where, "rnn_dtype",
+                   std::string("is ") + to_string(r) + " with dtype " + to_string(config.dtype) +
+                       "; expected the dtype, or bf16 with f32 (mixed precision)");
+  }
   detail::check_thread_count(config.threads, where, "threads");
   RNNDescriptor desc;
   desc.cell = config.cell;
@@ -106,7 +115,8 @@ SequenceModel::SequenceModel(const ModelConfig& config) : config_(config) {
   if (config.io.input == InputKind::tokens) {
     desc.input_size = config.embedding > 0 ? config.embedding : std::min<std::int64_t>(config.hidden, 64);
   }
-  rnn_ = std::make_unique<RnnLayer>(desc, config.dtype, config.backend, config.seed, config.threads);
+  rnn_ = std::make_unique<RnnLayer>(desc, config.dtype, config.backend, config.seed, config.threads,
+                                    config.rnn_dtype);
   ops_ = make_train_ops(rnn_->device());
   if (config.io.input == InputKind::tokens) {
     embedding_ = Embedding(config.io.input_size, desc.input_size, config.dtype, device(), config.seed + 1);
@@ -152,6 +162,7 @@ KeyValues SequenceModel::architecture() const {
           {"layers", std::to_string(m.layers)},
           {"embedding", std::to_string(m.io.input == InputKind::tokens ? rnn_descriptor().input_size : 0)},
           {"dtype", to_string(m.dtype)},
+          {"rnn_dtype", to_string(rnn_dtype())},
           {"input", to_string(m.io.input)},
           {"input_size", std::to_string(m.io.input_size)},
           {"target", to_string(m.io.target)},

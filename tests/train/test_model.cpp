@@ -4,9 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
+#include <string>
 
 #include "gpurnn/train/model.h"
 #include "test_support.h"
+#include "train/rnn_layer.h"
 #include "train/synthetic_task.h"
 
 namespace gpurnn::testing {
@@ -195,6 +198,106 @@ TEST(ModelSample, IsReproducibleAndChecksArguments) {
   expect_error([&] { model.sample({}, 3, 1.0, 1); }, ErrorCode::invalid_argument, {"'prompt'"});
   expect_error([&] { model.sample({9}, 3, 1.0, 1); }, ErrorCode::invalid_argument, {"'prompt'", "token 9"});
   expect_error([&] { model.sample({1}, 3, 0.0, 1); }, ErrorCode::invalid_argument, {"'temperature'"});
+}
+
+// Issue 30, mixed precision: an RnnLayer computing in bf16 keeps f32 weights and gradients, takes
+// and returns f32 tensors, and its gradients are the f32 layer's on the same weights to bf16's
+// accuracy; they accumulate, and a forward sees weights the optimizer changed in place.
+TEST(MixedPrecision, Bf16RnnLayerGradientsAreTheF32LayersWithinBf16Accuracy) {
+  for (const CellKind cell : {CellKind::lstm, CellKind::gru}) {
+    SCOPED_TRACE(to_string(cell));
+    RNNDescriptor d;
+    d.cell = cell;
+    d.input_size = 6;
+    d.hidden_size = 16;
+    d.num_layers = 2;
+    const std::int64_t T = 8, B = 4, L = 2;
+    train::RnnLayer f32(d, DType::f32, "cpu", 7);
+    train::RnnLayer mixed(d, DType::f32, "cpu", 7, 0, DType::bf16);
+    EXPECT_TRUE(mixed.mixed_precision());
+    EXPECT_EQ(mixed.compute_dtype(), DType::bf16);
+    EXPECT_EQ(mixed.weights().dtype(), DType::f32);
+    EXPECT_EQ(mixed.grads().dtype(), DType::f32);
+    ASSERT_EQ(to_vector(mixed.weights().flat()), to_vector(f32.weights().flat()));
+    const bool lstm = cell == CellKind::lstm;
+    const Tensor x = random_tensor({T, B, d.input_size}, DType::f32, 5, 1);
+    const Tensor h0 = random_tensor({L, B, d.hidden_size}, DType::f32, 5, 2, 0.5);
+    const Tensor c0 = lstm ? random_tensor({L, B, d.hidden_size}, DType::f32, 5, 3, 0.5) : Tensor();
+    const Tensor dy = random_tensor({T, B, d.hidden_size}, DType::f32, 5, 4);
+    const Tensor dhn = random_tensor({L, B, d.hidden_size}, DType::f32, 5, 5);
+    const Tensor dcn = lstm ? random_tensor({L, B, d.hidden_size}, DType::f32, 5, 6) : Tensor();
+    const auto run = [&](train::RnnLayer& layer) {
+      const train::RnnStepOutput out = layer.forward(x, Tensor(), h0, c0, ForwardMode::training, 0, nullptr);
+      return std::make_pair(out, layer.backward(dy, dhn, dcn, true, true, nullptr));
+    };
+    const auto [want, want_g] = run(f32);
+    const auto [got, got_g] = run(mixed);
+    for (const Tensor* t : {&got.y, &got.hn, &got_g.dx, &got_g.dh0}) EXPECT_EQ(t->dtype(), DType::f32);
+    EXPECT_LT(relative_error(got.y, want.y), 2e-2);
+    EXPECT_LT(relative_error(got.hn, want.hn), 2e-2);
+    EXPECT_GT(relative_error(got.y, want.y), 0) << "the bf16 layer computed in f32";
+    EXPECT_LT(relative_error(mixed.grads().flat(), f32.grads().flat()), 2e-2);
+    EXPECT_LT(relative_error(got_g.dx, want_g.dx), 2e-2);
+    EXPECT_LT(relative_error(got_g.dh0, want_g.dh0), 2e-2);
+    if (lstm) {
+      EXPECT_EQ(got.cn.dtype(), DType::f32);
+      EXPECT_LT(relative_error(got.cn, want.cn), 2e-2);
+      EXPECT_LT(relative_error(got_g.dc0, want_g.dc0), 2e-2);
+    }
+    // GradMode::accumulate: the same step again doubles the gradients (up to f32 sums: the
+    // backend adds its products into them).
+    std::vector<double> doubled = to_vector(mixed.grads().flat());
+    for (double& g : doubled) g *= 2;
+    (void)run(mixed);
+    EXPECT_LT(relative_error(to_vector(mixed.grads().flat()), doubled), 1e-5);
+
+    // The optimizer changes the f32 weights in place through parameter(): the next forwards (a
+    // training one, a whole sequence, and a decoder's step) compute with the new weights.
+    const Tensor before = mixed.forward(x, Tensor(), h0, c0, ForwardMode::inference, 0, nullptr).y;
+    const Tensor step_before = mixed.step(x.reshape({T * B, d.input_size}), Tensor(), Tensor(), nullptr).y;
+    for (train::RnnLayer* layer : {&f32, &mixed}) {
+      train::Parameter p = layer->parameter("rnn");
+      float* w = p.value.data_as<float>();
+      for (std::int64_t k = 0; k < p.value.numel(); ++k) w[k] = 0.5f * w[k] + 0.01f;
+    }
+    const Tensor after = mixed.forward(x, Tensor(), h0, c0, ForwardMode::inference, 0, nullptr).y;
+    EXPECT_NE(to_vector(after), to_vector(before));
+    EXPECT_LT(relative_error(after, f32.forward(x, Tensor(), h0, c0, ForwardMode::inference, 0, nullptr).y), 2e-2);
+    const Tensor step_after = mixed.step(x.reshape({T * B, d.input_size}), Tensor(), Tensor(), nullptr).y;
+    EXPECT_NE(to_vector(step_after), to_vector(step_before));
+    EXPECT_LT(relative_error(step_after, f32.step(x.reshape({T * B, d.input_size}), Tensor(), Tensor(), nullptr).y),
+              2e-2);
+    const train::RnnStepOutput trained = mixed.forward(x, Tensor(), h0, c0, ForwardMode::training, 0, nullptr);
+    EXPECT_EQ(to_vector(trained.y), to_vector(after)) << "training and inference forwards round the same weights";
+    (void)mixed.backward(dy, dhn, false, nullptr);
+  }
+}
+
+TEST(MixedPrecision, OnlyHalfComputeOverF32WeightsAndNoF16Training) {
+  RNNDescriptor d;
+  d.input_size = 3;
+  d.hidden_size = 4;
+  expect_error([&] { train::RnnLayer x(d, DType::f64, "cpu", 1, 0, DType::bf16); }, ErrorCode::invalid_argument,
+               {"'compute'", "bf16 with f64 weights"});
+  expect_error([&] { train::RnnLayer x(d, DType::f32, "cpu", 1, 0, DType::f64); }, ErrorCode::invalid_argument,
+               {"'compute'"});
+  ModelConfig m;
+  m.io = {InputKind::features, 3, TargetKind::final_values, 1};
+  m.hidden = 4;
+  m.rnn_dtype = DType::f16;
+  expect_error([&] { SequenceModel x(m); }, ErrorCode::invalid_argument, {"'rnn_dtype'", "loss scaling", "bf16"});
+  m.dtype = DType::f64;
+  m.rnn_dtype = DType::bf16;
+  expect_error([&] { SequenceModel x(m); }, ErrorCode::invalid_argument, {"'rnn_dtype'", "bf16 with dtype f64"});
+  m.dtype = DType::f32;
+  const SequenceModel model(m);
+  EXPECT_EQ(model.dtype(), DType::f32);
+  EXPECT_EQ(model.rnn_dtype(), DType::bf16);
+  std::map<std::string, std::string> architecture;
+  for (const auto& [key, value] : model.architecture()) architecture[key] = value;
+  EXPECT_EQ(architecture["dtype"], "f32");
+  EXPECT_EQ(architecture["rnn_dtype"], "bf16");
+  for (const train::Parameter& p : model.parameters()) EXPECT_EQ(p.value.dtype(), DType::f32) << p.name;
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,7 +26,13 @@ struct ModelConfig {
   std::int64_t layers = 1;
   std::int64_t embedding = 0;  // token inputs: embedding width (0: min(hidden, 64))
   double dropout = 0.0;        // between RNN layers and before the head
+  // The parameters' dtype (f32 or f64): the embedding, the head, the losses, the optimizer state
+  // and the checkpoint compute in it.
   DType dtype = DType::f32;
+  // The dtype the RNN computes in (unset: dtype). bf16 with f32 dtype is mixed precision: the RNN
+  // layer keeps f32 master weights and gradients and runs its backend calls in bf16 (the cpu
+  // backend only, for now). f16 is refused (it would need loss scaling, which is not built).
+  std::optional<DType> rnn_dtype;
   std::string backend = "cpu";  // any make_backend name ("cpu", "cuda", "cuda:1")
   std::uint64_t seed = 1;       // parameter initialisation
   // CPU threads of the RNN and the training ops' large products (BackendOptions::num_threads;
@@ -47,6 +54,8 @@ class SequenceModel : public TrainableModel {
   const RNNDescriptor& rnn_descriptor() const;
   Device device() const override;
   DType dtype() const override { return config_.dtype; }
+  // The RNN's compute dtype (ModelConfig::rnn_dtype, or dtype when unset).
+  DType rnn_dtype() const { return config_.rnn_dtype.value_or(config_.dtype); }
   TrainOps& ops() override { return *ops_; }
   void* stream() const override { return stream_; }
   void set_stream(void* stream);  // cudaStream_t for every call (null: the default stream)
@@ -57,8 +66,8 @@ class SequenceModel : public TrainableModel {
   std::vector<Parameter> parameters() const override;
   const RNNWeights& rnn_weights() const;
 
-  // cell, hidden, layers, embedding, dtype, input, input_size, target, output_size; settings:
-  // dropout.
+  // cell, hidden, layers, embedding, dtype, rnn_dtype, input, input_size, target, output_size;
+  // settings: dropout. (A checkpoint without rnn_dtype, from an older build, computed in dtype.)
   KeyValues architecture() const override;
   KeyValues settings() const override;
   std::vector<Shape> carried_state_shapes(std::int64_t rows) const override;
