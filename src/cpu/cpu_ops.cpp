@@ -94,9 +94,15 @@ void CpuOps<T>::gemm(engine::Trans ta, engine::Trans tb, std::int64_t m, std::in
                      std::int64_t k, T alpha, const T* a, std::int64_t lda, const T* b,
                      std::int64_t ldb, T beta, T* c, std::int64_t ldc) {
 #if defined(GPURNN_HAVE_ONEDNN)
-  // Every f32 product through oneDNN's matmul, in fixed pieces on the worker pool.
+  // Every f32 product through oneDNN's matmul, in fixed pieces on the worker pool; in a bf16 call
+  // (use_half_weights, use_half_operands) a product of bf16 values through its bf16 matmul.
   if constexpr (std::is_same_v<T, float>) {
-    if (alpha == 1.0f && m > 0 && n > 0 && k > 0) return matmul(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
+    if (alpha == 1.0f && m > 0 && n > 0 && k > 0) {
+      if ((bf16_operands || bf16_of(b) != nullptr) && onednn_bf16_matmul()) {
+        return matmul_bf16(ta, tb, m, n, k, a, lda, b, ldb, bf16_of(b), beta, c, ldc);
+      }
+      return matmul(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
+    }
   }
 #endif
   pooled_gemm<T>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
@@ -287,6 +293,11 @@ template <class T>
 void CpuOps<T>::use_half_weights(DType half, const float* widened, const void* half_data, std::int64_t count) {
   if (half != DType::bf16) return;  // f16 multiplies by the widened copy
   bf16_weights = {widened, static_cast<const std::uint16_t*>(half_data), count};
+}
+
+template <class T>
+void CpuOps<T>::use_half_operands(DType half) {
+  bf16_operands = half == DType::bf16;  // f16 multiplies in f32
 }
 
 template <class T>

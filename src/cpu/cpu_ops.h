@@ -74,6 +74,10 @@ struct CpuOps {
     std::int64_t count = 0;
   };
   Bf16Weights bf16_weights;
+  // A bf16 backward_weights (engine/half_calls.h): both operands of every gemm are bf16 values,
+  // multiplied by oneDNN's bf16 matmul where the CPU has a fast one.
+  void use_half_operands(DType half);
+  bool bf16_operands = false;
   // W's bf16 bits when `w` points into the widened copy (and the call is bf16), else null.
   const std::uint16_t* bf16_of(const T* w) const;
   void column_sums(const T* rows, std::int64_t count, std::int64_t n, std::int64_t ld, T* out,

@@ -46,9 +46,10 @@ const T* op_cols_from(engine::Trans tb, const T* b, std::int64_t ldb, std::int64
 // C[m, n] = op(A)[m, k] op(B)[k, n] (+ beta C, as `piece` does it), piece by piece on the pool:
 // each piece multiplies the chunk.rows × chunk.cols block whose operands start at a, b and
 // whose result starts at c (leading dimensions unchanged): piece(chunk, a, b, c).
-template <class T, class Piece>
+// (The operands' element type T may differ from C's: bf16 operands, f32 sums.)
+template <class T, class C, class Piece>
 void chunked_gemm(engine::Trans ta, engine::Trans tb, std::int64_t m, std::int64_t n, const T* a, std::int64_t lda,
-                  const T* b, std::int64_t ldb, T* c, std::int64_t ldc, const Piece& piece) {
+                  const T* b, std::int64_t ldb, C* c, std::int64_t ldc, const Piece& piece) {
   parallel_for(gemm_chunk_count(m, n), [&](std::int64_t index) {
     const GemmChunk p = gemm_chunk(m, n, index);
     piece(p, op_rows_from(ta, a, lda, p.row), op_cols_from(tb, b, ldb, p.col), c + p.row * ldc + p.col);

@@ -408,6 +408,53 @@ void matmul(engine::Trans ta, engine::Trans tb, std::int64_t m, std::int64_t n, 
                });
 }
 
+namespace {
+
+// The stored matrix [rows, cols] (leading dimension ld) rounded to bf16 into `out`, contiguous.
+void bf16_copy(const float* x, std::int64_t rows, std::int64_t cols, std::int64_t ld, std::vector<std::uint16_t>& out) {
+  out.resize(static_cast<std::size_t>(rows * cols));
+  for (std::int64_t r = 0; r < rows; ++r) detail::narrow_to_half(DType::bf16, x + r * ld, out.data() + r * cols, cols);
+}
+
+}  // namespace
+
+void matmul_bf16(engine::Trans ta, engine::Trans tb, std::int64_t m, std::int64_t n, std::int64_t k,
+                 const float* a, std::int64_t lda, const float* b, std::int64_t ldb, const std::uint16_t* b_bits,
+                 float beta, float* c, std::int64_t ldc) {
+  const dnnl::engine& engine = cpu_engine();
+  const bool a_no = ta == engine::Trans::no, b_no = tb == engine::Trans::no;
+  // The caller's thread's copies; the pieces read them through these pointers.
+  thread_local std::vector<std::uint16_t> a_copy, b_copy;
+  const std::int64_t a_cols = a_no ? k : m;
+  bf16_copy(a, a_no ? m : k, a_cols, lda, a_copy);
+  const std::uint16_t* a16 = a_copy.data();
+  const std::uint16_t* b16 = b_bits;
+  std::int64_t b_ld = ldb;
+  if (b16 == nullptr) {
+    b_ld = b_no ? n : k;
+    bf16_copy(b, b_no ? k : n, b_ld, ldb, b_copy);
+    b16 = b_copy.data();
+  }
+  chunked_gemm(ta, tb, m, n, a16, a_cols, b16, b_ld, c, ldc,
+               [&](const GemmChunk& p, const std::uint16_t* pa, const std::uint16_t* pb, float* pc) {
+                 const memory::desc a_desc = operand(ta, p.rows, k, a_cols, DataType::bf16);
+                 const memory::desc b_desc = operand(tb, k, p.cols, b_ld, DataType::bf16);
+                 const memory::desc c_desc = matrix(p.rows, p.cols, ldc);
+                 try {
+                   const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_desc, b_desc, c_desc), beta_attr(beta),
+                                                         engine);
+                   dnnl::stream& stream = ThreadRunState::get().stream;
+                   memory a_mem(a_desc, engine, const_cast<std::uint16_t*>(pa));
+                   memory b_mem(b_desc, engine, const_cast<std::uint16_t*>(pb));
+                   memory c_mem(c_desc, engine, pc);
+                   dnnl::matmul(pd).execute(stream, {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, b_mem}, {DNNL_ARG_DST, c_mem}});
+                   stream.wait();
+                 } catch (const dnnl::error& e) {
+                   rethrow("bf16 matmul", e);
+                 }
+               });
+}
+
 bool onednn_bf16_matmul() {
   static const bool available = [] {
     try {

@@ -81,6 +81,13 @@ void matmul(engine::Trans ta, engine::Trans tb, std::int64_t m, std::int64_t n, 
 // oneDNN's AVX-512 emulation); without one, bf16 calls multiply on the widened f32 weights.
 bool onednn_bf16_matmul();
 
+// The same product with bf16 operands: A's values and, without `b_bits`, B's rounded to bf16 (to
+// nearest; exact for the bf16 values a half call passes), or B's bf16 bits laid out as b; f32
+// sums, oneDNN's bf16 matmul (onednn_bf16_matmul), in the same fixed pieces.
+void matmul_bf16(engine::Trans ta, engine::Trans tb, std::int64_t m, std::int64_t n, std::int64_t k,
+                 const float* a, std::int64_t lda, const float* b, std::int64_t ldb, const std::uint16_t* b_bits,
+                 float beta, float* c, std::int64_t ldc);
+
 // Sets oneDNN's thread count (OpenMP's, for the calling thread); n <= 0 leaves it unchanged.
 void set_onednn_threads(int n);
 

@@ -10,9 +10,13 @@
 //     product, and a dropped-out inner layer's output after its scaling (HalfForwardOps);
 //   - the LSTM cell state stays f32 in the workspace or reserve between steps; cn is c_T
 //     rounded once;
-//   - backward: from the forward's saved values, in f32; dx, dh0 and dc0 are rounded once at
-//     the end, and the weight gradients are f32 (an f32 RNNWeights: a bf16 sum over T·B rows
-//     would lose most of its bits).
+//   - backward: from the forward's saved values, in f32, except that each step's gate
+//     gradients (d_ih, and a GRU's d_hh) are rounded to half as they are made
+//     (HalfBackwardOps): they are the operands of the products by W_ih and W_hh and of those
+//     weights' gradients, each then a product of half values summed in f32. The state
+//     gradients carried between steps (dh, dc), the bias gradients and the projection's
+//     products stay f32. dx, dh0 and dc0 are rounded once at the end, and the weight gradients
+//     are f32 (an f32 RNNWeights: a bf16 sum over T·B rows would lose most of its bits).
 // The reserve of a half training forward is the f32 one. Prepared half weights hold their
 // widened f32 copy, so a call given them widens nothing but its activations.
 //
@@ -43,6 +47,14 @@ struct has_half_weights_hook : std::false_type {};
 template <class Ops>
 struct has_half_weights_hook<Ops, std::void_t<decltype(&Ops::use_half_weights)>> : std::true_type {};
 
+// An f32 Ops may also multiply two half-valued operands in half itself (the cpu Ops: oneDNN's
+// bf16 matmul for the weight gradients) when told `void use_half_operands(DType half)`: every
+// ops.gemm of that call then has half values in both operands.
+template <class Ops, class = void>
+struct has_half_operands_hook : std::false_type {};
+template <class Ops>
+struct has_half_operands_hook<Ops, std::void_t<decltype(&Ops::use_half_operands)>> : std::true_type {};
+
 // The element size the network computes in for a call of `dtype` (half: f32).
 inline std::size_t compute_size(DType dtype) { return is_half(dtype) ? sizeof(float) : dtype_size(dtype); }
 
@@ -64,6 +76,20 @@ struct HalfForwardOps : Base {
   void apply_dropout(float* values, std::int64_t count, std::uint64_t seed, int layer, double p) {
     Base::apply_dropout(values, count, seed, layer, p);
     this->round_to_half(half, values, count);
+  }
+};
+
+// An f32 Ops that rounds each step's gate gradients to `half` as they are made (the rule above).
+template <class Base>
+struct HalfBackwardOps : Base {
+  HalfBackwardOps(Base base, DType half_dtype) : Base(std::move(base)), half(half_dtype) {}
+  DType half;
+
+  void backward_step(const BackwardStep<float>& s) {
+    Base::backward_step(s);
+    const std::int64_t gh = s.batch * detail::cell_traits(s.cell).gates * s.hidden;
+    this->round_to_half(half, s.d_ih, gh);
+    if (s.d_hh != nullptr) this->round_to_half(half, s.d_hh, gh);
   }
 };
 
@@ -119,7 +145,16 @@ class HalfCalls {
     a.dh0 = staged(args.dh0, hs.hn, base);
     a.dc0 = staged(args.dc0, hs.cn, base);
     a.workspace = inner(hs, base);
-    network_backward_data(ops, w32, a, shape);
+    HalfBackwardOps<Ops> half_ops(std::move(ops), weights.dtype());
+    // The products by W_hh and W_ih then have half values on both sides. Not with a projection,
+    // whose backward products multiply the f32 state gradient.
+    if constexpr (has_half_weights_hook<Ops>::value) {
+      if (weights.descriptor().proj_size == 0) {
+        half_ops.use_half_weights(weights.dtype(), w32.flat().template data_as<float>(), weights.flat().data(),
+                                  weights.numel());
+      }
+    }
+    network_backward_data(half_ops, w32, a, shape);
     narrowed(a.dx, args.dx);
     narrowed(a.dh0, args.dh0);
     narrowed(a.dc0, args.dc0);
@@ -134,6 +169,11 @@ class HalfCalls {
     BackwardWeightsArgs a = args;
     a.x = widened(args.x, hs.x, base);
     a.workspace = inner(hs, base);
+    // The saved gate gradients, inputs and states are half values; a projection's saved h
+    // gradient is not.
+    if constexpr (has_half_operands_hook<Ops>::value) {
+      if (weights.descriptor().proj_size == 0) ops.use_half_operands(weights.dtype());
+    }
     network_backward_weights(ops, weights, a, shape, grads);
   }
 
