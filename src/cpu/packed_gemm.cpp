@@ -46,6 +46,22 @@ memory::desc weights_as_given(const engine::FixedWeightGemm<float>& g, DataType 
   return operand(g.tw, g.k, g.n, g.ldw, type);
 }
 
+// The calling thread's buffer of `count` floats for a bf16 chunk's product (PackedGemm::run).
+float* bf16_chunk_result(std::int64_t count) {
+  thread_local std::vector<float> buffer;
+  buffer.resize(static_cast<std::size_t>(count));
+  return buffer.data();
+}
+
+// C[rows, cols] (leading dimension ldc) = product (dense) + beta C.
+void store_chunk(const float* product, std::int64_t rows, std::int64_t cols, float beta, float* c, std::int64_t ldc) {
+  for (std::int64_t r = 0; r < rows; ++r) {
+    float* row = c + r * ldc;
+    const float* p = product + r * cols;
+    for (std::int64_t j = 0; j < cols; ++j) row[j] = beta == 0.0f ? p[j] : p[j] + beta * row[j];
+  }
+}
+
 // A's rows [rows, k] (leading dimension lda, bf16 values held as floats) as contiguous bf16 in
 // the calling thread's buffer: exact, the operand of a bf16 matmul.
 const std::uint16_t* bf16_rows(const float* a, std::int64_t rows, std::int64_t k, std::int64_t lda) {
@@ -276,9 +292,12 @@ void PackedGemm::pack(const engine::FixedWeightGemm<float>& g, Storage storage, 
     shape.cols = cols;
     const memory::desc any_weights({g.k, cols}, m.operand_type, memory::format_tag::any);
     shape.a_desc = matrix(g.m, g.k, m.lda, m.operand_type);
-    shape.c_desc = matrix(g.m, cols, g.ldc);
+    // bf16: C's chunk into a contiguous buffer (bf16_chunk_result), as oneDNN 2.6 runs a bf16
+    // matmul with its brgemm kernels only when the destination is dense; with C's row stride it
+    // takes its gemm:jit kernels, which repack W at every call (0.68x its own RNN at B 32).
+    shape.c_desc = bf16 ? matrix(g.m, cols, cols) : matrix(g.m, cols, g.ldc);
     const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(shape.a_desc, any_weights, shape.c_desc),
-                                          user_scratchpad_attr(g.beta), cpu_engine());
+                                          user_scratchpad_attr(bf16 ? 0.0f : g.beta), cpu_engine());
     shape.matmul = dnnl::matmul(pd);
     shape.weights_desc = pd.weights_desc();
     shape.scratchpad_desc = pd.scratchpad_desc();
@@ -335,11 +354,14 @@ void PackedGemm::run(const float* a_given, float* c) const {
     const Impl::Shape& shape = *chunk.shape;
     ThreadRunState& thread = ThreadRunState::get();
     try {
-      memory a_mem(shape.a_desc, engine, const_cast<void*>(a)), c_mem(shape.c_desc, engine, c + chunk.col);
+      const bool dense = m.operand_type == DataType::bf16;
+      float* out = dense ? bf16_chunk_result(rows * shape.cols) : c + chunk.col;
+      memory a_mem(shape.a_desc, engine, const_cast<void*>(a)), c_mem(shape.c_desc, engine, out);
       memory scratch(shape.scratchpad_desc, engine, thread.scratchpad_of(shape.scratchpad_desc.get_size()));
       shape.matmul.execute(thread.stream, {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, chunk.weights},
                                            {DNNL_ARG_DST, c_mem}, {DNNL_ARG_SCRATCHPAD, scratch}});
       thread.stream.wait();
+      if (dense) store_chunk(out, rows, shape.cols, m.beta, c + chunk.col, m.ldc);
     } catch (const dnnl::error& e) {
       rethrow("matmul", e);
     }
@@ -358,9 +380,13 @@ void PackedGemm::run_rows(std::int64_t rows, const float* a_given, const float* 
   parallel_for(row_chunks * col_chunks, [&](std::int64_t i) {
     const Impl::Chunk& chunk = m.chunks[static_cast<std::size_t>(i % col_chunks)];
     const std::int64_t row = i / col_chunks * kChunkRows, count = std::min(kChunkRows, rows - row);
-    bias_matmul(chunk.weights, count, m.k, chunk.shape->cols, m.lda, m.ldc, m.beta,
-                a + static_cast<std::size_t>(row * m.lda) * a_item, bias != nullptr ? bias + chunk.col : nullptr,
-                c + row * m.ldc + chunk.col, "input-projection matmul on packed weights", m.operand_type);
+    const std::int64_t cols = chunk.shape->cols;
+    // bf16: into a dense buffer first, as in run() (weights packed for brgemm need a dense C).
+    float* out = bf16 ? bf16_chunk_result(count * cols) : c + row * m.ldc + chunk.col;
+    bias_matmul(chunk.weights, count, m.k, cols, m.lda, bf16 ? cols : m.ldc, bf16 ? 0.0f : m.beta,
+                a + static_cast<std::size_t>(row * m.lda) * a_item, bias != nullptr ? bias + chunk.col : nullptr, out,
+                "input-projection matmul on packed weights", m.operand_type);
+    if (bf16) store_chunk(out, count, cols, m.beta, c + row * m.ldc + chunk.col, m.ldc);
   });
 }
 
@@ -439,16 +465,18 @@ void matmul_bf16(engine::Trans ta, engine::Trans tb, std::int64_t m, std::int64_
                [&](const GemmChunk& p, const std::uint16_t* pa, const std::uint16_t* pb, float* pc) {
                  const memory::desc a_desc = operand(ta, p.rows, k, a_cols, DataType::bf16);
                  const memory::desc b_desc = operand(tb, k, p.cols, b_ld, DataType::bf16);
-                 const memory::desc c_desc = matrix(p.rows, p.cols, ldc);
+                 // Into a dense piece, then C (PackedGemm::run says why).
+                 const memory::desc c_desc = matrix(p.rows, p.cols, p.cols);
+                 float* out = bf16_chunk_result(p.rows * p.cols);
                  try {
-                   const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_desc, b_desc, c_desc), beta_attr(beta),
-                                                         engine);
+                   const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_desc, b_desc, c_desc), engine);
                    dnnl::stream& stream = ThreadRunState::get().stream;
                    memory a_mem(a_desc, engine, const_cast<std::uint16_t*>(pa));
                    memory b_mem(b_desc, engine, const_cast<std::uint16_t*>(pb));
-                   memory c_mem(c_desc, engine, pc);
+                   memory c_mem(c_desc, engine, out);
                    dnnl::matmul(pd).execute(stream, {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, b_mem}, {DNNL_ARG_DST, c_mem}});
                    stream.wait();
+                   store_chunk(out, p.rows, p.cols, beta, pc, ldc);
                  } catch (const dnnl::error& e) {
                    rethrow("bf16 matmul", e);
                  }
