@@ -121,10 +121,7 @@ class HalfCalls {
     a.cn = staged(args.cn, hs.cn, base);
     a.workspace = inner(hs, base);
     HalfForwardOps<Ops> half_ops(std::move(ops), weights.dtype());
-    if constexpr (has_half_weights_hook<Ops>::value) {
-      half_ops.use_half_weights(weights.dtype(), w32.flat().template data_as<float>(), weights.flat().data(),
-                                weights.numel());
-    }
+    tell_half_weights(half_ops, w32, weights);
     network_forward(half_ops, w32, a, shape);
     narrowed(a.y, args.y);
     narrowed(a.hn, args.hn);
@@ -148,12 +145,7 @@ class HalfCalls {
     HalfBackwardOps<Ops> half_ops(std::move(ops), weights.dtype());
     // The products by W_hh and W_ih then have half values on both sides. Not with a projection,
     // whose backward products multiply the f32 state gradient.
-    if constexpr (has_half_weights_hook<Ops>::value) {
-      if (weights.descriptor().proj_size == 0) {
-        half_ops.use_half_weights(weights.dtype(), w32.flat().template data_as<float>(), weights.flat().data(),
-                                  weights.numel());
-      }
-    }
+    if (weights.descriptor().proj_size == 0) tell_half_weights(half_ops, w32, weights);
     network_backward_data(half_ops, w32, a, shape);
     narrowed(a.dx, args.dx);
     narrowed(a.dh0, args.dh0);
@@ -178,6 +170,17 @@ class HalfCalls {
   }
 
  private:
+  // The Ops' use_half_weights hook, where they have one: the caller's half weights and w32, their
+  // widened copy.
+  template <class HalfOps>
+  static void tell_half_weights(HalfOps& ops, const RNNWeights& w32, const RNNWeights& weights) {
+    if constexpr (has_half_weights_hook<HalfOps>::value) {
+      ops.use_half_weights(weights.dtype(), w32.flat().template data_as<float>(), weights.flat().data(), weights.numel());
+    } else {
+      (void)ops, (void)w32, (void)weights;
+    }
+  }
+
   RNNWeights widened_weights(const RNNWeights& w, const HalfStagingLayout& hs, void* base) const {
     float* dst = hs.weights.in<float>(base);
     platform_.widen_half(w.dtype(), w.flat().data(), dst, w.numel());
