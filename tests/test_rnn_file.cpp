@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -350,6 +351,62 @@ TEST(RnnFile, CellModuleStateDictsLoadAsOneLayer) {
     for (auto& n : t) n.name = n.name.substr(0, n.name.rfind("_l0"));
   }, {{"cell", "gru"}});
   EXPECT_FALSE(io::load_rnn(no_bias).descriptor().bias);
+}
+
+// Issue 32 item 3, the other way: save_rnn with cell_names writes a cell module's names
+// (weight_ih, ..., under the prefix, no "_l0"), which load back bit for bit; an RNN that is not
+// one layer, one direction and unprojected is refused naming the option.
+TEST(RnnFile, SaveWithCellNamesRoundTrips) {
+  for (const CellKind cell : {CellKind::lstm, CellKind::gru, CellKind::rnn_relu}) {
+    for (const bool bias : {true, false}) {
+      for (const std::string prefix : {"", "decoder.cell."}) {
+        SCOPED_TRACE(std::string(to_string(cell)) + (bias ? "" : " no bias") + " prefix '" + prefix + "'");
+        RNNWeights w(desc(cell, 1, false, bias, 0), DType::f32);
+        w.init_uniform(6);
+        const std::string path = temp_path("cell_names.safetensors");
+        io::save_rnn(path, w, io::RNNSaveOptions{prefix, /*cell_names=*/true});
+        std::vector<std::string> names;
+        const io::SafetensorsReader file(path);
+        for (const auto& r : file.records()) names.push_back(r.name);
+        std::vector<std::string> expected = {prefix + "weight_ih", prefix + "weight_hh"};
+        if (bias) {
+          expected.push_back(prefix + "bias_ih");
+          expected.push_back(prefix + "bias_hh");
+        }
+        std::sort(names.begin(), names.end());
+        std::sort(expected.begin(), expected.end());
+        EXPECT_EQ(names, expected);
+        io::RNNLoadOptions options;
+        options.prefix = prefix;
+        const RNNWeights loaded = io::load_rnn(path, options);
+        EXPECT_EQ(loaded.descriptor(), w.descriptor());
+        ASSERT_EQ(loaded.flat().bytes(), w.flat().bytes());
+        EXPECT_EQ(std::memcmp(loaded.flat().data(), w.flat().data(), w.flat().bytes()), 0);
+      }
+    }
+  }
+  // Half weights stay half under cell names too.
+  RNNWeights h(desc(CellKind::lstm, 1, false, true, 0), DType::bf16);
+  h.init_uniform(7);
+  const std::string half = temp_path("cell_names_bf16.safetensors");
+  io::save_rnn(half, h, {"", true});
+  io::RNNLoadOptions bf16;
+  bf16.dtype = DType::bf16;
+  const RNNWeights loaded = io::load_rnn(half, bf16);
+  EXPECT_EQ(std::memcmp(loaded.flat().data(), h.flat().data(), h.flat().bytes()), 0);
+  // Not a cell module's shape: refused, naming the option and the reason.
+  const struct {
+    RNNDescriptor d;
+    const char* why;
+  } refused[] = {{desc(CellKind::lstm, 2, false, true, 0), "has 2 layers"},
+                 {desc(CellKind::gru, 1, true, true, 0), "is bidirectional"},
+                 {desc(CellKind::lstm, 1, false, true, 3), "has a projection"}};
+  for (const auto& r : refused) {
+    RNNWeights w(r.d, DType::f32);
+    expect_error([&] { io::save_rnn(temp_path("refused.safetensors"), w, {"", true}); },
+                 ErrorCode::invalid_argument, {"cell_names", "one layer, one direction and no projection", r.why});
+    io::save_rnn(temp_path("layer_names.safetensors"), w, "rnn.");  // the layer names still work
+  }
 }
 
 TEST(RnnFile, UnreadableFileIsAnIoError) {

@@ -23,22 +23,63 @@ std::string joined(const std::vector<std::string>& names) {
   return out;
 }
 
+// Why `d` is not what a cell module (torch.nn.LSTMCell / GRUCell / RNNCell) holds, or "".
+std::string why_not_a_cell(const RNNDescriptor& d) {
+  if (d.num_layers != 1) return "has " + std::to_string(d.num_layers) + " layers";
+  if (d.bidirectional) return "is bidirectional";
+  if (d.proj_size != 0) return "has a projection (proj_size " + std::to_string(d.proj_size) + ")";
+  return "";
+}
+
+constexpr const char* kCellRule =
+    "a cell module's names (weight_ih, weight_hh, bias_ih, bias_hh) fit only a one-layer, "
+    "one-direction RNN without projection (a cell module such as torch.nn.LSTMCell has one layer, "
+    "one direction and no projection)";
+
+// A parameter's name in a state dict: "weight_ih_l0", or a cell module's "weight_ih".
+std::string state_name(const std::string& name, bool cell_names) {
+  return cell_names ? name.substr(0, name.rfind("_l0")) : name;
+}
+
+void check_cell_names(const RNNDescriptor& d, const char* where) {
+  const std::string why = why_not_a_cell(d);
+  check_argument(why.empty(), where, "cell_names", std::string(kCellRule) + ", but " + to_string(d) + " " + why);
+}
+
+py::dict state_dict(py::object self, bool cell_names) {
+  RNNWeights& w = self.cast<PyRNN&>().weights();
+  if (cell_names) check_cell_names(w.descriptor(), "RNN.state_dict");
+  py::dict out;
+  for (auto item : parameter_arrays(w, self)) {
+    out[py::str(state_name(py::str(item.first).cast<std::string>(), cell_names))] = item.second.attr("copy")();
+  }
+  return out;
+}
+
 void load_state_dict(PyRNN& rnn, py::object state, const std::string& prefix, bool strict) {
   const char* where = "RNN.load_state_dict";
   check_argument(py::hasattr(state, "keys") && py::hasattr(state, "__getitem__"), where, "state",
                  "must be a mapping of parameter names to arrays (a dict)");
   RNNWeights& w = rnn.weights();
+  const auto contains = [&](const std::string& key) {
+    return state.attr("__contains__")(py::str(key)).cast<bool>();
+  };
+  // A cell module's state dict (weight_ih, no "_l0") for an RNN that is one: named as such.
+  const bool cell_names = why_not_a_cell(w.descriptor()).empty() && contains(prefix + "weight_ih") &&
+                          !contains(prefix + "weight_ih_l0");
   std::vector<std::pair<std::string, InputArray>> values;
   std::vector<std::string> missing, unexpected;
+  bool cell_named_unexpected = false;
   for (const ParameterInfo& p : w.parameters()) {
-    const py::str key(prefix + p.name);
-    if (!state.attr("__contains__")(key).cast<bool>()) {
+    const std::string shown = state_name(p.name, cell_names);  // as the caller named it
+    const std::string key = prefix + shown;
+    if (!contains(key)) {
       missing.push_back(key);
       continue;
     }
-    InputArray in = float_input(state[key], where, p.name.c_str(), w.dtype(), /*optional=*/false,
+    InputArray in = float_input(state[py::str(key)], where, shown.c_str(), w.dtype(), /*optional=*/false,
                                 Layout::copy_if_needed);
-    check_argument(in.view.shape() == p.shape, where, p.name.c_str(),
+    check_argument(in.view.shape() == p.shape, where, shown.c_str(),
                    "has shape " + to_string(in.view.shape()) + ", expected " + to_string(p.shape) +
                        " for " + to_string(w.descriptor()));
     values.emplace_back(p.name, std::move(in));
@@ -47,14 +88,22 @@ void load_state_dict(PyRNN& rnn, py::object state, const std::string& prefix, bo
     const std::string name = py::str(key);
     if (name.compare(0, prefix.size(), prefix) != 0) continue;  // another module's entry
     bool known = false;
-    for (const ParameterInfo& p : w.parameters()) known = known || prefix + p.name == name;
-    if (!known) unexpected.push_back(name);
+    for (const ParameterInfo& p : w.parameters()) known = known || prefix + state_name(p.name, cell_names) == name;
+    if (!known) {
+      unexpected.push_back(name);
+      const std::string bare = name.substr(prefix.size());
+      cell_named_unexpected = cell_named_unexpected || bare == "weight_ih" || bare == "weight_hh" ||
+                              bare == "bias_ih" || bare == "bias_hh";
+    }
   }
   if (strict && (!missing.empty() || !unexpected.empty())) {
+    const std::string why = why_not_a_cell(w.descriptor());
     throw Error(ErrorCode::invalid_argument,
                 std::string(where) + ": argument 'state' does not match " +
                     to_string(w.descriptor()) + (missing.empty() ? "" : "; missing: " + joined(missing)) +
-                    (unexpected.empty() ? "" : "; unexpected: " + joined(unexpected)));
+                    (unexpected.empty() ? "" : "; unexpected: " + joined(unexpected)) +
+                    (cell_named_unexpected && !why.empty() ? "; " + std::string(kCellRule) + ", but this RNN " + why
+                                                           : ""));
   }
   rnn.run_without_gil([&] {
     for (const auto& [name, in] : values) std::memcpy(w.get(name).data(), in.view.data(), in.view.bytes());
@@ -130,33 +179,32 @@ void bind_rnn_state(py::class_<PyRNN>& cls) {
             return borrowed_array(w.flat().data(), w.dtype(), {w.numel()}, self);
           },
           "All parameters in one writable 1-D view, in state_dict order (for optimizers).")
-      .def(
-          "state_dict",
-          [](py::object self) {
-            py::dict out;
-            for (auto item : parameter_arrays(self.cast<PyRNN&>().weights(), self)) {
-              out[item.first] = item.second.attr("copy")();
-            }
-            return out;
-          },
-          "Every parameter by PyTorch name, as COPIES (a snapshot; unlike torch, later changes "
-          "to the model do not show in it). torch's load_state_dict accepts it after "
-          "torch.from_numpy on each value.")
+      .def("state_dict", &state_dict, py::kw_only(), py::arg("cell_names") = false,
+           "Every parameter by PyTorch name, as COPIES (a snapshot; unlike torch, later changes "
+           "to the model do not show in it). torch's load_state_dict accepts it after "
+           "torch.from_numpy on each value. cell_names=True names them as a cell module does "
+           "(weight_ih, weight_hh, bias_ih, bias_hh: torch.nn.LSTMCell/GRUCell/RNNCell), for a "
+           "one-layer, one-direction RNN without projection only (ValueError otherwise).")
       .def("load_state_dict", &load_state_dict, py::arg("state"), py::kw_only(),
            py::arg("prefix") = "", py::arg("strict") = true,
            "Copies parameters from a mapping of PyTorch names (under `prefix`) to arrays: numpy "
            "arrays, torch CPU tensors or anything numpy.asarray accepts, float32 or float64, "
            "any layout. Shapes are checked; with strict=True missing or unexpected names raise. "
-           "Nothing is copied unless every value is valid.")
+           "Nothing is copied unless every value is valid. A cell module's state dict "
+           "(torch.nn.LSTMCell/GRUCell/RNNCell: weight_ih, weight_hh, bias_ih, bias_hh, under "
+           "`prefix` too) loads into a one-layer, one-direction RNN without projection.")
       .def(
           "save",
-          [](PyRNN& self, py::object path, const std::string& prefix) {
+          [](PyRNN& self, py::object path, const std::string& prefix, bool cell_names) {
             const std::string file = path_from(path);
-            self.run_without_gil([&] { io::save_rnn(file, self.weights(), prefix); });
+            if (cell_names) check_cell_names(self.descriptor(), "RNN.save");
+            self.run_without_gil([&] { io::save_rnn(file, self.weights(), {prefix, cell_names}); });
           },
-          py::arg("path"), py::arg("prefix") = "",
+          py::arg("path"), py::arg("prefix") = "", py::kw_only(), py::arg("cell_names") = false,
           "Writes the parameters to a safetensors file under PyTorch names (with `prefix`) and "
-          "metadata 'cell'; written to a temporary name and renamed.")
+          "metadata 'cell'; written to a temporary name and renamed. cell_names=True writes a "
+          "cell module's names (weight_ih, ...; one-layer, one-direction RNNs without "
+          "projection only).")
       .def_static("load", &load, py::arg("path"), py::arg("prefix") = "",
                   py::arg("cell") = py::none(), py::arg("dtype") = "float32",
                   py::arg("dropout") = 0.0,

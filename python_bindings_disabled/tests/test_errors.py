@@ -193,3 +193,23 @@ def test_load_state_dict_checks_everything_before_copying():
         rnn.load_state_dict({**before, "weight_ih_l0": np.zeros((18, 5), np.int64)})
     with raises(gpurnn.InvalidArgumentError, "argument 'state'", "mapping"):
         rnn.load_state_dict([1, 2])
+
+
+def test_cell_names_need_a_one_layer_unidirectional_unprojected_rnn(tmp_path):
+    """Issue 32 item 3: a cell module's names (weight_ih, ...) only for what a cell module is."""
+    cell = gpurnn.RNN("gru", I, 6, seed=1)
+    state = cell.state_dict(cell_names=True)
+    assert sorted(state) == ["bias_hh", "bias_ih", "weight_hh", "weight_ih"]
+    two = gpurnn.RNN("gru", I, 6, num_layers=2)
+    for rnn, why in ((two, "has 2 layers"), (gpurnn.RNN("gru", I, 6, bidirectional=True), "is bidirectional"),
+                     (gpurnn.RNN("lstm", I, 6, proj_size=2), "has a projection")):
+        with raises(gpurnn.InvalidArgumentError, "argument 'cell_names'", "one layer, one direction", why):
+            rnn.state_dict(cell_names=True)
+        with raises(gpurnn.InvalidArgumentError, "argument 'cell_names'", why):
+            rnn.save(tmp_path / "m.safetensors", cell_names=True)
+    assert not (tmp_path / "m.safetensors").exists()
+    with raises(gpurnn.InvalidArgumentError, "unexpected: weight_ih", "fit only a one-layer", "has 2 layers"):
+        two.load_state_dict(state)
+    bad = dict(state, bias_hh=np.zeros((5,), np.float32))
+    with raises(gpurnn.InvalidArgumentError, "argument 'bias_hh'", "expected [18]"):
+        gpurnn.RNN("gru", I, 6).load_state_dict(bad)

@@ -185,6 +185,65 @@ def test_torch_cell_module_file_loads_into_gpurnn(tmp_path, rng, cell):
     assert rel_err(rnn.forward(x)[0], np.stack(outputs)) < 1e-5
 
 
+TORCH_CELL_MODULES = {"lstm": "LSTMCell", "gru": "GRUCell", "rnn_tanh": "RNNCell"}
+
+
+def step_torch_cell(mod, cell, x):
+    """The cell module stepped over x [T, B, I]: its h at every step, stacked."""
+    outputs = []
+    with torch.no_grad():
+        state = None
+        for t in range(x.shape[0]):
+            state = mod(torch.from_numpy(x[t]), state)
+            outputs.append((state[0] if cell == "lstm" else state).numpy())
+    return np.stack(outputs)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn_tanh"])
+@pytest.mark.parametrize("bias", [True, False])
+def test_torch_cell_state_dict_loads_and_goes_back(rng, cell, bias):
+    """Issue 32 item 3: load_state_dict takes an nn.LSTMCell/GRUCell/RNNCell state dict (torch
+    tensors, weight_ih... no _l0; under a prefix too), and state_dict(cell_names=True) loads
+    into the torch cell module with strict load_state_dict, bit for bit."""
+    torch.manual_seed(23)
+    mod = getattr(torch.nn, TORCH_CELL_MODULES[cell])(I, H, bias=bias)
+    rnn = gpurnn.RNN(cell, I, H, bias=bias, seed=1)
+    rnn.load_state_dict(mod.state_dict())
+    x = rng.standard_normal((T, B, I)).astype(np.float32)
+    assert rel_err(rnn.forward(x)[0], step_torch_cell(mod, cell, x)) < 1e-5
+    ours = rnn.state_dict(cell_names=True)
+    assert sorted(ours) == sorted(mod.state_dict())
+    for name, value in mod.state_dict().items():
+        np.testing.assert_array_equal(ours[name], value.numpy())
+    # Under a module prefix, as a model holding the cell as `decoder.cell` saves it.
+    prefixed = gpurnn.RNN(cell, I, H, bias=bias, seed=2)
+    prefixed.load_state_dict({"decoder.cell." + k: v for k, v in mod.state_dict().items()},
+                             prefix="decoder.cell.")
+    np.testing.assert_array_equal(prefixed.flat_parameters(), rnn.flat_parameters())
+    # gpurnn's cell-named dict into a fresh torch cell module.
+    other = gpurnn.RNN(cell, I, H, bias=bias, seed=3)
+    fresh = getattr(torch.nn, TORCH_CELL_MODULES[cell])(I, H, bias=bias)
+    fresh.load_state_dict({k: torch.from_numpy(v) for k, v in other.state_dict(cell_names=True).items()},
+                          strict=True)
+    assert rel_err(other.forward(x)[0], step_torch_cell(fresh, cell, x)) < 1e-5
+
+
+def test_cell_named_file_loads_into_torch_cell(tmp_path):
+    """RNN.save(cell_names=True) writes what torch.nn.LSTMCell.load_state_dict accepts."""
+    rnn = gpurnn.RNN("lstm", I, H, seed=4)
+    path = tmp_path / "cell.safetensors"
+    rnn.save(path, "cell.", cell_names=True)
+    tensors, metadata = read_safetensors(path)
+    assert sorted(tensors) == ["cell.bias_hh", "cell.bias_ih", "cell.weight_hh", "cell.weight_ih"]
+    assert metadata["cell"] == "lstm"
+    mod = torch.nn.LSTMCell(I, H)
+    mod.load_state_dict({k[len("cell."):]: torch.from_numpy(v.copy()) for k, v in tensors.items()}, strict=True)
+    for name, value in rnn.state_dict(cell_names=True).items():
+        np.testing.assert_array_equal(mod.state_dict()[name].numpy(), value)
+    back = gpurnn.RNN.load(path, prefix="cell.")
+    np.testing.assert_array_equal(back.flat_parameters(), rnn.flat_parameters())
+
+
 def test_state_dict_round_trips_through_torch():
     rnn = gpurnn.RNN("lstm", I, H, 2, True, proj_size=P, seed=9)
     mod = torch.nn.LSTM(I, H, num_layers=2, bidirectional=True, proj_size=P)

@@ -256,14 +256,29 @@ RNNWeights load_rnn(const std::string& path, const RNNLoadOptions& options) {
   return w;
 }
 
-void save_rnn(const std::string& path, const RNNWeights& weights, const std::string& prefix) {
+// Why `d` cannot be written under a cell module's names, or "" when it can.
+static std::string why_not_a_cell(const RNNDescriptor& d) {
+  if (d.num_layers != 1) return "has " + std::to_string(d.num_layers) + " layers";
+  if (d.bidirectional) return "is bidirectional";
+  if (d.proj_size != 0) return "has a projection (proj_size " + std::to_string(d.proj_size) + ")";
+  return "";
+}
+
+void save_rnn(const std::string& path, const RNNWeights& weights, const RNNSaveOptions& options) {
   check_argument(weights.flat().defined(), "save_rnn", "weights", "is empty (default-constructed)");
   check_argument(weights.device().is_cpu(), "save_rnn", "weights",
                  "are on " + to_string(weights.device()) + "; copy them to the CPU first");
+  if (options.cell_names) {
+    const std::string why = why_not_a_cell(weights.descriptor());
+    check_argument(why.empty(), "save_rnn", "options.cell_names",
+                   "needs a one-layer, one-direction RNN without projection (a cell module such as "
+                   "torch.nn.LSTMCell has one layer, one direction and no projection), but " +
+                       to_string(weights.descriptor()) + " " + why);
+  }
   std::vector<NamedTensor> tensors;
   for (const ParameterInfo& p : weights.parameters()) {
     // As they are: bf16/f16 weights become BF16/F16 tensors, never widened.
-    tensors.push_back({prefix + p.name, weights.get(p.name)});
+    tensors.push_back({options.prefix + stored_name(p.name, options.cell_names), weights.get(p.name)});
   }
   write_safetensors(path, tensors,
                     {{"format", "pt"}, {"cell", to_string(weights.descriptor().cell)}});

@@ -12,6 +12,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "gpurnn/io/safetensors.h"
 #include "gpurnn/rnn_weights.h"
@@ -37,10 +38,27 @@ struct RNNLoadOptions {
 // output).
 RNNDescriptor infer_rnn_descriptor(const SafetensorsReader& file, const RNNLoadOptions& options = {});
 RNNWeights load_rnn(const std::string& path, const RNNLoadOptions& options = {});
-// Writes every parameter under `prefix` with metadata "cell", so
-// torch.nn.LSTM/GRU/RNN.load_state_dict accepts the file (after safetensors.torch.load_file).
+struct RNNSaveOptions {
+  RNNSaveOptions() = default;
+  // Implicit, so save_rnn(path, weights, "rnn.") and save_rnn(path, weights, prefix) still work.
+  RNNSaveOptions(std::string prefix_, bool cell_names_ = false)
+      : prefix(std::move(prefix_)), cell_names(cell_names_) {}
+  RNNSaveOptions(const char* prefix_, bool cell_names_ = false)
+      : prefix(prefix_), cell_names(cell_names_) {}
+
+  std::string prefix;  // e.g. "rnn."; "" for a bare module's state_dict
+  // Write a cell module's names (weight_ih, weight_hh, bias_ih, bias_hh: no "_l0"), which
+  // torch.nn.LSTMCell / GRUCell / RNNCell.load_state_dict accepts. Only for a one-layer,
+  // one-direction RNN without projection (what a cell module is); others are refused with
+  // Error(invalid_argument).
+  bool cell_names = false;
+};
+
+// Writes every parameter under `options.prefix` with metadata "cell", so
+// torch.nn.LSTM/GRU/RNN.load_state_dict accepts the file (after safetensors.torch.load_file),
+// or with options.cell_names torch.nn.LSTMCell/GRUCell/RNNCell.load_state_dict.
 // Parameters are written in the weights' dtype, bit for bit: bf16 weights as BF16 and f16 as
 // F16, which a module converted with .to(torch.bfloat16) / .to(torch.float16) loads unchanged.
-void save_rnn(const std::string& path, const RNNWeights& weights, const std::string& prefix = "");
+void save_rnn(const std::string& path, const RNNWeights& weights, const RNNSaveOptions& options = {});
 
 }  // namespace gpurnn::io
