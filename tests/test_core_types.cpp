@@ -1,8 +1,10 @@
 // Core types: Shape, DType, Device, Tensor and its views, Error.
 #include <gtest/gtest.h>
 
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#endif
 #include <cmath>
-
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
@@ -15,6 +17,13 @@
 
 namespace gpurnn {
 namespace {
+
+#if defined(__GNUC__) && defined(__x86_64__)
+// float -> f16 bits by the F16C instruction, rounding to nearest even.
+__attribute__((target("f16c"))) std::uint16_t f16c_round(float v) {
+  return static_cast<std::uint16_t>(_cvtss_sh(v, _MM_FROUND_TO_NEAREST_INT));
+}
+#endif
 
 // Runs fn, expects Error with `code`, returns its message ("" when nothing matching was thrown).
 template <class F>
@@ -383,6 +392,74 @@ TEST(CoreTypes, ToIntegerRefusesNanAndOutOfRange) {
   const Tensor i = edge.to(DType::i32);
   EXPECT_EQ(i.data_as<std::int32_t>()[0], INT32_MIN);
   EXPECT_EQ(i.data_as<std::int32_t>()[1], INT32_MAX);
+}
+
+// The 16-bit types against independent references: every bf16 and f16 bit pattern widens and
+// rounds back to itself (NaN stays NaN); float -> bf16 is the nearest bf16 with ties to even,
+// found by comparing the two candidates in double; float -> f16 is what the CPU's F16C
+// instruction gives (round to nearest even), where the CPU has it; and Tensor::to's bulk
+// conversions equal the element-by-element ones.
+TEST(CoreTypes, HalfConversionsRoundToNearestEven) {
+  for (std::uint32_t b = 0; b < 65536; ++b) {
+    const auto bits = static_cast<std::uint16_t>(b);
+    const float bf = float_from_bfloat16_bits(bits), hf = float_from_float16_bits(bits);
+    if (std::isnan(bf)) {
+      EXPECT_TRUE(std::isnan(float_from_bfloat16_bits(bfloat16_bits_from(bf))));
+    } else {
+      ASSERT_EQ(bfloat16_bits_from(bf), bits) << b;
+      ASSERT_EQ(bfloat16_bits_from(static_cast<double>(bf)), bits) << b;
+    }
+    if (std::isnan(hf)) {
+      EXPECT_TRUE(std::isnan(float_from_float16_bits(float16_bits_from(hf))));
+    } else {
+      ASSERT_EQ(float16_bits_from(hf), bits) << b;
+      ASSERT_EQ(float16_bits_from(static_cast<double>(hf)), bits) << b;
+    }
+  }
+  std::vector<float> values;
+  std::uint64_t state = 12345;
+  for (int k = 0; k < 200000; ++k) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    const auto u = static_cast<std::uint32_t>(state >> 32);
+    float v;
+    std::memcpy(&v, &u, sizeof v);
+    if (std::isfinite(v)) values.push_back(v);
+    const std::uint32_t tie = (u & 0xffff0000u) | 0x8000u;  // exactly halfway between two bf16
+    std::memcpy(&v, &tie, sizeof v);
+    if (std::isfinite(v)) values.push_back(v);
+  }
+  for (float v : values) {
+    const std::uint16_t got = bfloat16_bits_from(v);
+    const std::uint32_t u = [&] { std::uint32_t x; std::memcpy(&x, &v, sizeof x); return x; }();
+    const auto down = static_cast<std::uint16_t>(u >> 16), up = static_cast<std::uint16_t>(down + 1);
+    // Past the largest finite bf16 the next candidate is infinity, placed where 2^128 would be
+    // (IEEE: a value from halfway to 2^128 on rounds to infinity).
+    const auto value_of = [](std::uint16_t b) {
+      const double x = float_from_bfloat16_bits(b);
+      return std::isinf(x) ? std::copysign(std::ldexp(1.0, 128), x) : x;
+    };
+    const double dd = std::fabs(value_of(down) - v), du = std::fabs(value_of(up) - v);
+    const std::uint16_t nearest = dd < du ? down : du < dd ? up : (down % 2 == 0 ? down : up);
+    ASSERT_EQ(got, nearest) << v;
+#if defined(__GNUC__) && defined(__x86_64__)
+    if (__builtin_cpu_supports("f16c")) {
+      ASSERT_EQ(float16_bits_from(v), f16c_round(v)) << v;
+    }
+#endif
+  }
+  const Tensor t = Tensor::from_host<float>({static_cast<std::int64_t>(values.size())}, values.data());
+  for (DType half : {DType::bf16, DType::f16}) {
+    const Tensor bulk = t.to(half);
+    const std::uint16_t* bits = static_cast<const std::uint16_t*>(bulk.data());
+    for (std::size_t k = 0; k < values.size(); ++k) {
+      ASSERT_EQ(bits[k], half == DType::bf16 ? bfloat16_bits_from(values[k]) : float16_bits_from(values[k])) << k;
+    }
+    const Tensor back = bulk.to(DType::f32);
+    for (std::size_t k = 0; k < values.size(); ++k) {
+      ASSERT_EQ(back.data_as<float>()[k],
+                half == DType::bf16 ? float_from_bfloat16_bits(bits[k]) : float_from_float16_bits(bits[k]));
+    }
+  }
 }
 
 }  // namespace
