@@ -1,5 +1,7 @@
 #include "gpurnn/half.h"
 
+#include "core/bf16_rounding.h"
+
 #include <cmath>
 #include <cstring>
 
@@ -30,12 +32,7 @@ float round_to_odd_float(double v) {
 
 }  // namespace
 
-std::uint16_t bfloat16_bits_from(float v) {
-  std::uint32_t u = bits_of(v);
-  if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<std::uint16_t>((u >> 16) | 0x0040u);  // quiet NaN
-  u += 0x7fffu + ((u >> 16) & 1u);  // to nearest, ties to even; carries into the exponent (inf)
-  return static_cast<std::uint16_t>(u >> 16);
-}
+std::uint16_t bfloat16_bits_from(float v) { return detail::bf16_bits_nearest(v); }
 
 std::uint16_t bfloat16_bits_from(double v) { return bfloat16_bits_from(round_to_odd_float(v)); }
 
