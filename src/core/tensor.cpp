@@ -1,6 +1,7 @@
 #include "gpurnn/tensor.h"
 
 #include "core/device_allocator.h"
+#include "core/half_arrays.h"
 #include "gpurnn/detail/dtype_dispatch.h"
 
 #include <cmath>
@@ -92,6 +93,15 @@ Tensor Tensor::to(DType dtype) const {
     return to(Device::cpu()).to(dtype).to(device_);  // through the host: not a hot path
   }
   Tensor t = empty(shape_, dtype, device_);
+  // f32 <-> bf16/f16, the mixed-precision hot path: the bulk loops (the same rounding as below).
+  if (dtype_ == DType::f32 && is_half(dtype)) {
+    detail::narrow_to_half(dtype, data_as<float>(), t.data(), numel());
+    return t;
+  }
+  if (is_half(dtype_) && dtype == DType::f32) {
+    detail::widen_half(dtype_, data(), t.data_as<float>(), numel());
+    return t;
+  }
   detail::visit_dtype(dtype_, [&](auto from) {
     detail::visit_dtype(dtype, [&](auto to) {
       using From = decltype(from);

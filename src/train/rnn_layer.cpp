@@ -8,22 +8,8 @@ namespace {
 
 ConstTensorView optional_view(const Tensor& t) { return t.defined() ? t.view() : ConstTensorView(); }
 
-// `t` as `dtype` (`t` itself when it is already, or undefined): f32 <-> half on the host by the
-// bulk loops, anything else by Tensor::to.
-Tensor as_dtype(const Tensor& t, DType dtype) {
-  if (!t.defined() || t.dtype() == dtype) return t;
-  if (t.device().is_cpu() && t.dtype() == DType::f32 && is_half(dtype)) {
-    Tensor out = Tensor::empty(t.shape(), dtype);
-    detail::narrow_to_half(dtype, t.data_as<float>(), out.data(), t.numel());
-    return out;
-  }
-  if (t.device().is_cpu() && is_half(t.dtype()) && dtype == DType::f32) {
-    Tensor out = Tensor::empty(t.shape(), dtype);
-    detail::widen_half(t.dtype(), t.data(), out.data_as<float>(), t.numel());
-    return out;
-  }
-  return t.to(dtype);
-}
+// `t` as `dtype`: `t` itself when it is already (or undefined), else Tensor::to's copy.
+Tensor as_dtype(const Tensor& t, DType dtype) { return !t.defined() || t.dtype() == dtype ? t : t.to(dtype); }
 
 }  // namespace
 
