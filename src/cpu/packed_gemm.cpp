@@ -62,12 +62,17 @@ void store_chunk(const float* product, std::int64_t rows, std::int64_t cols, flo
   }
 }
 
+// The stored matrix [rows, cols] (leading dimension ld) rounded to bf16 into `out`, contiguous.
+void bf16_copy(const float* x, std::int64_t rows, std::int64_t cols, std::int64_t ld, std::vector<std::uint16_t>& out) {
+  out.resize(static_cast<std::size_t>(rows * cols));
+  for (std::int64_t r = 0; r < rows; ++r) detail::narrow_to_half(DType::bf16, x + r * ld, out.data() + r * cols, cols);
+}
+
 // A's rows [rows, k] (leading dimension lda, bf16 values held as floats) as contiguous bf16 in
 // the calling thread's buffer: exact, the operand of a bf16 matmul.
 const std::uint16_t* bf16_rows(const float* a, std::int64_t rows, std::int64_t k, std::int64_t lda) {
   thread_local std::vector<std::uint16_t> buffer;
-  buffer.resize(static_cast<std::size_t>(rows * k));
-  for (std::int64_t r = 0; r < rows; ++r) detail::narrow_to_half(DType::bf16, a + r * lda, buffer.data() + r * k, k);
+  bf16_copy(a, rows, k, lda, buffer);
   return buffer.data();
 }
 
@@ -433,16 +438,6 @@ void matmul(engine::Trans ta, engine::Trans tb, std::int64_t m, std::int64_t n, 
                  }
                });
 }
-
-namespace {
-
-// The stored matrix [rows, cols] (leading dimension ld) rounded to bf16 into `out`, contiguous.
-void bf16_copy(const float* x, std::int64_t rows, std::int64_t cols, std::int64_t ld, std::vector<std::uint16_t>& out) {
-  out.resize(static_cast<std::size_t>(rows * cols));
-  for (std::int64_t r = 0; r < rows; ++r) detail::narrow_to_half(DType::bf16, x + r * ld, out.data() + r * cols, cols);
-}
-
-}  // namespace
 
 void matmul_bf16(engine::Trans ta, engine::Trans tb, std::int64_t m, std::int64_t n, std::int64_t k,
                  const float* a, std::int64_t lda, const float* b, std::int64_t ldb, const std::uint16_t* b_bits,
