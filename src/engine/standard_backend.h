@@ -99,10 +99,7 @@ class StandardBackend final : public Backend {
       return std::string("the ") + platform_.name() + " backend computes in f32 or f64, not " +
              to_string(dtype);
     }
-    if (is_half(dtype) && !kHalf) {
-      return std::string("the ") + platform_.name() + " backend does not compute in " + to_string(dtype) +
-             " yet (the cpu backend does); use f32 or f64";
-    }
+    if (is_half(dtype) && !kHalf) return half_refusal(dtype);
     return platform_.unsupported_reason(desc, dtype);
   }
 
@@ -260,12 +257,17 @@ class StandardBackend final : public Backend {
     });
   }
 
+  // Why a platform that does not compute half refuses `dtype` (bf16 or f16).
+  std::string half_refusal(DType dtype) const {
+    return std::string("the ") + platform_.name() + " backend does not compute in " + to_string(dtype) +
+           " yet (the cpu backend does); use f32 or f64";
+  }
+
   // A half call on a platform that does not compute half: Error(unsupported) with the reason.
   void check_computes(const char* call, DType dtype) const {
     if (is_half(dtype) && !kHalf) {
-      throw Error(ErrorCode::unsupported, std::string(call) + ": 'weights' are " + to_string(dtype) + ": the " +
-                                              platform_.name() + " backend does not compute in " + to_string(dtype) +
-                                              " yet (the cpu backend does); use f32 or f64");
+      throw Error(ErrorCode::unsupported,
+                  std::string(call) + ": 'weights' are " + to_string(dtype) + ": " + half_refusal(dtype));
     }
   }
 
