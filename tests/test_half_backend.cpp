@@ -1,7 +1,7 @@
 // The cpu backend in bf16 and f16 (engine/half_calls.h, the README's precision rule), the parts
 // that have exact answers: one step is the f32 step rounded once; prepared half weights compute
 // what the weights do, bit for bit; half gradients are f32 and close to f64's; and bad
-// arguments. The whole-sequence comparison with the derived bound is test_registry_sweep.cpp.
+// arguments. The whole-sequence comparison with the derived bound is test_half_sweep.cpp.
 
 #include <gtest/gtest.h>
 
@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "half_test_support.h"
 #include "test_support.h"
 #if defined(GPURNN_TEST_HAVE_ONEDNN)
 #include "cpu/packed_gemm.h"
@@ -16,52 +17,6 @@
 
 namespace gpurnn::testing {
 namespace {
-
-constexpr DType kHalves[] = {DType::bf16, DType::f16};
-
-RNNDescriptor descriptor(CellKind cell, bool bidirectional = false, int layers = 1, int proj = 0) {
-  RNNDescriptor d;
-  d.cell = cell;
-  d.input_size = 5;
-  d.hidden_size = 7;
-  d.num_layers = layers;
-  d.bidirectional = bidirectional;
-  d.proj_size = proj;
-  return d;
-}
-
-FullRunInputs random_inputs(const RNNDescriptor& d, std::int64_t steps, std::int64_t batch, DType dtype,
-                            bool with_lengths) {
-  const std::int64_t states = static_cast<std::int64_t>(d.num_layers) * d.num_directions();
-  FullRunInputs in;
-  in.x = random_tensor({steps, batch, d.input_size}, dtype, 11, 1);
-  in.h0 = random_tensor({states, batch, d.state_size()}, dtype, 11, 2, 0.5);
-  if (d.has_cell_state()) in.c0 = random_tensor({states, batch, d.hidden_size}, dtype, 11, 3, 0.5);
-  in.dy = random_tensor({steps, batch, d.output_size()}, dtype, 11, 4);
-  in.dhn = random_tensor({states, batch, d.state_size()}, dtype, 11, 5);
-  if (d.has_cell_state()) in.dcn = random_tensor({states, batch, d.hidden_size}, dtype, 11, 6);
-  if (with_lengths) {
-    std::vector<std::int32_t> lengths(static_cast<std::size_t>(batch));
-    for (std::int64_t b = 0; b < batch; ++b) lengths[static_cast<std::size_t>(b)] = static_cast<std::int32_t>(1 + (b * 5) % steps);
-    in.lengths = Tensor::from_host<std::int32_t>({batch}, lengths.data());
-  }
-  return in;
-}
-
-// The same inputs in another dtype (the half values widened exactly).
-FullRunInputs converted(const FullRunInputs& in, DType dtype) {
-  FullRunInputs out = in;
-  for (Tensor* t : {&out.x, &out.h0, &out.c0, &out.dy, &out.dhn, &out.dcn}) {
-    if (t->defined()) *t = t->to(dtype);
-  }
-  return out;
-}
-
-RNNWeights weights_in(const RNNWeights& w, DType dtype) {
-  RNNWeights out(w.descriptor(), dtype);
-  copy_into(w.flat().to(dtype), out.flat());
-  return out;
-}
 
 bool same_bits(const Tensor& a, const Tensor& b) {
   return a.bytes() == b.bytes() && std::memcmp(a.data(), b.data(), a.bytes()) == 0;
@@ -128,41 +83,8 @@ TEST(HalfBackend, PreparedWeightsComputeWhatTheWeightsDo) {
   }
 }
 
-// The backward runs in f32 from the forward's half-rounded states; its results differ from the
-// f64 gradients of the same (half-valued) problem by what those roundings change: each of the T
-// steps' saved h (and m) is within u of the exact one, so we allow 4·T·L·u relative to the
-// largest gradient (a stated tolerance, not a derived bound; the forward's bound is derived in
-// tests/reference). The weight gradients are f32.
-TEST(HalfBackend, GradientsAreF32AndAgreeWithF64) {
-  constexpr std::int64_t kSteps = 5;
-  for (DType half : kHalves) {
-    for (const RNNDescriptor& d : {descriptor(CellKind::lstm, true, 2), descriptor(CellKind::gru),
-                                   descriptor(CellKind::rnn_tanh, false, 2), descriptor(CellKind::lstm, false, 1, 3)}) {
-      RNNWeights w(d, half);
-      w.init_uniform(6);
-      const FullRunInputs in = random_inputs(d, kSteps, 3, half, true);
-      const FullRun h = full_run(shared_backend("cpu"), w, in);
-      const FullRun e = full_run(shared_backend("cpu"), weights_in(w, DType::f64), converted(in, DType::f64));
-      const std::string where = std::string(to_string(half)) + " " + case_name(d);
-      ASSERT_EQ(h.dweights.dtype(), DType::f32) << where;
-      EXPECT_EQ(h.dx.dtype(), half) << where;
-      const double tolerance = 4.0 * kSteps * d.num_layers * unit_roundoff(half);
-      auto max_error = [](const Tensor& a, const Tensor& b) {
-        const std::vector<double> x = to_vector(a.to(DType::f64)), y = to_vector(b);
-        double err = 0, scale = 0;
-        for (std::size_t k = 0; k < x.size(); ++k) {
-          err = std::max(err, std::fabs(x[k] - y[k]));
-          scale = std::max(scale, std::fabs(y[k]));
-        }
-        return std::isfinite(err) ? err / scale : INFINITY;
-      };
-      EXPECT_LT(max_error(h.dweights.flat(), e.dweights.flat()), tolerance) << where << " weights";
-      EXPECT_LT(max_error(h.dx, e.dx), tolerance) << where << " dx";
-      EXPECT_LT(max_error(h.dh0, e.dh0), tolerance) << where << " dh0";
-      EXPECT_LT(max_error(h.y, e.y), tolerance) << where << " y";
-    }
-  }
-}
+// The backward's results against f64 (tests/half_test_support.h, expect_half_gradients_near_f64).
+TEST(HalfBackend, GradientsAreF32AndAgreeWithF64) { expect_half_gradients_near_f64("cpu"); }
 
 TEST(HalfBackend, RnnModuleTrainsInHalfWithF32Gradients) {
   const RNNDescriptor d = descriptor(CellKind::gru);

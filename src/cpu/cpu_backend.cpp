@@ -34,12 +34,13 @@ class CpuPlatform {
     return *header;
   }
   // Half calls (engine/half_calls.h) on host memory.
-  void widen_half(DType half, const void* src, float* dst, std::int64_t n) const {
+  void widen_half(DType half, const void* src, float* dst, std::int64_t n, void* /*stream*/) const {
     detail::widen_half(half, src, dst, n);
   }
-  void narrow_to_half(DType half, const float* src, void* dst, std::int64_t n) const {
+  void narrow_to_half(DType half, const float* src, void* dst, std::int64_t n, void* /*stream*/) const {
     detail::narrow_to_half(half, src, dst, n);
   }
+  void synchronize(void* /*stream*/) const {}
 
  private:
   int num_threads_;

@@ -56,6 +56,16 @@ class CudaPlatform {
   engine::ReserveHeader read_header(const engine::ReserveHeader* header, void* stream) const {
     return ops<float>(stream).read_header(header);
   }
+  // Half calls (engine/half_calls.h): the conversions of kernels/half_kernels.h on the call's stream.
+  void widen_half(DType half, const void* src, float* dst, std::int64_t n, void* stream) const {
+    launch_widen_half(half, src, dst, n, static_cast<cudaStream_t>(stream));
+  }
+  void narrow_to_half(DType half, const float* src, void* dst, std::int64_t n, void* stream) const {
+    launch_narrow_to_half(half, src, dst, n, static_cast<cudaStream_t>(stream));
+  }
+  void synchronize(void* stream) const {
+    GPURNN_CUDA_CHECK(cudaStreamSynchronize(static_cast<cudaStream_t>(stream)));
+  }
 
  private:
   Device device_;

@@ -3,6 +3,7 @@
 #include "cuda/cuda_ops.h"
 
 #include <optional>
+#include <type_traits>
 
 #include "cuda/cublas_handle.h"
 #include "cuda/cublas_sizes.h"
@@ -42,7 +43,46 @@ void gemm_column_major(cublasHandle_t h, engine::Trans ta, engine::Trans tb, std
                "cublasDgemm");
 }
 
+// The same product of f32 arrays whose values are all bf16 (or f16) values: on tensor cores with
+// the operands converted to that type, which loses nothing, and the products summed in f32.
+void gemm_half_valued(cublasHandle_t h, DType half, engine::Trans ta, engine::Trans tb, std::int64_t m,
+                      std::int64_t n, std::int64_t k, const float* alpha, const float* a, std::int64_t lda,
+                      const float* b, std::int64_t ldb, const float* beta, float* c, std::int64_t ldc) {
+  const Sizes s(m, n, k, lda, ldb, ldc);
+  const cublasComputeType_t compute =
+      half == DType::bf16 ? CUBLAS_COMPUTE_32F_FAST_16BF : CUBLAS_COMPUTE_32F_FAST_16F;
+  check_cublas(cublasGemmEx(h, op(tb), op(ta), s.n, s.m, s.k, alpha, b, CUDA_R_32F, s.ldb, a, CUDA_R_32F, s.lda,
+                            beta, c, CUDA_R_32F, s.ldc, compute, CUBLAS_GEMM_DEFAULT),
+               "cublasGemmEx");
+}
+
 }  // namespace
+
+template <class T>
+bool CudaOps<T>::half_valued(const T* a, const T* b) const {
+  if constexpr (std::is_same_v<T, float>) {
+    if (half_ == DType::f32) return false;
+    if (all_operands_half_) return true;
+    const auto in_weights = [&](const T* p) {
+      return widened_ != nullptr && p >= widened_ && p < widened_ + weight_count_;
+    };
+    return in_weights(a) || in_weights(b);
+  } else {
+    (void)a, (void)b;
+    return false;
+  }
+}
+
+template <class T>
+const void* CudaOps<T>::half_weights_of(const T* w) const {
+  if constexpr (std::is_same_v<T, float>) {
+    if (half_ == DType::f32 || widened_ == nullptr || w < widened_ || w >= widened_ + weight_count_) return nullptr;
+    return static_cast<const char*>(half_data_) + static_cast<std::size_t>(w - widened_) * dtype_size(half_);
+  } else {
+    (void)w;
+    return nullptr;
+  }
+}
 
 template <class T>
 void CudaOps<T>::gemm(engine::Trans ta, engine::Trans tb, std::int64_t m, std::int64_t n,
@@ -50,6 +90,12 @@ void CudaOps<T>::gemm(engine::Trans ta, engine::Trans tb, std::int64_t m, std::i
                       std::int64_t ldb, T beta, T* c, std::int64_t ldc) {
   if (m == 0 || n == 0) return;
   const CublasStreamScope scope(cublas_, stream_);
+  if constexpr (std::is_same_v<T, float>) {
+    if (half_valued(a, b)) {
+      gemm_half_valued(cublas_, half_, ta, tb, m, n, k, &alpha, a, lda, b, ldb, &beta, c, ldc);
+      return;
+    }
+  }
   gemm_column_major(cublas_, ta, tb, m, n, k, &alpha, a, lda, b, ldb, &beta, c, ldc);
 }
 
@@ -103,7 +149,9 @@ engine::ReserveHeader CudaOps<T>::read_header(const engine::ReserveHeader* src) 
   template const std::int32_t* CudaOps<T>::stage_lengths(const std::int32_t*, std::int64_t,      \
                                                          std::int32_t*);                         \
   template void CudaOps<T>::write_header(engine::ReserveHeader*, const engine::ReserveHeader&);  \
-  template engine::ReserveHeader CudaOps<T>::read_header(const engine::ReserveHeader*);
+  template engine::ReserveHeader CudaOps<T>::read_header(const engine::ReserveHeader*);            \
+  template bool CudaOps<T>::half_valued(const T*, const T*) const;                               \
+  template const void* CudaOps<T>::half_weights_of(const T*) const;
 GPURNN_INSTANTIATE_CUDA_OPS(float)
 GPURNN_INSTANTIATE_CUDA_OPS(double)
 #undef GPURNN_INSTANTIATE_CUDA_OPS

@@ -13,6 +13,7 @@
 #include "engine/persistent_plan.h"
 #include "engine/reserve_header_mirror.h"
 #include "engine/step_ops.h"
+#include "kernels/half_kernels.h"
 #include "kernels/step_kernels.h"
 #include "kernels/train_kernels.h"
 
@@ -89,11 +90,44 @@ class CudaOps {
   bool run_time_loop_pair(const engine::LayerProblem (&p)[2], const engine::LayerWeights<T> (&w)[2],
                           const engine::LayerBuffers<T> (&buf)[2], const engine::LayerForwardIO<T> (&io)[2]);
 
+  // A bf16 or f16 call (engine/half_calls.h), on the f32 Ops. The rule makes every GEMM operand of
+  // a product by the weights a half value held in f32; told so, gemm multiplies on tensor cores
+  // (cuBLAS's CUBLAS_COMPUTE_32F_FAST_16BF / _16F: the operands converted to the half type,
+  // which is exact for half values, products summed in f32), giving the rule's result.
+  // round_to_half: values[k] rounded to `half` in place (kernels/half_kernels.h).
+  void round_to_half(DType half, float* values, std::int64_t n) { launch_round_to_half(half, values, n, stream_); }
+  // The forward and backward data of a half call: a product one of whose operands lies in
+  // `widened` (count elements, the f32 copy of the caller's weights `half_data`) has half values
+  // on both sides. half_weights_of maps a pointer into `widened` to the same element of
+  // `half_data` (null outside it, or in an f32 call): the persistent kernel keeps those on chip.
+  void use_half_weights(DType half, const float* widened, const void* half_data, std::int64_t count) {
+    half_ = half;
+    widened_ = widened;
+    half_data_ = half_data;
+    weight_count_ = count;
+  }
+  // The weight gradients of a half call: every product of the call has half values on both sides.
+  void use_half_operands(DType half) {
+    half_ = half;
+    all_operands_half_ = true;
+  }
+  const void* half_weights_of(const T* w) const;
+  // The half dtype of this call's products (f32: none).
+  DType half_dtype() const { return half_; }
+
  private:
   cudaStream_t stream_;
   cublasHandle_t cublas_;
   const AlgorithmChoice* choice_;  // null: standard
   engine::ReserveHeaderMirror* headers_;
+  // A half call (use_half_weights / use_half_operands); half_ is f32 otherwise.
+  DType half_ = DType::f32;
+  bool all_operands_half_ = false;
+  const float* widened_ = nullptr;
+  const void* half_data_ = nullptr;
+  std::int64_t weight_count_ = 0;
+  // Whether the product of a and b has half values on both sides (see use_half_weights).
+  bool half_valued(const T* a, const T* b) const;
 };
 
 // The persistent plan of one layer direction of `desc` at `batch` on `device`.

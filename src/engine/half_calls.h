@@ -20,9 +20,10 @@
 // The reserve of a half training forward is the f32 one. Prepared half weights hold their
 // widened f32 copy, so a call given them widens nothing but its activations.
 //
-// A platform computes half when it offers, on its own memory,
-//   void widen_half(DType half, const void* src, float* dst, std::int64_t n) const;
-//   void narrow_to_half(DType half, const float* src, void* dst, std::int64_t n) const;
+// A platform computes half when it offers, on its own memory, queued on the call's stream,
+//   void widen_half(DType half, const void* src, float* dst, std::int64_t n, void* stream) const;
+//   void narrow_to_half(DType half, const float* src, void* dst, std::int64_t n, void* stream) const;
+//   void synchronize(void* stream) const;  // waits for what is queued (prepare's widening)
 // and its f32 Ops offer `void round_to_half(DType half, float* values, std::int64_t n)`.
 
 #include <type_traits>
@@ -101,7 +102,8 @@ class HalfCalls {
   // The f32 copy prepared half weights keep.
   RNNWeights widened_copy(const RNNWeights& w) const {
     RNNWeights w32(w.descriptor(), DType::f32, w.device());
-    platform_.widen_half(w.dtype(), w.flat().data(), w32.flat().template data_as<float>(), w.numel());
+    platform_.widen_half(w.dtype(), w.flat().data(), w32.flat().template data_as<float>(), w.numel(), nullptr);
+    platform_.synchronize(nullptr);  // the copy is used by calls on any stream
     return w32;
   }
 
@@ -111,11 +113,12 @@ class HalfCalls {
                const SequenceShape& shape, bool pair) const {
     const HalfStagingLayout hs = half_staging_layout(weights.descriptor(), shape, args.mode, pair);
     void* base = args.workspace.data();
-    const RNNWeights w32 = prepared32 != nullptr ? *prepared32 : widened_weights(weights, hs, base);
+    void* stream = args.stream;
+    const RNNWeights w32 = prepared32 != nullptr ? *prepared32 : widened_weights(weights, hs, base, stream);
     ForwardArgs a = args;
-    a.x = widened(args.x, hs.x, base);
-    a.h0 = widened(args.h0, hs.h0, base);
-    a.c0 = widened(args.c0, hs.c0, base);
+    a.x = widened(args.x, hs.x, base, stream);
+    a.h0 = widened(args.h0, hs.h0, base, stream);
+    a.c0 = widened(args.c0, hs.c0, base, stream);
     a.y = staged(args.y, hs.y, base);
     a.hn = staged(args.hn, hs.hn, base);
     a.cn = staged(args.cn, hs.cn, base);
@@ -123,9 +126,9 @@ class HalfCalls {
     HalfForwardOps<Ops> half_ops(std::move(ops), weights.dtype());
     tell_half_weights(half_ops, w32, weights);
     network_forward(half_ops, w32, a, shape);
-    narrowed(a.y, args.y);
-    narrowed(a.hn, args.hn);
-    narrowed(a.cn, args.cn);
+    narrowed(a.y, args.y, stream);
+    narrowed(a.hn, args.hn, stream);
+    narrowed(a.cn, args.cn, stream);
   }
 
   template <class Ops>
@@ -133,11 +136,12 @@ class HalfCalls {
                      const BackwardDataArgs& args, const SequenceShape& shape) const {
     const HalfStagingLayout hs = half_staging_layout(weights.descriptor(), shape, ForwardMode::training);
     void* base = args.workspace.data();
-    const RNNWeights w32 = prepared32 != nullptr ? *prepared32 : widened_weights(weights, hs, base);
+    void* stream = args.stream;
+    const RNNWeights w32 = prepared32 != nullptr ? *prepared32 : widened_weights(weights, hs, base, stream);
     BackwardDataArgs a = args;
-    a.dy = widened(args.dy, hs.y, base);
-    a.dhn = widened(args.dhn, hs.h0, base);
-    a.dcn = widened(args.dcn, hs.c0, base);
+    a.dy = widened(args.dy, hs.y, base, stream);
+    a.dhn = widened(args.dhn, hs.h0, base, stream);
+    a.dcn = widened(args.dcn, hs.c0, base, stream);
     a.dx = staged(args.dx, hs.x, base);
     a.dh0 = staged(args.dh0, hs.hn, base);
     a.dc0 = staged(args.dc0, hs.cn, base);
@@ -147,9 +151,9 @@ class HalfCalls {
     // whose backward products multiply the f32 state gradient.
     if (weights.descriptor().proj_size == 0) tell_half_weights(half_ops, w32, weights);
     network_backward_data(half_ops, w32, a, shape);
-    narrowed(a.dx, args.dx);
-    narrowed(a.dh0, args.dh0);
-    narrowed(a.dc0, args.dc0);
+    narrowed(a.dx, args.dx, stream);
+    narrowed(a.dh0, args.dh0, stream);
+    narrowed(a.dc0, args.dc0, stream);
   }
 
   // `grads` is f32 (the rule); only the weights' descriptor is read.
@@ -159,7 +163,7 @@ class HalfCalls {
     const HalfStagingLayout hs = half_staging_layout(weights.descriptor(), shape, ForwardMode::training);
     void* base = args.workspace.data();
     BackwardWeightsArgs a = args;
-    a.x = widened(args.x, hs.x, base);
+    a.x = widened(args.x, hs.x, base, args.stream);
     a.workspace = inner(hs, base);
     // The saved gate gradients, inputs and states are half values; a projection's saved h
     // gradient is not.
@@ -181,23 +185,25 @@ class HalfCalls {
     }
   }
 
-  RNNWeights widened_weights(const RNNWeights& w, const HalfStagingLayout& hs, void* base) const {
+  RNNWeights widened_weights(const RNNWeights& w, const HalfStagingLayout& hs, void* base, void* stream) const {
     float* dst = hs.weights.in<float>(base);
-    platform_.widen_half(w.dtype(), w.flat().data(), dst, w.numel());
+    platform_.widen_half(w.dtype(), w.flat().data(), dst, w.numel(), stream);
     return RNNWeights::borrow(w.descriptor(), TensorView(dst, Shape{w.numel()}, DType::f32, device_));
   }
-  ConstTensorView widened(ConstTensorView v, const Slot& slot, void* base) const {
+  ConstTensorView widened(ConstTensorView v, const Slot& slot, void* base, void* stream) const {
     if (v.empty()) return {};
     float* dst = slot.in<float>(base);
-    platform_.widen_half(v.dtype(), v.data(), dst, v.numel());
+    platform_.widen_half(v.dtype(), v.data(), dst, v.numel(), stream);
     return TensorView(dst, v.shape(), DType::f32, device_);
   }
   TensorView staged(TensorView v, const Slot& slot, void* base) const {
     if (v.empty()) return {};
     return TensorView(slot.in<float>(base), v.shape(), DType::f32, device_);
   }
-  void narrowed(ConstTensorView from, TensorView to) const {
-    if (!to.empty()) platform_.narrow_to_half(to.dtype(), static_cast<const float*>(from.data()), to.data(), to.numel());
+  void narrowed(ConstTensorView from, TensorView to, void* stream) const {
+    if (!to.empty()) {
+      platform_.narrow_to_half(to.dtype(), static_cast<const float*>(from.data()), to.data(), to.numel(), stream);
+    }
   }
   TensorView inner(const HalfStagingLayout& hs, void* base) const {
     return TensorView(hs.inner.in<unsigned char>(base), Shape{static_cast<std::int64_t>(hs.inner.bytes)}, DType::u8,

@@ -123,7 +123,10 @@ class StandardBackend final : public Backend {
     RNNWeights snapshot = weights.clone();
     RNNWeights widened;
     if constexpr (kHalf) {
-      if (is_half(weights.dtype())) widened = HalfCalls<Platform>(platform_, device()).widened_copy(snapshot);
+      if (is_half(weights.dtype())) {
+        [[maybe_unused]] const auto scope = platform_.enter();
+        widened = HalfCalls<Platform>(platform_, device()).widened_copy(snapshot);
+      }
     }
     return std::make_shared<const Prepared>(std::move(snapshot), name(), std::move(widened));
   }

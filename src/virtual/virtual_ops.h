@@ -102,6 +102,14 @@ struct VirtualOps {
     s.d_hh = on(s.d_hh, "backward_step d_hh");
     cpu.backward_step(s);
   }
+  // Half calls (engine/half_calls.h): the cpu Ops' rounding and half products, on the aliases.
+  void round_to_half(DType half, float* values, std::int64_t n) {
+    cpu.round_to_half(half, on(values, "round_to_half values"), n);
+  }
+  void use_half_weights(DType half, const float* widened, const void* half_data, std::int64_t count) {
+    cpu.use_half_weights(half, on(widened, "widened weights"), on(half_data, "half weights"), count);
+  }
+  void use_half_operands(DType half) { cpu.use_half_operands(half); }
   // The lengths are the host's (the Backend contract); the steps read the device copy in `slot`.
   const std::int32_t* stage_lengths(const std::int32_t* host, std::int64_t batch, std::int32_t* slot) {
     std::memcpy(on(slot, "lengths slot"), host, static_cast<std::size_t>(batch) * sizeof(std::int32_t));

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "core/half_arrays.h"
 #include "core/thread_count.h"
 #include "engine/standard_backend.h"
 #include "platform/platform.h"
@@ -37,6 +38,17 @@ class VirtualPlatform {
   engine::ReserveHeader read_header(const engine::ReserveHeader* header, void*) const {
     return *host_alias(header, device_, "reading the reserve", "reserve");
   }
+  // Half calls (engine/half_calls.h): the cpu's conversions on the host aliases of this device's
+  // memory, as the CUDA platform runs its conversion kernels on the device's.
+  void widen_half(DType half, const void* src, float* dst, std::int64_t n, void* /*stream*/) const {
+    detail::widen_half(half, host_alias(src, device_, "widen_half", "source"),
+                       host_alias(dst, device_, "widen_half", "destination"), n);
+  }
+  void narrow_to_half(DType half, const float* src, void* dst, std::int64_t n, void* /*stream*/) const {
+    detail::narrow_to_half(half, host_alias(src, device_, "narrow_to_half", "source"),
+                           host_alias(dst, device_, "narrow_to_half", "destination"), n);
+  }
+  void synchronize(void* /*stream*/) const {}
 
  private:
   Device device_;

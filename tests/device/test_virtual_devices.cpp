@@ -110,26 +110,48 @@ TEST(VirtualDevice, BackendWantsLengthsOnTheHost) {
   expect_error([&] { rnn.forward(x, in); }, ErrorCode::invalid_argument, {"lengths"});
 }
 
-// Half precision runs on the cpu backend only for now (issue 30): a device backend refuses bf16
-// and f16 naming the dtype, at construction and in a call.
-TEST(VirtualDevice, HalfDtypesAreRefusedNamingTheDtype) {
+// Half precision on a device (issue 31): the half calls' host plumbing — widening into the
+// device workspace, rounding by the rule, narrowing the results, the weight gradients in f32, and
+// the widened copy of prepared weights — gives the cpu's bf16 and f16 results bit for bit, for
+// every cell, with a projection, ragged and bidirectional.
+TEST(VirtualDevice, HalfRnnModuleEqualsCpuBitForBit) {
   GPURNN_REQUIRE_VIRTUAL_DEVICES();
-  RNNDescriptor d;
-  d.cell = CellKind::lstm;
-  d.input_size = 3;
-  d.hidden_size = 4;
   for (DType half : {DType::bf16, DType::f16}) {
-    expect_error([&] { RNN rnn(d, half, "virtual:1", 3); }, ErrorCode::unsupported,
-                 {"dtype", to_string(half), "does not compute"});
-    const std::unique_ptr<Backend> backend = make_backend("virtual:1");
-    EXPECT_NE(backend->unsupported_reason(d, half).value_or("").find(to_string(half)), std::string::npos);
-    RNNWeights w(d, half, kV1);
-    const Tensor x = random_tensor({2, 1, 3}, half, 2, 1).to(kV1);
-    Tensor y = Tensor::empty({2, 1, 4}, half, kV1);
-    ForwardArgs a;
-    a.x = x.view();
-    a.y = y.view();
-    expect_error([&] { backend->forward(w, a); }, ErrorCode::unsupported, {"forward", "weights", to_string(half)});
+    for (CellKind cell : {CellKind::lstm, CellKind::gru, CellKind::rnn_relu}) {
+      for (std::int64_t proj : {0, 3}) {
+        if (proj != 0 && cell != CellKind::lstm) continue;
+        SCOPED_TRACE(std::string(to_string(half)) + " " + to_string(cell) + " proj " + std::to_string(proj));
+        RNNDescriptor d;
+        d.cell = cell;
+        d.input_size = 5;
+        d.hidden_size = 6;
+        d.proj_size = proj;
+        d.num_layers = 2;
+        d.bidirectional = true;
+        d.dropout = 0.25;
+        RNN cpu(d, half, "cpu", 9), dev(d, half, "virtual:1", 9);
+        const std::int32_t len[] = {4, 2, 3};
+        SequenceInputs in;
+        in.lengths = Tensor::from_host<std::int32_t>({3}, len);
+        const Tensor x = random_tensor({4, 3, 5}, half, 3, 1);
+        const RNNOutput a = cpu.forward_train(x, in, 7);
+        const RNNOutput b = dev.forward_train(x.to(kV1), in, 7);
+        ASSERT_EQ(b.y.dtype(), half);
+        EXPECT_EQ(relative_error(host_bytes(b.y), a.y), 0.0);
+        EXPECT_EQ(relative_error(host_bytes(b.hn), a.hn), 0.0);
+        const Tensor dy = random_tensor(a.y.shape(), half, 4, 1);
+        const RNNGradients ga = cpu.backward(dy);
+        const RNNGradients gb = dev.backward(dy.to(kV1));
+        EXPECT_EQ(relative_error(host_bytes(gb.dx), ga.dx), 0.0);
+        EXPECT_EQ(gb.dweights.dtype(), DType::f32);
+        EXPECT_EQ(relative_error(host_bytes(gb.dweights.flat()), ga.dweights.flat()), 0.0);
+        // Inference on prepared weights (their widened copy made on the device).
+        const RNNOutput pa = cpu.forward(x, in);
+        const RNNOutput pb = dev.forward(x.to(kV1), in);
+        EXPECT_NE(dev.prepared_weights(), nullptr);
+        EXPECT_EQ(relative_error(host_bytes(pb.y), pa.y), 0.0);
+      }
+    }
   }
 }
 
