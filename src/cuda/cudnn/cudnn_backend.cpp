@@ -237,6 +237,9 @@ class CudnnBackend final : public Backend {
     const RNNDescriptor& d = weights.descriptor();
     const SequenceShape shape = sequence_shape_of("backward_weights", "x", args.x, d.input_size, args.batch_first);
     check_backward_weights(weights, args, shape, grads);
+    if (auto why = cudnn_weight_gradient_refusal(weights.dtype())) {
+      throw Error(ErrorCode::unsupported, "backward_weights: " + *why);
+    }
     // The lengths come from the reserve; sizes are checked with T for all, as the queries were.
     Problem p = problem("backward_weights", scope, weights, shape, {}, ForwardMode::training);
     check_buffer("backward_weights", "workspace", args.workspace, p.ws.bytes, device_);

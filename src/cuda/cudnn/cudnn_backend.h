@@ -4,7 +4,11 @@
 // measured against and a second GPU implementation to check it by.
 //
 // - Cells rnn_tanh, rnn_relu, lstm (with projection: standard algorithm only) and gru (cuDNN's
-//   GRU is PyTorch's); rnn_sigmoid is refused. f32 (FMA math, no TF32) and f64.
+//   GRU is PyTorch's); rnn_sigmoid is refused. f32 (FMA math, no TF32) and f64;
+//   bf16 and f16 (tensor-op math, f32 compute) for inference, the training forward and
+//   backward_data, whichever algorithms cuDNN accepts in half (unsupported_reason asks it);
+//   backward_weights of half weights is refused (the precision rule gives them f32 gradients,
+//   cuDNN writes half ones).
 // - Algorithms (make_backend("cudnn/<algo>")): standard (default), persist_static,
 //   persist_static_small_h, persist_dynamic; what each refuses is in cudnn_rules.h, and
 //   unsupported_reason also asks cuDNN to build the descriptor (persist_dynamic: and its plan).

@@ -44,8 +44,10 @@ int32_t as_int(std::int64_t value, const char* what) {
 cudnnDataType_t cudnn_data_type(DType dtype) {
   if (dtype == DType::f32) return CUDNN_DATA_FLOAT;
   if (dtype == DType::f64) return CUDNN_DATA_DOUBLE;
+  if (dtype == DType::f16) return CUDNN_DATA_HALF;
+  if (dtype == DType::bf16) return CUDNN_DATA_BFLOAT16;
   throw Error(ErrorCode::unsupported,
-              std::string("not supported by cuDNN: dtype ") + to_string(dtype) + " (f32 or f64 only)");
+              std::string("not supported by cuDNN: dtype ") + to_string(dtype) + " (f32, f64, bf16 or f16 only)");
 }
 
 RnnDescriptor make_rnn_descriptor(cudnnHandle_t handle, const RNNDescriptor& desc, DType dtype,
@@ -61,11 +63,16 @@ RnnDescriptor make_rnn_descriptor(cudnnHandle_t handle, const RNNDescriptor& des
   GPURNN_CUDNN_CHECK(cudnnCreateRNNDescriptor(&rnn));
   out.rnn = RnnDescOwner(rnn);
   const cudnnDataType_t type = cudnn_data_type(dtype);
-  const cudnnMathType_t math = dtype == DType::f32 ? CUDNN_FMA_MATH : CUDNN_DEFAULT_MATH;
+  // Half data computes in f32 (mathPrec FLOAT, as gpurnn's rule sums products in f32) on tensor
+  // cores; f32 in FMA math, never TF32.
+  const cudnnDataType_t math_prec = is_half(dtype) ? CUDNN_DATA_FLOAT : type;
+  const cudnnMathType_t math = is_half(dtype)         ? CUDNN_TENSOR_OP_MATH
+                               : dtype == DType::f32 ? CUDNN_FMA_MATH
+                                                     : CUDNN_DEFAULT_MATH;
   GPURNN_CUDNN_CHECK(cudnnSetRNNDescriptor_v8(
       rnn, cudnn_algo(algorithm), cell_mode(desc.cell),
       desc.bias ? CUDNN_RNN_DOUBLE_BIAS : CUDNN_RNN_NO_BIAS,
-      desc.bidirectional ? CUDNN_BIDIRECTIONAL : CUDNN_UNIDIRECTIONAL, CUDNN_LINEAR_INPUT, type, type,
+      desc.bidirectional ? CUDNN_BIDIRECTIONAL : CUDNN_UNIDIRECTIONAL, CUDNN_LINEAR_INPUT, type, math_prec,
       math, as_int(desc.input_size, "input_size"), as_int(desc.hidden_size, "hidden_size"),
       as_int(desc.state_size(), "proj_size"),  // = hidden_size when not projecting, as cuDNN asks
       desc.num_layers, dropout, CUDNN_RNN_PADDED_IO_ENABLED));
@@ -77,11 +84,10 @@ RnnDataDescOwner make_rnn_data_descriptor(DType dtype, bool batch_first, std::in
   cudnnRNNDataDescriptor_t d = nullptr;
   GPURNN_CUDNN_CHECK(cudnnCreateRNNDataDescriptor(&d));
   RnnDataDescOwner owner(d);
-  // Written into padded positions of outputs (y, dx), which gpurnn promises are zero.
-  const double zero_f64 = 0.0;
-  const float zero_f32 = 0.0F;
-  void* fill = dtype == DType::f64 ? const_cast<double*>(&zero_f64)
-                                   : static_cast<void*>(const_cast<float*>(&zero_f32));
+  // Written into padded positions of outputs (y, dx), which gpurnn promises are zero. cuDNN reads
+  // it as one value of the data type; zero is all-zero bits in each of them.
+  double zero = 0.0;
+  void* fill = &zero;
   GPURNN_CUDNN_CHECK(cudnnSetRNNDataDescriptor(
       d, cudnn_data_type(dtype),
       batch_first ? CUDNN_RNN_DATA_LAYOUT_BATCH_MAJOR_UNPACKED : CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_UNPACKED,

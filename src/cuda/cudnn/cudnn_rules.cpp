@@ -44,13 +44,9 @@ std::optional<std::string> cudnn_refusal(const RNNDescriptor& desc, DType dtype,
     return std::string(kPrefix) + "cell " + to_string(desc.cell) +
            " (cuDNN offers rnn_tanh, rnn_relu, lstm and gru; its vanilla RNN has no other activation)";
   }
-  if (is_half(dtype)) {  // cuDNN has half RNNs; this backend does not drive them yet
-    return std::string("the cudnn backend does not compute in ") + to_string(dtype) +
-           " yet (the cpu backend does); use f32 or f64";
-  }
-  if (dtype != DType::f32 && dtype != DType::f64) {
+  if (!is_floating(dtype)) {
     return std::string(kPrefix) + "dtype " + to_string(dtype) +
-           " (the cudnn backend computes in f32 or f64)";
+           " (the cudnn backend computes in f32, f64, bf16 or f16)";
   }
   if (algorithm == CudnnAlgorithm::standard) return std::nullopt;
   const std::string algo = std::string("algorithm ") + to_string(algorithm);
@@ -72,6 +68,16 @@ std::optional<std::string> cudnn_training_refusal(const RNNDescriptor& desc) {
            "): cuDNN draws its own mask from its dropout states, not gpurnn's counter-based mask "
            "of dropout_seed, so the result would match neither the cpu backend nor a rerun with "
            "the same seed; train with the cuda or cpu backend, or with dropout = 0";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> cudnn_weight_gradient_refusal(DType dtype) {
+  if (is_half(dtype)) {
+    return std::string("backward_weights in ") + to_string(dtype) +
+           ": cuDNN writes the weight gradients of half weights in the half type, summed over every "
+           "step and sequence, while gpurnn's precision rule gives them in f32 (a half sum over T*B "
+           "rows loses most of its bits); train half weights with the cuda or cpu backend";
   }
   return std::nullopt;
 }

@@ -34,6 +34,9 @@ std::optional<std::string> cudnn_refusal(const RNNDescriptor& desc, DType dtype,
                                          CudnnAlgorithm algorithm);
 // Why a training forward cannot run: inter-layer dropout (see cudnn_backend.h), or nullopt.
 std::optional<std::string> cudnn_training_refusal(const RNNDescriptor& desc);
+// Why backward_weights cannot run in `dtype`, or nullopt: half weights, whose gradients cuDNN
+// writes in the half type where gpurnn's precision rule gives f32 (README "Half precision").
+std::optional<std::string> cudnn_weight_gradient_refusal(DType dtype);
 // Why a batch with these lengths cannot run, or nullopt: persist_static_small_h and
 // persist_dynamic take only equal lengths. The developer guide's table of RNN features lists
 // "variable sequence length in batch" as not supported by PERSIST_DYNAMIC (and by
