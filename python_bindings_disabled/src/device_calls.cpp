@@ -153,7 +153,9 @@ void bind_device_calls(py::class_<PyRNN>& cls) {
             const DType dt = self.dtype();
             const std::int64_t n = self.weights().numel();
             const RNNWeights weights = RNNWeights::borrow(d, device_view<TensorView>(flat, {n}, dt, device));
-            RNNWeights gradients = RNNWeights::borrow(d, device_view<TensorView>(grads, {n}, dt, device));
+            // Half weights have f32 gradients (the precision rule); `grads` is allocated so.
+            const DType grads_dtype = is_half(dt) ? DType::f32 : dt;
+            RNNWeights gradients = RNNWeights::borrow(d, device_view<TensorView>(grads, {n}, grads_dtype, device));
             const InputArray staged_lengths = lengths_input(lengths, where);
             const std::int64_t T = p.shape.seq_len, B = p.shape.batch;
             const Shape y_shape = batch_first ? Shape{B, T, d.output_size()} : Shape{T, B, d.output_size()};
@@ -186,8 +188,8 @@ void bind_device_calls(py::class_<PyRNN>& cls) {
           py::arg("x"), py::arg("lengths"), py::arg("batch_first"), py::arg("dy"), py::arg("dhn"), py::arg("dcn"),
           py::arg("dx"), py::arg("dh0"), py::arg("dc0"), py::arg("grads"), py::arg("workspace"),
           py::arg("workspace_bytes"), py::arg("reserve"), py::arg("reserve_bytes"),
-          "gpurnn.torch: the backward (data, then weights into `grads`) of a _forward_device training "
-          "pass, on its reserve, queued on `stream`.");
+          "gpurnn.torch: the backward (data, then weights into `grads`: float32 for half weights) of a "
+          "_forward_device training pass, on its reserve, queued on `stream`.");
 }
 
 }  // namespace gpurnn::python

@@ -169,12 +169,56 @@ def test_mixed_dtypes_are_an_error_naming_the_argument():
         half(x.half(), (h, h.float()))
 
 
-def test_half_on_cuda_is_refused():
+def _cuda_or_skip():
     if not torch.cuda.is_available():
-        pytest.skip("no CUDA device")
-    mod = gt.LSTM(I, H).cuda().half()
-    with pytest.raises(gpurnn.UnsupportedError, match="cuda backend"):
-        mod(torch.randn(T, B, I, device="cuda").half())
+        pytest.skip("no CUDA device (the CUDA half path is compiled, not yet run)")
+
+
+@pytest.mark.parametrize("dtype", HALVES, ids=["bf16", "f16"])
+@pytest.mark.parametrize("cls", [gt.LSTM, gt.GRU], ids=["lstm", "gru"])
+def test_half_on_cuda_agrees_with_the_cpu(cls, dtype):
+    """The same rule on libgpurnn's cuda backend: outputs within 2u of the cpu's (the products
+    sum in another order, so a rounding of h may flip by one half ulp), gradients within the
+    README's 4·T·L·u of the largest; every result in the module's dtype."""
+    _cuda_or_skip()
+    torch.manual_seed(4)
+    cpu = cls(I, H).to(dtype)
+    dev = cls(I, H).to(dtype)
+    dev.load_state_dict(cpu.state_dict())
+    dev = dev.cuda()
+    x = rounded(dtype, T, B, I)
+    xc, xd = x.clone().requires_grad_(), x.cuda().requires_grad_()
+    oc, od = flat_outputs(cpu(xc)), flat_outputs(dev(xd))
+    u = U[dtype]
+    for a, b in zip(od, oc):
+        assert a.dtype == dtype and a.is_cuda
+        assert max_err(a.cpu(), b) <= 2 * u * max(1.0, b.abs().max().item())
+    dy = rounded(dtype, T, B, H)
+    oc[0].backward(dy)
+    od[0].backward(dy.cuda())
+    tol = 4 * T * u
+    assert max_err(xd.grad.cpu(), xc.grad) <= tol * xc.grad.abs().max().item()
+    for (n, pc), pd in zip(cpu.named_parameters(), dev.parameters()):
+        assert pd.grad.dtype == dtype, n
+        assert max_err(pd.grad.cpu(), pc.grad) <= tol * pc.grad.abs().max().item(), n
+
+
+def test_autocast_cuda_runs_float16_like_torch():
+    """torch.autocast("cuda") casts a cuDNN RNN to float16 (_cudnn_rnn_cast_reflatten): the
+    outputs are float16, float32 parameters get float32 .grad."""
+    _cuda_or_skip()
+    torch.manual_seed(5)
+    mod = gt.LSTM(I, H).cuda()
+    ref = torch.nn.LSTM(I, H).cuda()
+    ref.load_state_dict(mod.state_dict())
+    x = torch.randn(T, B, I, device="cuda")
+    with torch.autocast("cuda"):
+        y, (hn, cn) = mod(x)
+        y_ref, (hn_ref, cn_ref) = ref(x)
+    assert (y.dtype, hn.dtype, cn.dtype) == (y_ref.dtype, hn_ref.dtype, cn_ref.dtype)
+    assert max_err(y, y_ref) <= 8 * T * U[torch.float16] * max(1.0, y_ref.abs().max().item())
+    y.float().sum().backward()
+    assert all(p.grad.dtype == torch.float32 for p in mod.parameters())
 
 
 def test_autocast_cpu_bfloat16_matches_torch_dtypes():

@@ -32,13 +32,13 @@ parameters as views of one flat tensor, as torch does for cuDNN). Compiled, not 
 GPU (the tests that would run it skip without one). A second backward through one CUDA forward
 (retain_graph=True) raises gpurnn.UnsupportedError.
 
-Half precision (cpu): a module in torch.bfloat16 or torch.float16 (module.to(torch.bfloat16),
+Half precision (cpu and CUDA): a module in torch.bfloat16 or torch.float16 (module.to(torch.bfloat16),
 .half()) with inputs and hx of that dtype runs libgpurnn's half rule (f32 products and cell
 math, h rounded to half every step, an LSTM's c kept in f32): outputs, x.grad and the state
 gradients come in that dtype. libgpurnn's weight gradients of half weights are float32; torch
 requires .grad in the parameter's dtype, so they are rounded to it at the end of backward. An
-input or state of another dtype than the parameters raises InvalidArgumentError naming it;
-half on a CUDA device raises UnsupportedError (no fallback, as for every unsupported case).
+input or state of another dtype than the parameters raises InvalidArgumentError naming it.
+On a CUDA device the same rule runs in libgpurnn's cuda backend (compiled, not yet run).
 
 torch.autocast("cpu", dtype=torch.bfloat16): for float32 (or bfloat16) parameters on the cpu,
 the parameters, input and hx are cast to bfloat16 (differentiably, so float32 parameters and
@@ -51,8 +51,12 @@ linear to bfloat16 and keeps h in the carried dtype): libgpurnn keeps them in f3
 h to bfloat16 every step; results agree within a few bfloat16 roundings, not bit for bit.
 float64 modules are not autocast (as torch's).
 
-Limits of this version: half precision on the cpu only; no double backward
-(create_graph=True).
+torch.autocast("cuda"): as torch casts a cuDNN RNN (_cudnn_rnn_cast_reflatten: input, weights
+and states to float16, whatever the autocast dtype), float32 (or float16) modules on a CUDA
+device run libgpurnn's float16 path and every output is float16; float32 parameters get float32
+.grad. Compiled, not yet run.
+
+Limits of this version: no double backward (create_graph=True).
 """
 from __future__ import annotations
 
@@ -191,24 +195,27 @@ class _CudaRNNFunction(torch.autograd.Function):
         dx = torch.empty_like(x)
         dh0 = torch.empty_like(h0) if h0 is not None else None
         dc0 = torch.empty_like(c0) if c0 is not None else None
-        grads = torch.empty_like(flat)
+        # Half weights have float32 gradients (libgpurnn's precision rule): rounded to the
+        # parameters' dtype below, as on the cpu.
+        grads = torch.empty(flat.shape, dtype=torch.float32 if flat.dtype in _HALF_DTYPES else flat.dtype,
+                            device=flat.device)
         stream = torch.cuda.current_stream(x.device).cuda_stream
         core._backward_device(device, stream, flat.data_ptr(), dropout, list(x.shape), x.data_ptr(), lengths,
                               batch_first, dy.data_ptr(), _address(dhn), _address(dcn), dx.data_ptr(),
                               _address(dh0), _address(dc0), grads.data_ptr(), workspace.data_ptr(),
                               workspace_bytes, ctx.reserve.data_ptr(), reserve_bytes)
         ctx.reserve = None  # consumed
-        param_grads = (grads[o:o + n].view(p.shape) for (o, n), p in zip(slots, saved[3:]))
+        param_grads = (grads[o:o + n].view(p.shape).to(p.dtype) for (o, n), p in zip(slots, saved[3:]))
         return (None, None, dx, dh0, dc0, *param_grads)
 
 
-def _to_bf16(t):
-    """float32 tensors (or a tuple/list of them) as bfloat16, as autocast casts a linear's
+def _to_half(t, half):
+    """float32 tensors (or a tuple/list of them) in `half`, as autocast casts a linear's
     arguments; other dtypes are left for the forward's checks to name."""
     if isinstance(t, (tuple, list)):
-        return type(t)(_to_bf16(u) for u in t)
+        return type(t)(_to_half(u, half) for u in t)
     if isinstance(t, torch.Tensor) and t.dtype == torch.float32:
-        return t.to(torch.bfloat16)
+        return t.to(half)
     return t
 
 
@@ -276,7 +283,7 @@ class _Mixin:
         a CUDA device views of one flat tensor there.
 
         A no-op unless every parameter is a float32, float64, bfloat16 or float16 tensor of one
-        dtype on the cpu (float32/float64 on a CUDA device: its backend has no half), not
+        dtype on the cpu or one CUDA device, not
         aliasing another, and on the cpu not in shared memory (torch reports every CUDA tensor
         as shared, so that test is the cpu's only). Called at
         construction and by .to() and the like, as torch.nn's RNNs call it for cuDNN.
@@ -292,8 +299,6 @@ class _Mixin:
             return
         if device.type == "cpu" and any(p.is_shared() for p in params):
             return
-        if device.type == "cuda" and dtype in _HALF_DTYPES:
-            return  # forward refuses it (libgpurnn's cuda backend computes no half)
         if len({p.data_ptr() for p in params}) != len(params):
             return
         if device.type == "cuda":
@@ -371,15 +376,15 @@ class _Mixin:
                 raise UnsupportedError(
                     f"{where}: parameter '{n}' is on {p.device}; gpurnn.torch computes on the "
                     f"cpu or one CUDA device, with every parameter on it (the first is on {device})")
-        if device.type == "cuda" and dtype in _HALF_DTYPES:
-            raise UnsupportedError(
-                f"{where}: the parameters are {dtype} on {device}; libgpurnn's cuda backend "
-                "computes float32 and float64 only (half precision runs on the cpu)")
         # torch.autocast("cpu", dtype=torch.bfloat16): float32/bfloat16 tensors run libgpurnn's
         # bfloat16 path, the outputs in the dtypes torch.nn's module returns (_autocast_dtypes).
         autocast = (device.type == "cpu" and torch.is_autocast_cpu_enabled()
                     and torch.get_autocast_cpu_dtype() == torch.bfloat16
                     and dtype in (torch.float32, torch.bfloat16))
+        # torch.autocast("cuda"): torch casts a cuDNN RNN's input, weights and states to float16
+        # whatever the autocast dtype (_cudnn_rnn_cast_reflatten), and every output is float16.
+        cuda_autocast = (device.type == "cuda" and torch.is_autocast_enabled()
+                         and dtype in (torch.float32, torch.float16))
 
         packed = isinstance(input, PackedSequence)
         lengths = None
@@ -402,9 +407,13 @@ class _Mixin:
         out_dtypes = None
         if autocast:
             out_dtypes = self._gpurnn_autocast_dtypes(x, hx)
-            x, hx = _to_bf16(x), _to_bf16(hx)
+            x, hx = _to_half(x, torch.bfloat16), _to_half(hx, torch.bfloat16)
             params = [p.to(torch.bfloat16) for p in params]  # differentiable: f32 grads flow back
             dtype = torch.bfloat16
+        elif cuda_autocast:
+            x, hx = _to_half(x, torch.float16), _to_half(hx, torch.float16)
+            params = [p.to(torch.float16) for p in params]
+            dtype = torch.float16
         self._gpurnn_check("input", x, None, dtype, device)
         if x.shape[-1] != self.input_size:
             raise InvalidArgumentError(
