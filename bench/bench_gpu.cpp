@@ -2,11 +2,18 @@
 // `cuda` (each of its algorithms) and `cudnn/<algo>` for every cuDNN algorithm this build has.
 // Rows are named <cell>/<mode>/<backend>/<algo>/H:../B:../T:../I:.. (e.g.
 // lstm/infer/cudnn/persist_static/H:512/B:1/T:25/I:512), so bench/report pairs them with the
-// cpu rows and with each other.
+// cpu rows and with each other; a bf16 or f16 row has the dtype after the algorithm
+// (lstm/infer/cuda/persistent_bf16/...). The half rows (--dtypes) are the unidirectional LSTM
+// shapes of the grid on cuda's standard, persistent and auto algorithms and cuDNN's standard,
+// persist_static and persist_static_small_h (which one is best per shape is for the table to
+// say; not persist_dynamic, whose NVRTC plan per shape and batch costs about a second each, and
+// which PyTorch never picks): 312 rows beside the 620 f32 ones, so the lease run stays inside
+// its budget.
 //
 // Per case, once, before timing: weights and inputs are random (never zeros), every buffer is
 // allocated on the device, one untimed run warms up (and builds cuDNN's plans), and y is compared
-// with the cpu backend's (relative error under 1e-4, else the row is an error). A case the
+// with the cpu backend's in the same dtype (relative error under 1e-4 in f32, 8u in bf16/f16 where
+// a rounding of h may flip between backends; else the row is an error). A case the
 // backend refuses (unsupported_reason, or a refusal at run time) becomes an error row saying why.
 // Each iteration's time is the event time of the calls on the stream (UseManualTime).
 
@@ -101,10 +108,11 @@ std::unique_ptr<GpuFixture> build_fixture(const BenchCase& c) {
   // same seeds make the same weights and x on every backend).
   f->kase->run();
   check(cudaStreamSynchronize(f->stream), "cudaStreamSynchronize");
-  const Tensor& reference = cpu_reference(c);
-  const Tensor y = f->kase->y.to(Device::cpu());
+  const Tensor reference = cpu_reference(c).to(gpurnn::DType::f32);
+  const Tensor y = f->kase->y.to(Device::cpu()).to(gpurnn::DType::f32);
   const double err = relative_error(y.data_as<float>(), reference.data_as<float>(), static_cast<std::size_t>(y.numel()));
-  if (!(err < 1e-4)) f->error = "y differs from the cpu backend's: relative error " + std::to_string(err);
+  const double tolerance = gpurnn::is_half(c.dtype) ? 8 * gpurnn::unit_roundoff(c.dtype) : 1e-4;
+  if (!(err < tolerance)) f->error = "y differs from the cpu backend's: relative error " + std::to_string(err);
   return f;
 }
 
@@ -149,12 +157,27 @@ std::vector<std::string> gpu_benchmark_backends() {
   return names;
 }
 
-void register_gpu_benchmarks(const std::string& grid) {
-  for (const std::string& backend : gpu_benchmark_backends()) {
-    for (const BenchCase& c : make_grid(grid, backend)) {
-      benchmark::RegisterBenchmark(c.name().c_str(), [c](benchmark::State& state) { run_case(state, c); })
-          ->UseManualTime()
-          ->Unit(benchmark::kMillisecond);
+namespace {
+
+// The algorithms and shapes that get rows in a half dtype (see the header).
+bool half_row(const std::string& backend, const BenchCase& c) {
+  const bool algorithm = backend == "cuda/standard" || backend == "cuda/persistent" || backend == "cuda/auto" ||
+                         (backend.rfind("cudnn/", 0) == 0 && backend != "cudnn/persist_dynamic");
+  return algorithm && c.cell == gpurnn::CellKind::lstm && c.directions == 1;
+}
+
+}  // namespace
+
+void register_gpu_benchmarks(const std::string& grid, const std::vector<gpurnn::DType>& dtypes) {
+  for (gpurnn::DType dtype : dtypes) {
+    for (const std::string& backend : gpu_benchmark_backends()) {
+      for (BenchCase c : make_grid(grid, backend)) {
+        if (gpurnn::is_half(dtype) && !half_row(backend, c)) continue;
+        c.dtype = dtype;
+        benchmark::RegisterBenchmark(c.name().c_str(), [c](benchmark::State& state) { run_case(state, c); })
+            ->UseManualTime()
+            ->Unit(benchmark::kMillisecond);
+      }
     }
   }
 }

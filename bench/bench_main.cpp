@@ -35,10 +35,11 @@ constexpr const char* kUsage =
     "  --grid=tiny       LSTM, GRU, tanh RNN H 16 x B 2 x T 3 (a smoke test, not a measurement)\n"
     "  --threads=N       BackendOptions::num_threads, and oneDNN's OpenMP threads\n"
     "                    (0 = each library's default)\n"
-    "  --dtypes=LIST     the dtypes the cpu rows (and the oneDNN rival) run in, comma-separated\n"
-    "                    from f32, bf16, f16 (default f32): --dtypes=f32,bf16 adds the bf16 rows\n"
-    "                    cpu_bf16, cpu_prepared_bf16 and onednn_bf16 (oneDNN's bf16 RNN; f16 has\n"
-    "                    cpu rows only) next to the f32 ones (bench/cpu_bf16.sh)\n"
+    "  --dtypes=LIST     the dtypes the rows run in, comma-separated from f32, bf16, f16 (default\n"
+    "                    f32): --dtypes=f32,bf16 adds cpu_bf16, cpu_prepared_bf16 and onednn_bf16\n"
+    "                    (oneDNN's bf16 RNN; f16 has no oneDNN rows) next to the f32 ones\n"
+    "                    (bench/cpu_bf16.sh) and, on a GPU, the unidirectional LSTM shapes on cuda\n"
+    "                    standard/persistent/auto and every cudnn/* algorithm in that dtype\n"
     "Each grid runs modes infer, train_fwd and fwd_bwd on backend cpu, given the weights (cpu:\n"
     "W_hh packed in every call) and given Backend::prepare's prepared weights (cpu_prepared:\n"
     "packed once, before timing), then on onednn when gpurnn_bench was built with oneDNN\n"
@@ -150,8 +151,9 @@ int main(int argc, char** argv) {
   }
 
   std::vector<gpurnn_bench::BenchCase> cases;
+  std::vector<gpurnn::DType> dtypes;
   try {
-    const std::vector<gpurnn::DType> dtypes = parse_dtypes(dtypes_arg);
+    dtypes = parse_dtypes(dtypes_arg);
     cases = gpurnn_bench::make_grid(options.grid, "cpu");
     // Each case in each dtype, on the weights and then on prepared weights (cpu_prepared).
     std::vector<gpurnn_bench::BenchCase> all;
@@ -193,7 +195,7 @@ int main(int argc, char** argv) {
   gpurnn_bench::register_onednn_benchmarks(cases, options);
 #endif
 #if defined(GPURNN_BENCH_GPU)
-  gpurnn_bench::register_gpu_benchmarks(options.grid);
+  gpurnn_bench::register_gpu_benchmarks(options.grid, dtypes);
 #endif
   PlainUsPerStepReporter display;
   benchmark::RunSpecifiedBenchmarks(&display);

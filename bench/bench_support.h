@@ -78,6 +78,8 @@ void register_onednn_benchmarks(const std::vector<BenchCase>& cases, const Bench
 // "<backend>/<algo>" (cuda/standard, cudnn/persist_static, ...; none without a device), and
 // the registration of `grid` for each of them.
 std::vector<std::string> gpu_benchmark_backends();
-void register_gpu_benchmarks(const std::string& grid);
+// Every cuda/* and cudnn/* algorithm on `grid` in each of `dtypes` (bf16/f16: bench_gpu.cpp's
+// half rows only).
+void register_gpu_benchmarks(const std::string& grid, const std::vector<gpurnn::DType>& dtypes);
 
 }  // namespace gpurnn_bench

@@ -13,16 +13,21 @@
 #   4. compute-sanitizer memcheck and racecheck on the project's kernels only (--kernel-name
 #      kns=gpurnn) over the small cases of every kernel family
 #   5. gpurnn train charlm and tsp, a few steps on cuda:0 and on cpu, compared
-#   6. gpurnn_bench --grid=lease (every cuda/* and cudnn/* algorithm) and PyTorch's nn.LSTM/GRU
-#      in f32 and f16 (bench/torch_rnn_bench.py), tabulated by bench/lease_table.py
+#   6. gpurnn_bench --grid=lease (every cuda/* and cudnn/* algorithm in f32; in bf16 and f16 the
+#      unidirectional LSTM shapes on cuda standard/persistent/auto and cudnn standard/
+#      persist_static/persist_static_small_h) and PyTorch's nn.LSTM/GRU in f32, nn.LSTM in f16
+#      and bf16 (bench/torch_rnn_bench.py), tabulated by bench/lease_table.py, each of our rows
+#      against the fastest rival of its own dtype
 # Sizing (measured here, 2026-12-03, on the 2-core Debian machine; the lent one has 16 cores): the
 # build of the three targets for one arch is 144 steps, 803 s of step time on 2 busy cores (the
 # longest step 43 s), so about 60-80 s on 16: limit 200 s. 1915 GPU tests, of which about 1900
 # are sweep cases of a few small GEMMs and kernels each against a cpu reference: limit 150 s over
 # 4 shards. The sanitizers run only the ~30 small cases: 75 s each. 30 training steps of charlm
-# took 0.5 s on the cpu here: 60 s for the four runs. gpurnn_bench --grid=lease: 62 shapes x 10
-# cuda/cudnn algorithms at 0.05 s each plus setup: limit 120 s; PyTorch 124 rows: 60 s. The
-# limits add up to more than LEASE_BUDGET on purpose: each is cut to what is left of the budget.
+# took 0.5 s on the cpu here: 60 s for the four runs. gpurnn_bench --grid=lease: 620 f32 rows
+# (62 shapes x 10 cuda/cudnn algorithms) and 312 half rows (26 LSTM shapes x 6 algorithms x
+# bf16, f16) at 0.04 s each plus setup: limit 150 s; PyTorch 114 rows (62 f32, 26 f16, 26 bf16):
+# 60 s. The limits add up to more than LEASE_BUDGET on purpose: each is cut to what is left of
+# the budget, so a slow phase costs the benchmarks, never the tests.
 # Results go to $OUT (default build-lease/out) as they are made, so a run that dies leaves what
 # it did: summary.md (rewritten after every phase), bench.json, torch.json and logs.tar.gz
 # (4 files; the device call returns at most 8). The summary is appended to
@@ -330,19 +335,19 @@ extra_sections+=$'\n`gpurnn train` on cuda:0 and on cpu (30 steps, same seed):\n
 done_phase "$([ "$train_ok" = 1 ] && echo "ok: $(tr '\n' ';' <<<"$compare")" || echo FAILED)"
 
 # ---- 6. benchmarks ---------------------------------------------------------------------------
-phase "gpurnn_bench --grid=lease (cuda/*, cudnn/*)" 120
-run_limited "$logs/bench.log" "$build/bench/gpurnn_bench" --grid=lease \
-  '--benchmark_filter=^(lstm|gru)/(infer|fwd_bwd)/(cuda|cudnn)/' --benchmark_min_time=0.05 \
+phase "gpurnn_bench --grid=lease (cuda/*, cudnn/*; f32, bf16, f16)" 150
+run_limited "$logs/bench.log" "$build/bench/gpurnn_bench" --grid=lease --dtypes=f32,bf16,f16 \
+  '--benchmark_filter=^(lstm|gru)/(infer|fwd_bwd)/(cuda|cudnn)/' --benchmark_min_time=0.04 \
   --benchmark_out="$out/bench.json" --benchmark_out_format=json
 rc=$?
 rows_done=$(grep -c '"run_name"' "$out/bench.json" 2>/dev/null)
 [ "$rc" = 0 ] || status=1
 done_phase "$([ "$rc" = 0 ] && echo ok || echo "exit $rc") (${rows_done:-0} rows)"
 
-phase "PyTorch nn.LSTM/GRU f32, f16 (bench/torch_rnn_bench.py)" 60
+phase "PyTorch nn.LSTM/GRU f32, nn.LSTM f16, bf16 (bench/torch_rnn_bench.py)" 60
 if [ -n "$python" ]; then
   PYTHONUNBUFFERED=1 run_limited "$logs/torch.log" "$python" "$repo/bench/torch_rnn_bench.py" --grid lease \
-    --out "$out/torch.json" --min-time 0.05
+    --out "$out/torch.json" --min-time 0.04 --dtypes f32,f16,bf16
   rc=$?
   [ "$rc" = 0 ] || status=1
   done_phase "$([ "$rc" = 0 ] && echo ok || echo "exit $rc") ($(grep -c ' us/step' "$logs/torch.log") rows)"

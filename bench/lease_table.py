@@ -7,7 +7,9 @@ gpurnn backend's speed against the fastest rival (any cudnn/* or torch/* row) of
 Rows are Google Benchmark JSON rows named <cell>/<mode>/<backend...>/H:<h>/B:<b>/T:<t>/I:<i>
 with a us_per_step field (gpurnn_bench and bench/torch_rnn_bench.py both write them). With
 repetitions, the median aggregate is used. "x rival" is rival time / our time: above 1 we are
-faster. Error rows are counted and listed below the table.
+faster; each of our columns is compared with the rivals of its own dtype (a _bf16/_f16 suffix,
+torch/<dtype>), so a half row is never set against an f32 one. Error rows are counted and listed
+below the table.
 """
 import json
 import re
@@ -39,6 +41,16 @@ def is_rival(backend):
     return backend.startswith("cudnn/") or backend.startswith("torch/")
 
 
+def dtype_of(backend):
+    """The dtype a backend column computes in: torch/<dtype>, or gpurnn's _bf16/_f16 suffix, else f32."""
+    if backend.startswith("torch/"):
+        return backend.split("/", 1)[1]
+    for half in ("bf16", "f16"):
+        if backend.endswith("_" + half):
+            return half
+    return "f32"
+
+
 def table(paths):
     times, backends, errors = {}, [], []
     for path in paths:
@@ -59,10 +71,20 @@ def table(paths):
     for (kind, shape), cols in times.items():
         med = {b: statistics.median(v) for b, v in cols.items()}
         rivals = {b: t for b, t in med.items() if is_rival(b)}
-        best = min(rivals, key=rivals.get) if rivals else None
+        # Each of our columns against the fastest rival in its own dtype; "best rival" names
+        # the f32 one, or each dtype's where there are several.
+        best_of = {}
+        for b, t in rivals.items():
+            d = dtype_of(b)
+            if d not in best_of or t < rivals[best_of[d]]:
+                best_of[d] = b
         cells = [f"{med[b]:.2f}" if b in med else "-" for b in backends]
-        ratio = [f"{rivals[best] / med[b]:.2f}" if best and b in med else "-" for b in ours]
-        lines.append(f"| {kind}/{shape} | " + " | ".join(cells) + f" | {best or '-'} | " + " | ".join(ratio) + " |")
+        ratio = []
+        for b in ours:
+            best = best_of.get(dtype_of(b))
+            ratio.append(f"{rivals[best] / med[b]:.2f}" if best and b in med else "-")
+        named = ", ".join(best_of[d] for d in sorted(best_of)) or "-"
+        lines.append(f"| {kind}/{shape} | " + " | ".join(cells) + f" | {named} | " + " | ".join(ratio) + " |")
     out = "\n".join(lines) + "\n"
     if errors:
         out += f"\n{len(errors)} rows without a time:\n\n" + "\n".join(f"- {e}" for e in errors) + "\n"

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """PyTorch's nn.LSTM / nn.GRU on the GPU, timed on the shapes of gpurnn_bench's grid, as rows
-named like gpurnn_bench's: <cell>/<mode>/torch/<f32|f16>/H:<h>/B:<b>/T:<t>/I:<i>, with
+named like gpurnn_bench's: <cell>/<mode>/torch/<f32|f16|bf16>/H:<h>/B:<b>/T:<t>/I:<i>, with
 us_per_step (µs per timestep, the median iteration over T). Written as Google Benchmark JSON so
 bench/gpu_lease.sh tabulates them beside the gpurnn rows.
 
@@ -72,7 +72,9 @@ def main():
     parser.add_argument("--grid", default="lease")
     parser.add_argument("--out", required=True, help="the JSON file to write")
     parser.add_argument("--min-time", type=float, default=0.05, help="seconds of timed iterations per row")
-    parser.add_argument("--dtypes", default="f32,f16")
+    parser.add_argument("--dtypes", default="f32,f16,bf16",
+                        help="f32 rows for every shape; f16 and bf16 for the unidirectional LSTM shapes "
+                             "(gpurnn_bench's half rows)")
     args = parser.parse_args()
 
     import torch
@@ -82,9 +84,13 @@ def main():
     device = torch.device("cuda:0")
     rows = []
     cases = grid(args.grid)
-    dtypes = {"f32": torch.float32, "f16": torch.float16}
+    dtypes = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}
     for k, (cell, mode, h, b, t, directions) in enumerate(cases):
         for dname in args.dtypes.split(","):
+            if dname not in dtypes:
+                sys.exit(f"torch_rnn_bench: --dtypes: '{dname}' is not one of f32, f16, bf16")
+            if dname != "f32" and (cell != "lstm" or directions != 1):
+                continue
             name = f"{cell}/{mode}/torch/{dname}/H:{h}/B:{b}/T:{t}/I:{h}" + ("/D:2" if directions == 2 else "")
             row = {"name": name, "run_name": name, "run_type": "iteration", "time_unit": "ms"}
             try:
