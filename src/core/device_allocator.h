@@ -14,9 +14,11 @@
 // calls order_frees_after(device, stream) first.
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 #include "gpurnn/device.h"
+#include "gpurnn/dtype.h"
 
 namespace gpurnn::detail {
 
@@ -33,6 +35,10 @@ struct DeviceStorage {
   // Makes every later free of `device`'s storage wait for the work queued on `stream` so far,
   // without waiting on the host. Null for a platform whose calls are done when they return.
   void (*order_frees_after)(Device device, void* stream) = nullptr;
+  // Converts n elements between f32 and a half dtype (bf16, f16) on `device`, both buffers
+  // there: widening exactly, narrowing to nearest even; returns when done. Null: Tensor::to
+  // converts through the host.
+  void (*convert_half)(const void* src, DType from, void* dst, DType to, std::int64_t n, Device device) = nullptr;
 };
 
 // The DeviceStorage functions of the platform that owns the (non-host) device; for copy_storage,
@@ -44,5 +50,7 @@ void zero_device_storage(void* dst, Device device, std::size_t bytes);
 // may still use: frees issued after this wait for that work, so the storage is not handed out
 // again while the stream reads or writes it. Nothing for the host or a platform without the hook.
 void order_frees_after(Device device, void* stream);
+// The platform's convert_half for `device`, or false (nothing done) when it has none.
+bool convert_half_on_device(const void* src, DType from, void* dst, DType to, std::int64_t n, Device device);
 
 }  // namespace gpurnn::detail

@@ -90,7 +90,14 @@ Tensor Tensor::to(DType dtype) const {
   check_argument(defined(), "Tensor::to", "this", "is an undefined tensor");
   if (!device_.is_cpu()) {
     if (dtype == dtype_) return clone();
-    return to(Device::cpu()).to(dtype).to(device_);  // through the host: not a hot path
+    // f32 <-> bf16/f16 on the device where its platform converts there (mixed precision's hot
+    // path); anything else through the host.
+    const bool half_pair = (dtype_ == DType::f32 && is_half(dtype)) || (is_half(dtype_) && dtype == DType::f32);
+    if (half_pair) {
+      Tensor t = empty(shape_, dtype, device_);
+      if (detail::convert_half_on_device(data(), dtype_, t.data(), dtype, numel(), device_)) return t;
+    }
+    return to(Device::cpu()).to(dtype).to(device_);
   }
   Tensor t = empty(shape_, dtype, device_);
   // f32 <-> bf16/f16, the mixed-precision hot path: the bulk loops (the same rounding as below).

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "kernels/cuda_status.h"
+#include "kernels/half_kernels.h"
 #include "cuda/device_guard.h"
 #include "gpurnn/device.h"
 #include "gpurnn/error.h"
@@ -213,6 +214,19 @@ void order_cuda_frees_after(Device device, void* stream_ptr) {
   cuda::check_cuda(status, "order_frees_after: cudaEventRecord / cudaStreamWaitEvent(cudaStreamLegacy)");
 }
 
+// f32 <-> bf16/f16 by the conversion kernels (kernels/half_kernels.h), on the legacy stream
+// like every storage operation, waited for.
+void convert_cuda_half(const void* src, DType from, void* dst, DType to, std::int64_t n, Device device) {
+  if (n == 0) return;
+  cuda::DeviceGuard guard(device.index);
+  if (from == DType::f32) {
+    cuda::launch_narrow_to_half(to, static_cast<const float*>(src), dst, n, cudaStreamLegacy);
+  } else {
+    cuda::launch_widen_half(from, src, static_cast<float*>(dst), n, cudaStreamLegacy);
+  }
+  cuda::check_cuda(cudaStreamSynchronize(cudaStreamLegacy), "Tensor::to: cudaStreamSynchronize");
+}
+
 }  // namespace
 }  // namespace gpurnn::detail
 
@@ -220,7 +234,8 @@ namespace gpurnn::cuda {
 
 const detail::DeviceStorage& device_storage() {
   static const detail::DeviceStorage storage = {detail::allocate_cuda_storage, detail::copy_cuda_storage,
-                                                detail::zero_cuda_storage, detail::order_cuda_frees_after};
+                                                detail::zero_cuda_storage, detail::order_cuda_frees_after,
+                                                detail::convert_cuda_half};
   return storage;
 }
 

@@ -158,6 +158,13 @@ void zero_device_storage(void* dst, Device device, std::size_t bytes) {
   platform::storage_of(device, "Tensor::zeros").zero(dst, device, bytes);
 }
 
+bool convert_half_on_device(const void* src, DType from, void* dst, DType to, std::int64_t n, Device device) {
+  const DeviceStorage& storage = platform::storage_of(device, "Tensor::to");
+  if (storage.convert_half == nullptr) return false;
+  storage.convert_half(src, from, dst, to, n, device);
+  return true;
+}
+
 void order_frees_after(Device device, void* stream) {
   if (device.is_cpu()) return;
   const DeviceStorage& storage = platform::storage_of(device, "order_frees_after");

@@ -12,6 +12,7 @@
 #include <shared_mutex>
 #include <string>
 
+#include "core/half_arrays.h"
 #include "gpurnn/error.h"
 
 namespace gpurnn {
@@ -131,10 +132,22 @@ void zero(void* dst, Device device, std::size_t bytes) {
   std::memset(host_alias(dst, device, "Tensor::zeros", "dst"), 0, bytes);
 }
 
+// f32 <-> bf16/f16 with the cpu's conversions, on the aliases.
+void convert_half(const void* src, DType from, void* dst, DType to, std::int64_t n, Device device) {
+  if (n == 0) return;
+  const void* in = host_alias(src, device, "Tensor::to", "src");
+  void* out = host_alias(dst, device, "Tensor::to", "dst");
+  if (from == DType::f32) {
+    detail::narrow_to_half(to, static_cast<const float*>(in), out, n);
+  } else {
+    detail::widen_half(from, in, static_cast<float*>(out), n);
+  }
+}
+
 }  // namespace
 
 const detail::DeviceStorage& virtual_storage() {
-  static const detail::DeviceStorage storage{allocate, copy, zero};
+  static const detail::DeviceStorage storage{allocate, copy, zero, nullptr, convert_half};
   return storage;
 }
 

@@ -67,6 +67,27 @@ TEST(VirtualDevice, NewMemoryIsPoisonedAndCopiesAreExact) {
   EXPECT_EQ(host_bytes(z).data_as<double>()[20], 2.5);
 }
 
+// Tensor::to between f32 and bf16/f16 on a device converts there (DeviceStorage::convert_half,
+// mixed precision's hot path): the same bits as the host's conversion, both ways, specials too.
+TEST(VirtualDevice, HalfConversionsOnTheDeviceEqualTheHosts) {
+  GPURNN_REQUIRE_VIRTUAL_DEVICES();
+  Tensor x = random_tensor({4, 33}, DType::f32, 7, 1, 1e3);
+  float* v = x.data_as<float>();
+  v[0] = 1.0F + 1.0F / 256.0F;  // a bf16 tie: to even
+  v[1] = 65520.0F;              // past f16's largest finite: infinity
+  v[2] = -0.0F;
+  v[3] = 1e-7F;                 // an f16 subnormal
+  for (DType half : {DType::bf16, DType::f16}) {
+    SCOPED_TRACE(to_string(half));
+    const Tensor on_host = x.to(half);
+    const Tensor on_device = x.to(kV1).to(half);
+    ASSERT_EQ(on_device.device(), kV1);
+    EXPECT_EQ(std::memcmp(host_bytes(on_device).data(), on_host.data(), on_host.bytes()), 0);
+    const Tensor back = on_device.to(DType::f32);
+    EXPECT_EQ(std::memcmp(host_bytes(back).data(), on_host.to(DType::f32).data(), x.bytes()), 0);
+  }
+}
+
 TEST(VirtualDevice, UnknownIndexOrNoDevicesIsUnsupported) {
   GPURNN_REQUIRE_VIRTUAL_DEVICES();
   expect_error([] { make_backend("virtual:9"); }, ErrorCode::unsupported, {"virtual:9", "GPURNN_VIRTUAL_DEVICES"});
