@@ -230,6 +230,12 @@ void CpuOps<T>::gemm_bias_rows(const engine::FixedWeightGemm<T>& g, const T* a, 
         return handle.packed->run_rows(g.m, a, bias, c);
       }
     }
+    // One row (a single step of a single sequence: a streaming cell's call) is a GEMV, as the
+    // recurrent product of a batch of one is: no oneDNN primitive for a [1, k] x [k, n] product.
+    if (g.m == 1 && g.tw == engine::Trans::yes) {
+      gemv_wt_f32(g.n, g.k, a, g.w, g.ldw, g.beta, c);
+      return add_bias_rows(c, g.m, g.n, g.ldc, bias);
+    }
     if (g.m < kMinPackedProjectionRows) return matmul_bias_rows(g, a, bias, c);
     if (prepared == nullptr) return PackedGemm(g, PackedGemm::Storage::per_call).run_rows(g.m, a, bias, c);
     engine::FixedWeightGemm<T> any_rows = g;
