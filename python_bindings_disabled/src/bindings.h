@@ -16,6 +16,8 @@ void bind_rnn(pybind11::module_& m);         // RNN (calls bind_rnn_state), Grad
 void bind_rnn_state(pybind11::class_<PyRNN>& cls);
 // gpurnn.torch's CUDA calls over torch tensors' device addresses (device_calls.cpp).
 void bind_device_calls(pybind11::class_<PyRNN>& cls);
+// gpurnn.torch's cells: one inference step over CPU tensors' addresses (cell_calls.cpp).
+void bind_cell_calls(pybind11::class_<PyRNN>& cls);
 
 // A cell kind from a CellKind or a string ("lstm", "GRU", "rnn_tanh"...).
 CellKind cell_kind_from(pybind11::handle obj, const char* where);

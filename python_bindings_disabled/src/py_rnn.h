@@ -10,6 +10,7 @@
 
 #include <pybind11/pybind11.h>
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -91,6 +92,12 @@ class PyRNN {
   Gradients backward_of(const SavedForward& saved, py::handle dy, py::handle dhn,
                         py::handle dcn);
 
+  // gpurnn.torch's cells (cell_calls.cpp): one inference step of this one-layer RNN on its own
+  // weights over contiguous CPU memory in its dtype, addresses as integers (0: absent; h0 and
+  // c0 absent are zeros); the workspace and y are kept per batch size.
+  void cell_step(std::uintptr_t x, std::uintptr_t h0, std::uintptr_t c0, std::uintptr_t hn, std::uintptr_t cn,
+                 std::int64_t batch, int threads);
+
   // Runs `fn` (which must not touch Python objects) with the GIL released and the mutex held.
   template <class Fn>
   void run_without_gil(Fn&& fn) {
@@ -110,6 +117,11 @@ class PyRNN {
   std::map<int, std::shared_ptr<Backend>> backends_;
   std::map<int, std::unique_ptr<Backend>> cuda_backends_;  // by device index
   std::shared_ptr<const SavedForward> saved_;
+  // cell_step's buffers by batch size (written under mutex_; allocated with the GIL held).
+  struct StepBuffers {
+    Tensor workspace, y;
+  };
+  std::map<std::int64_t, StepBuffers> step_buffers_;
   std::mutex mutex_;
 };
 

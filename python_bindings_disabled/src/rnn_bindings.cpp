@@ -208,6 +208,7 @@ void bind_rnn(py::module_& m) {
       });
   bind_rnn_state(cls);
   bind_device_calls(cls);
+  bind_cell_calls(cls);
 }
 
 }  // namespace gpurnn::python

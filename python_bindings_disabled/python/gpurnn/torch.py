@@ -56,6 +56,10 @@ and states to float16, whatever the autocast dtype), float32 (or float16) module
 device run libgpurnn's float16 path and every output is float16; float32 parameters get float32
 .grad. Compiled, not yet run.
 
+Cells: gpurnn.torch.LSTMCell, GRUCell and RNNCell subclass torch's cells; a call is one
+libgpurnn step, straight over the tensors' memory when no gradient is needed (on the cpu), else
+through the autograd Function above with T = 1 (gpurnn/_torch_cells.py).
+
 Limits of this version: no double backward (create_graph=True).
 """
 from __future__ import annotations
@@ -68,7 +72,7 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 from . import _core
 from ._core import InvalidArgumentError, UnsupportedError
 
-__all__ = ["LSTM", "GRU", "RNN", "from_torch", "to_torch"]
+__all__ = ["LSTM", "GRU", "RNN", "LSTMCell", "GRUCell", "RNNCell", "from_torch", "to_torch"]
 
 _FLOAT_DTYPES = {torch.float32: "float32", torch.float64: "float64",
                  torch.bfloat16: "bfloat16", torch.float16: "float16"}
@@ -564,3 +568,8 @@ def from_torch(module: torch.nn.RNNBase) -> torch.nn.RNNBase:
 def to_torch(module: torch.nn.RNNBase) -> torch.nn.RNNBase:
     """A plain torch.nn.LSTM/GRU/RNN with `module`'s configuration, parameters and mode."""
     return _convert(module, 0)
+
+
+# The cell modules (torch.nn.LSTMCell, GRUCell, RNNCell) live in their own file; they use the
+# autograd Functions above, so they are imported last.
+from ._torch_cells import GRUCell, LSTMCell, RNNCell  # noqa: E402
