@@ -9,6 +9,13 @@
 // threads (1 to 8 warps). CTA c of a direction owns its hidden units [c*U, min(H, (c+1)*U)).
 // Shared memory (dynamic, plan.shared_bytes): the CTA's 4*U rows of W_hh and its U x B cell
 // state for the whole launch, and a chunk of batch_chunk sequences of h_{t-1} each step.
+// Template arguments: T the compute and state type (float, double); W the type of W_hh in global
+// and shared memory: T, or for a bf16/f16 call gpurnn::bfloat16 / gpurnn::float16 with T float
+// (half the bytes per weight; each weight widened to f32 before its product, the f32 sums in the
+// f32 kernel's order; h_t rounded to W's type each step, to nearest even, before it is stored as
+// the next step's operand and as y; h_{t-1} staged and c kept in f32: persistent_lstm_map.h);
+// BT the batch tile; the reduction. Half weights are instantiated with kReduceScatter only (the
+// variant "persistent" runs; both stagings, a run-time choice, work).
 // Per step and chunk: all threads stage h_{t-1} (L1-bypassing loads: the chunk as one contiguous
 // range of 16-byte loads, thread t taking vectors t, t + threads, ..., four in flight; or, with
 // staging kStageElements, element by element); each warp takes items
@@ -62,8 +69,8 @@ __device__ __forceinline__ void warp_sum(T (&acc)[4][BT]) {
 // of each sequence are gathered by shuffles and the first lane of each group stores (the
 // mapping: persistent_lstm_map.h); kReduceFull sums every value on every lane and lanes < BT
 // apply the cell.
-template <class T, int BT, int kReduction>
-__device__ __forceinline__ void reduce_and_apply(const PersistentLstmArgs<T>& a, T* smem, int step, int cta, int chunk,
+template <class T, class W, int BT, int kReduction>
+__device__ __forceinline__ void reduce_and_apply(const PersistentLstmArgs<T, W>& a, T* smem, int step, int cta, int chunk,
                                                  int item, int lane, T (&acc)[4][BT]) {
   if constexpr (kReduction == kernels::kReduceScatter) {
     const T hh = kernels::reduce_scatter<BT>(acc, lane);
@@ -81,8 +88,8 @@ __device__ __forceinline__ void reduce_and_apply(const PersistentLstmArgs<T>& a,
 }
 
 // Every step of one direction on CTA `cta` of it (see the file comment for the mapping).
-template <class T, int BT, int kReduction>
-__device__ __forceinline__ void run_direction(const PersistentLstmArgs<T>& a, int cta, T* smem,
+template <class T, class W, int BT, int kReduction>
+__device__ __forceinline__ void run_direction(const PersistentLstmArgs<T, W>& a, int cta, T* smem,
                                               const cg::grid_group& grid) {
   const int tid = static_cast<int>(threadIdx.x), threads = static_cast<int>(blockDim.x);
   const int warp = tid / kernels::kWarpSize, lane = tid % kernels::kWarpSize, warps = threads / kernels::kWarpSize;
@@ -97,7 +104,7 @@ __device__ __forceinline__ void run_direction(const PersistentLstmArgs<T>& a, in
       for (int item = warp; item < items; item += warps) {  // warp-uniform: shuffles are safe
         T acc[4][BT];
         kernels::lane_partial_sums<T, BT>(a, smem, cta, chunk, item, lane, acc);
-        reduce_and_apply<T, BT, kReduction>(a, smem, step, cta, chunk, item, lane, acc);
+        reduce_and_apply<T, W, BT, kReduction>(a, smem, step, cta, chunk, item, lane, acc);
       }
     }
     // h_t of every CTA (of both directions) written before any CTA stages it as h_{t-1}.
@@ -108,16 +115,16 @@ __device__ __forceinline__ void run_direction(const PersistentLstmArgs<T>& a, in
 // Grid CTA b runs direction launch_cta(b).direction; both directions (when there are two) call
 // grid.sync() at every step alike. Each branch reads its arguments straight from the parameter
 // space (no copy of them in registers).
-template <class T, int BT, int kReduction>
-__global__ void __launch_bounds__(kernels::kPersistentMaxThreads, 1) persistent_lstm_kernel(kernels::PersistentLaunch<T> launch) {
+template <class T, class W, int BT, int kReduction>
+__global__ void __launch_bounds__(kernels::kPersistentMaxThreads, 1) persistent_lstm_kernel(kernels::PersistentLaunch<T, W> launch) {
   extern __shared__ __align__(16) unsigned char persistent_shared[];
   T* smem = reinterpret_cast<T*>(persistent_shared);
   const cg::grid_group grid = cg::this_grid();
   const kernels::LaunchCta c = kernels::launch_cta(launch.ctas_per_direction, static_cast<int>(blockIdx.x));
   if (c.direction == 0) {
-    run_direction<T, BT, kReduction>(launch.dirs[0], c.cta, smem, grid);
+    run_direction<T, W, BT, kReduction>(launch.dirs[0], c.cta, smem, grid);
   } else {
-    run_direction<T, BT, kReduction>(launch.dirs[1], c.cta, smem, grid);
+    run_direction<T, W, BT, kReduction>(launch.dirs[1], c.cta, smem, grid);
   }
 }
 
@@ -156,10 +163,10 @@ int resident_per_sm(const void* kernel, int device, int threads, std::size_t byt
   });
 }
 
-template <class T, int BT, int kReduction>
-void launch_tiled(const kernels::PersistentLaunch<T>& launch, int threads, std::size_t shared_bytes,
+template <class T, class W, int BT, int kReduction>
+void launch_tiled(const kernels::PersistentLaunch<T, W>& launch, int threads, std::size_t shared_bytes,
                   cudaStream_t stream) {
-  const void* kernel = reinterpret_cast<const void*>(&persistent_lstm_kernel<T, BT, kReduction>);
+  const void* kernel = reinterpret_cast<const void*>(&persistent_lstm_kernel<T, W, BT, kReduction>);
   int device = 0;
   GPURNN_CUDA_CHECK(cudaGetDevice(&device));
   const int sms = sm_count_with_shared_limit_raised(kernel, device);
@@ -173,7 +180,7 @@ void launch_tiled(const kernels::PersistentLaunch<T>& launch, int threads, std::
                     " bytes of shared memory, but the device holds " + std::to_string(per_sm) + " per SM on " +
                     std::to_string(sms) + " SMs");
   }
-  kernels::PersistentLaunch<T> copy = launch;
+  kernels::PersistentLaunch<T, W> copy = launch;
   void* params[] = {&copy};
   GPURNN_CUDA_CHECK(cudaLaunchCooperativeKernel(kernel, dim3(static_cast<unsigned>(ctas)),
                                                 dim3(static_cast<unsigned>(threads)), params, shared_bytes,
@@ -181,14 +188,14 @@ void launch_tiled(const kernels::PersistentLaunch<T>& launch, int threads, std::
   check_launch("persistent_lstm_kernel");
 }
 
-template <class T, int kReduction>
-void launch_reducing(const kernels::PersistentLaunch<T>& launch, int threads, std::size_t shared_bytes,
+template <class T, class W, int kReduction>
+void launch_reducing(const kernels::PersistentLaunch<T, W>& launch, int threads, std::size_t shared_bytes,
                      cudaStream_t stream) {
   const int batch_tile = launch.dirs[0].g.batch_tile;
   switch (batch_tile) {
-    case 1: return launch_tiled<T, 1, kReduction>(launch, threads, shared_bytes, stream);
-    case 2: return launch_tiled<T, 2, kReduction>(launch, threads, shared_bytes, stream);
-    case 4: return launch_tiled<T, 4, kReduction>(launch, threads, shared_bytes, stream);
+    case 1: return launch_tiled<T, W, 1, kReduction>(launch, threads, shared_bytes, stream);
+    case 2: return launch_tiled<T, W, 2, kReduction>(launch, threads, shared_bytes, stream);
+    case 4: return launch_tiled<T, W, 4, kReduction>(launch, threads, shared_bytes, stream);
     default:
       throw Error(ErrorCode::internal, "launch_persistent_lstm: no kernel for batch tile " + std::to_string(batch_tile));
   }
@@ -196,16 +203,28 @@ void launch_reducing(const kernels::PersistentLaunch<T>& launch, int threads, st
 
 }  // namespace
 
-template <class T>
-void launch_persistent_lstm(const kernels::PersistentLaunch<T>& launch, int threads, std::size_t shared_bytes,
+template <class T, class W>
+void launch_persistent_lstm(const kernels::PersistentLaunch<T, W>& launch, int threads, std::size_t shared_bytes,
                             cudaStream_t stream) {
   if (launch.dirs[0].g.reduction == kernels::kReduceScatter) {
-    return launch_reducing<T, kernels::kReduceScatter>(launch, threads, shared_bytes, stream);
+    return launch_reducing<T, W, kernels::kReduceScatter>(launch, threads, shared_bytes, stream);
   }
-  launch_reducing<T, kernels::kReduceFull>(launch, threads, shared_bytes, stream);
+  if constexpr (kernels::WeightStorage<W>::kRoundsState) {
+    // Half weights: only the reduce-scatter is instantiated (compile time; the caller refuses the rest).
+    throw Error(ErrorCode::unsupported,
+                "forward: the persistent kernel with bf16/f16 weights runs the reduce-scatter reduction only");
+  } else {
+    launch_reducing<T, W, kernels::kReduceFull>(launch, threads, shared_bytes, stream);
+  }
 }
 
-template void launch_persistent_lstm<float>(const kernels::PersistentLaunch<float>&, int, std::size_t, cudaStream_t);
-template void launch_persistent_lstm<double>(const kernels::PersistentLaunch<double>&, int, std::size_t, cudaStream_t);
+template void launch_persistent_lstm<float, float>(const kernels::PersistentLaunch<float, float>&, int, std::size_t,
+                                                   cudaStream_t);
+template void launch_persistent_lstm<double, double>(const kernels::PersistentLaunch<double, double>&, int,
+                                                     std::size_t, cudaStream_t);
+template void launch_persistent_lstm<float, bfloat16>(const kernels::PersistentLaunch<float, bfloat16>&, int,
+                                                      std::size_t, cudaStream_t);
+template void launch_persistent_lstm<float, float16>(const kernels::PersistentLaunch<float, float16>&, int,
+                                                     std::size_t, cudaStream_t);
 
 }  // namespace gpurnn::cuda

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 
+#include "gpurnn/half.h"
 #include "persistent_lstm_args.h"
 
 namespace gpurnn::cuda {
@@ -17,8 +18,11 @@ namespace gpurnn::cuda {
 // (staging, reduction) and the batch tile are read from launch.dirs[0].g; the gates hold the
 // input pre-activations and the initial states are at their slots. Throws Error(unsupported)
 // when the device cannot keep every CTA resident (the grid barrier would never open).
-template <class T>
-void launch_persistent_lstm(const kernels::PersistentLaunch<T>& launch, int threads, std::size_t shared_bytes,
+// Instantiated for (T, W) = (float, float), (double, double), and, for bf16/f16 calls, (float,
+// gpurnn::bfloat16) and (float, gpurnn::float16): W_hh kept on chip in half, h_t rounded to it each
+// step, the reduce-scatter reduction only (Error(unsupported) for kReduceFull).
+template <class T, class W = T>
+void launch_persistent_lstm(const kernels::PersistentLaunch<T, W>& launch, int threads, std::size_t shared_bytes,
                             cudaStream_t stream);
 
 }  // namespace gpurnn::cuda

@@ -30,10 +30,25 @@ enum PersistentReduction : int {
 
 constexpr int kPersistentMaxWarps = 8;
 constexpr int kPersistentMaxThreads = 32 * kPersistentMaxWarps;
-// Elements of shared memory one CTA uses (the layout of engine/persistent_plan.h).
+// Elements of shared memory one CTA uses when W_hh is kept in the state's type (f32, f64; the
+// layout of engine/persistent_plan.h).
 GPURNN_HOST_DEVICE std::int64_t persistent_shared_elements(std::int64_t hidden, std::int64_t units,
                                                            std::int64_t batch, std::int64_t batch_chunk) {
   return 4 * units * hidden + batch_chunk * hidden + units * batch;
+}
+// Bytes of the CTA's W_hh slice of `weight_size`-byte elements, rounded up to 16 so that the h
+// chunk after it stays 16-byte aligned (no padding in f32 and f64: 4*U*H*4 is a multiple of 16).
+GPURNN_HOST_DEVICE std::int64_t persistent_weight_bytes(std::int64_t hidden, std::int64_t units,
+                                                        std::int64_t weight_size) {
+  return (4 * units * hidden * weight_size + 15) / 16 * 16;
+}
+// Bytes of shared memory one CTA uses: W_hh slice in `weight_size`-byte elements (2 for the
+// bf16/f16 weights of a half call), h chunk and cell state in `state_size`-byte ones (4, 8).
+// With weight_size == state_size, persistent_shared_elements * state_size.
+GPURNN_HOST_DEVICE std::int64_t persistent_shared_bytes(std::int64_t hidden, std::int64_t units, std::int64_t batch,
+                                                        std::int64_t batch_chunk, std::int64_t state_size,
+                                                        std::int64_t weight_size) {
+  return persistent_weight_bytes(hidden, units, weight_size) + (batch_chunk * hidden + units * batch) * state_size;
 }
 
 // The batch tile for a batch: 1, 2, or 4 sequences per warp item.
@@ -54,11 +69,16 @@ struct PersistentGeometry {
   int reduction = kReduceScatter;  // PersistentReduction
 };
 
-template <class T>
+// T: the type the kernel computes and keeps states in (float, double). W: the type of W_hh, in
+// global memory and on chip: T, or, in a bf16/f16 call (T float), gpurnn::bfloat16 or
+// gpurnn::float16 (kernels/persistent_lstm_map.h, WeightStorage), whose kernel also rounds each
+// h_t to W's type (the precision rule). Everything else is T: b_hh and the gates of a half call
+// are its widened f32 values.
+template <class T, class W = T>
 struct PersistentLstmArgs {
   PersistentGeometry g;
   const std::int32_t* lengths;  // [B] or null (every sequence has T steps)
-  const T* w_hh;                // [4H, H]
+  const W* w_hh;                // [4H, H]
   const T* b_hh;                // [4H] or null
   T* gates;                     // [T, B, 4H]: input pre-activations in, activated gates out
   T* h_states;                  // [T+1, B, H]: the initial state at its slot in
@@ -72,9 +92,9 @@ struct PersistentLstmArgs {
 // dirs[0] and [ctas, 2 ctas) run dirs[1]. Both directions take seq_len steps and touch
 // disjoint buffers (their own gates and state slots, their own columns of y), so the one grid
 // barrier per step serves both.
-template <class T>
+template <class T, class W = T>
 struct PersistentLaunch {
-  PersistentLstmArgs<T> dirs[2];
+  PersistentLstmArgs<T, W> dirs[2];
   int directions;          // 1 or 2
   int ctas_per_direction;  // the plan's ctas
 };

@@ -19,6 +19,19 @@
 //   -- __syncthreads --
 // and after the last chunk, the grid barrier.
 //
+// Weights: the phases are templates on T, the type the kernel computes and keeps states in, and
+// W, the type of W_hh in global and shared memory (WeightStorage below): T itself (f32, f64), or
+// gpurnn::bfloat16 / gpurnn::float16 for the bf16/f16 calls (T float). A half W changes three
+// things only: the weight slice in shared memory is half (half the bytes: engine/persistent_plan.h),
+// each product widens its weight to f32 first (exact: a half x half product is exact in f32, and
+// the sums run in f32 in the same order as the f32 kernel's), and h_t is rounded to W's type once
+// per step before it is written to h_states and y (the README's precision rule, which the standard
+// loop applies in HalfForwardOps::finish_forward_step; this kernel bypasses that loop). h_{t-1}
+// is staged as f32: its values already are half values, the engine's state buffers (which the
+// backward reads) are f32, so the 16-byte copy stays as it is and the inner loop reads f32 operands
+// without a conversion; staging it as half would save BC*H*2 bytes of shared memory, a few KiB
+// next to the weight slice. The cell state stays f32 (the rule), and the gates are saved in f32.
+//
 // States live in the [T+1, B, H] state buffers of the engine's layer loop (LayerDirSlots, the
 // standard algorithm's layout, which its backward reads): step t reads slot prev_slot(t) and
 // writes slot next_slot(t) (forward t, t+1; reverse t+1, t). No slot is read and written in one step, so
@@ -26,13 +39,74 @@
 
 #include <cstdint>
 
+#if defined(__CUDACC__)
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#endif
+
 #include "gpurnn/detail/cell_math.h"
 #include "gpurnn/detail/host_device.h"
+#include "gpurnn/half.h"
 #include "persistent_lstm_args.h"
 
 namespace gpurnn::kernels {
 
 constexpr int kWarpSize = 32;
+
+// ---- the storage type of W_hh ------------------------------------------------------------------
+// WeightStorage<W>::widen(w): the weight as the kernel multiplies it; round_state(v): h_t as the
+// kernel writes it; zero(): a W zero. For W == T nothing changes. For gpurnn::bfloat16 and
+// gpurnn::float16 (same 16 bits as __nv_bfloat16 and __half) widening is exact and round_state
+// rounds to the nearest half value, ties to even: __float2bfloat16_rn / __float2half_rn on the
+// GPU, gpurnn/half.h's conversions on the CPU (the same rounding: tests/test_core_types.cpp).
+template <class W>
+struct WeightStorage {
+  static constexpr bool kRoundsState = false;
+  GPURNN_HOST_DEVICE static W widen(W w) { return w; }
+  template <class T>
+  GPURNN_HOST_DEVICE static T round_state(T v) {
+    return v;
+  }
+  GPURNN_HOST_DEVICE static W zero() { return W(0); }
+};
+template <>
+struct WeightStorage<bfloat16> {
+  static constexpr bool kRoundsState = true;
+  GPURNN_HOST_DEVICE static float widen(bfloat16 w) {
+#if defined(__CUDA_ARCH__)
+    return __uint_as_float(static_cast<unsigned>(w.bits) << 16);
+#else
+    return static_cast<float>(w);
+#endif
+  }
+  GPURNN_HOST_DEVICE static float round_state(float v) {
+#if defined(__CUDA_ARCH__)
+    return __bfloat162float(__float2bfloat16_rn(v));
+#else
+    return static_cast<float>(bfloat16(v));
+#endif
+  }
+  GPURNN_HOST_DEVICE static bfloat16 zero() { return bfloat16{}; }
+};
+template <>
+struct WeightStorage<float16> {
+  static constexpr bool kRoundsState = true;
+  GPURNN_HOST_DEVICE static float widen(float16 w) {
+#if defined(__CUDA_ARCH__)
+    return __half2float(__ushort_as_half(w.bits));
+#else
+    return static_cast<float>(w);
+#endif
+  }
+  GPURNN_HOST_DEVICE static float round_state(float v) {
+#if defined(__CUDA_ARCH__)
+    return __half2float(__float2half_rn(v));
+#else
+    return static_cast<float>(float16(v));
+#endif
+  }
+  GPURNN_HOST_DEVICE static float16 zero() { return float16{}; }
+};
 
 // Which direction, and which of its CTAs, grid CTA `block` is.
 struct LaunchCta {
@@ -125,17 +199,22 @@ GPURNN_HOST_DEVICE StagedElement staged_element(const PersistentGeometry& g, std
   return {static_cast<int>(e / g.hidden), static_cast<int>(e % g.hidden)};
 }
 
-// ---- shared memory (persistent_shared_elements) ---------------------------------------------
-template <class T>
+// ---- shared memory (persistent_shared_bytes) ----------------------------------------------------
+template <class T, class W = T>
 struct SharedSlices {
-  T* weights;  // [4][U][H]: row (gate, j) = W_hh row gate*H + first + j
-  T* h;        // [BC][H]:   h_{t-1} of the chunk's sequences
+  W* weights;  // [4][U][H]: row (gate, j) = W_hh row gate*H + first + j (padded to 16 bytes)
+  T* h;        // [BC][H]:   h_{t-1} of the chunk's sequences (16-byte aligned)
   T* c;        // [U][B]:    the CTA's cell state
 };
-template <class T>
-GPURNN_HOST_DEVICE SharedSlices<T> shared_slices(const PersistentGeometry& g, T* base) {
-  const std::int64_t w = 4 * static_cast<std::int64_t>(g.units_per_cta) * g.hidden;
-  return {base, base + w, base + w + static_cast<std::int64_t>(g.batch_chunk) * g.hidden};
+template <class T, class W = T>
+GPURNN_HOST_DEVICE SharedSlices<T, W> shared_slices(const PersistentGeometry& g, T* base) {
+  // In elements of T: 4*U*H when W is T (already a multiple of 16 bytes; the f32/f64 arithmetic
+  // as before), else the padded byte count of persistent_weight_bytes.
+  std::int64_t w = 4 * static_cast<std::int64_t>(g.units_per_cta) * g.hidden;
+  if constexpr (sizeof(W) != sizeof(T)) {
+    w = persistent_weight_bytes(g.hidden, g.units_per_cta, sizeof(W)) / static_cast<std::int64_t>(sizeof(T));
+  }
+  return {reinterpret_cast<W*>(base), base + w, base + w + static_cast<std::int64_t>(g.batch_chunk) * g.hidden};
 }
 
 // A load of h_{t-1} that bypasses L1 (another SM wrote it this launch).
@@ -156,16 +235,16 @@ GPURNN_HOST_DEVICE bool is_active(const std::int32_t* lengths, int b, int t) {
 
 // Once per launch, thread `tid` of `threads`: the CTA's W_hh rows and initial cell state into
 // shared memory (rows past the CTA's units are zero).
-template <class T>
-GPURNN_HOST_DEVICE void load_cta_slices(const PersistentLstmArgs<T>& a, int cta, int tid, int threads, T* smem) {
+template <class T, class W>
+GPURNN_HOST_DEVICE void load_cta_slices(const PersistentLstmArgs<T, W>& a, int cta, int tid, int threads, T* smem) {
   const PersistentGeometry& g = a.g;
-  const SharedSlices<T> s = shared_slices(g, smem);
+  const SharedSlices<T, W> s = shared_slices<T, W>(g, smem);
   const Range units = cta_units(g, cta);
   const std::int64_t H = g.hidden, U = g.units_per_cta;
   for (std::int64_t e = tid; e < 4 * U * H; e += threads) {
     const std::int64_t row = e / H, k = e % H;
     const int gate = static_cast<int>(row / U), j = static_cast<int>(row % U);
-    s.weights[e] = j < units.count ? a.w_hh[(gate * H + units.first + j) * H + k] : T(0);
+    s.weights[e] = j < units.count ? a.w_hh[(gate * H + units.first + j) * H + k] : WeightStorage<W>::zero();
   }
   for (std::int64_t e = tid; e < U * g.batch; e += threads) {
     const int j = static_cast<int>(e / g.batch), b = static_cast<int>(e % g.batch);
@@ -255,11 +334,11 @@ GPURNN_UNROLL
 // Thread `tid` of `threads`: h_{t-1} of the chunk's sequences into the shared h chunk. The
 // chunk's rows are consecutive in the [T+1, B, H] state buffer and in the shared chunk, so it is
 // one contiguous range (kStageVectors); kStageElements is the first version, kept to be timed.
-template <class T>
-GPURNN_HOST_DEVICE void stage_h_chunk(const PersistentLstmArgs<T>& a, int step, int chunk, int tid, int threads,
+template <class T, class W>
+GPURNN_HOST_DEVICE void stage_h_chunk(const PersistentLstmArgs<T, W>& a, int step, int chunk, int tid, int threads,
                                       T* smem) {
   const PersistentGeometry& g = a.g;
-  const SharedSlices<T> s = shared_slices(g, smem);
+  const SharedSlices<T, W> s = shared_slices<T, W>(g, smem);
   const Range batches = chunk_batches(g, chunk);
   const int slot = prev_slot(g, time_at(g, step));
   const std::int64_t H = g.hidden;
@@ -275,11 +354,12 @@ GPURNN_HOST_DEVICE void stage_h_chunk(const PersistentLstmArgs<T>& a, int step, 
 
 // Lane `lane` of the warp on `item`: acc[gate][bb] = sum over its k (lane, lane+32, ...) of
 // W_hh[gate*H + unit, k] * h_{t-1}[tile sequence bb, k]. Sequences past the tile read as zero.
-template <class T, int BT>
-GPURNN_HOST_DEVICE void lane_partial_sums(const PersistentLstmArgs<T>& a, const T* smem, int cta, int chunk,
+// A half weight is widened first (exact), the same sums in the same order.
+template <class T, int BT, class W>
+GPURNN_HOST_DEVICE void lane_partial_sums(const PersistentLstmArgs<T, W>& a, const T* smem, int cta, int chunk,
                                           int item, int lane, T (&acc)[4][BT]) {
   const PersistentGeometry& g = a.g;
-  const SharedSlices<T> s = shared_slices(g, const_cast<T*>(smem));
+  const SharedSlices<T, W> s = shared_slices<T, W>(g, const_cast<T*>(smem));
   const WarpItem w = warp_item(g, cta, chunk, item);
   const std::int64_t H = g.hidden, U = g.units_per_cta;
 GPURNN_UNROLL
@@ -290,7 +370,7 @@ GPURNN_UNROLL
   for (std::int64_t k = lane; k < H; k += kWarpSize) {
     T wv[4];
 GPURNN_UNROLL
-    for (int gate = 0; gate < 4; ++gate) wv[gate] = s.weights[(gate * U + w.unit) * H + k];
+    for (int gate = 0; gate < 4; ++gate) wv[gate] = WeightStorage<W>::widen(s.weights[(gate * U + w.unit) * H + k]);
     T hv[BT];
 GPURNN_UNROLL
     for (int bb = 0; bb < BT; ++bb) hv[bb] = bb < w.tile_count ? s.h[(w.tile_first + bb) * H + k] : T(0);
@@ -305,14 +385,15 @@ GPURNN_UNROLL
 // Lane `lane` < tile_count of the warp on `item`, given the warp's full sums (W_hh h_{t-1} of
 // its unit, every gate, every tile sequence): applies the cell to sequence tile_first + lane of
 // the chunk and writes its gates, c_t (shared and global), h_t and y_t. An inactive sequence
-// (t >= length) keeps h and c, gets zero gates and y = 0. Other lanes do nothing.
-template <class T, int BT>
-GPURNN_HOST_DEVICE void apply_cell(const PersistentLstmArgs<T>& a, T* smem, int step, int cta, int chunk, int item,
+// (t >= length) keeps h and c, gets zero gates and y = 0. Other lanes do nothing. With half
+// weights h_t is rounded to their type (WeightStorage::round_state); a kept h already is a half value.
+template <class T, int BT, class W>
+GPURNN_HOST_DEVICE void apply_cell(const PersistentLstmArgs<T, W>& a, T* smem, int step, int cta, int chunk, int item,
                                    int lane, const T (&sums)[4][BT]) {
   const PersistentGeometry& g = a.g;
   const LaneOutput out = lane_output(g, cta, chunk, item, lane);
   if (!out.owns) return;
-  const SharedSlices<T> s = shared_slices(g, smem);
+  const SharedSlices<T, W> s = shared_slices<T, W>(g, smem);
   const int t = time_at(g, step);
   const int b = out.b, j = out.j;
   T& c = s.c[(j - cta_units(g, cta).first) * g.batch + b];
@@ -345,8 +426,9 @@ GPURNN_UNROLL
   a.gates[gate_index(g, t, b, 3, j)] = r.gates.o;
   c = r.c;
   a.c_states[next] = r.c;
-  a.h_states[next] = r.m;
-  *y = r.m;
+  const T h = WeightStorage<W>::round_state(r.m);
+  a.h_states[next] = h;
+  *y = h;
 }
 
 // ---- kReduceScatter: the warp's reduction and the all-lane cell ---------------------------------
@@ -485,8 +567,8 @@ GPURNN_HOST_DEVICE int gate_source_lane(int lane, int gate) {
 
 // Lane `lane` of the warp on `item`, holding the full sum `hh` (W_hh h_{t-1} of its gate and
 // sequence): that gate's activation, input projection and b_hh added; 0 for a lane past the tile.
-template <class T, int BT>
-GPURNN_HOST_DEVICE T activate_lane_gate(const PersistentLstmArgs<T>& a, int step, int cta, int chunk, int item,
+template <class T, int BT, class W>
+GPURNN_HOST_DEVICE T activate_lane_gate(const PersistentLstmArgs<T, W>& a, int step, int cta, int chunk, int item,
                                         int lane, T hh) {
   const PersistentGeometry& g = a.g;
   const LaneGate x = lane_gate<BT>(g, cta, chunk, item, lane);
@@ -499,9 +581,10 @@ GPURNN_HOST_DEVICE T activate_lane_gate(const PersistentLstmArgs<T>& a, int step
 // Lane `lane`, given the four activated gates of its sequence (gathered from the lanes
 // gate_source_lane names): the first lane of each group stores its own gate; the one of gate 0
 // also updates c (shared and global) and writes h_t and y_t. An inactive sequence (t >= length)
-// gets zero gates and y = 0 and keeps h and c, as in apply_cell.
-template <class T, int BT>
-GPURNN_HOST_DEVICE void apply_gathered_cell(const PersistentLstmArgs<T>& a, T* smem, int step, int cta, int chunk,
+// gets zero gates and y = 0 and keeps h and c, as in apply_cell; with half weights h_t is rounded
+// to their type, as in apply_cell.
+template <class T, int BT, class W>
+GPURNN_HOST_DEVICE void apply_gathered_cell(const PersistentLstmArgs<T, W>& a, T* smem, int step, int cta, int chunk,
                                             int item, int lane, const detail::LstmGates<T>& gates) {
   const PersistentGeometry& g = a.g;
   const LaneGate x = lane_gate<BT>(g, cta, chunk, item, lane);
@@ -514,7 +597,7 @@ GPURNN_UNROLL
   for (int q = 1; q < 4; ++q) mine = q == x.gate ? own[q] : mine;  // compile-time indices only
   a.gates[gate_index(g, t, x.b, x.gate, x.j)] = active ? mine : T(0);
   if (x.gate != 0) return;
-  const SharedSlices<T> s = shared_slices(g, smem);
+  const SharedSlices<T, W> s = shared_slices<T, W>(g, smem);
   T& c = s.c[(x.j - cta_units(g, cta).first) * g.batch + x.b];
   const std::int64_t next = state_index(g, next_slot(g, t), x.b, x.j);
   T* y = a.y + (static_cast<std::int64_t>(t) * g.batch + x.b) * a.ldy + x.j;
@@ -527,8 +610,9 @@ GPURNN_UNROLL
   const detail::LstmStep<T> r = detail::lstm_update(gates, c);
   c = r.c;
   a.c_states[next] = r.c;
-  a.h_states[next] = r.m;
-  *y = r.m;
+  const T h = WeightStorage<W>::round_state(r.m);
+  a.h_states[next] = h;
+  *y = h;
 }
 
 }  // namespace gpurnn::kernels

@@ -44,6 +44,15 @@ class CudaPlatform {
     if (choice_.algorithm == CudaAlgorithm::standard || choice_.algorithm == CudaAlgorithm::automatic) {
       return std::nullopt;
     }
+    // Only the current kernel is instantiated with half weights (persistent_time_loop.cpp).
+    if (is_half(dtype) && (choice_.algorithm == CudaAlgorithm::persistent_full_reduce ||
+                           choice_.algorithm == CudaAlgorithm::persistent_elementwise_stage)) {
+      return std::string("algorithm '") +
+             (choice_.algorithm == CudaAlgorithm::persistent_full_reduce ? "persistent_full_reduce"
+                                                                         : "persistent_elementwise_stage") +
+             "' does not run " + to_string(dtype) +
+             " (cuda 'persistent', 'persistent_sequential_directions', 'standard' and 'auto' do)";
+    }
     const engine::PersistentPlan plan = persistent_plan_for(desc, 1, dtype_size(dtype), choice_.device);
     if (plan.fits) return std::nullopt;
     return "algorithm 'persistent': " + plan.why_not;

@@ -130,7 +130,8 @@ class CudaOps {
   bool half_valued(const T* a, const T* b) const;
 };
 
-// The persistent plan of one layer direction of `desc` at `batch` on `device`.
+// The persistent plan of one layer direction of `desc` at `batch` on `device`; `elem_size` is the
+// call's: 4 (f32), 8 (f64), or 2 for a bf16/f16 call (half W_hh on chip, f32 state).
 engine::PersistentPlan persistent_plan_for(const RNNDescriptor& desc, std::int64_t batch, std::size_t elem_size,
                                            const engine::DeviceLimits& device);
 

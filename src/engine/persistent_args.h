@@ -11,14 +11,15 @@ namespace gpurnn::engine {
 
 // One direction's launch (dirs[1] unused), or both directions' (each argument set as
 // persistent_args makes it; both from one plan).
-template <class T>
-kernels::PersistentLaunch<T> persistent_launch(const PersistentPlan& plan, const kernels::PersistentLstmArgs<T>& first) {
+template <class T, class W>
+kernels::PersistentLaunch<T, W> persistent_launch(const PersistentPlan& plan,
+                                                  const kernels::PersistentLstmArgs<T, W>& first) {
   return {{first, first}, 1, plan.ctas};
 }
-template <class T>
-kernels::PersistentLaunch<T> persistent_launch(const PersistentPlan& plan,
-                                               const kernels::PersistentLstmArgs<T>& forward,
-                                               const kernels::PersistentLstmArgs<T>& reverse) {
+template <class T, class W>
+kernels::PersistentLaunch<T, W> persistent_launch(const PersistentPlan& plan,
+                                                  const kernels::PersistentLstmArgs<T, W>& forward,
+                                                  const kernels::PersistentLstmArgs<T, W>& reverse) {
   return {{forward, reverse}, 2, plan.ctas};
 }
 
@@ -41,6 +42,24 @@ kernels::PersistentLstmArgs<T> persistent_args(const PersistentPlan& plan, const
   a.y = io.y;
   a.ldy = io.ldy;
   return a;
+}
+
+// The same arguments with W_hh read from `w_hh`, the same elements in another storage type: a
+// bf16/f16 call's own half weights (gpurnn::bfloat16 / float16), whose widened f32 copy
+// persistent_args was given (CudaOps::half_weights_of maps one to the other).
+template <class W, class T>
+kernels::PersistentLstmArgs<T, W> with_weights(const kernels::PersistentLstmArgs<T>& a, const W* w_hh) {
+  kernels::PersistentLstmArgs<T, W> out{};
+  out.g = a.g;
+  out.lengths = a.lengths;
+  out.w_hh = w_hh;
+  out.b_hh = a.b_hh;
+  out.gates = a.gates;
+  out.h_states = a.h_states;
+  out.c_states = a.c_states;
+  out.y = a.y;
+  out.ldy = a.ldy;
+  return out;
 }
 
 }  // namespace gpurnn::engine

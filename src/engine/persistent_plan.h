@@ -13,13 +13,18 @@
 // A bidirectional layer runs both directions in one launch when the plan for half the SMs fits
 // (each direction its own ctas; CudaOps::run_time_loop_pair), else one launch per direction.
 //
-// Shared memory, in elements of the dtype (persistent_shared_elements):
-//   weights [4][U][H]  ·  h chunk [batch_chunk][H]  ·  cell state [U][B]
+// Shared memory (persistent_shared_bytes):
+//   weights [4][U][H] of weight_size bytes, padded to 16 bytes  ·  h chunk [batch_chunk][H]  ·
+//   cell state [U][B], both of elem_size bytes.
+// A bf16/f16 call (elem_size 4, weight_size 2) keeps W_hh on chip in half: its weight slice takes
+// half the bytes, so on the same SMs a hidden size about sqrt(2) larger fits (the slice grows as
+// H^2 / SMs); the h chunk and the cell state stay f32.
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
+#include "gpurnn/dtype.h"
 #include "gpurnn/rnn_descriptor.h"
 #include "kernels/persistent_lstm_args.h"
 
@@ -33,6 +38,7 @@ using kernels::kReduceScatter;
 using kernels::kStageElements;
 using kernels::kStageVectors;
 using kernels::persistent_batch_tile;
+using kernels::persistent_shared_bytes;
 using kernels::persistent_shared_elements;
 using kernels::PersistentReduction;
 using kernels::PersistentStaging;
@@ -52,12 +58,19 @@ struct PersistentProblem {
   std::int64_t hidden = 0;      // H
   std::int64_t batch = 0;       // B
   std::int64_t proj_size = 0;   // LSTM projection (not supported by the kernel)
-  std::size_t elem_size = 4;    // 4 (f32) or 8 (f64)
+  std::size_t elem_size = 4;    // the compute and state element: 4 (f32) or 8 (f64)
+  std::size_t weight_size = 0;  // a W_hh element on chip: 0 (= elem_size), or 2 (bf16/f16, elem_size 4)
 };
 
 // The problem of one layer direction of `desc` at `batch`, in elements of `elem_size` bytes.
 inline PersistentProblem persistent_problem(const RNNDescriptor& desc, std::int64_t batch, std::size_t elem_size) {
-  return {desc.cell, desc.hidden_size, batch, desc.proj_size, elem_size};
+  return {desc.cell, desc.hidden_size, batch, desc.proj_size, elem_size, 0};
+}
+// The problem of a call in `dtype`: f32 and f64 as above; bf16 and f16 compute in f32 with their
+// half weights on chip (elem_size 4, weight_size 2).
+inline PersistentProblem persistent_problem(const RNNDescriptor& desc, std::int64_t batch, DType dtype) {
+  if (is_half(dtype)) return {desc.cell, desc.hidden_size, batch, desc.proj_size, 4, dtype_size(dtype)};
+  return persistent_problem(desc, batch, dtype_size(dtype));
 }
 
 struct PersistentPlan {

@@ -6,10 +6,16 @@
 // A size whose plan does not fit the card is skipped with the plan's reason. Skipped, with the
 // reason, when no GPU is present. The CPU tests test_persistent_{plan,map,simulation}.cpp
 // check the plan, the index arithmetic and the kernel's phases without a GPU.
+// bf16 and f16 (the half-weight kernel, issue 31; CudaPersistentHalf below): cuda/persistent,
+// persistent_sequential_directions and auto against the cpu backend's half path with the
+// tolerances of the CPU simulation (test_persistent_simulation.cpp, HalfMatchesCpuHalfPath), a
+// hidden size that fits only with half weights, repeat determinism, and the variants without a
+// half kernel refused.
 
 #include <gtest/gtest.h>
 
 #include "gpu_test_support.h"
+#include "half_test_support.h"
 #include "test_support.h"
 
 namespace gpurnn::testing {
@@ -184,6 +190,98 @@ TEST(CudaPersistentSmall, MatchesCpu) {
         expect_matches_cpu(*backend, d, inputs(d, B, 5, true, ForwardMode::training));
       }
     }
+  }
+}
+
+// ---- bf16 and f16 -------------------------------------------------------------------------------
+
+// `in` (f32 inputs) in `half` on `backend` and on the cpu backend's half path: outputs within
+// 4·T·L·u of their largest element and gradients within 8·T·L·u, the CPU simulation's tolerances
+// (there derived: the two differ by roundings of h_t that flip where the summation orders
+// differ), and at most 1% of the elements of y different at all (0.03% in the simulation; 9%
+// there without the rounding of h_t).
+void expect_half_matches_cpu(Backend& backend, const RNNDescriptor& d, DType half, const FullRunInputs& in32,
+                             std::int64_t steps) {
+  const FullRunInputs in = converted(in32, half);
+  RNNWeights w(d, half);
+  w.init_uniform(43);
+  const FullRun gpu = full_run(backend, w, in);
+  const FullRun cpu = full_run(*make_backend("cpu"), w, in);
+  ASSERT_EQ(gpu.y.dtype(), half);
+  const double tl = static_cast<double>(steps * d.num_layers), u = unit_roundoff(half);
+  EXPECT_LT(max_error_relative_to_largest(gpu.y, cpu.y.to(DType::f64)), 4 * tl * u) << "y";
+  EXPECT_LT(max_error_relative_to_largest(gpu.hn, cpu.hn.to(DType::f64)), 4 * tl * u) << "hn";
+  EXPECT_LT(max_error_relative_to_largest(gpu.cn, cpu.cn.to(DType::f64)), 4 * tl * u) << "cn";
+  const std::vector<double> a = to_vector(gpu.y), b = to_vector(cpu.y);
+  std::size_t differ = 0;
+  for (std::size_t k = 0; k < a.size(); ++k) differ += a[k] != b[k];
+  EXPECT_LE(differ * 100, a.size()) << differ << " of " << a.size() << " elements of y differ";
+  if (in.mode == ForwardMode::inference) return;
+  EXPECT_LT(max_error_relative_to_largest(gpu.dx, cpu.dx.to(DType::f64)), 8 * tl * u) << "dx";
+  EXPECT_LT(max_error_relative_to_largest(gpu.dh0, cpu.dh0.to(DType::f64)), 8 * tl * u) << "dh0";
+  EXPECT_LT(max_error_relative_to_largest(gpu.dc0, cpu.dc0.to(DType::f64)), 8 * tl * u) << "dc0";
+  EXPECT_LT(max_error_relative_to_largest(gpu.dweights.flat(), cpu.dweights.flat().to(DType::f64)), 8 * tl * u)
+      << "weights";
+}
+
+TEST(CudaPersistentHalf, MatchesCpuHalfPath) {
+  GPURNN_REQUIRE_GPU();
+  for (const char* name : {"cuda/persistent", "cuda/persistent_sequential_directions", "cuda/auto"}) {
+    const std::unique_ptr<Backend> backend = make_backend(name);
+    for (DType half : kHalves) {
+      for (std::int64_t H : {7, 65, 256, 1024}) {
+        for (std::int64_t B : {1, 3, 32}) {
+          for (bool bi : {false, true}) {
+            const RNNDescriptor d = lstm(H, 2, bi, 6);
+            SCOPED_TRACE(std::string(name) + " " + to_string(half) + " H=" + std::to_string(H) +
+                         " B=" + std::to_string(B) + (bi ? " bi" : " uni"));
+            if (auto why = backend->unsupported_reason(d, half)) {
+              std::printf("[ skipped  ] %s\n", why->c_str());
+              continue;
+            }
+            for (ForwardMode mode : {ForwardMode::inference, ForwardMode::training}) {
+              expect_half_matches_cpu(*backend, d, half, inputs(d, B, 9, true, mode), 9);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// H 1536 at batch 1: its f32 W_hh slice does not fit an H100's shared memory, its half one does
+// (tests/test_persistent_plan.cpp); 200 steps, final state and outputs against the cpu, and the
+// same bits on a second launch.
+TEST(CudaPersistentHalf, HiddenSizeThatFitsOnlyInHalfAndIsDeterministic) {
+  GPURNN_REQUIRE_GPU();
+  const std::unique_ptr<Backend> backend = make_backend("cuda/persistent");
+  const RNNDescriptor d = lstm(1536, 1, false, 32);
+  for (DType half : kHalves) {
+    if (auto why = backend->unsupported_reason(d, half)) GTEST_SKIP() << *why;
+    EXPECT_TRUE(backend->unsupported_reason(d, DType::f32).has_value());
+    SCOPED_TRACE(to_string(half));
+    const FullRunInputs in = inputs(d, 1, 200, false, ForwardMode::inference);
+    expect_half_matches_cpu(*backend, d, half, in, 200);
+    RNNWeights w(d, half);
+    w.init_uniform(43);
+    const FullRun first = full_run(*backend, w, converted(in, half));
+    const FullRun again = full_run(*backend, w, converted(in, half));
+    EXPECT_EQ(to_vector(first.y), to_vector(again.y));
+    EXPECT_EQ(to_vector(first.cn), to_vector(again.cn));
+  }
+}
+
+// The earlier variants have no half kernel (not instantiated): an explicit request is refused
+// before any kernel runs, naming the algorithm and the dtype.
+TEST(CudaPersistentHalf, VariantsWithoutAHalfKernelAreRefused) {
+  GPURNN_REQUIRE_GPU();
+  const RNNDescriptor d = lstm(65, 1, false, 6);
+  for (const char* name : {"persistent_full_reduce", "persistent_elementwise_stage"}) {
+    const std::unique_ptr<Backend> backend = make_backend(std::string("cuda/") + name);
+    RNNWeights w(d, DType::bf16);
+    w.init_uniform(1);
+    const FullRunInputs in = converted(inputs(d, 2, 3, false, ForwardMode::inference), DType::bf16);
+    expect_error([&] { full_run(*backend, w, in); }, ErrorCode::unsupported, {name, "bf16"});
   }
 }
 
