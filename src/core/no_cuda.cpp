@@ -16,7 +16,7 @@ std::string cuda_unavailable_reason() { return "this build has no CUDA"; }
 
 DeviceInfo cuda_device_info(int index) {
   check_argument(false, "cuda_device_info", "index",
-                 "is " + std::to_string(index) + ", but this build has no CUDA (no devices)");
+                 [&] { return "is " + std::to_string(index) + ", but this build has no CUDA (no devices)"; });
   return {};
 }
 

@@ -32,7 +32,7 @@ std::shared_ptr<void> allocate_host(std::size_t bytes) {
 
 Tensor Tensor::borrow(TensorView view) {
   check_argument(view.data() != nullptr, "Tensor::borrow", "view",
-                 "is empty (no memory to borrow for shape " + to_string(view.shape()) + ")");
+                 [&] { return "is empty (no memory to borrow for shape " + to_string(view.shape()) + ")"; });
   Tensor t;
   t.shape_ = view.shape();
   t.dtype_ = view.dtype();
@@ -123,9 +123,10 @@ Tensor Tensor::to(DType dtype) const {
           const Wide lower = static_cast<Wide>(std::numeric_limits<To>::min());
           const Wide upper = static_cast<Wide>(std::numeric_limits<To>::max()) + Wide(1);
           const bool fits = value >= lower && value < upper;  // false for NaN
-          check_argument(fits, "Tensor::to", "this",
-                         "element " + std::to_string(k) + " (" + std::to_string(value) +
-                             ") is not representable as " + to_string(dtype));
+          check_argument(fits, "Tensor::to", "this", [&] {
+            return "element " + std::to_string(k) + " (" + std::to_string(value) + ") is not representable as " +
+                   to_string(dtype);
+          });
         }
       }
       std::transform(src, src + numel(), t.data_as<To>(), [](From v) {
@@ -160,10 +161,10 @@ void Tensor::fill(double value) {
 
 Tensor Tensor::reshape(Shape shape) const {
   check_argument(defined(), "Tensor::reshape", "this", "is an undefined tensor");
-  check_argument(shape.numel() == numel(), "Tensor::reshape", "shape",
-                 to_string(shape) + " has " + std::to_string(shape.numel()) +
-                     " elements, expected " + std::to_string(numel()) + " (from " +
-                     to_string(shape_) + ")");
+  check_argument(shape.numel() == numel(), "Tensor::reshape", "shape", [&] {
+    return to_string(shape) + " has " + std::to_string(shape.numel()) + " elements, expected " +
+           std::to_string(numel()) + " (from " + to_string(shape_) + ")";
+  });
   Tensor t = *this;
   t.shape_ = shape;
   return t;
@@ -172,10 +173,12 @@ Tensor Tensor::reshape(Shape shape) const {
 void copy_into(ConstTensorView src, TensorView dst) {
   check_argument(!src.empty() || src.numel() == 0, "copy_into", "src", "is an empty view");
   check_argument(!dst.empty() || dst.numel() == 0, "copy_into", "dst", "is an empty view");
-  check_argument(src.dtype() == dst.dtype(), "copy_into", "dst",
-                 std::string("has dtype ") + to_string(dst.dtype()) + ", src has " + to_string(src.dtype()));
-  check_argument(src.numel() == dst.numel(), "copy_into", "dst",
-                 "has " + std::to_string(dst.numel()) + " elements, src has " + std::to_string(src.numel()));
+  check_argument(src.dtype() == dst.dtype(), "copy_into", "dst", [&] {
+    return std::string("has dtype ") + to_string(dst.dtype()) + ", src has " + to_string(src.dtype());
+  });
+  check_argument(src.numel() == dst.numel(), "copy_into", "dst", [&] {
+    return "has " + std::to_string(dst.numel()) + " elements, src has " + std::to_string(src.numel());
+  });
   if (src.numel() == 0) return;
   if (src.device().is_cpu() && dst.device().is_cpu()) {
     std::memmove(dst.data(), src.data(), src.bytes());

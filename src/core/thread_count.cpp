@@ -192,10 +192,11 @@ int max_thread_count() { return kThreadsPerCore * usable_cores(); }
 void check_thread_count(int threads, const char* where, const char* arg) {
   const int cores = usable_cores();
   const int limit = kThreadsPerCore * cores;
-  check_argument(threads >= 0 && threads <= limit, where, arg,
-                 "must be 0 (the default: every core) or a count up to " + std::to_string(limit) + " (" +
-                     std::to_string(kThreadsPerCore) + " per usable core; this process may use " +
-                     std::to_string(cores) + "), got " + std::to_string(threads));
+  check_argument(threads >= 0 && threads <= limit, where, arg, [&] {
+    return "must be 0 (the default: every core) or a count up to " + std::to_string(limit) + " (" +
+           std::to_string(kThreadsPerCore) + " per usable core; this process may use " + std::to_string(cores) +
+           "), got " + std::to_string(threads);
+  });
 }
 
 }  // namespace gpurnn::detail

@@ -175,9 +175,10 @@ void additive_scores_backward(ConstTensorView query, ConstTensorView keys, Const
 inline void check_lengths(ConstTensorView lengths, std::int64_t s) {
   const std::int32_t* len = lengths.data_as<std::int32_t>();
   for (std::int64_t r = 0; r < lengths.numel(); ++r) {
-    check_argument(len[r] >= 1 && len[r] <= s, "TrainOps::mask_scores", "lengths",
-                   "has lengths[" + std::to_string(r) + "] = " + std::to_string(len[r]) +
-                       ", expected a value in [1, " + std::to_string(s) + "] (S = scores.dim(2))");
+    check_argument(len[r] >= 1 && len[r] <= s, "TrainOps::mask_scores", "lengths", [&] {
+      return "has lengths[" + std::to_string(r) + "] = " + std::to_string(len[r]) + ", expected a value in [1, " +
+             std::to_string(s) + "] (S = scores.dim(2))";
+    });
   }
 }
 

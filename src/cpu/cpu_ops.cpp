@@ -87,12 +87,36 @@ void cell_backward(CellKind cell, std::int64_t h, const T* gates, const T* c_pre
   }
 }
 
+// The products of one inner index (k = 1: the weight gradients of one step of one sequence) up
+// to this many elements are a plain loop: a oneDNN matmul's setup costs more than the product.
+constexpr std::int64_t kMaxRankOneLoop = std::int64_t{1} << 20;
+
+// C = alpha op(A) op(B) + beta C for k = 1, an outer product; C is not read when beta is 0.
+template <class T>
+void rank_one_product(engine::Trans ta, engine::Trans tb, std::int64_t m, std::int64_t n, T alpha, const T* a,
+                      std::int64_t lda, const T* b, std::int64_t ldb, T beta, T* c, std::int64_t ldc) {
+  const std::int64_t a_step = ta == engine::Trans::yes ? 1 : lda;  // op(A)[i, 0]
+  const std::int64_t b_step = tb == engine::Trans::yes ? ldb : 1;  // op(B)[0, j]
+  for (std::int64_t i = 0; i < m; ++i) {
+    const T ai = alpha * a[i * a_step];
+    T* row = c + i * ldc;
+    if (beta == T(0)) {
+      for (std::int64_t j = 0; j < n; ++j) row[j] = ai * b[j * b_step];
+    } else {
+      for (std::int64_t j = 0; j < n; ++j) row[j] = ai * b[j * b_step] + beta * row[j];
+    }
+  }
+}
+
 }  // namespace
 
 template <class T>
 void CpuOps<T>::gemm(engine::Trans ta, engine::Trans tb, std::int64_t m, std::int64_t n,
                      std::int64_t k, T alpha, const T* a, std::int64_t lda, const T* b,
                      std::int64_t ldb, T beta, T* c, std::int64_t ldc) {
+  if (k == 1 && m * n <= kMaxRankOneLoop) {
+    return rank_one_product(ta, tb, m, n, alpha, a, lda, b, ldb, beta, c, ldc);
+  }
 #if defined(GPURNN_HAVE_ONEDNN)
   // Every f32 product through oneDNN's matmul, in fixed pieces on the worker pool; in a bf16 call
   // (use_half_weights, use_half_operands) a product of bf16 values through its bf16 matmul.

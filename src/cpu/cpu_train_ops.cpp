@@ -38,11 +38,11 @@ void check_ids(const char* call, const char* arg, ConstTensorView ids, std::int6
   for (std::int64_t n = 0; n < ids.numel(); ++n) {
     if (has_allowed && id[n] == allowed) continue;
     if (id[n] < 0 || id[n] >= limit) {
-      check_argument(false, call, arg,
-                     "has " + std::string(arg) + "[" + std::to_string(n) + "] = " +
-                         std::to_string(id[n]) + ", expected a value in [0, " +
-                         std::to_string(limit) + ")" +
-                         (has_allowed ? " or ignore_index " + std::to_string(allowed) : ""));
+      check_argument(false, call, arg, [&] {
+        return "has " + std::string(arg) + "[" + std::to_string(n) + "] = " + std::to_string(id[n]) +
+               ", expected a value in [0, " + std::to_string(limit) + ")" +
+               (has_allowed ? " or ignore_index " + std::to_string(allowed) : "");
+      });
     }
   }
 }

@@ -21,9 +21,10 @@ inline void check_preparable(const Backend& backend, const RNNWeights& weights) 
 
 // `weights` were prepared by a backend of `backend`'s kind, for its device.
 inline void check_prepared_by(const Backend& backend, const PreparedWeights& weights, const char* call) {
-  check_argument(weights.backend_name() == backend.name(), call, "weights",
-                 "were prepared by backend '" + weights.backend_name() + "', but this is backend '" + backend.name() +
-                     "'; prepare them with this backend (Backend::prepare)");
+  check_argument(weights.backend_name() == backend.name(), call, "weights", [&] {
+    return "were prepared by backend '" + weights.backend_name() + "', but this is backend '" + backend.name() +
+           "'; prepare them with this backend (Backend::prepare)";
+  });
   check_weights(call, weights.weights(), backend.device());
 }
 

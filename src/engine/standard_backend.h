@@ -190,8 +190,9 @@ class StandardBackend final : public Backend {
   const Prepared& prepared_of(const PreparedWeights& weights, const char* call) const {
     check_prepared_by(*this, weights, call);
     const auto* p = dynamic_cast<const Prepared*>(&weights);
-    check_argument(p != nullptr, call, "weights",
-                   "were prepared by another implementation of backend '" + name() + "'; prepare them with this backend");
+    check_argument(p != nullptr, call, "weights", [&] {
+      return "were prepared by another implementation of backend '" + name() + "'; prepare them with this backend";
+    });
     return *p;
   }
 
@@ -278,11 +279,11 @@ class StandardBackend final : public Backend {
                      DType dtype) const {
     desc.validate();
     check_argument(is_floating(dtype), call, "dtype",
-                   std::string("must be f32, f64, bf16 or f16, got ") + to_string(dtype));
+                   [&] { return std::string("must be f32, f64, bf16 or f16, got ") + to_string(dtype); });
     check_argument(shape.seq_len > 0, call, "shape.seq_len",
-                   "must be positive, got " + std::to_string(shape.seq_len));
+                   [&] { return "must be positive, got " + std::to_string(shape.seq_len); });
     check_argument(shape.batch > 0, call, "shape.batch",
-                   "must be positive, got " + std::to_string(shape.batch));
+                   [&] { return "must be positive, got " + std::to_string(shape.batch); });
   }
 
   // Sizes, then the reserve's header: filled by a training forward of this shape, and (for
@@ -298,10 +299,10 @@ class StandardBackend final : public Backend {
         stream);
     check_argument(h.magic == ReserveHeader::kMagic && h.stage >= ReserveHeader::forward_done, call,
                    "reserve", "was not filled by a training forward");
-    check_argument(h.seq_len == shape.seq_len && h.batch == shape.batch, call, "reserve",
-                   "was filled by a forward with T=" + std::to_string(h.seq_len) + ", B=" +
-                       std::to_string(h.batch) + ", but this call has T=" +
-                       std::to_string(shape.seq_len) + ", B=" + std::to_string(shape.batch));
+    check_argument(h.seq_len == shape.seq_len && h.batch == shape.batch, call, "reserve", [&] {
+      return "was filled by a forward with T=" + std::to_string(h.seq_len) + ", B=" + std::to_string(h.batch) +
+             ", but this call has T=" + std::to_string(shape.seq_len) + ", B=" + std::to_string(shape.batch);
+    });
     check_argument(h.stage >= stage_needed, call, "reserve",
                    "has not been through backward_data; call it before backward_weights");
     return h;

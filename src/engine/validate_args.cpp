@@ -15,11 +15,12 @@ std::string describe(ConstTensorView v) {
 // A tensor argument that must be present with exactly this shape, dtype and device.
 void check_tensor(const char* call, const char* arg, ConstTensorView v, const Shape& shape,
                   DType dtype, Device device) {
-  check_argument(!v.empty(), call, arg, "is required but empty (null data), expected " +
-                                            to_string(shape) + " " + to_string(dtype));
-  check_argument(v.shape() == shape && v.dtype() == dtype && v.device() == device, call, arg,
-                 "is " + describe(v) + ", expected " + to_string(shape) + " " + to_string(dtype) +
-                     " on " + to_string(device));
+  check_argument(!v.empty(), call, arg, [&] {
+    return "is required but empty (null data), expected " + to_string(shape) + " " + to_string(dtype);
+  });
+  check_argument(v.shape() == shape && v.dtype() == dtype && v.device() == device, call, arg, [&] {
+    return "is " + describe(v) + ", expected " + to_string(shape) + " " + to_string(dtype) + " on " + to_string(device);
+  });
 }
 
 // The same, but an empty view (omitted) is accepted.
@@ -29,7 +30,7 @@ void check_optional(const char* call, const char* arg, ConstTensorView v, const 
 }
 
 void check_absent(const char* call, const char* arg, ConstTensorView v, const char* why) {
-  check_argument(v.empty(), call, arg, std::string("must be omitted: ") + why);
+  check_argument(v.empty(), call, arg, [&] { return std::string("must be omitted: ") + why; });
 }
 
 Shape state_shape(const RNNDescriptor& d, const SequenceShape& s, std::int64_t units) {
@@ -41,9 +42,10 @@ void check_lengths(const char* call, ConstTensorView lengths, const SequenceShap
   check_tensor(call, "lengths", lengths, {s.batch}, DType::i32, Device::cpu());
   const std::int32_t* len = lengths.data_as<std::int32_t>();
   for (std::int64_t b = 0; b < s.batch; ++b) {
-    check_argument(len[b] >= 1 && len[b] <= s.seq_len, call, "lengths",
-                   "has lengths[" + std::to_string(b) + "] = " + std::to_string(len[b]) +
-                       ", expected a value in [1, " + std::to_string(s.seq_len) + "] (T)");
+    check_argument(len[b] >= 1 && len[b] <= s.seq_len, call, "lengths", [&] {
+      return "has lengths[" + std::to_string(b) + "] = " + std::to_string(len[b]) + ", expected a value in [1, " +
+             std::to_string(s.seq_len) + "] (T)";
+    });
   }
 }
 
@@ -69,26 +71,26 @@ Shape sequence_tensor_shape(const SequenceShape& s, std::int64_t features) {
 void check_weights(const char* call, const RNNWeights& weights, Device device) {
   check_argument(weights.flat().defined(), call, "weights", "is empty (default-constructed)");
   check_argument(weights.device() == device, call, "weights",
-                 "are on " + to_string(weights.device()) + ", expected " + to_string(device));
+                 [&] { return "are on " + to_string(weights.device()) + ", expected " + to_string(device); });
 }
 
 SequenceShape sequence_shape_of(const char* call, const char* arg, ConstTensorView x,
                                 std::int64_t input_size, bool batch_first) {
   check_argument(!x.empty(), call, arg, "is required but empty (null data)");
   const char* layout = batch_first ? "[B, T, " : "[T, B, ";
-  check_argument(x.rank() == 3, call, arg,
-                 "has shape " + to_string(x.shape()) + ", expected rank 3 " + layout +
-                     std::to_string(input_size) + "]");
-  check_argument(x.dim(2) == input_size, call, arg,
-                 "has shape " + to_string(x.shape()) + ", expected " + layout +
-                     std::to_string(input_size) + "] (input_size = " +
-                     std::to_string(input_size) + ")");
+  check_argument(x.rank() == 3, call, arg, [&] {
+    return "has shape " + to_string(x.shape()) + ", expected rank 3 " + layout + std::to_string(input_size) + "]";
+  });
+  check_argument(x.dim(2) == input_size, call, arg, [&] {
+    return "has shape " + to_string(x.shape()) + ", expected " + layout + std::to_string(input_size) +
+           "] (input_size = " + std::to_string(input_size) + ")";
+  });
   SequenceShape s;
   s.batch_first = batch_first;
   s.seq_len = batch_first ? x.dim(1) : x.dim(0);
   s.batch = batch_first ? x.dim(0) : x.dim(1);
   check_argument(s.seq_len > 0 && s.batch > 0, call, arg,
-                 "has shape " + to_string(x.shape()) + ", expected at least one step and one sequence");
+                 [&] { return "has shape " + to_string(x.shape()) + ", expected at least one step and one sequence"; });
   return s;
 }
 
@@ -129,17 +131,17 @@ void check_backward_weights(const RNNWeights& w, const BackwardWeightsArgs& a,
   // Dropout does not change the parameters, so it may differ.
   RNNDescriptor grads_desc = grads.descriptor();
   grads_desc.dropout = w.descriptor().dropout;
-  check_argument(grads_desc == w.descriptor(), call, "grads",
-                 "has descriptor " + to_string(grads.descriptor()) + ", expected " +
-                     to_string(w.descriptor()));
+  check_argument(grads_desc == w.descriptor(), call, "grads", [&] {
+    return "has descriptor " + to_string(grads.descriptor()) + ", expected " + to_string(w.descriptor());
+  });
   // Half weights have f32 gradients (the README's precision rule).
   const DType grads_dtype = is_half(w.dtype()) ? DType::f32 : w.dtype();
-  check_argument(grads.dtype() == grads_dtype && grads.device() == w.device(), call, "grads",
-                 std::string("is ") + to_string(grads.dtype()) + " on " + to_string(grads.device()) +
-                     ", expected " + to_string(grads_dtype) + " on " + to_string(w.device()) +
-                     (is_half(w.dtype()) ? std::string(" (the gradients of ") + to_string(w.dtype()) +
-                                               " weights are f32)"
-                                         : std::string()));
+  check_argument(grads.dtype() == grads_dtype && grads.device() == w.device(), call, "grads", [&] {
+    return std::string("is ") + to_string(grads.dtype()) + " on " + to_string(grads.device()) + ", expected " +
+           to_string(grads_dtype) + " on " + to_string(w.device()) +
+           (is_half(w.dtype()) ? std::string(" (the gradients of ") + to_string(w.dtype()) + " weights are f32)"
+                               : std::string());
+  });
   detail::check_no_alias(call, {{"weights", w.flat().view(), false}, {"x", a.x, false},
                         {"reserve", a.reserve, false}, {"workspace", a.workspace, true},
                         {"grads", grads.flat().view(), true}});
@@ -148,14 +150,14 @@ void check_backward_weights(const RNNWeights& w, const BackwardWeightsArgs& a,
 void check_buffer(const char* call, const char* arg, ConstTensorView buffer, std::size_t needed,
                   Device device) {
   if (needed == 0) return;
-  check_argument(!buffer.empty(), call, arg,
-                 "is required but empty (null data), expected at least " + std::to_string(needed) +
-                     " bytes");
+  check_argument(!buffer.empty(), call, arg, [&] {
+    return "is required but empty (null data), expected at least " + std::to_string(needed) + " bytes";
+  });
   check_argument(buffer.device() == device, call, arg,
-                 "is on " + to_string(buffer.device()) + ", expected " + to_string(device));
-  check_argument(buffer.bytes() >= needed, call, arg,
-                 "has " + std::to_string(buffer.bytes()) + " bytes, expected at least " +
-                     std::to_string(needed));
+                 [&] { return "is on " + to_string(buffer.device()) + ", expected " + to_string(device); });
+  check_argument(buffer.bytes() >= needed, call, arg, [&] {
+    return "has " + std::to_string(buffer.bytes()) + " bytes, expected at least " + std::to_string(needed);
+  });
 }
 
 }  // namespace gpurnn

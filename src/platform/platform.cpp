@@ -106,10 +106,11 @@ std::unique_ptr<Backend> make_backend(const std::string& full_name, const Backen
     name = full_name.substr(0, slash);
     const std::string algorithm = full_name.substr(slash + 1);
     check_argument(!algorithm.empty(), "make_backend", "name",
-                   "'" + full_name + "' has an empty algorithm after '/'");
-    check_argument(options.algorithm.empty() || options.algorithm == algorithm, "make_backend", "name",
-                   "'" + full_name + "' names algorithm '" + algorithm + "' but options.algorithm is '" +
-                       options.algorithm + "'");
+                   [&] { return "'" + full_name + "' has an empty algorithm after '/'"; });
+    check_argument(options.algorithm.empty() || options.algorithm == algorithm, "make_backend", "name", [&] {
+      return "'" + full_name + "' names algorithm '" + algorithm + "' but options.algorithm is '" + options.algorithm +
+             "'";
+    });
     options.algorithm = algorithm;
   }
   const platform::Platform* p = platform::platform_of_backend(name);

@@ -32,7 +32,7 @@ void check_tensor(const char* call, const char* arg, ConstTensorView v,
                   Device device) {
   const std::string expected = std::string(pattern) + " = " + wanted_dims(want) + " " +
                                to_string(dtype) + " on " + to_string(device);
-  check_argument(!v.empty(), call, arg, "is required but empty (null data), expected " + expected);
+  check_argument(!v.empty(), call, arg, [&] { return "is required but empty (null data), expected " + expected; });
   bool ok = v.dtype() == dtype && v.device() == device &&
             v.rank() == static_cast<int>(want.size());
   int i = 0;
@@ -40,7 +40,7 @@ void check_tensor(const char* call, const char* arg, ConstTensorView v,
     ok = ok && (d < 0 || v.dim(i) == d);
     ++i;
   }
-  check_argument(ok, call, arg, "is " + describe(v) + ", expected " + expected);
+  check_argument(ok, call, arg, [&] { return "is " + describe(v) + ", expected " + expected; });
 }
 
 void check_optional(const char* call, const char* arg, ConstTensorView v,
@@ -53,25 +53,24 @@ void check_optional(const char* call, const char* arg, ConstTensorView v,
 DType floating_of(const char* call, const char* arg, ConstTensorView v, Device device) {
   check_argument(!v.empty(), call, arg, "is required but empty (null data)");
   check_argument(v.dtype() == DType::f32 || v.dtype() == DType::f64, call, arg,
-                 "is " + describe(v) + ", expected dtype f32 or f64");
+                 [&] { return "is " + describe(v) + ", expected dtype f32 or f64"; });
   check_argument(v.device() == device, call, arg,
-                 "is " + describe(v) + ", expected a tensor on " + to_string(device));
+                 [&] { return "is " + describe(v) + ", expected a tensor on " + to_string(device); });
   return v.dtype();
 }
 
 // Same shape, dtype and device as `like`.
 void check_like(const char* call, const char* arg, ConstTensorView v, const char* like_name,
                 ConstTensorView like) {
-  check_argument(!v.empty(), call, arg, "is required but empty (null data), expected " +
-                                            describe(like) + " like '" + like_name + "'");
-  check_argument(v.shape() == like.shape() && v.dtype() == like.dtype() &&
-                     v.device() == like.device(),
-                 call, arg, "is " + describe(v) + ", expected " + describe(like) + " like '" +
-                                like_name + "'");
+  check_argument(!v.empty(), call, arg, [&] {
+    return "is required but empty (null data), expected " + describe(like) + " like '" + like_name + "'";
+  });
+  check_argument(v.shape() == like.shape() && v.dtype() == like.dtype() && v.device() == like.device(), call, arg,
+                 [&] { return "is " + describe(v) + ", expected " + describe(like) + " like '" + like_name + "'"; });
 }
 
 void check_range(const char* call, const char* arg, double value, bool ok, const char* expected) {
-  check_argument(ok, call, arg, "is " + std::to_string(value) + ", expected " + expected);
+  check_argument(ok, call, arg, [&] { return "is " + std::to_string(value) + ", expected " + expected; });
 }
 void check_finite(const char* call, const char* arg, double value) {
   check_range(call, arg, value, std::isfinite(value), "a finite value");
@@ -85,7 +84,7 @@ void check_non_negative(const char* call, const char* arg, double value) {
 
 // A tensor of rank >= 1 (the elementwise and softmax calls take any leading dims).
 void check_rank_at_least_one(const char* call, const char* arg, ConstTensorView v) {
-  check_argument(v.rank() >= 1, call, arg, "is " + describe(v) + ", expected a tensor of rank >= 1");
+  check_argument(v.rank() >= 1, call, arg, [&] { return "is " + describe(v) + ", expected a tensor of rank >= 1"; });
 }
 
 // An output `out` shaped like `in` that may be `in` itself (in place) but may not overlap it
@@ -353,12 +352,14 @@ void copy(Device device, ConstTensorView src, ConstTensorView dst) {
   const char* call = "TrainOps::copy";
   for (const auto& [name, t] : {std::pair<const char*, ConstTensorView>{"src", src}, {"dst", dst}}) {
     check_argument(t.numel() == 0 || !t.empty(), call, name, "is an empty view");
-    check_argument(t.device().is_cpu() || t.device() == device, call, name,
-                   "is on " + to_string(t.device()) + ", expected " + to_string(device) + " or the host");
+    check_argument(t.device().is_cpu() || t.device() == device, call, name, [&] {
+      return "is on " + to_string(t.device()) + ", expected " + to_string(device) + " or the host";
+    });
   }
-  check_argument(src.dtype() == dst.dtype() && src.numel() == dst.numel(), call, "dst",
-                 "is " + std::to_string(dst.numel()) + " " + to_string(dst.dtype()) + ", expected " +
-                     std::to_string(src.numel()) + " " + to_string(src.dtype()) + " like src");
+  check_argument(src.dtype() == dst.dtype() && src.numel() == dst.numel(), call, "dst", [&] {
+    return "is " + std::to_string(dst.numel()) + " " + to_string(dst.dtype()) + ", expected " +
+           std::to_string(src.numel()) + " " + to_string(src.dtype()) + " like src";
+  });
   const auto* s = static_cast<const char*>(src.data());
   const auto* d = static_cast<const char*>(dst.data());
   check_argument(src.device() != dst.device() || s == d || d + dst.bytes() <= s || s + src.bytes() <= d, call,
@@ -400,7 +401,7 @@ DType adam_update(Device device, ConstTensorView param, ConstTensorView grad, Co
               "a finite value > 0");
   check_non_negative(call, "hyper.weight_decay", hyper.weight_decay);
   check_argument(hyper.step >= 1, call, "hyper.step",
-                 "is " + std::to_string(hyper.step) + ", expected a 1-based step count >= 1");
+                 [&] { return "is " + std::to_string(hyper.step) + ", expected a 1-based step count >= 1"; });
   detail::check_no_alias(call, {{"param", param, true}, {"grad", grad, false}, {"m", m, true},
                           {"v", v, true}});
   return dt;

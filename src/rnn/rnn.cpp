@@ -40,9 +40,10 @@ RNN::RNN(const RNNDescriptor& desc, DType dtype, const std::string& backend, std
 RNN::RNN(RNNWeights weights, const std::string& backend, const BackendOptions& options)
     : weights_(std::move(weights)), backend_(make_backend(backend, options)) {
   check_argument(weights_.flat().defined(), "RNN", "weights", "is empty (default-constructed)");
-  check_argument(weights_.device() == backend_->device(), "RNN", "weights",
-                 "are on " + to_string(weights_.device()) + ", but backend '" + backend +
-                     "' runs on " + to_string(backend_->device()));
+  check_argument(weights_.device() == backend_->device(), "RNN", "weights", [&] {
+    return "are on " + to_string(weights_.device()) + ", but backend '" + backend + "' runs on " +
+           to_string(backend_->device());
+  });
 }
 
 RNNWeights& RNN::weights() {

@@ -38,22 +38,22 @@ void RNNDescriptor::validate() const {
   const char* where = "RNNDescriptor";
   const int c = static_cast<int>(cell);
   check_argument(detail::is_cell_kind(cell), where, "cell",
-                 "is not a CellKind value (" + std::to_string(c) + ")");
+                 [&] { return "is not a CellKind value (" + std::to_string(c) + ")"; });
   check_argument(input_size > 0, where, "input_size",
-                 "must be positive, got " + std::to_string(input_size));
+                 [&] { return "must be positive, got " + std::to_string(input_size); });
   check_argument(hidden_size > 0, where, "hidden_size",
-                 "must be positive, got " + std::to_string(hidden_size));
+                 [&] { return "must be positive, got " + std::to_string(hidden_size); });
   check_argument(num_layers > 0, where, "num_layers",
-                 "must be positive, got " + std::to_string(num_layers));
+                 [&] { return "must be positive, got " + std::to_string(num_layers); });
   check_argument(proj_size >= 0, where, "proj_size",
-                 "must be zero (no projection) or positive, got " + std::to_string(proj_size));
+                 [&] { return "must be zero (no projection) or positive, got " + std::to_string(proj_size); });
   check_argument(proj_size == 0 || detail::cell_traits(cell).projection, where, "proj_size",
-                 std::string("is only supported for lstm, got cell ") + to_string(cell));
-  check_argument(proj_size < hidden_size, where, "proj_size",
-                 "must be smaller than hidden_size (" + std::to_string(hidden_size) + "), got " +
-                     std::to_string(proj_size));
+                 [&] { return std::string("is only supported for lstm, got cell ") + to_string(cell); });
+  check_argument(proj_size < hidden_size, where, "proj_size", [&] {
+    return "must be smaller than hidden_size (" + std::to_string(hidden_size) + "), got " + std::to_string(proj_size);
+  });
   check_argument(std::isfinite(dropout) && dropout >= 0.0 && dropout < 1.0, where, "dropout",
-                 "must be in [0, 1), got " + std::to_string(dropout));
+                 [&] { return "must be in [0, 1), got " + std::to_string(dropout); });
 }
 
 bool RNNDescriptor::operator==(const RNNDescriptor& o) const {

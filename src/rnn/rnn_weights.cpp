@@ -56,7 +56,7 @@ std::vector<ParameterInfo> parameter_layout(const RNNDescriptor& desc) {
 RNNWeights::RNNWeights(const RNNDescriptor& desc, DType dtype, Device device)
     : desc_(desc), layout_(parameter_layout(desc)) {
   check_argument(is_floating(dtype), "RNNWeights", "dtype",
-                 std::string("must be f32, f64, bf16 or f16, got ") + to_string(dtype));
+                 [&] { return std::string("must be f32, f64, bf16 or f16, got ") + to_string(dtype); });
   const ParameterInfo& last = layout_.back();
   flat_ = Tensor::zeros({last.offset + last.shape.numel()}, dtype, device);
 }
@@ -115,15 +115,16 @@ void RNNWeights::init_uniform(std::uint64_t seed) {
 
 RNNWeights RNNWeights::borrow(const RNNDescriptor& desc, TensorView flat) {
   check_argument(is_floating(flat.dtype()), "RNNWeights::borrow", "flat",
-                 std::string("must be f32, f64, bf16 or f16, got ") + to_string(flat.dtype()));
+                 [&] { return std::string("must be f32, f64, bf16 or f16, got ") + to_string(flat.dtype()); });
   RNNWeights w;
   w.desc_ = desc;
   w.layout_ = parameter_layout(desc);
   const ParameterInfo& last = w.layout_.back();
   const std::int64_t needed = last.offset + last.shape.numel();
-  check_argument(flat.numel() == needed, "RNNWeights::borrow", "flat",
-                 "has " + std::to_string(flat.numel()) + " elements, expected " + std::to_string(needed) +
-                     " for " + to_string(desc));
+  check_argument(flat.numel() == needed, "RNNWeights::borrow", "flat", [&] {
+    return "has " + std::to_string(flat.numel()) + " elements, expected " + std::to_string(needed) + " for " +
+           to_string(desc);
+  });
   check_argument(flat.data() != nullptr, "RNNWeights::borrow", "flat", "is empty");
   w.flat_ = Tensor::borrow(flat);
   return w;

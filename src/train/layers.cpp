@@ -11,11 +11,11 @@ namespace {
 
 void check_floating(const char* call, DType dtype) {
   check_argument(dtype == DType::f32 || dtype == DType::f64, call, "dtype",
-                 std::string("is ") + to_string(dtype) + ", expected f32 or f64");
+                 [&] { return std::string("is ") + to_string(dtype) + ", expected f32 or f64"; });
 }
 
 void check_positive(const char* call, const char* arg, std::int64_t value) {
-  check_argument(value > 0, call, arg, "is " + std::to_string(value) + ", expected a value >= 1");
+  check_argument(value > 0, call, arg, [&] { return "is " + std::to_string(value) + ", expected a value >= 1"; });
 }
 
 // A tensor of `shape` whose elements are draw() in row-major order, computed on the host in
@@ -29,8 +29,9 @@ Tensor drawn(Shape shape, DType dtype, Device device, const std::function<double
 }
 
 void check_defined(const char* call, const Tensor& t, const char* layer) {
-  check_argument(t.defined(), call, "this", std::string("is a default-constructed ") + layer +
-                                                ", expected one built with its sizes");
+  check_argument(t.defined(), call, "this", [&] {
+    return std::string("is a default-constructed ") + layer + ", expected one built with its sizes";
+  });
 }
 
 }  // namespace
@@ -63,9 +64,9 @@ Linear::Linear(std::int64_t in_features, std::int64_t out_features, bool bias, D
 
 Tensor Linear::forward(TrainOps& ops, const ConstTensorView& x) const {
   check_defined("Linear::forward", weight_, "Linear");
-  check_argument(x.rank() == 2 && x.dim(1) == in_features(), "Linear::forward", "x",
-                 "is " + to_string(x.shape()) + ", expected [N, " + std::to_string(in_features()) +
-                     "] (in_features)");
+  check_argument(x.rank() == 2 && x.dim(1) == in_features(), "Linear::forward", "x", [&] {
+    return "is " + to_string(x.shape()) + ", expected [N, " + std::to_string(in_features()) + "] (in_features)";
+  });
   Tensor y = Tensor::empty({x.dim(0), out_features()}, weight_.dtype(), weight_.device());
   ops.linear_forward(x, weight_, bias_.defined() ? bias_.view() : ConstTensorView(), y);
   return y;
@@ -73,9 +74,9 @@ Tensor Linear::forward(TrainOps& ops, const ConstTensorView& x) const {
 
 Tensor Linear::backward(TrainOps& ops, const ConstTensorView& x, const ConstTensorView& dy, bool want_dx) {
   check_defined("Linear::backward", weight_, "Linear");
-  check_argument(x.rank() == 2 && x.dim(1) == in_features(), "Linear::backward", "x",
-                 "is " + to_string(x.shape()) + ", expected [N, " + std::to_string(in_features()) +
-                     "] (in_features)");
+  check_argument(x.rank() == 2 && x.dim(1) == in_features(), "Linear::backward", "x", [&] {
+    return "is " + to_string(x.shape()) + ", expected [N, " + std::to_string(in_features()) + "] (in_features)";
+  });
   Tensor dx;
   if (want_dx) dx = Tensor::empty(x.shape(), weight_.dtype(), weight_.device());
   ops.linear_backward(x, weight_, dy, dx.defined() ? dx.view() : TensorView(), weight_grad_,
@@ -96,7 +97,7 @@ std::vector<Parameter> Linear::parameters(const std::string& prefix) const {
 Embedding::Embedding(std::int64_t vocab, std::int64_t dim, DType dtype, Device device, std::uint64_t seed) {
   check_positive("Embedding", "vocab", vocab);
   check_argument(vocab <= std::numeric_limits<std::int32_t>::max(), "Embedding", "vocab",
-                 "is " + std::to_string(vocab) + ", expected at most 2^31 - 1 (ids are i32)");
+                 [&] { return "is " + std::to_string(vocab) + ", expected at most 2^31 - 1 (ids are i32)"; });
   check_positive("Embedding", "dim", dim);
   check_floating("Embedding", dtype);
   HostRandom random(seed);  // PyTorch's nn.Embedding: N(0, 1)
@@ -107,7 +108,7 @@ Embedding::Embedding(std::int64_t vocab, std::int64_t dim, DType dtype, Device d
 Tensor Embedding::forward(TrainOps& ops, const ConstTensorView& ids) const {
   check_defined("Embedding::forward", table_, "Embedding");
   check_argument(ids.rank() == 1, "Embedding::forward", "ids",
-                 "is " + to_string(ids.shape()) + ", expected [N] i32");
+                 [&] { return "is " + to_string(ids.shape()) + ", expected [N] i32"; });
   Tensor y = Tensor::empty({ids.dim(0), dim()}, table_.dtype(), table_.device());
   ops.embedding_forward(table_, ids, y);
   return y;
@@ -127,7 +128,7 @@ std::vector<Parameter> Embedding::parameters(const std::string& prefix) const {
 
 Dropout::Dropout(double p) : p_(p) {
   check_argument(p >= 0.0 && p < 1.0, "Dropout", "p",
-                 "is " + std::to_string(p) + ", expected a probability in [0, 1)");
+                 [&] { return "is " + std::to_string(p) + ", expected a probability in [0, 1)"; });
 }
 
 Tensor Dropout::forward(TrainOps& ops, const Tensor& x, std::uint64_t seed, std::uint64_t stream_id) const {

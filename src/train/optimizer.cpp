@@ -21,13 +21,15 @@ void check_parameters(const char* call, const std::vector<Parameter>& params) {
   for (const Parameter& p : params) {
     check_argument(!p.name.empty(), call, "params", "has a parameter with an empty name");
     check_argument(seen.insert(p.name).second, call, "params",
-                   "has two parameters named '" + p.name + "', expected unique names");
-    check_argument(p.value.defined(), call, "params", "has '" + p.name + "' with an undefined value");
-    check_argument(p.grad.defined() && p.grad.shape() == p.value.shape() &&
-                       p.grad.dtype() == p.value.dtype() && p.grad.device() == p.value.device(),
-                   call, "params",
-                   "has '" + p.name + "' whose grad is " + (p.grad.defined() ? describe(p.grad) : "undefined") +
-                       ", expected " + describe(p.value) + " like its value");
+                   [&] { return "has two parameters named '" + p.name + "', expected unique names"; });
+    check_argument(p.value.defined(), call, "params", [&] { return "has '" + p.name + "' with an undefined value"; });
+    check_argument(p.grad.defined() && p.grad.shape() == p.value.shape() && p.grad.dtype() == p.value.dtype() &&
+                       p.grad.device() == p.value.device(),
+                   call, "params", [&] {
+                     return "has '" + p.name + "' whose grad is " +
+                            (p.grad.defined() ? describe(p.grad) : "undefined") + ", expected " + describe(p.value) +
+                            " like its value";
+                   });
   }
 }
 
@@ -43,7 +45,7 @@ class StatefulOptimizer : public Optimizer {
 
   void step(TrainOps& ops, const std::vector<Parameter>& params, double lr) override {
     check_argument(std::isfinite(lr) && lr >= 0.0, "Optimizer::step", "lr",
-                   "is " + std::to_string(lr) + ", expected a finite learning rate >= 0");
+                   [&] { return "is " + std::to_string(lr) + ", expected a finite learning rate >= 0"; });
     check_parameters("Optimizer::step", params);
     // Every parameter's state is checked, then found or made, before the first update, so a
     // mismatch leaves every parameter and the state untouched.
@@ -70,12 +72,15 @@ class StatefulOptimizer : public Optimizer {
     const auto step_it = state.find("step");
     check_argument(step_it != state.end(), call, "state", "lacks key 'step'");
     const Tensor& step_tensor = step_it->second;
-    check_argument(step_tensor.defined() && step_tensor.dtype() == DType::i64 &&
-                       step_tensor.numel() == 1 && step_tensor.device().is_cpu(),
-                   call, "state", "has key 'step' " + (step_tensor.defined() ? describe(step_tensor) : "undefined") +
-                                      ", expected [1] i64 on cpu");
+    check_argument(step_tensor.defined() && step_tensor.dtype() == DType::i64 && step_tensor.numel() == 1 &&
+                       step_tensor.device().is_cpu(),
+                   call, "state", [&] {
+                     return "has key 'step' " + (step_tensor.defined() ? describe(step_tensor) : "undefined") +
+                            ", expected [1] i64 on cpu";
+                   });
     const std::int64_t steps = *step_tensor.data_as<std::int64_t>();
-    check_argument(steps >= 0, call, "state", "has key 'step' = " + std::to_string(steps) + ", expected >= 0");
+    check_argument(steps >= 0, call, "state",
+                   [&] { return "has key 'step' = " + std::to_string(steps) + ", expected >= 0"; });
 
     std::map<std::string, std::vector<Tensor>> loaded;
     for (const Parameter& p : params) {
@@ -84,12 +89,12 @@ class StatefulOptimizer : public Optimizer {
       for (const std::string& s : state_names_) {
         const std::string key = p.name + "." + s;
         const auto it = state.find(key);
-        check_argument(it != state.end(), call, "state", "lacks key '" + key + "'");
+        check_argument(it != state.end(), call, "state", [&] { return "lacks key '" + key + "'"; });
         const Tensor& t = it->second;
-        check_argument(t.defined() && t.shape() == p.value.shape() && t.dtype() == p.value.dtype(), call,
-                       "state", "has key '" + key + "' " + (t.defined() ? describe(t) : "undefined") +
-                                    ", expected " + to_string(p.value.shape()) + " " +
-                                    to_string(p.value.dtype()) + " like parameter '" + p.name + "'");
+        check_argument(t.defined() && t.shape() == p.value.shape() && t.dtype() == p.value.dtype(), call, "state", [&] {
+          return "has key '" + key + "' " + (t.defined() ? describe(t) : "undefined") + ", expected " +
+                 to_string(p.value.shape()) + " " + to_string(p.value.dtype()) + " like parameter '" + p.name + "'";
+        });
         tensors.push_back(t.to(p.value.device()));  // always a copy: the optimizer owns its state
       }
     }
@@ -119,11 +124,11 @@ class StatefulOptimizer : public Optimizer {
     if (it == state_.end()) return;
     for (std::size_t k = 0; k < state_names_.size(); ++k) {
       const Tensor& t = it->second[k];
-      check_argument(t.shape() == p.value.shape() && t.dtype() == p.value.dtype() &&
-                         t.device() == p.value.device(),
-                     "Optimizer::step", "params",
-                     "has '" + p.name + "' " + describe(p.value) + " but its state '" + p.name + "." +
-                         state_names_[k] + "' is " + describe(t) + "; a parameter may not change shape");
+      check_argument(t.shape() == p.value.shape() && t.dtype() == p.value.dtype() && t.device() == p.value.device(),
+                     "Optimizer::step", "params", [&] {
+                       return "has '" + p.name + "' " + describe(p.value) + " but its state '" + p.name + "." +
+                              state_names_[k] + "' is " + describe(t) + "; a parameter may not change shape";
+                     });
     }
   }
 
@@ -170,7 +175,7 @@ class Adam final : public StatefulOptimizer {
 
 void check_unit_interval(const char* field, double value) {
   check_argument(value >= 0.0 && value < 1.0, "make_optimizer", field,
-                 "is " + std::to_string(value) + ", expected a value in [0, 1)");
+                 [&] { return "is " + std::to_string(value) + ", expected a value in [0, 1)"; });
 }
 
 }  // namespace
@@ -178,10 +183,10 @@ void check_unit_interval(const char* field, double value) {
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& config) {
   const std::string& kind = config.kind;
   check_argument(kind == "sgd" || kind == "adam" || kind == "adamw", "make_optimizer", "config.kind",
-                 "is '" + kind + "', expected one of: sgd, adam, adamw");
+                 [&] { return "is '" + kind + "', expected one of: sgd, adam, adamw"; });
   check_argument(std::isfinite(config.weight_decay) && config.weight_decay >= 0.0, "make_optimizer",
                  "config.weight_decay",
-                 "is " + std::to_string(config.weight_decay) + ", expected a finite value >= 0");
+                 [&] { return "is " + std::to_string(config.weight_decay) + ", expected a finite value >= 0"; });
   if (kind == "sgd") {
     check_unit_interval("config.momentum", config.momentum);
     check_argument(!config.nesterov || config.momentum > 0.0, "make_optimizer", "config.nesterov",
@@ -191,7 +196,7 @@ std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& config) {
   check_unit_interval("config.beta1", config.beta1);
   check_unit_interval("config.beta2", config.beta2);
   check_argument(std::isfinite(config.eps) && config.eps > 0.0, "make_optimizer", "config.eps",
-                 "is " + std::to_string(config.eps) + ", expected a finite value > 0");
+                 [&] { return "is " + std::to_string(config.eps) + ", expected a finite value > 0"; });
   return std::make_unique<Adam>(config);
 }
 

@@ -16,9 +16,10 @@ Tensor as_dtype(const Tensor& t, DType dtype) { return !t.defined() || t.dtype()
 RnnLayer::RnnLayer(const RNNDescriptor& desc, DType dtype, const std::string& backend, std::uint64_t seed,
                    int threads, std::optional<DType> compute)
     : backend_(make_backend(backend, BackendOptions{threads, {}})), compute_(compute.value_or(dtype)) {
-  check_argument(compute_ == dtype || (dtype == DType::f32 && is_half(compute_)), "RnnLayer", "compute",
-                 std::string("is ") + to_string(compute_) + " with " + to_string(dtype) +
-                     " weights; expected the weights' dtype, or bf16 or f16 with f32 weights (mixed precision)");
+  check_argument(compute_ == dtype || (dtype == DType::f32 && is_half(compute_)), "RnnLayer", "compute", [&] {
+    return std::string("is ") + to_string(compute_) + " with " + to_string(dtype) +
+           " weights; expected the weights' dtype, or bf16 or f16 with f32 weights (mixed precision)";
+  });
   if (const auto why = backend_->unsupported_reason(desc, compute_)) {
     throw Error(ErrorCode::unsupported, "RnnLayer: backend '" + backend + "' cannot train this RNN" +
                                             (compute_ != dtype ? std::string(" in ") + to_string(compute_) : "") +
@@ -119,7 +120,7 @@ Tensor RnnLayer::backward(const Tensor& dy, const Tensor& dhn, bool want_dx, voi
 }
 
 RnnStepOutput RnnLayer::step(const Tensor& x, const Tensor& h, const Tensor& c, void* stream) {
-  check_argument(x.rank() == 2, "RnnLayer::step", "x", "must be [B, I], got " + to_string(x.shape()));
+  check_argument(x.rank() == 2, "RnnLayer::step", "x", [&] { return "must be [B, I], got " + to_string(x.shape()); });
   if (prepared_ == nullptr && backend_->prepare_packs(compute_)) {
     prepared_ = backend_->prepare(mixed_precision() ? rounded_weights(inference_copy_) : weights_);
   }

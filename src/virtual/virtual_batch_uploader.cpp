@@ -21,7 +21,7 @@ class VirtualBatchUploader final : public train::BatchUploader {
         {{&host.inputs, "host.inputs"}, {&host.targets, "host.targets"}, {&host.lengths, "host.lengths"}}};
     for (const auto& [t, name] : sources) {
       check_argument(!t->defined() || t->device().is_cpu(), kBegin, name,
-                     "is on " + to_string(t->device()) + ", expected a CPU tensor");
+                     [&] { return "is on " + to_string(t->device()) + ", expected a CPU tensor"; });
     }
     train::Batch device;
     device.carry_state = host.carry_state;
