@@ -57,6 +57,12 @@ struct SavedForward {
   Tensor reserve;
 };
 
+// What a cell's training step keeps for its backward (cell_calls.cpp).
+struct CellStepSaved {
+  std::int64_t batch = 0;
+  Tensor reserve;
+};
+
 class PyRNN {
  public:
   explicit PyRNN(RNNWeights weights);
@@ -97,6 +103,13 @@ class PyRNN {
   // c0 absent are zeros); the workspace and y are kept per batch size.
   void cell_step(std::uintptr_t x, std::uintptr_t h0, std::uintptr_t c0, std::uintptr_t hn, std::uintptr_t cn,
                  std::int64_t batch, int threads);
+  // The same step as a training forward: what its backward needs is returned (the reserve).
+  std::shared_ptr<CellStepSaved> cell_train_step(std::uintptr_t x, std::uintptr_t h0, std::uintptr_t c0,
+                                                 std::uintptr_t hn, std::uintptr_t cn, std::int64_t batch, int threads);
+  // Its backward: dh (and dc) of hn (and cn) in; dx, dh0 and dc0 (0: not wanted) and the flat
+  // weight gradients (f32 for half weights) written, overwriting. `x` is the forward's input.
+  void cell_backward(CellStepSaved& saved, std::uintptr_t x, std::uintptr_t dh, std::uintptr_t dc, std::uintptr_t dx,
+                     std::uintptr_t dh0, std::uintptr_t dc0, std::uintptr_t grads, int threads);
 
   // Runs `fn` (which must not touch Python objects) with the GIL released and the mutex held.
   template <class Fn>
@@ -119,8 +132,10 @@ class PyRNN {
   std::shared_ptr<const SavedForward> saved_;
   // cell_step's buffers by batch size (written under mutex_; allocated with the GIL held).
   struct StepBuffers {
-    Tensor workspace, y;
+    Tensor workspace, y;  // inference
+    Tensor train_workspace;
   };
+  StepBuffers& step_buffers(Backend& backend, std::int64_t batch, bool train);
   std::map<std::int64_t, StepBuffers> step_buffers_;
   std::mutex mutex_;
 };

@@ -16,12 +16,58 @@ takes the autograd path of gpurnn.torch's CUDA modules (compiled, not yet run on
 from __future__ import annotations
 
 import torch
+from torch.autograd.function import once_differentiable
 
 from . import _core
 from ._core import InvalidArgumentError, UnsupportedError
 from .torch import _FLOAT_DTYPES, _CudaRNNFunction, _describe, _RNNFunction
 
 _NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+
+
+class _CellFunction(torch.autograd.Function):
+    """One training step of a cell on the cpu: libgpurnn's step forward, and its backward into
+    new tensors (dx, dh0, dc0, and each parameter's gradient as a view of one flat tensor).
+
+    forward(ctx, cell, x, h0, c0, *params): x [B, I], h0 and c0 [B, H] or None (zeros), all
+    contiguous in the parameters' dtype; the parameters are views of cell's libgpurnn buffer.
+    """
+
+    @staticmethod
+    def forward(ctx, cell, x, h0, c0, *params):
+        batch, lstm = x.shape[0], c0 is not None or cell._gpurnn_cell() == "lstm"
+        h1 = torch.empty(batch, cell.hidden_size, dtype=x.dtype)
+        c1 = torch.empty(batch, cell.hidden_size, dtype=x.dtype) if lstm else None
+        core = cell._gpurnn_core
+        ctx.step = core._cell_train_step(x.data_ptr(), 0 if h0 is None else h0.data_ptr(),
+                                         0 if c0 is None else c0.data_ptr(), h1.data_ptr(),
+                                         0 if c1 is None else c1.data_ptr(), batch, torch.get_num_threads())
+        ctx.cell, ctx.given = cell, (h0 is not None, c0 is not None)
+        # Saved for their version counters: backward raises, as torch's cells do, when one was
+        # modified in place after this forward (x is also read again by the backward).
+        ctx.save_for_backward(x, *params)
+        return (h1, c1) if lstm else h1
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, dh1, dc1=None):
+        x, *params = ctx.saved_tensors
+        cell = ctx.cell
+        dh1 = dh1.contiguous()
+        dc1 = None if dc1 is None else dc1.contiguous()
+        dx = torch.empty_like(x)
+        dh0 = torch.empty_like(dh1) if ctx.given[0] else None
+        dc0 = torch.empty_like(dh1) if ctx.given[1] else None
+        half = x.dtype in (torch.bfloat16, torch.float16)
+        grads = torch.empty(cell._gpurnn_numel, dtype=torch.float32 if half else x.dtype)
+        cell._gpurnn_core._cell_backward(ctx.step, x.data_ptr(), dh1.data_ptr(),
+                                         0 if dc1 is None else dc1.data_ptr(), dx.data_ptr(),
+                                         0 if dh0 is None else dh0.data_ptr(),
+                                         0 if dc0 is None else dc0.data_ptr(), grads.data_ptr(),
+                                         torch.get_num_threads())
+        # Half weights' gradients are float32 (libgpurnn's rule); .grad is in the parameter's dtype.
+        param_grads = (grads[o:o + n].view(p.shape).to(p.dtype) for (o, n), p in zip(cell._gpurnn_slots, params))
+        return (None, dx, dh0, dc0, *param_grads)
 
 
 class _CellMixin:
@@ -60,6 +106,10 @@ class _CellMixin:
         from .torch import _tensor  # the bfloat16-aware numpy -> tensor view
 
         views = core.parameters()
+        base = core.flat_parameters()
+        self._gpurnn_numel = base.size
+        self._gpurnn_slots = [((views[n].ctypes.data - base.ctypes.data) // base.itemsize, views[n].size)
+                              for n in self._gpurnn_core_names()]
         with torch.no_grad():
             for name, p in zip(self._gpurnn_core_names(), params):
                 buffer = _tensor(views[name])
@@ -128,9 +178,22 @@ class _CellMixin:
         needs_grad = torch.is_grad_enabled() and (
             x.requires_grad or any(p.requires_grad for p in params)
             or any(s is not None and s.requires_grad for s in (h0, c0)))
-        if not needs_grad and device.type == "cpu":
-            return self._gpurnn_step(x, h0, c0, unbatched, batch, lstm)
+        if device.type == "cpu":
+            if not needs_grad:
+                return self._gpurnn_step(x, h0, c0, unbatched, batch, lstm)
+            if self._gpurnn_attached(params):
+                return self._gpurnn_train_step(params, x, h0, c0, unbatched, batch)
         return self._gpurnn_autograd_step(params, x, h0, c0, unbatched, device, lstm)
+
+    def _gpurnn_train_step(self, params, x, h0, c0, unbatched, batch):
+        """A step that needs gradients on the cpu: _CellFunction (libgpurnn's step and backward)."""
+        if unbatched:
+            x, h0, c0 = (None if t is None else t.reshape(1, -1) for t in (x, h0, c0))
+        x, h0, c0 = (None if t is None else t.contiguous() for t in (x, h0, c0))
+        out = _CellFunction.apply(self, x, h0, c0, *params)
+        if unbatched:
+            return tuple(t.reshape(-1) for t in out) if isinstance(out, tuple) else out.reshape(-1)
+        return out
 
     def _gpurnn_step(self, x, h0, c0, unbatched, batch, lstm):
         """The inference step straight over the tensors' memory (no autograd)."""
