@@ -269,8 +269,9 @@ struct Network {
 };
 
 // Mixed precision (--dtype bf16) where it is built: sequence models (not the encoder-decoder
-// tasks) on the cpu device. Checked before the model is made, naming the dtype and the device.
-void check_mixed_precision(const RunPlan& plan, bool sequence_task, const Device& device) {
+// tasks), on any device whose backend computes bf16 (the RnnLayer refuses one that does not,
+// naming it). Checked before the model is made, naming the dtype.
+void check_mixed_precision(const RunPlan& plan, bool sequence_task, const Device& /*device*/) {
   const DType rnn = plan.model.rnn_dtype.value_or(plan.model.dtype);
   if (!is_half(rnn)) return;
   const std::string flag = std::string("--dtype ") + to_string(rnn);
@@ -278,11 +279,6 @@ void check_mixed_precision(const RunPlan& plan, bool sequence_task, const Device
     throw Error(ErrorCode::unsupported, flag + ": mixed precision is built for the sequence-model tasks (charlm, "
                                                "timeseries, adding, copy, classify), not yet for the encoder-decoder "
                                                "task " + plan.task_name + "; train it with --dtype f32 or f64");
-  }
-  if (!device.is_cpu()) {
-    throw Error(ErrorCode::unsupported, flag + " on device " + to_string(device) +
-                                            ": mixed precision computes the RNN in " + to_string(rnn) +
-                                            " on the cpu device only for now; use --device cpu, or --dtype f32");
   }
 }
 
