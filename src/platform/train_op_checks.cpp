@@ -352,8 +352,9 @@ void copy(Device device, ConstTensorView src, ConstTensorView dst) {
   const char* call = "TrainOps::copy";
   for (const auto& [name, t] : {std::pair<const char*, ConstTensorView>{"src", src}, {"dst", dst}}) {
     check_argument(t.numel() == 0 || !t.empty(), call, name, "is an empty view");
-    check_argument(t.device().is_cpu() || t.device() == device, call, name, [&] {
-      return "is on " + to_string(t.device()) + ", expected " + to_string(device) + " or the host";
+    const Device on = t.device();  // a lambda cannot capture a structured binding (C++17)
+    check_argument(on.is_cpu() || on == device, call, name, [&] {
+      return "is on " + to_string(on) + ", expected " + to_string(device) + " or the host";
     });
   }
   check_argument(src.dtype() == dst.dtype() && src.numel() == dst.numel(), call, "dst", [&] {

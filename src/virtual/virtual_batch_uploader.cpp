@@ -20,8 +20,9 @@ class VirtualBatchUploader final : public train::BatchUploader {
     const std::array<std::pair<const Tensor*, const char*>, 3> sources = {
         {{&host.inputs, "host.inputs"}, {&host.targets, "host.targets"}, {&host.lengths, "host.lengths"}}};
     for (const auto& [t, name] : sources) {
-      check_argument(!t->defined() || t->device().is_cpu(), kBegin, name,
-                     [&] { return "is on " + to_string(t->device()) + ", expected a CPU tensor"; });
+      const Tensor* tensor = t;  // a lambda cannot capture a structured binding (C++17)
+      check_argument(!tensor->defined() || tensor->device().is_cpu(), kBegin, name,
+                     [&] { return "is on " + to_string(tensor->device()) + ", expected a CPU tensor"; });
     }
     train::Batch device;
     device.carry_state = host.carry_state;
