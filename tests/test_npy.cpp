@@ -208,6 +208,15 @@ TEST(Npy, ReadsFilesWrittenByNumpy) {
   EXPECT_EQ(wide.data_as<float>()[6], 0x1p-24f);
 }
 
+// numpy's uint8 ('|u1') reads as u8 (video frames, gpurnn train video --video), byte for byte.
+TEST(Npy, ReadsUint8) {
+  const Tensor u8 = read_npy(kData + "/u8.npy");
+  ASSERT_EQ(u8.dtype(), DType::u8);
+  ASSERT_EQ(u8.shape(), (Shape{3}));
+  EXPECT_EQ(u8.data_as<std::uint8_t>()[0], 0);
+  EXPECT_EQ(u8.data_as<std::uint8_t>()[2], 2);
+}
+
 TEST(Npy, RefusesWhatNumpyWritesButWeDoNotRead) {
   const auto refused = [](const char* name, auto... words) {
     expect_error([&] { read_npy(kData + "/" + name); }, ErrorCode::io_error, {name, words...});
@@ -215,7 +224,6 @@ TEST(Npy, RefusesWhatNumpyWritesButWeDoNotRead) {
   refused("fortran_f32.npy", "fortran_order", "True");
   refused("bigendian_f4.npy", "'>f4'", "big-endian");
   refused("object.npy", "'|O'", "object");
-  refused("u8.npy", "'|u1'", "not supported");
   // Big-endian float16 (byte by byte: numpy writes '>f2' only when asked).
   const std::string big = image("{'descr': '>f2', 'fortran_order': False, 'shape': (2,), }\n", std::string(4, '\0'));
   expect_malformed(big, {"'>f2'", "big-endian", "'<f2'"});

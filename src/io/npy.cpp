@@ -34,8 +34,9 @@ struct Descr {
 };
 // numpy has no bfloat16 (no descr names it), so no file reads as bf16; write_npy writes bf16 as
 // '<f4'.
+// '|u1' (numpy's uint8, e.g. video frames) is read, never written (a u8 tensor is raw bytes).
 constexpr Descr kDescrs[] = {{"<f2", DType::f16}, {"<f4", DType::f32}, {"<f8", DType::f64},
-                             {"<i4", DType::i32}, {"<i8", DType::i64}};
+                             {"<i4", DType::i32}, {"<i8", DType::i64}, {"|u1", DType::u8}};
 
 // The header dict, parsed.
 struct Header {
@@ -122,7 +123,7 @@ class HeaderParser {
       why = "is big-endian; only little-endian data is supported";
     if (descr == "|O" || descr == "O")
       why = "is an object array (pickled Python objects), never loaded";
-    bad("'descr' " + gpurnn::detail::quoted(descr) + " " + why + " (supported: '<f2', '<f4', '<f8', '<i4', '<i8')");
+    bad("'descr' " + gpurnn::detail::quoted(descr) + " " + why + " (supported: '<f2', '<f4', '<f8', '<i4', '<i8', '|u1')");
   }
 
   bool word(const char* w) {
@@ -251,7 +252,7 @@ void write_npy(const std::string& path, ConstTensorView tensor) {
   // numpy has no bfloat16: a bf16 tensor is written as float32, every value exactly (a bf16 value
   // is a float whose low 16 bits are zero), so numpy and PyTorch read the same numbers.
   const bool widen_bf16 = tensor.dtype() == DType::bf16;
-  const char* descr = descr_of(widen_bf16 ? DType::f32 : tensor.dtype());
+  const char* descr = tensor.dtype() == DType::u8 ? nullptr : descr_of(widen_bf16 ? DType::f32 : tensor.dtype());
   check_argument(descr != nullptr, where.c_str(), "tensor",
                  std::string("has dtype ") + to_string(tensor.dtype()) +
                      "; .npy files are written for f16, f32, f64, i32, i64 and bf16 (as float32)");

@@ -1,6 +1,6 @@
 #pragma once
 // NumPy's .npy format, versions 1.0 and 2.0 (3.0 read too): little-endian f16 ('<f2', numpy's
-// float16), f32, f64, i32, i64 in C order. Fortran-ordered arrays, object arrays, big-endian and
+// float16), f32, f64, i32, i64 in C order, and u8 ('|u1', read only: video frames). Fortran-ordered arrays, object arrays, big-endian and
 // other dtypes are refused with Error(io_error) naming the file and what was found. numpy has no
 // bfloat16, so reading never gives a bf16 tensor, and a bf16 tensor is written as float32
 // ('<f4', every value exact): Tensor::to(DType::bf16) after read_npy gives the same bits back.
