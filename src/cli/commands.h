@@ -87,6 +87,30 @@ struct TrainOptions {
 };
 int run_train(const TrainOptions& options);
 
+// `gpurnn generate`: text from a charlm checkpoint, streamed as it is drawn.
+struct GenerateOptions {
+  std::string checkpoint;
+  std::string prompt;             // echoed, then continued (not given: start from a new line)
+  std::int64_t length = 200;      // bytes generated after the prompt
+  double temperature = 0.8;
+  unsigned long long seed = 1;
+  std::string device = "auto";
+  int threads = 0;                // BackendOptions::num_threads (0: every usable core)
+  std::vector<std::string> given;  // flags given on the command line
+};
+int run_generate(const GenerateOptions& options);
+
+// `gpurnn forecast`: a timeseries checkpoint warm-started on a CSV column's history, then rolled
+// forward on its own predictions.
+struct ForecastOptions {
+  std::string checkpoint, csv, column;  // column: "" = the one the model was trained on
+  std::int64_t steps = 10;
+  std::string output;                   // "" = stdout
+  std::string device = "auto";
+  int threads = 0;
+};
+int run_forecast(const ForecastOptions& options);
+
 struct BenchOptions {
   std::string backend = "all";  // a backend name, or "all": cpu, and cuda when there is a device
   std::string cell = "all";     // a cell kind, or "all"

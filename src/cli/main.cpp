@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/number_flags.h"
 #include "cli/train_options.h"
+#include "cli/use_options.h"
 #include "gpurnn/cell_kind.h"
 #include "gpurnn/error.h"
 #include "gpurnn/version.h"
@@ -70,6 +71,18 @@ int main(int argc, char** argv) {
                "sort, convex-hull, tsp); each runs with no files on its embedded or generated default data");
   gpurnn::cli::add_train_options(*train_cmd, train);
 
+  gpurnn::cli::GenerateOptions generate;
+  CLI::App* generate_cmd = app.add_subcommand(
+      "generate", "Generate text with a charlm checkpoint of gpurnn train: the prompt, then bytes drawn one step "
+                  "at a time");
+  gpurnn::cli::add_generate_options(*generate_cmd, generate);
+
+  gpurnn::cli::ForecastOptions forecast;
+  CLI::App* forecast_cmd = app.add_subcommand(
+      "forecast", "Forecast a CSV column with a timeseries checkpoint of gpurnn train: warm-started on the history, "
+                  "then rolled forward on its own predictions");
+  gpurnn::cli::add_forecast_options(*forecast_cmd, forecast);
+
   gpurnn::cli::BenchOptions bench;
   CLI::App* bench_cmd = app.add_subcommand(
       "bench", "Time the benchmark grid on gpurnn's backends: µs per step and GFLOP/s, median of repetitions");
@@ -112,6 +125,13 @@ int main(int argc, char** argv) {
       }
       return gpurnn::cli::run_train(train);
     }
+    if (app.got_subcommand("generate")) {
+      for (const CLI::Option* opt : generate_cmd->get_options()) {
+        if (opt->count() > 0) generate.given.push_back(opt->get_name());
+      }
+      return gpurnn::cli::run_generate(generate);
+    }
+    if (app.got_subcommand("forecast")) return gpurnn::cli::run_forecast(forecast);
 
     if (app.got_subcommand("bench")) return gpurnn::cli::run_bench(bench);
   } catch (const gpurnn::Error& e) {

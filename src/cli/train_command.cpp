@@ -18,6 +18,7 @@
 #include "cli/progress.h"
 #include "cli/stop_signals.h"
 #include "cli/task_defaults.h"
+#include "cli/train_data.h"
 #include "cli/train_resume.h"
 #include "core/thread_count.h"
 #include "gpurnn/train/seq2seq.h"
@@ -208,7 +209,7 @@ RunPlan plan_run(const TrainOptions& o) {
   model.rnn_dtype = requested_dtype;
   model.hidden = was_given(o, "--hidden") ? o.hidden : defaults.hidden;
   model.layers = was_given(o, "--layers") ? o.layers : 1;
-  model.embedding = o.embedding;
+  model.embedding = was_given(o, "--embedding") ? o.embedding : defaults.embedding;
   model.dropout = o.dropout;
   plan.seed = o.seed;
   train::TaskOptions& task_options = plan.task_options;
@@ -234,10 +235,6 @@ RunPlan plan_run(const TrainOptions& o) {
     if (!was_given(o, "--dropout")) model.dropout = info.model.dropout;
   }
   task_options.seed = plan.seed;
-  task_options.text_path = o.text;
-  task_options.csv_path = o.csv;
-  task_options.csv_column = o.column;
-  task_options.horizon = o.horizon;
   task_options.reverse_source = o.reverse_source;
   task_options.eval_examples = o.eval_examples;
   return plan;
@@ -250,6 +247,9 @@ train::TrainConfig train_config(const TrainOptions& o, const RunPlan& plan,
   config.clip = was_given(o, "--clip") ? o.clip : plan.defaults.clip;
   config.seed = plan.seed;
   config.eval_batches = o.eval_batches;
+  check_argument(o.validate_every >= -1, "gpurnn train", "--validate-every",
+                 "must be >= 0 (0: off), got " + std::to_string(o.validate_every));
+  config.validate_every = o.validate_every;  // -1 resolved once the steps are known
   config.communicator = std::move(comm);
   config.optimizer.kind = o.optimizer;
   config.optimizer.weight_decay = o.weight_decay;
@@ -339,7 +339,7 @@ void print_header(std::ostream& out, const TrainOptions& o, const RunPlan& plan,
 // a distributed run (the ranks would have to agree on the step to stop at).
 // `signals` are installed by the caller before it prints its first line (a caller that waits for
 // "before:" and signals must find them in place), unset in a distributed run.
-std::optional<int> run_steps(std::ostream& out, const TrainOptions& o, train::Trainer& trainer,
+std::optional<int> run_steps(std::ostream& out, const TrainOptions& o, const RunPlan& plan, train::Trainer& trainer,
                              const train::TrainConfig& config, Progress& progress,
                              std::optional<StopSignals>& signals) {
   struct Stopped {};
@@ -362,7 +362,7 @@ std::optional<int> run_steps(std::ostream& out, const TrainOptions& o, train::Tr
     if (o.save.empty()) {
       out << "; nothing saved (no --save)\n";
     } else {
-      out << "; saved checkpoint " << o.save << " (continue with: gpurnn train --resume " << o.save << ")\n";
+      out << "; saved checkpoint " << o.save << " (continue with: " << continue_command(o, plan.task_options) << ")\n";
     }
     out << std::flush;
     return StopSignals::exit_status(signal);
@@ -390,7 +390,13 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
   std::ostream& out = reporter ? std::cout : silent;
   check_output_flags(o, reporter);
   RunPlan plan = plan_run(o);
+  // A data file taken from the checkpoint is an input like --text and --csv.
+  if (reporter && (plan.task_options.text_path != o.text || plan.task_options.csv_path != o.csv)) {
+    check_output_paths({{"--save", o.save}},
+                       {{"--text", plan.task_options.text_path}, {"--csv", plan.task_options.csv_path}});
+  }
   const std::unique_ptr<train::Task> task = train::make_task(plan.task_name, plan.task_options);
+  const std::string data_note = check_resumed_data(o, plan.resumed, *task);
   const auto* sequence_task = dynamic_cast<const train::SequenceTask*>(task.get());
   const Device device = comm ? rank_device(o.device, *comm) : resolve_device(o.device);
   if (comm && device.kind == DeviceKind::cuda && train::nccl_available()) comm = train::nccl_communicator(comm, device);
@@ -404,6 +410,8 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
   const Network n = make_network(o, plan, sequence_task != nullptr);
   // After the architecture checks (a flag that contradicts the checkpoint is the first error).
   const std::string schedule_note = plan_schedule(o, plan.defaults, plan.resumed, config);
+  if (task->validation_data() == nullptr) config.validate_every = 0;
+  if (config.validate_every < 0) config.validate_every = std::max<std::int64_t>(1, config.steps / 50);
   train::Trainer trainer(*task, *n.net, config);
   if (!o.resume.empty()) trainer.load_checkpoint(o.resume);
   const train::DecodeOptions decoding = decode_options(o, plan.defaults);
@@ -423,6 +431,11 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
   std::optional<StopSignals> signals;
   if (comm == nullptr) signals.emplace();
   print_header(out, o, plan, *task, n, config, device, schedule_note, comm.get());
+  if (!data_note.empty()) out << data_note << "\n";
+  if (config.validate_every > 0) {
+    out << "early stopping: the validation split scored every " << config.validate_every
+        << " steps and after the last; the best step's weights are kept\n";
+  }
   if (trainer.step() > 0) {
     out << "resumed from " << o.resume << " at step " << trainer.step() << "\n";
   } else {
@@ -433,10 +446,18 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
   const train::ModelInterface& io = plan.model.io;
   const bool tokens = io.input == train::InputKind::tokens;
   Progress progress(reporter ? std::cerr : silent, style, trainer.step(), config.steps, tokens ? "tokens" : "steps");
-  if (const std::optional<int> stopped = run_steps(out, o, trainer, config, progress, signals)) {
+  if (const std::optional<int> stopped = run_steps(out, o, plan, trainer, config, progress, signals)) {
     return *stopped;
   }
   const double seconds = progress.seconds();
+  std::vector<std::pair<std::string, std::string>> validation;  // the best validation pass, restored
+  if (trainer.restore_best()) {
+    const train::ValidationBest& best = *trainer.best_validation();
+    validation = task->report_validation(best.result);
+    validation.emplace_back("best_step", std::to_string(best.step));
+    out << "validation: best at step " << best.step << " of " << trainer.step() << ", " << report_line(validation)
+        << " (its weights restored)\n";
+  }
   if (!o.save.empty()) {
     trainer.save_checkpoint(o.save);
     out << "saved checkpoint " << o.save << " (step " << trainer.step() << ")\n";
@@ -450,6 +471,7 @@ int train_ranks(const TrainOptions& o, std::shared_ptr<train::Communicator> comm
   std::ostringstream result;
   result << "result: task=" << task->name() << " device=" << to_string(device);
   for (const auto& [key, value] : report) result << " " << key << "=" << value;
+  for (const auto& [key, value] : validation) result << " " << key << "=" << value;
   if (sequence_task != nullptr) result << " beam=" << decoding.beam;
   result << " steps=" << trainer.step() << " seconds=" << format_number(seconds);
   out << result.str() << "\n";

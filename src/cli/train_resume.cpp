@@ -58,6 +58,19 @@ void adopt_resumed_data(const TrainOptions& o, const train::CheckpointInfo& resu
   adopt("--batch", "task.batch", o.batch, task.batch);
   adopt("--seq-len", "task.seq_len", o.seq_len, task.seq_len);
   adopt("--points", "task.points", o.points, task.points);
+  adopt("--horizon", "task.horizon", o.horizon, task.horizon);
+  // timeseries' --difference and --fill (recorded when set): a resume reads the data as it was read.
+  if (resumed.task == "timeseries" && stored("task.seq_len") != nullptr) {
+    const bool differenced = stored("task.difference") != nullptr && *stored("task.difference") == "1";
+    check_resume_flag(o, "--difference", "(the first differences)",
+                      differenced ? "(the first differences)" : "the levels (no --difference)", o.resume,
+                      " (a resumed run continues the checkpoint's data; train without --resume to change it)");
+    task.difference = differenced;
+    const std::string fill = stored("task.fill") ? *stored("task.fill") : "refuse";
+    check_resume_flag(o, "--fill", o.fill, fill, o.resume,
+                      " (a resumed run continues the checkpoint's data; train without --resume to change it)");
+    if (fill != "refuse") task.csv_fill = fill;
+  }
   if (const std::string* value = stored("seed")) {
     const std::uint64_t number = train::checkpoint_detail::parse_uint64(o.resume, "seed", *value);
     check_resume_flag(o, "--seed", std::to_string(o.seed), std::to_string(number), o.resume,

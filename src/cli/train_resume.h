@@ -21,7 +21,7 @@ bool was_given(const TrainOptions& o, const std::string& flag);
 void check_resume_flag(const TrainOptions& o, const std::string& flag, const std::string& given,
                        const std::string& stored, const std::string& path, const std::string& why = "");
 
-// --batch, --seq-len, --points (the task's settings) and --seed of a resumed run: the
+// --batch, --seq-len, --points, --horizon (the task's settings) and --seed of a resumed run: the
 // checkpoint's when not given; a given one that differs is an error naming both values.
 void adopt_resumed_data(const TrainOptions& o, const train::CheckpointInfo& resumed, train::TaskOptions& task,
                         std::uint64_t& seed);

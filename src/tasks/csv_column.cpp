@@ -11,6 +11,7 @@
 #include "gpurnn/error.h"
 #include "io/mapped_file.h"
 #include "tasks/task_support.h"
+#include "train/checkpoint_metadata.h"
 
 namespace gpurnn::train::tasks {
 namespace {
@@ -64,6 +65,11 @@ std::string list_columns(const std::vector<std::string>& names) {
   return listed;
 }
 
+// An empty cell: nothing, or a NaN as a spreadsheet or pandas may write it.
+bool is_empty_cell(const std::string& text) {
+  return text.empty() || text == "nan" || text == "NaN" || text == "NAN";
+}
+
 bool parse_number(const std::string& text, double& value) {
   if (text.empty()) return false;
   char* end = nullptr;
@@ -74,7 +80,29 @@ bool parse_number(const std::string& text, double& value) {
 
 }  // namespace
 
-std::vector<double> parse_csv_column(std::string_view text, const std::string& path, const std::string& column) {
+FillMode parse_fill_mode(const std::string& text, const std::string& flag) {
+  if (text.empty() || text == "refuse") return FillMode::refuse;
+  if (text == "previous") return FillMode::previous;
+  if (text == "interpolate") return FillMode::interpolate;
+  if (text == "drop") return FillMode::drop;
+  throw Error(ErrorCode::invalid_argument, "argument '" + flag + "' is " + gpurnn::detail::quoted(text) +
+                                               "; expected previous, interpolate or drop");
+}
+
+const char* to_string(FillMode mode) {
+  switch (mode) {
+    case FillMode::previous: return "previous";
+    case FillMode::interpolate: return "interpolate";
+    case FillMode::drop: return "drop";
+    case FillMode::refuse: break;
+  }
+  return "refuse";
+}
+
+std::vector<double> parse_csv_column(std::string_view text, const std::string& path, const std::string& column,
+                                     CsvFill* fill) {
+  const FillMode mode = fill ? fill->mode : FillMode::refuse;
+  if (fill) fill->filled = fill->dropped = 0;
   const std::string file = "'" + path + "'";
   constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
   if (text.substr(0, kByteOrderMark.size()) == kByteOrderMark) text.remove_prefix(kByteOrderMark.size());
@@ -121,21 +149,52 @@ std::vector<double> parse_csv_column(std::string_view text, const std::string& p
                     std::to_string(again - names.begin() + 1) + "); rename one in the header");
   }
   std::vector<double> values;
+  std::size_t gap = 0;  // empty cells since the last value (previous, interpolate)
   while (next_line(line)) {
     const std::vector<std::string> fields = fields_of(line);
     double value = 0.0;
+    if (index < fields.size() && is_empty_cell(fields[index])) {
+      if (mode == FillMode::refuse) {
+        throw Error(ErrorCode::invalid_argument,
+                    std::string(kWhere) + ": " + file + " line " + std::to_string(line_number) + ", column " +
+                        gpurnn::detail::quoted(column) + ": the cell is empty (a missing value, as pandas writes NaN); "
+                        "--fill previous, --fill interpolate or --fill drop fills or skips empty cells");
+      }
+      if (mode == FillMode::drop || values.empty()) {
+        ++fill->dropped;  // nothing before it to fill from
+      } else if (mode == FillMode::previous) {
+        values.push_back(values.back());
+        ++fill->filled;
+      } else {
+        ++gap;
+      }
+      continue;
+    }
     if (index >= fields.size() || !parse_number(fields[index], value)) {
       const std::string cell = index < fields.size() ? gpurnn::detail::quoted(fields[index]) : "missing";
       throw Error(ErrorCode::invalid_argument, std::string(kWhere) + ": " + file + " line " +
                                                    std::to_string(line_number) + ", column " +
                                                    gpurnn::detail::quoted(column) + ": cell " + cell + " is not a number");
     }
+    if (gap > 0) {  // interpolate: the empty cells between the last value and this one
+      const double last = values.back();
+      for (std::size_t i = 1; i <= gap; ++i) {
+        values.push_back(last + (value - last) * static_cast<double>(i) / static_cast<double>(gap + 1));
+      }
+      fill->filled += static_cast<std::int64_t>(gap);
+      gap = 0;
+    }
     values.push_back(value);
+  }
+  if (gap > 0) {  // interpolate: after the last value, the last value
+    values.insert(values.end(), gap, values.back());
+    fill->filled += static_cast<std::int64_t>(gap);
   }
   return values;
 }
 
-std::vector<double> read_csv_column(const std::string& path, const std::string& column) {
+std::vector<double> read_csv_column(const std::string& path, const std::string& column, std::string* content_hash,
+                                    std::uint64_t* file_bytes, CsvFill* fill) {
   std::optional<io::detail::MappedFile> file;
   try {
     file.emplace(path);
@@ -145,7 +204,13 @@ std::vector<double> read_csv_column(const std::string& path, const std::string& 
   check_data_file_size(file->size(), kWhere, "csv", path);
   // Parsed straight from the mapping (no copy of the file), then checked unchanged.
   return file->checked([&](const std::uint8_t* bytes, std::size_t size) {
-    return parse_csv_column(std::string_view(reinterpret_cast<const char*>(bytes), size), path, column);
+    if (content_hash != nullptr) {
+      checkpoint_detail::ContentHash hash;
+      hash.add(bytes, size);
+      *content_hash = hash.text();
+    }
+    if (file_bytes != nullptr) *file_bytes = size;
+    return parse_csv_column(std::string_view(reinterpret_cast<const char*>(bytes), size), path, column, fill);
   });
 }
 

@@ -26,6 +26,11 @@ class TaskWithSources : public Interface {
   const BatchSource& train_data() const override { return *train_; }
   const BatchSource& eval_data() const override { return *eval_; }
   Report settings() const override { return settings_; }
+  // The record the constructor set, or for generated data the built-in source and its description.
+  Report data_record() const override {
+    if (!record_.empty()) return record_;
+    return {{"source", "built-in"}, {"generator", description_}};
+  }
 
  protected:
   explicit TaskWithSources(std::string name) : name_(std::move(name)) {}
@@ -34,6 +39,8 @@ class TaskWithSources : public Interface {
   std::string description_;
   // The resolved options a checkpoint must match to resume (seq_len, batch, ...): Task::settings().
   Report settings_;
+  // Task::data_record(), when the task reads a file or one fixed stream (charlm, timeseries).
+  Report record_;
   ModelInterface interface_;
   std::unique_ptr<BatchSource> train_;
   std::unique_ptr<BatchSource> eval_;

@@ -1,7 +1,8 @@
 // Trainer checkpoints: one safetensors file holding the model ("model.*", the RNN under its
 // PyTorch names so io::load_rnn(path, {"model.rnn."}) reads it), the optimizer state ("optim.*"),
 // the carried stream state ("state.h", "state.c"), and in its metadata the task, the architecture,
-// the step and the data position.
+// the step and the data position, and the task's data record ("data.*": where its data came from
+// and what using the model needs, Task::data_record).
 
 #include <cstdio>
 #include <limits>
@@ -176,12 +177,16 @@ double metadata_double(const io::SafetensorsReader& file, const std::string& key
 void check_other_numbers(const io::SafetensorsReader& file) {
   const auto& meta = file.metadata();
   const std::pair<const char*, std::int64_t> at_least[] = {
-      {"data_index", 0}, {"ranks", 1}, {"task.batch", 1}, {"task.seq_len", 1}, {"task.points", 1}};
+      {"data_index", 0}, {"ranks", 1}, {"task.batch", 1}, {"task.seq_len", 1}, {"task.points", 1},
+      {"task.horizon", 1}, {"data.bytes", 0}};
   for (const auto& [key, min] : at_least) {
     if (meta.count(key)) metadata_int(file, key, min);
   }
   if (meta.count("task.reverse_source")) metadata_int(file, "task.reverse_source", 0, 1);
   if (meta.count("seed")) checkpoint_detail::parse_uint64(file.origin(), "seed", meta.at("seed"));
+  for (const char* key : {"data.mean", "data.std"}) {
+    if (meta.count(key)) metadata_double(file, key);
+  }
 }
 
 // A number as text that reads back as the same double.
@@ -274,6 +279,7 @@ void Trainer::save_checkpoint(const std::string& path) const {
   put_schedule(config_.schedule, meta);
   for (const auto& [key, value] : model_.settings()) meta[key] = value;
   for (const auto& [key, value] : architecture(task_, model_)) meta[key] = value;
+  for (const auto& [key, value] : task_.data_record()) meta["data." + key] = value;
   if (comm_->rank() != 0) {
     share_write_status(true, path, *comm_);
     return;

@@ -6,7 +6,10 @@
 // Format versions: metadata "format_version" (absent: 1, files written before it) — 2 adds
 // "checksum", a 64-bit FNV-1a hash of the data section (every tensor's bytes in file order),
 // written "fnv1a64:" and 16 lowercase hex digits. It depends on the bytes alone, so a resumed run
-// writes the same file as an uninterrupted one.
+// writes the same file as an uninterrupted one. 3 adds the data record (Task::data_record, as
+// "data.*": the source file's path, size and content hash, or the built-in generator; timeseries'
+// mean and std), charlm's byte-to-id table ("task.vocab") and timeseries' "task.horizon". Older
+// files still load; whoever needs a field they lack says so (gpurnn generate, forecast).
 
 #include <cstddef>
 #include <cstdint>
@@ -17,7 +20,7 @@
 namespace gpurnn::train::checkpoint_detail {
 
 // The format_version this build writes and the newest it reads.
-constexpr std::int64_t kFormatVersion = 2;
+constexpr std::int64_t kFormatVersion = 3;
 
 // `text` as a plain decimal integer ('-' and digits; no sign, space or leading '+') in
 // [min, max]; Error(io_error) "checkpoint 'PATH': metadata 'KEY' is 'TEXT', expected an integer in

@@ -73,6 +73,7 @@ std::int64_t correct_predictions(const Tensor& logits, const Tensor& targets) {
 // What a forward pass keeps for its backward.
 struct SequenceModel::Forward {
   Tensor ids;       // tokens: [T*B]
+  Tensor frames;    // features with a projection: its input [T*B, I]
   Tensor features;  // head input after dropout: [T*B, H_out] or [B, H_out]
   Tensor logits;    // [T*B, O] or [B, O]
   std::int64_t steps = 0, rows = 0;
@@ -114,6 +115,8 @@ SequenceModel::SequenceModel(const ModelConfig& config) : config_(config) {
   desc.input_size = config.io.input_size;
   if (config.io.input == InputKind::tokens) {
     desc.input_size = config.embedding > 0 ? config.embedding : std::min<std::int64_t>(config.hidden, 64);
+  } else if (config.embedding > 0) {  // a per-step projection of the features
+    desc.input_size = config.embedding;
   }
   rnn_ = std::make_unique<RnnLayer>(desc, config.dtype, config.backend, config.seed, config.threads,
                                     config.rnn_dtype);
@@ -122,6 +125,15 @@ SequenceModel::SequenceModel(const ModelConfig& config) : config_(config) {
     embedding_ = Embedding(config.io.input_size, desc.input_size, config.dtype, device(), config.seed + 1);
   }
   output_ = Linear(desc.output_size(), config.io.output_size, true, config.dtype, device(), config.seed + 2);
+  if (projected()) {
+    projection_ = Linear(config.io.input_size, desc.input_size, true, config.dtype, device(), config.seed + 3);
+  }
+}
+
+// Features models with embedding > 0 project each step's features (e.g. a video frame's pixels)
+// before the RNN: a learned per-frame Linear layer.
+bool SequenceModel::projected() const {
+  return config_.io.input == InputKind::features && config_.embedding > 0;
 }
 
 SequenceModel::~SequenceModel() = default;
@@ -149,6 +161,9 @@ std::vector<Parameter> SequenceModel::parameters() const {
   if (config_.io.input == InputKind::tokens) {
     for (Parameter& p : embedding_.parameters("embedding.")) params.push_back(std::move(p));
   }
+  if (projected()) {
+    for (Parameter& p : projection_.parameters("projection.")) params.push_back(std::move(p));
+  }
   params.push_back(rnn_->parameter("rnn"));
   params.back().rnn_layout = &rnn_->weights();
   for (Parameter& p : output_.parameters("output.")) params.push_back(std::move(p));
@@ -160,7 +175,7 @@ KeyValues SequenceModel::architecture() const {
   return {{"cell", to_string(m.cell)},
           {"hidden", std::to_string(m.hidden)},
           {"layers", std::to_string(m.layers)},
-          {"embedding", std::to_string(m.io.input == InputKind::tokens ? rnn_descriptor().input_size : 0)},
+          {"embedding", std::to_string(m.io.input == InputKind::tokens || projected() ? rnn_descriptor().input_size : 0)},
           {"dtype", to_string(m.dtype)},
           {"rnn_dtype", to_string(rnn_dtype())},
           {"input", to_string(m.io.input)},
@@ -190,9 +205,13 @@ SequenceModel::Forward SequenceModel::run_forward(const Batch& batch, RecurrentS
     f.ids = batch.inputs.reshape({f.steps * f.rows});
     x = embedding_.forward(*ops_, f.ids).reshape({f.steps, f.rows, d.input_size});
   } else {
-    check_argument(batch.inputs.rank() == 3 && batch.inputs.dim(2) == d.input_size, where, "batch.inputs",
-                   "must be [T, B, " + std::to_string(d.input_size) + "] features");
+    check_argument(batch.inputs.rank() == 3 && batch.inputs.dim(2) == config_.io.input_size, where,
+                   "batch.inputs", "must be [T, B, " + std::to_string(config_.io.input_size) + "] features");
     x = in_dtype(batch.inputs, config_.dtype);
+    if (projected()) {
+      f.frames = x.reshape({f.steps * f.rows, config_.io.input_size});
+      x = projection_.forward(*ops_, f.frames).reshape({f.steps, f.rows, d.input_size});
+    }
   }
 
   // Rows that continue a stream start from their carried state; the others from zeros.
@@ -265,8 +284,9 @@ BatchSums SequenceModel::train_step(const Batch& batch, RecurrentState& state, s
     copy_into(dfeatures, first_dim_slice<TensorView>(dhn, d.num_layers - 1));
   }
   const bool tokens = config_.io.input == InputKind::tokens;
-  const Tensor dx = rnn_->backward(dy, dhn, tokens, stream_);
+  const Tensor dx = rnn_->backward(dy, dhn, tokens || projected(), stream_);
   if (tokens) embedding_.backward(*ops_, f.ids, dx.reshape({f.steps * f.rows, d.input_size}));
+  if (projected()) projection_.backward(*ops_, f.frames, dx.reshape({f.steps * f.rows, d.input_size}), false);
   return {sum.sum, sum.count, 0};
 }
 
@@ -289,8 +309,60 @@ BatchSums SequenceModel::eval_step(const Batch& batch, RecurrentState& state) {
   return sums;
 }
 
+Tensor SequenceModel::predict(const Batch& batch) {
+  RecurrentState state;
+  return on_host(run_forward(batch, state, false, 0).logits);
+}
+
+std::vector<double> SequenceModel::continue_sequence(const Tensor& inputs, RecurrentState& state) {
+  const char* where = "SequenceModel::continue_sequence";
+  check_argument(is_step_target(config_.io.target), where, "this",
+                 "continues only models with per-step targets (language models, series)");
+  const bool tokens = config_.io.input == InputKind::tokens;
+  check_argument(inputs.defined() && inputs.device().is_cpu() && inputs.rank() == (tokens ? 1 : 2) &&
+                     inputs.dim(0) >= 1 && (tokens ? inputs.dtype() == DType::i32 : inputs.dim(1) == config_.io.input_size),
+                 where, "inputs",
+                 tokens ? "must be i32 [T] token ids on the host, T >= 1"
+                        : "must be [T, " + std::to_string(config_.io.input_size) + "] features on the host, T >= 1");
+  const std::int64_t steps = inputs.dim(0);
+  const RNNDescriptor& d = rnn_descriptor();
+  Tensor x;
+  if (tokens) {
+    const std::int32_t* ids = inputs.data_as<std::int32_t>();
+    for (std::int64_t t = 0; t < steps; ++t) {
+      check_argument(ids[t] >= 0 && ids[t] < config_.io.input_size, where, "inputs",
+                     "holds token " + std::to_string(ids[t]) + ", outside [0, " +
+                         std::to_string(config_.io.input_size) + ")");
+    }
+    x = embedding_.forward(*ops_, on_device(inputs, device()));  // [T, E]
+  } else {
+    x = on_device(in_dtype(inputs, config_.dtype), device());  // [T, I]
+    if (projected()) x = projection_.forward(*ops_, x);          // [T, E]
+  }
+  RnnStepOutput out;
+  if (steps == 1) {
+    out = rnn_->step(x, state.h, state.c, stream_);  // y [1, H_out]
+  } else {
+    out = rnn_->forward(x.reshape({steps, 1, d.input_size}), Tensor(), state.h, state.c, ForwardMode::inference, 0,
+                        stream_);
+    Tensor last = Tensor::empty({1, d.output_size()}, config_.dtype, device());
+    copy_into(first_dim_slice<ConstTensorView>(static_cast<const Tensor&>(out.y), steps - 1), last.view());
+    out.y = last;
+  }
+  state.h = out.hn;
+  state.c = out.cn;
+  const Tensor head = on_host(output_.forward(*ops_, out.y));  // [1, output_size]
+  std::vector<double> values(static_cast<std::size_t>(head.numel()));
+  detail::visit_floating(head.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    for (std::size_t k = 0; k < values.size(); ++k) values[k] = static_cast<double>(head.data_as<T>()[k]);
+  });
+  return values;
+}
+
 std::vector<std::int32_t> SequenceModel::sample(const std::vector<std::int32_t>& prompt, std::int64_t count,
-                                                double temperature, std::uint64_t seed) {
+                                                double temperature, std::uint64_t seed,
+                                                const std::function<void(std::int32_t)>& emit) {
   const char* where = "SequenceModel::sample";
   check_argument(config_.io.input == InputKind::tokens && config_.io.target == TargetKind::step_classes, where,
                  "this", "samples only token models with per-step class targets (language models)");
@@ -310,38 +382,28 @@ std::vector<std::int32_t> SequenceModel::sample(const std::vector<std::int32_t>&
   const std::int64_t vocab = config_.io.output_size;
   std::vector<double> p(static_cast<std::size_t>(vocab));
   for (std::int64_t k = 0; k < count; ++k) {
-    Batch b;
-    const std::int64_t steps = static_cast<std::int64_t>(feed.size());
-    b.inputs = Tensor::from_host<std::int32_t>({steps, 1}, feed.data());
-    const std::int32_t len = static_cast<std::int32_t>(steps);
-    b.lengths = Tensor::from_host<std::int32_t>({1}, &len);
-    if (!device().is_cpu()) b.inputs = b.inputs.to(device());  // the lengths stay on the host
-    b.carry_state.assign(1, state.h.defined() ? 1 : 0);
-    const Forward f = run_forward(b, state, false, 0);
-    // The logits of the last step: row T-1 of [T*1, V].
-    const Tensor logits = on_host(f.logits);
-    detail::visit_floating(logits.dtype(), [&](auto tag) {
-      using T = decltype(tag);
-      const T* row = logits.data_as<T>() + (steps - 1) * vocab;
-      const double top = static_cast<double>(*std::max_element(row, row + vocab));
-      double total = 0;
-      for (std::int64_t v = 0; v < vocab; ++v) {
-        p[v] = std::exp((static_cast<double>(row[v]) - top) / temperature);
-        total += p[v];
+    // The prompt in one call, then one step per token drawn.
+    const std::vector<double> logits = continue_sequence(
+        Tensor::from_host<std::int32_t>({static_cast<std::int64_t>(feed.size())}, feed.data()), state);
+    const double top = *std::max_element(logits.begin(), logits.end());
+    double total = 0;
+    for (std::int64_t v = 0; v < vocab; ++v) {
+      p[v] = std::exp((logits[v] - top) / temperature);
+      total += p[v];
+    }
+    const double u = static_cast<double>(rng() >> 11) * 0x1.0p-53 * total;
+    double acc = 0;
+    std::int32_t pick = static_cast<std::int32_t>(vocab - 1);
+    for (std::int64_t v = 0; v < vocab; ++v) {
+      acc += p[v];
+      if (u < acc) {
+        pick = static_cast<std::int32_t>(v);
+        break;
       }
-      const double u = static_cast<double>(rng() >> 11) * 0x1.0p-53 * total;
-      double acc = 0;
-      std::int32_t pick = static_cast<std::int32_t>(vocab - 1);
-      for (std::int64_t v = 0; v < vocab; ++v) {
-        acc += p[v];
-        if (u < acc) {
-          pick = static_cast<std::int32_t>(v);
-          break;
-        }
-      }
-      out.push_back(pick);
-    });
-    feed.assign(1, out.back());
+    }
+    out.push_back(pick);
+    if (emit) emit(pick);
+    feed.assign(1, pick);
   }
   return out;
 }

@@ -98,14 +98,46 @@ void Trainer::run(const std::function<void(const StepLog&)>& on_step, std::int64
     log.count = sums.count;
     log.loss = sums.count > 0 ? sums.loss / static_cast<double>(sums.count) : 0.0;
     log.items = batch_items;
+    track_validation(log);
     if (on_step) on_step(log);
   }
 }
 
-EvalResult Trainer::evaluate() {
-  const BatchSource& data = task_.eval_data();
+void Trainer::track_validation(StepLog& log) {
+  if (config_.validate_every <= 0 || task_.validation_data() == nullptr) return;
+  if (step_ % config_.validate_every != 0 && step_ != config_.steps) return;
+  const EvalResult result = validate();
+  log.validation_loss = result.mean_loss;
+  if (best_ && !(result.mean_loss < best_->result.mean_loss)) return;
+  best_ = ValidationBest{step_, result};
+  const std::vector<Parameter> params = model_.parameters();
+  best_values_.resize(params.size());
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    if (!best_values_[i].defined()) best_values_[i] = params[i].value.clone();
+    else copy_into(params[i].value.view(), best_values_[i].view());
+  }
+}
+
+bool Trainer::restore_best() {
+  if (!best_) return false;
+  std::vector<Parameter> params = model_.parameters();  // drops an RNN's prepared weights
+  for (std::size_t i = 0; i < params.size(); ++i) copy_into(best_values_[i].view(), params[i].value.view());
+  return true;
+}
+
+EvalResult Trainer::evaluate() { return evaluate_split(task_.eval_data(), task_.eval_warmup_batches()); }
+
+EvalResult Trainer::validate() {
+  const BatchSource* data = task_.validation_data();
+  check_argument(data != nullptr, "Trainer::validate", "task", "'" + task_.name() + "' has no validation split");
+  return evaluate_split(*data, task_.validation_warmup_batches());
+}
+
+EvalResult Trainer::evaluate_split(const BatchSource& data, std::int64_t warmup_batches) {
+  // Warm-up batches (the history before the split) build the state and are not counted;
+  // config.eval_batches limits the counted ones.
   std::int64_t batches = data.batches_per_epoch();
-  if (config_.eval_batches > 0) batches = std::min(batches, config_.eval_batches);
+  if (config_.eval_batches > 0) batches = std::min(batches, warmup_batches + config_.eval_batches);
   const std::unique_ptr<BatchUploader> uploader = make_batch_uploader(model_.device());
   RecurrentState state;
   BatchSums total;
@@ -119,6 +151,7 @@ EvalResult Trainer::evaluate() {
       continue;
     }
     const BatchSums s = model_.eval_step(uploader->finish(model_.stream()), state);
+    if (i < warmup_batches) continue;
     total.loss += s.loss;
     total.count += s.count;
     total.correct += s.correct;

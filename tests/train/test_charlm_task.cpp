@@ -1,6 +1,7 @@
 // charlm: the embedded corpus, the byte vocabulary, the held-out split and the unigram baseline.
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <random>
 #include <set>
 #include <string>
@@ -9,6 +10,7 @@
 
 #include "test_support.h"
 #include "train/batch_test_support.h"
+#include "tasks/data_record.h"
 #include "tasks/embedded_corpus.h"
 #include "tasks/task_registry.h"
 
@@ -92,6 +94,31 @@ TEST(CharlmTask, UnigramBaselineOfATextFile) {
   EXPECT_EQ(task->report(result).front().first, "bits_per_char");
 }
 
+// Issue 32: what a checkpoint records of charlm's data. The byte-to-id table as a setting (read
+// back by gpurnn generate, compared by a resume), and the source: the embedded corpus's hash is
+// the same for every run of a build.
+TEST(CharlmTask, RecordsItsVocabularyAndSource) {
+  const auto task = train::make_task("charlm", TaskOptions{});
+  std::map<std::string, std::string> settings, record;
+  for (const auto& [key, value] : task->settings()) settings[key] = value;
+  for (const auto& [key, value] : task->data_record()) record[key] = value;
+  const auto bytes = train::tasks::parse_vocabulary(settings.at("vocab"));
+  ASSERT_TRUE(bytes.has_value()) << settings.at("vocab");
+  ASSERT_EQ(static_cast<std::int64_t>(bytes->size()), task->interface().input_size);
+  for (std::size_t id = 0; id < bytes->size(); ++id) {
+    EXPECT_EQ(task->token_text(static_cast<std::int32_t>(id)), bytes->substr(id, 1));
+  }
+  EXPECT_EQ(record.at("source"), "built-in");
+  EXPECT_EQ(record.at("hash").rfind("fnv1a64:", 0), 0u);
+  for (const auto& [key, value] : train::make_task("charlm", TaskOptions{})->data_record()) {
+    EXPECT_EQ(record.at(key), value) << key;
+  }
+  EXPECT_EQ(train::tasks::vocabulary_text(std::string("\n a\xff", 4)), "0a2061ff");
+  for (const char* bad : {"", "0a2", "0a0a", "200a", "zz", "0A"}) {
+    EXPECT_FALSE(train::tasks::parse_vocabulary(bad).has_value()) << bad;
+  }
+}
+
 TEST(CharlmTask, BadTextFilesAndSizes) {
   ScratchDir dir;
   TaskOptions options;
@@ -117,6 +144,33 @@ TEST(CharlmTask, BadTextFilesAndSizes) {
   options.seq_len = 5;
   expect_error([&] { train::make_task("charlm", options); }, ErrorCode::invalid_argument,
                {"held-out", "tiny.txt"});
+}
+
+// Issue 32: the n-gram baseline beside the unigram (tests/train/test_char_ngram.cpp tests the
+// model). On i.i.d. bytes it chooses order 1 and is the unigram within smoothing; on a text that
+// repeats it is far below it.
+TEST(CharlmTask, NgramBaselineBesideTheUnigram) {
+  ScratchDir dir;
+  std::mt19937 rng(3);
+  std::string skewed, repeated;
+  for (int i = 0; i < 4000; ++i) skewed += static_cast<char>('a' + std::min<unsigned>(rng() % 8, rng() % 8));
+  for (int i = 0; i < 100; ++i) repeated += "for (int i = 0; i < n; ++i) sum += x[i];\n";
+  write_file(dir.file("skewed.txt"), skewed);
+  write_file(dir.file("repeated.txt"), repeated);
+  TaskOptions options;
+  options.seq_len = 10;
+  options.text_path = dir.file("skewed.txt");
+  const auto iid = train::make_task("charlm", options);
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : iid->report({})) keys.push_back(key);
+  EXPECT_EQ(keys, (std::vector<std::string>{"bits_per_char", "unigram_bits", "ngram_bits", "ngram_order"}));
+  EXPECT_EQ(report_value(*iid, {}, "ngram_order"), "1");
+  EXPECT_NEAR(std::stod(report_value(*iid, {}, "ngram_bits")), std::stod(report_value(*iid, {}, "unigram_bits")), 0.01);
+  options.text_path = dir.file("repeated.txt");
+  const auto code = train::make_task("charlm", options);
+  EXPECT_LT(std::stod(report_value(*code, {}, "ngram_bits")), 0.3);
+  EXPECT_GT(std::stod(report_value(*code, {}, "unigram_bits")), 3.5);
+  EXPECT_GE(std::stoi(report_value(*code, {}, "ngram_order")), 4);
 }
 
 }  // namespace

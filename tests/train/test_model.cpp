@@ -200,6 +200,49 @@ TEST(ModelSample, IsReproducibleAndChecksArguments) {
   expect_error([&] { model.sample({1}, 3, 0.0, 1); }, ErrorCode::invalid_argument, {"'temperature'"});
 }
 
+// Issue 32: streaming inference (gpurnn generate, forecast) continues a sequence one step at a time
+// through the RNN's single-step call on prepared weights, and gives what one whole-sequence call
+// gives; the emitted tokens are the returned ones; inputs of the wrong kind are named.
+TEST(ModelSample, ContinuingStepByStepEqualsOneCall) {
+  for (const bool tokens : {true, false}) {
+    ModelConfig m;
+    m.io = tokens ? ModelInterface{InputKind::tokens, 7, TargetKind::step_classes, 7}
+                  : ModelInterface{InputKind::features, 1, TargetKind::step_values, 2};
+    m.hidden = 6;
+    m.layers = 2;
+    SequenceModel model(m);
+    const std::int32_t ids[] = {1, 4, 0, 6, 2};
+    const float values[] = {0.5f, -1.0f, 0.25f, 2.0f, -0.5f};
+    const auto inputs = [&](std::int64_t from, std::int64_t to) {
+      return tokens ? Tensor::from_host<std::int32_t>({to - from}, ids + from)
+                    : Tensor::from_host<float>({to - from, 1}, values + from);
+    };
+    RecurrentState whole_state;
+    const std::vector<double> whole = model.continue_sequence(inputs(0, 5), whole_state);
+    RecurrentState state;
+    std::vector<double> stepped = model.continue_sequence(inputs(0, 2), state);
+    for (std::int64_t t = 2; t < 5; ++t) stepped = model.continue_sequence(inputs(t, t + 1), state);
+    ASSERT_EQ(whole.size(), static_cast<std::size_t>(m.io.output_size));
+    ASSERT_EQ(stepped.size(), whole.size());
+    for (std::size_t k = 0; k < whole.size(); ++k) EXPECT_NEAR(stepped[k], whole[k], 1e-6) << k;
+    const std::vector<double> h = to_vector(state.h), whole_h = to_vector(whole_state.h);
+    ASSERT_EQ(h.size(), whole_h.size());
+    for (std::size_t k = 0; k < h.size(); ++k) EXPECT_NEAR(h[k], whole_h[k], 1e-6) << k;
+  }
+  ModelConfig m;
+  m.io = {InputKind::tokens, 9, TargetKind::step_classes, 9};
+  m.hidden = 6;
+  SequenceModel model(m);
+  std::vector<std::int32_t> emitted;
+  EXPECT_EQ(model.sample({1, 2}, 20, 1.0, 5, [&](std::int32_t t) { emitted.push_back(t); }), emitted);
+  RecurrentState state;
+  const std::int32_t bad[] = {9};
+  expect_error([&] { model.continue_sequence(Tensor::from_host<std::int32_t>({1}, bad), state); },
+               ErrorCode::invalid_argument, {"'inputs'", "token 9"});
+  expect_error([&] { model.continue_sequence(Tensor::zeros({2, 1}, DType::f32), state); },
+               ErrorCode::invalid_argument, {"'inputs'", "i32 [T] token ids"});
+}
+
 // Issue 30, mixed precision: an RnnLayer computing in bf16 keeps f32 weights and gradients, takes
 // and returns f32 tensors, and its gradients are the f32 layer's on the same weights to bf16's
 // accuracy; they accumulate, and a forward sees weights the optimizer changed in place.

@@ -8,7 +8,10 @@
 #include "test_support.h"
 #include "train/batch_test_support.h"
 #include "tasks/csv_column.h"
+#include "gpurnn/train/model.h"
+#include "gpurnn/train/trainer.h"
 #include "tasks/mackey_glass.h"
+#include "tasks/series_source.h"
 #include "tasks/task_registry.h"
 
 namespace gpurnn::testing {
@@ -94,7 +97,8 @@ TEST(TimeseriesTask, PersistenceBaselineInTheReportsUnits) {
     double loss = 0.0, sum = 0.0, squares = 0.0;
     std::int64_t steps = 0;
     const train::BatchSource& eval = task->eval_data();
-    for (std::int64_t i = 0; i < eval.batches_per_epoch(); ++i) {
+    EXPECT_GT(task->eval_warmup_batches(), 0);  // the history before the held-out part, uncounted
+    for (std::int64_t i = task->eval_warmup_batches(); i < eval.batches_per_epoch(); ++i) {
       const Batch batch = eval.batch(i);
       for (std::int64_t row = 0; row < batch.rows(); ++row) {
         for (std::int64_t t = 0; t < length_of(batch, row); ++t, ++steps) {
@@ -136,8 +140,9 @@ TEST(TimeseriesTask, ReadsACsvColumn) {
   options.seq_len = 20;
   const auto task = train::make_task("timeseries", options);
   EXPECT_NE(task->describe().find("load, kW"), std::string::npos) << task->describe();
-  // The default batch (16) shrinks to what 320 training rows hold: 319 inputs / 20 = 15 lanes.
-  EXPECT_EQ(task->train_data().batch(0).rows(), 15);
+  // The default batch (16) shrinks to what the training split holds: of the 320 values of the
+  // training range the last 64 validate, and 256 values give 255 inputs / 20 = 12 lanes.
+  EXPECT_EQ(task->train_data().batch(0).rows(), 12);
 }
 
 // Issue 22: one value of 1e300 gave nrmse=inf persistence_nrmse=-nan and rc 0. A value that
@@ -198,7 +203,7 @@ TEST(TimeseriesTask, CsvErrorsNameTheFileAndTheCell) {
   options.csv_path = dir.file("few.csv");
   options.csv_column = "value";
   expect_error([&] { train::make_task("timeseries", options); }, ErrorCode::invalid_argument,
-               {"few.csv", "too few rows", "9"});
+               {"few.csv", "too few rows", "9", "needs at least 20"});
   options.csv_column.clear();
   expect_error([&] { train::make_task("timeseries", options); }, ErrorCode::invalid_argument,
                {"csv_column", "required"});
@@ -210,6 +215,153 @@ TEST(TimeseriesTask, CsvErrorsNameTheFileAndTheCell) {
   options.batch = 100;
   expect_error([&] { train::make_task("timeseries", options); }, ErrorCode::invalid_argument,
                {"batch", "100"});
+}
+
+// Issue 32 item 5: empty cells (pandas' NaN) are refused naming the line and --fill, or filled
+// from the previous value, interpolated, or dropped; the leading ones have nothing to fill from.
+TEST(TimeseriesTask, CsvEmptyCellsAreRefusedFilledOrDropped) {
+  using train::tasks::CsvFill;
+  using train::tasks::FillMode;
+  using train::tasks::parse_csv_column;
+  const std::string text = "t,value\n1,\n2,1\n3,\n4,NaN\n5,4\n6,\n";
+  expect_error([&] { parse_csv_column(text, "a.csv", "value"); }, ErrorCode::invalid_argument,
+               {"a.csv", "line 2", "'value'", "empty", "--fill previous", "interpolate", "drop"});
+  CsvFill fill;
+  fill.mode = FillMode::previous;
+  EXPECT_EQ(parse_csv_column(text, "a.csv", "value", &fill), (std::vector<double>{1, 1, 1, 4, 4}));
+  EXPECT_EQ(fill.filled, 3);
+  EXPECT_EQ(fill.dropped, 1);
+  fill.mode = FillMode::interpolate;
+  EXPECT_EQ(parse_csv_column(text, "a.csv", "value", &fill), (std::vector<double>{1, 2, 3, 4, 4}));
+  EXPECT_EQ(fill.filled, 3);
+  fill.mode = FillMode::drop;
+  EXPECT_EQ(parse_csv_column(text, "a.csv", "value", &fill), (std::vector<double>{1, 4}));
+  EXPECT_EQ(fill.dropped, 4);
+  expect_error([&] { train::tasks::parse_fill_mode("zero", "--fill"); }, ErrorCode::invalid_argument,
+               {"--fill", "'zero'", "previous, interpolate or drop"});
+}
+
+// A noiseless sine is an AR(2) process: the least-squares AR baseline, its order chosen on the
+// validation split, predicts it almost exactly, far below persistence, in levels and differences.
+TEST(TimeseriesTask, ArBaselineFitsASineAndTheSplitsDoNotOverlap) {
+  ScratchDir dir;
+  std::string text = "value\n";
+  for (int i = 0; i < 500; ++i) text += std::to_string(3.0 + std::sin(0.3 * i) + 0.01 * i) + "\n";
+  write_file(dir.file("sine.csv"), text);
+  for (bool difference : {false, true}) {
+    TaskOptions options;
+    options.csv_path = dir.file("sine.csv");
+    options.csv_column = "value";
+    options.seq_len = 10;
+    options.difference = difference;
+    const auto task = train::make_task("timeseries", options);
+    const double ar = std::stod(report_value(*task, {}, "ar_nrmse"));
+    EXPECT_LT(ar, 0.01) << difference;
+    EXPECT_GE(std::stoi(report_value(*task, {}, "ar_order")), 2);
+    EXPECT_GT(std::stod(report_value(*task, {}, "persistence_nrmse")), 10 * ar);
+    ASSERT_NE(task->validation_data(), nullptr);
+    EXPECT_GT(task->validation_warmup_batches(), 0);
+    // 500 values: a training range of 400, whose last 80 validate; training chunks carry.
+    for (std::int64_t i = 0; i < task->train_data().batches_per_epoch(); ++i) {
+      EXPECT_EQ(task->train_data().batch(i).carry_state[0], i > 0 ? 1 : 0);
+    }
+    EXPECT_NE(task->describe().find("training split 320, validation 80"), std::string::npos) << task->describe();
+    EXPECT_NE(task->describe().find("held out 100"), std::string::npos) << task->describe();
+    EXPECT_NE(task->describe().find("warm-started on the"), std::string::npos) << task->describe();
+    // The trend carries the held-out part past the training range's values.
+    EXPECT_NE(task->describe().find("leave the training range"), std::string::npos) << task->describe();
+    if (difference) {
+      EXPECT_NE(task->describe().find("first differences"), std::string::npos) << task->describe();
+      bool recorded = false;
+      for (const auto& [key, value] : task->settings()) recorded = recorded || (key == "difference" && value == "1");
+      EXPECT_TRUE(recorded);
+    }
+  }
+}
+
+// With --difference the targets are the changes since x_t: a model that predicts them exactly
+// scores nrmse 0, and the persistence prediction (change 0) scores the persistence baseline.
+TEST(TimeseriesTask, DifferenceTargetsAreChangesInTheNormalisedUnits) {
+  ScratchDir dir;
+  std::string text = "value\n";
+  for (int i = 0; i < 300; ++i) text += std::to_string(100.0 + 2.0 * i + 5.0 * std::sin(0.5 * i)) + "\n";
+  write_file(dir.file("trend.csv"), text);
+  TaskOptions options;
+  options.csv_path = dir.file("trend.csv");
+  options.csv_column = "value";
+  options.seq_len = 10;
+  options.horizon = 2;
+  options.difference = true;
+  const auto task = train::make_task("timeseries", options);
+  double mean = 0.0, sd = 0.0;
+  for (const auto& [key, value] : task->data_record()) {
+    if (key == "mean") mean = std::stod(value);
+    if (key == "std") sd = std::stod(value);
+  }
+  EXPECT_NEAR(mean, 2.0, 0.1);  // the mean change
+  // Persistence predicts no change: y_j = -j * mean / sd. Its loss, as the trainer would sum it.
+  const train::BatchSource& eval = task->eval_data();
+  double loss = 0.0;
+  std::int64_t steps = 0;
+  for (std::int64_t i = task->eval_warmup_batches(); i < eval.batches_per_epoch(); ++i) {
+    const Batch batch = eval.batch(i);
+    for (std::int64_t row = 0; row < batch.rows(); ++row) {
+      for (std::int64_t t = 0; t < length_of(batch, row); ++t, ++steps) {
+        for (std::int64_t j = 0; j < 2; ++j) {
+          const double y = batch.targets.data_as<float>()[(t * batch.rows() + row) * 2 + j];
+          const double e = y + static_cast<double>(j + 1) * mean / sd;
+          loss += e * e;
+        }
+      }
+    }
+  }
+  train::EvalResult persistence;
+  persistence.mean_loss = loss / static_cast<double>(steps);
+  EXPECT_NEAR(std::stod(report_value(*task, persistence, "nrmse")),
+              std::stod(report_value(*task, {}, "persistence_nrmse")), 2e-3);
+  EXPECT_EQ(report_value(*task, {}, "nrmse"), "0");
+}
+
+// Evaluation reads the history before the held-out part first: a model trained on a sine scores
+// better warm-started than from a zero state over the same counted batches.
+TEST(TimeseriesTask, WarmStartedEvaluationBeatsAZeroState) {
+  ScratchDir dir;
+  std::string text = "value\n";
+  for (int i = 0; i < 600; ++i) text += std::to_string(std::sin(2 * 3.14159265358979 * i / 25.0)) + "\n";
+  write_file(dir.file("sine.csv"), text);
+  TaskOptions options;
+  options.csv_path = dir.file("sine.csv");
+  options.csv_column = "value";
+  options.seq_len = 25;
+  options.batch = 8;
+  const auto task = train::make_task("timeseries", options);
+  train::ModelConfig m;
+  m.io = task->interface();
+  m.hidden = 16;
+  m.seed = 2;
+  train::SequenceModel model(m);
+  train::TrainConfig c;
+  c.steps = 150;
+  c.schedule.kind = "cosine";
+  c.schedule.base_lr = 1e-2;
+  c.schedule.total_steps = c.steps;
+  train::Trainer trainer(*task, model, c);
+  trainer.run();
+  const double warm = trainer.evaluate().mean_loss;
+  // The same counted batches from zeros: the first one does not carry a state.
+  const train::BatchSource& eval = task->eval_data();
+  train::RecurrentState state;
+  double loss = 0.0;
+  std::int64_t count = 0;
+  for (std::int64_t i = task->eval_warmup_batches(); i < eval.batches_per_epoch(); ++i) {
+    Batch batch = eval.batch(i);
+    if (i == task->eval_warmup_batches()) std::fill(batch.carry_state.begin(), batch.carry_state.end(), 0);
+    const train::BatchSums sums = model.eval_step(batch, state);
+    loss += sums.loss;
+    count += sums.count;
+  }
+  const double cold = loss / static_cast<double>(count);
+  EXPECT_LT(warm, cold * 0.9) << "warm " << warm << ", cold " << cold;
 }
 
 }  // namespace

@@ -204,7 +204,7 @@ TEST(Checkpoint, ChecksumRefusesChangedDataAndOlderFilesStillLoad) {
   const std::string good = dir.file("good.safetensors");
   trainer.save_checkpoint(good);
   const io::SafetensorsReader file(good);
-  EXPECT_EQ(file.metadata().at("format_version"), "2");
+  EXPECT_EQ(file.metadata().at("format_version"), std::to_string(train::checkpoint_detail::kFormatVersion));
   EXPECT_EQ(file.metadata().at("checksum").rfind("fnv1a64:", 0), 0u);
 
   const std::string flipped = dir.file("flipped.safetensors");
@@ -226,8 +226,9 @@ TEST(Checkpoint, ChecksumRefusesChangedDataAndOlderFilesStillLoad) {
   EXPECT_EQ(train::read_checkpoint_info(older).step, 1);
 
   const std::string newer = dir.file("newer.safetensors");
-  rewrite_checkpoint(good, newer, [](CheckpointTensors&, CheckpointMetadata& m) { m["format_version"] = "3"; });
-  expect_error([&] { train::read_checkpoint_info(newer); }, ErrorCode::io_error, {"format_version 3", "newer"});
+  const std::string next = std::to_string(train::checkpoint_detail::kFormatVersion + 1);
+  rewrite_checkpoint(good, newer, [&](CheckpointTensors&, CheckpointMetadata& m) { m["format_version"] = next; });
+  expect_error([&] { train::read_checkpoint_info(newer); }, ErrorCode::io_error, {"format_version " + next, "newer"});
   const std::string unsummed = dir.file("unsummed.safetensors");
   rewrite_checkpoint(good, unsummed, [](CheckpointTensors&, CheckpointMetadata& m) { m.erase("checksum"); });
   expect_error([&] { train::read_checkpoint_info(unsummed); }, ErrorCode::io_error, {"no metadata 'checksum'"});

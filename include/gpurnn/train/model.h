@@ -5,6 +5,7 @@
 // row's last step (the top layer's final state).
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,6 +26,8 @@ struct ModelConfig {
   std::int64_t hidden = 128;
   std::int64_t layers = 1;
   std::int64_t embedding = 0;  // token inputs: embedding width (0: min(hidden, 64))
+                               // features: a per-step Linear projection of this width before the
+                               // RNN (0: none, the features feed the RNN directly)
   double dropout = 0.0;        // between RNN layers and before the head
   // The parameters' dtype (f32 or f64): the embedding, the head, the losses, the optimizer state
   // and the checkpoint compute in it.
@@ -61,7 +64,8 @@ class SequenceModel : public TrainableModel {
   void set_stream(void* stream);  // cudaStream_t for every call (null: the default stream)
   ModelInterface interface() const override { return config_.io; }
 
-  // Every trainable tensor: "embedding.weight" (tokens), "rnn" (the RNN's flat buffer; the
+  // Every trainable tensor: "embedding.weight" (tokens), "projection.weight" and
+  // "projection.bias" (features with embedding > 0), "rnn" (the RNN's flat buffer; the
   // checkpoint stores it per PyTorch name), "output.weight", "output.bias".
   std::vector<Parameter> parameters() const override;
   const RNNWeights& rnn_weights() const;
@@ -81,20 +85,36 @@ class SequenceModel : public TrainableModel {
   }
   // Inference forward: loss sums and correct predictions; no gradients, nothing saved.
   BatchSums eval_step(const Batch& batch, RecurrentState& state) override;
+  // Inference forward of a batch on the model's device (its targets unread; each row from zeros):
+  // the head's outputs (the logits, or the predicted values) on the host, [B, output_size] for
+  // final targets, [T*B, output_size] for per-step ones (gpurnn run --video classifies with it).
+  Tensor predict(const Batch& batch);
 
   // Token models with step_classes targets (language models): continues from `prompt` (token
   // ids) for `count` tokens drawn from softmax(logits / temperature) with a seeded generator.
+  // `emit`, when given, receives each token as it is drawn (gpurnn generate streams them).
   std::vector<std::int32_t> sample(const std::vector<std::int32_t>& prompt, std::int64_t count,
-                                   double temperature, std::uint64_t seed);
+                                   double temperature, std::uint64_t seed,
+                                   const std::function<void(std::int32_t)>& emit = {});
+
+  // Streaming inference on one sequence, for per-step targets (generation, forecasting): runs
+  // `inputs` (on the host: i32 [T] token ids, or [T, input_size] features) on from `state`
+  // (undefined: zeros; replaced by the state after the last step) and returns the head's output
+  // at the last step (the logits, or the predicted values) on the host as doubles. T > 1 is one
+  // backend call; T = 1 is the RNN's single-step call on weights prepared once (RnnLayer::step),
+  // so continuing token by token costs one step each, never a replay of the prefix.
+  std::vector<double> continue_sequence(const Tensor& inputs, RecurrentState& state);
 
  private:
   struct Forward;
+  bool projected() const;
   Forward run_forward(const Batch& batch, RecurrentState& state, bool training, std::uint64_t dropout_seed);
 
   ModelConfig config_;
   std::unique_ptr<TrainOps> ops_;
   void* stream_ = nullptr;
   Embedding embedding_;
+  Linear projection_;  // features with embedding > 0: each step's features -> the RNN's input
   std::unique_ptr<RnnLayer> rnn_;
   Dropout head_dropout_;
   Linear output_;

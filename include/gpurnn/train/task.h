@@ -28,6 +28,8 @@ struct TaskOptions {
   std::string text_path;        // charlm: a file instead of the embedded corpus
   std::string csv_path;         // timeseries: a CSV file instead of Mackey-Glass
   std::string csv_column;       // timeseries: the column to predict
+  std::string csv_fill;         // timeseries: empty cells: "" (refused), previous, interpolate or drop
+  bool difference = false;      // timeseries: model the first differences (predictions integrated back)
   std::int64_t horizon = 0;     // timeseries: steps ahead predicted (1 = one-step)
   std::int64_t points = 0;      // sort: numbers; convex-hull, tsp: points per example
   bool reverse_source = false;  // translate: feed the source words in reverse (Sutskever et al. 2014)
@@ -50,6 +52,25 @@ class Task {
   // Options that change what the model reads (e.g. translate's reverse_source): checkpoints store
   // them as "task.<key>" and a resume or a `gpurnn run` must use the same.
   virtual std::vector<std::pair<std::string, std::string>> settings() const { return {}; }
+  // Where the data came from and what using the model needs beside its weights: checkpoints store
+  // them as "data.<key>" (format_version 3). "source" is "file" (with "path", absolute, "bytes"
+  // and "hash", the file's content as ContentHash text) or "built-in" (with "generator", and
+  // "hash" where the data is one fixed stream); timeseries adds "column", "mean" and "std" (its
+  // normalisation). `gpurnn train --resume` checks a run's record against the checkpoint's, and
+  // reuses a recorded file when no data flag is given.
+  virtual std::vector<std::pair<std::string, std::string>> data_record() const { return {}; }
+  // Leading batches of eval_data() that only build the recurrent state (a warm start: the model
+  // reads the history before the held-out part first), run and not counted; 0: none.
+  virtual std::int64_t eval_warmup_batches() const { return 0; }
+  // A validation split (timeseries: the end of the training range), evaluated like eval_data()
+  // (its first validation_warmup_batches() batches only build the state) to pick the best
+  // weights while training (TrainConfig::validate_every); null when the task has none.
+  virtual const BatchSource* validation_data() const { return nullptr; }
+  virtual std::int64_t validation_warmup_batches() const { return 0; }
+  // The metrics of a validation pass, as report() gives an evaluation's (e.g. val_nrmse).
+  virtual std::vector<std::pair<std::string, std::string>> report_validation(const EvalResult& /*eval*/) const {
+    return {};
+  }
   // The token-to-text mapping for sampling (charlm); empty for other tasks.
   virtual std::string token_text(std::int32_t /*token*/) const { return {}; }
 };

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "gpurnn/train/communicator.h"
 #include "gpurnn/train/model.h"
@@ -25,6 +26,10 @@ struct TrainConfig {
   double clip = 1.0;               // global gradient-norm limit (0: no clipping)
   std::int64_t eval_batches = 0;   // batches per evaluation pass (0: the whole evaluation split)
   std::uint64_t seed = 1;          // dropout masks
+  // Early stopping, for a task with a validation split (Task::validation_data): a validation pass
+  // every `validate_every` updates and after the last; the parameters of the best pass (lowest
+  // mean loss) are kept, and restore_best() puts them back. 0: off.
+  std::int64_t validate_every = 0;
   // Data parallelism: null or one rank trains alone. With N ranks (every rank builds the same
   // task, model and config and calls the same Trainer methods in the same order), rank r trains
   // on rows [r*B/N, (r+1)*B/N) of every global batch; the gradients are all-reduced (weighted by
@@ -42,6 +47,13 @@ struct StepLog {
   std::int64_t items = 0;       // sequence steps of the global batch (for global throughput)
   double grad_norm = 0.0;       // before clipping
   double lr = 0.0;
+  std::optional<double> validation_loss;  // when a validation pass followed this update
+};
+
+// The best validation pass of a run (TrainConfig::validate_every).
+struct ValidationBest {
+  std::int64_t step = 0;  // updates done when it ran
+  EvalResult result;
 };
 
 class Trainer {
@@ -58,6 +70,14 @@ class Trainer {
   // Distributed: sharded by rows like training (a batch with fewer rows than ranks is evaluated
   // by rank 0 alone) and the sums all-reduced, so every rank returns the same global result.
   EvalResult evaluate();
+  // A pass over the task's validation split (Task::validation_data; Error(invalid_argument) when
+  // it has none), as evaluate() does over the evaluation split.
+  EvalResult validate();
+  // Early stopping: the best validation pass so far (none before the first), and the model's
+  // parameters set to that pass's (false, nothing changed, when there was none). The optimizer
+  // state and the step stay the last update's; a checkpoint saved after it holds these weights.
+  const std::optional<ValidationBest>& best_validation() const { return best_; }
+  bool restore_best();
 
   // Model, optimizer state, step, data position and carried stream state, to one safetensors file
   // (written to a temporary file and renamed). Distributed: every rank must call it (the carried
@@ -84,6 +104,10 @@ class Trainer {
   std::shared_ptr<Communicator> comm_;  // never null (single_process_communicator())
   RecurrentState train_state_;           // of this rank's rows
   std::int64_t global_rows_ = 0;         // rows of the last global training batch
+  std::optional<ValidationBest> best_;   // early stopping: the best validation pass ...
+  std::vector<Tensor> best_values_;      // ... and the parameters it had (copies, in parameters() order)
+  EvalResult evaluate_split(const BatchSource& data, std::int64_t warmup_batches);
+  void track_validation(StepLog& log);
 };
 
 // The model settings a checkpoint was written with (to rebuild the model before resuming), and
