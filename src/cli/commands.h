@@ -36,6 +36,7 @@ struct RunOptions {
   // Or decode with a seq2seq/pointer checkpoint of `gpurnn train`: one input per line of
   // `text_input` ("-": stdin), outputs to `output` or stdout.
   std::string checkpoint, text_input;
+  std::string video;                          // or, with a video checkpoint: clips to classify (.npy)
   std::int64_t beam = 0;                      // 0: the task's default
   double length_penalty = 0.6;
   std::string lengths, h0, c0, hn, cn;        // optional files ("" = none)
@@ -49,6 +50,7 @@ struct RunOptions {
 };
 int run_run(const RunOptions& options);     // --checkpoint: run_decode
 int run_decode(const RunOptions& options);
+int run_video(const RunOptions& options);   // --checkpoint of gpurnn train video, --video
 
 struct TrainOptions {
   std::string task = "charlm";
@@ -64,7 +66,11 @@ struct TrainOptions {
   std::string save, resume;
   std::int64_t save_every = 0;                         // with --save: a checkpoint every N steps (0: at the end)
   std::string text, csv, column;
+  std::string video, video_lengths, video_labels;  // video: a user's clips (--video, --lengths, --labels)
   std::int64_t horizon = 0;
+  std::string fill;                // timeseries: empty CSV cells: "" refused, previous, interpolate, drop
+  bool difference = false;         // timeseries: model the first differences
+  std::int64_t validate_every = -1;  // timeseries: validation pass every N steps (-1: steps/50; 0: off)
   double temperature = 0.8;
   std::int64_t sample = 300;
   std::int64_t eval_batches = 0;

@@ -44,6 +44,9 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--checkpoint", run.checkpoint,
                       "Decode with this checkpoint of gpurnn train (translate, sort, convex-hull, tsp)");
   run_cmd->add_option("--text", run.text_input, "With --checkpoint: one input per line ('-': stdin)");
+  run_cmd->add_option("--video", run.video,
+                      "With a video --checkpoint: clips [N, T, H, W] (.npy, uint8 or float32; --lengths: each clip's "
+                      "frames), each printed with its class and probability");
   run_cmd->add_option("--beam", run.beam, "With --checkpoint: beam width (1 or 0: greedy)")->capture_default_str();
   run_cmd->add_option("--length-penalty", run.length_penalty, "With --checkpoint: beam length normalisation alpha")
       ->capture_default_str();
@@ -67,7 +70,7 @@ int main(int argc, char** argv) {
 
   gpurnn::cli::TrainOptions train;
   CLI::App* train_cmd = app.add_subcommand(
-      "train", "Train a model on a built-in task (charlm, timeseries, adding, copy, classify; seq2seq: translate, "
+      "train", "Train a model on a built-in task (charlm, timeseries, adding, copy, classify, video; seq2seq: translate, "
                "sort, convex-hull, tsp); each runs with no files on its embedded or generated default data");
   gpurnn::cli::add_train_options(*train_cmd, train);
 

@@ -25,6 +25,15 @@ int run_run(const RunOptions& o) {
       }
     }
   };
+  if (!o.checkpoint.empty() && !o.video.empty()) {  // a video checkpoint classifying clips
+    refuse_given({"--weights", "--input", "--text", "--h0", "--c0", "--hn", "--cn", "--batch-first", "--prefix",
+                  "--cell", "--dtype", "--beam", "--length-penalty"},
+                 "does not apply with --checkpoint and --video (classifying clips reads --video and --lengths)");
+    check_output_paths({{"--output", o.output}},
+                       {{"--checkpoint", o.checkpoint}, {"--video", o.video}, {"--lengths", o.lengths}});
+    return run_video(o);
+  }
+  refuse_given({"--video"}, "applies only with --checkpoint (a checkpoint of gpurnn train video)");
   if (!o.checkpoint.empty()) {
     refuse_given({"--weights", "--input", "--lengths", "--h0", "--c0", "--hn", "--cn", "--batch-first", "--prefix",
                   "--cell", "--dtype"},

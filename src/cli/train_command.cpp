@@ -158,7 +158,10 @@ void check_output_flags(const TrainOptions& o, bool reporter) {
   if (o.save_every > 0 && o.save.empty()) {
     throw Error(ErrorCode::invalid_argument, "--save-every needs --save FILE (where to write the checkpoints)");
   }
-  if (reporter) check_output_paths({{"--save", o.save}}, {{"--text", o.text}, {"--csv", o.csv}});
+  if (reporter) {
+    check_output_paths({{"--save", o.save}}, {{"--text", o.text}, {"--csv", o.csv}, {"--video", o.video},
+                                              {"--lengths", o.video_lengths}, {"--labels", o.video_labels}});
+  }
 }
 
 // What a run trains: the task (a resumed run's is the checkpoint's), its defaults, the model
@@ -216,7 +219,14 @@ RunPlan plan_run(const TrainOptions& o) {
   task_options.seq_len = o.seq_len;
   task_options.batch = o.batch;
   task_options.points = o.points;
+  task_options.horizon = o.horizon;
+  task_options.csv_fill = o.fill;
+  task_options.difference = o.difference;
+  task_options.video_path = o.video;
+  task_options.lengths_path = o.video_lengths;
+  task_options.labels_path = o.video_labels;
   if (!o.resume.empty()) adopt_resumed_data(o, plan.resumed, task_options, plan.seed);
+  resolve_data_flags(o, plan.resumed, task_options);
   model.seed = plan.seed;
   const bool threads_given = was_given(o, "--threads");
   if (threads_given) detail::check_thread_count(o.threads, "gpurnn train", "--threads");

@@ -7,14 +7,16 @@ namespace gpurnn::cli {
 
 void add_train_options(CLI::App& cmd, TrainOptions& o) {
   cmd.add_option("task", o.task,
-                 "charlm (default), timeseries, adding, copy, classify, or the output-sequence tasks translate, sort, "
+                 "charlm (default), timeseries, adding, copy, classify, video, or the output-sequence tasks translate, sort, "
                  "convex-hull, tsp")
       ->capture_default_str();
   cmd.add_option("--device", o.device, "auto (a GPU when there is one), cpu, cuda or cuda:N")->capture_default_str();
   cmd.add_option("--cell", o.cell, cell_kind_names(" or ") + " (default: the task's: gru for copy, lstm otherwise)");
   cmd.add_option("--hidden", o.hidden, "Hidden units per layer (default: the task's)");
   cmd.add_option("--layers", o.layers, "RNN layers (default 1)");
-  cmd.add_option("--embedding", o.embedding, "Token embedding width (default min(hidden, 64))");
+  cmd.add_option("--embedding", o.embedding,
+                 "Token embedding width (default min(hidden, 64)); features: a per-step Linear projection of this "
+                 "width before the RNN (default: video 32, the other tasks none)");
   cmd.add_option("--dropout", o.dropout, "Dropout between layers and before the output layer");
   cmd.add_option("--seq-len", o.seq_len, "Steps per sequence or BPTT chunk (default: the task's)");
   cmd.add_option("--batch", o.batch, "Sequences per batch (default: the task's)");
@@ -32,11 +34,22 @@ void add_train_options(CLI::App& cmd, TrainOptions& o) {
                  "Write a checkpoint here when training ends, and when SIGINT or SIGTERM stops it (exit 130 or 143)");
   cmd.add_option("--save-every", o.save_every, "With --save: also write the checkpoint every N steps (0: only at the end)")
       ->capture_default_str();
-  cmd.add_option("--resume", o.resume, "Continue from a checkpoint (its task and architecture)");
+  cmd.add_option("--resume", o.resume, "Continue from a checkpoint (its task, architecture and data: without --text or --csv, the file it "
+                 "recorded, refused when its content has changed)");
   cmd.add_option("--text", o.text, "charlm: train on this file instead of the embedded corpus");
   cmd.add_option("--csv", o.csv, "timeseries: a CSV file with a header row");
+  cmd.add_option("--video", o.video, "video: your clips, [N, T, H, W] .npy (uint8 or float32, zero past each clip's end)");
+  cmd.add_option("--lengths", o.video_lengths, "video: each clip's frames, [N] int32 .npy (default: all T)");
+  cmd.add_option("--labels", o.video_labels, "video: each clip's label name, one per line (N lines)");
   cmd.add_option("--column", o.column, "timeseries: the CSV column to predict");
   cmd.add_option("--horizon", o.horizon, "timeseries: steps ahead to predict (default 1)");
+  cmd.add_option("--fill", o.fill,
+                 "timeseries: empty CSV cells (pandas' NaN): previous, interpolate or drop (default: refused)");
+  cmd.add_flag("--difference", o.difference,
+               "timeseries: model the first differences (for a trending series); predictions are integrated back");
+  cmd.add_option("--validate-every", o.validate_every,
+                 "timeseries: score the validation split (the end of the training range) every N steps and keep "
+                 "the best step's weights (default: steps/50; 0: off, the last step's weights)");
   cmd.add_option("--temperature", o.temperature, "charlm: sampling temperature")->capture_default_str();
   cmd.add_option("--sample", o.sample, "charlm: characters to sample after training (0: none)")
       ->capture_default_str();

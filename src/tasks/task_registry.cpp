@@ -10,7 +10,8 @@ namespace gpurnn::train {
 const std::vector<TaskEntry>& task_entries() {
   static const std::vector<TaskEntry> entries = {
       tasks::charlm_task_entry(),    tasks::timeseries_task_entry(), tasks::adding_task_entry(),
-      tasks::copy_task_entry(),      tasks::classify_task_entry(),   tasks::translate_task_entry(),
+      tasks::copy_task_entry(),      tasks::classify_task_entry(),   tasks::video_task_entry(),
+      tasks::translate_task_entry(),
       tasks::sort_task_entry(),      tasks::hull_task_entry(),       tasks::tsp_task_entry(),
   };
   return entries;

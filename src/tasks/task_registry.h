@@ -21,6 +21,7 @@ struct TaskDefaults {
   std::int64_t beam = 1;
   const char* schedule = "cosine";
   int threads = 0;  // 0: every core the process may use (the cpu backend's worker pool)
+  std::int64_t embedding = 0;  // --embedding: tokens' embedding (0: min(hidden, 64)), features' projection (0: none)
 };
 
 // One task: its name, its defaults and its constructor.
@@ -35,7 +36,7 @@ const std::vector<TaskEntry>& task_entries();
 // The entry named `name`; Error(invalid_argument) naming 'task' and the known tasks otherwise.
 const TaskEntry& find_task(const std::string& name);
 
-// The task named `name` (charlm, timeseries, adding, copy, classify, translate, sort, convex-hull,
+// The task named `name` (charlm, timeseries, adding, copy, classify, video, translate, sort, convex-hull,
 // tsp; the last four are SequenceTasks); Error(invalid_argument) naming 'task' and the known tasks
 // for any other name, and Error(io_error / invalid_argument) for unreadable or unusable data,
 // naming the file and what was wrong.

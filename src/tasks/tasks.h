@@ -11,6 +11,7 @@ TaskEntry timeseries_task_entry();
 TaskEntry adding_task_entry();
 TaskEntry copy_task_entry();
 TaskEntry classify_task_entry();
+TaskEntry video_task_entry();
 // Output-sequence tasks (SequenceTask).
 TaskEntry translate_task_entry();
 TaskEntry sort_task_entry();

@@ -16,9 +16,9 @@ using train::TargetKind;
 
 TEST(TaskRegistry, NamesAndUnknownTask) {
   EXPECT_EQ(train::task_names(), (std::vector<std::string>{"charlm", "timeseries", "adding", "copy", "classify",
-                                                             "translate", "sort", "convex-hull", "tsp"}));
+                                                             "video", "translate", "sort", "convex-hull", "tsp"}));
   expect_error([] { train::make_task("parse", {}); }, ErrorCode::invalid_argument,
-               {"make_task", "'task'", "parse", "charlm", "timeseries", "adding", "copy", "classify", "translate",
+               {"make_task", "'task'", "parse", "charlm", "timeseries", "adding", "copy", "classify", "video", "translate",
                 "sort", "convex-hull", "tsp"});
   for (const std::string& name : train::task_names()) {
     // Output-sequence tasks have no seq_len (their lengths are the data's); every task has a batch.

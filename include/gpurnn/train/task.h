@@ -34,6 +34,9 @@ struct TaskOptions {
   std::int64_t points = 0;      // sort: numbers; convex-hull, tsp: points per example
   bool reverse_source = false;  // translate: feed the source words in reverse (Sutskever et al. 2014)
   std::int64_t eval_examples = 0;  // output-sequence tasks: held-out examples decoded by evaluation
+  std::string video_path;       // video: clips [N, T, H, W] (.npy, u8 or f32) instead of generated ones
+  std::string lengths_path;     // video: each clip's frames [N] (.npy, int32)
+  std::string labels_path;      // video: each clip's label name, one per line
 };
 
 class Task {
