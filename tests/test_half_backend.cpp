@@ -11,7 +11,7 @@
 
 #include "half_test_support.h"
 #include "test_support.h"
-#if defined(GPURNN_TEST_HAVE_ONEDNN)
+#if GPURNN_TEST_HAVE_ONEDNN  // 0 or 1 (tests/CMakeLists.txt)
 #include "cpu/packed_gemm.h"
 #endif
 
@@ -153,7 +153,7 @@ TEST(HalfBackend, HalfWeightsWantF32Gradients) {
 // CTest runs this file again with oneDNN capped at AVX2 (half.without_bf16_matmul): there the
 // bf16 calls above must have taken the widened-f32 path, which this checks was the one in use.
 TEST(HalfBackend, Bf16MatmulIsOffWhereOneDnnHasNoFastKernel) {
-#if defined(GPURNN_TEST_HAVE_ONEDNN)
+#if GPURNN_TEST_HAVE_ONEDNN  // 0 or 1 (tests/CMakeLists.txt)
   const char* cap = std::getenv("DNNL_MAX_CPU_ISA");
   if (cap == nullptr || std::string(cap) != "AVX2") GTEST_SKIP() << "only with DNNL_MAX_CPU_ISA=AVX2";
   EXPECT_FALSE(cpu::onednn_bf16_matmul());

@@ -198,6 +198,10 @@ bool CpuOps<T>::prepare_packs() {
 
 template <class T>
 std::size_t CpuOps<T>::packed_bytes(const PreparedCache& cache) {
+#if !defined(GPURNN_HAVE_ONEDNN)
+  (void)cache;
+  return 0;  // nothing is packed without oneDNN (make_fixed_gemm)
+#else
   return cache.visit([](const auto& entries) {
     std::vector<const void*> seen;
     std::size_t bytes = 0;
@@ -210,6 +214,7 @@ std::size_t CpuOps<T>::packed_bytes(const PreparedCache& cache) {
     }
     return bytes;
   });
+#endif
 }
 
 template <class T>
