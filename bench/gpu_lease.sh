@@ -18,11 +18,13 @@
 #      persist_static/persist_static_small_h) and PyTorch's nn.LSTM/GRU in f32, nn.LSTM in f16
 #      and bf16 (bench/torch_rnn_bench.py), tabulated by bench/lease_table.py, each of our rows
 #      against the fastest rival of its own dtype
-# Sizing (measured here, 2026-12-03, on the 2-core Debian machine; the lent one has 16 cores): the
-# build of the three targets for one arch is 144 steps, 803 s of step time on 2 busy cores (the
-# longest step 43 s), so about 60-80 s on 16: limit 200 s. 1915 GPU tests, of which about 1900
-# are sweep cases of a few small GEMMs and kernels each against a cpu reference: limit 150 s over
-# 4 shards. The sanitizers run only the ~30 small cases: 75 s each. 30 training steps of charlm
+# Sizing (measured here on the 2-core Debian machine; the lent one has 16 cores): on 2026-12-03
+# the build of the three targets for one arch was 144 steps, 803 s of step time on 2 busy cores
+# (the longest step 43 s); the 2026-12-07 rehearsal (bench/rehearse_lease.sh, with the half
+# kernels) built 181 steps in 93 s wall, 179 s of step time on 2 quiet cores (the longest,
+# persistent_lstm.cu for sm_90, 8.2 s): limit 200 s. 2068 GPU tests (1915 before the half paths),
+# of which about 2000 are sweep cases of a few small GEMMs and kernels each against a cpu
+# reference: limit 150 s over 4 shards. The sanitizers run only the ~30 small cases: 75 s each. 30 training steps of charlm
 # took 0.5 s on the cpu here: 60 s for the four runs. gpurnn_bench --grid=lease: 620 f32 rows
 # (62 shapes x 10 cuda/cudnn algorithms) and 312 half rows (26 LSTM shapes x 6 algorithms x
 # bf16, f16) at 0.04 s each plus setup: limit 150 s; PyTorch 114 rows (62 f32, 26 f16, 26 bf16):
