@@ -155,5 +155,33 @@ TEST(TimeseriesCli, SunspotsReportTheArBaselineAndEarlyStopping) {
   EXPECT_EQ(result_of(off.output).at("ar_nrmse"), result.at("ar_nrmse"));
 }
 
+// The AR skip is the default and says so; --no-ar-skip trains the model alone (the same AR
+// baseline beside it); a resume keeps what the checkpoint was trained with and refuses the other.
+TEST(TimeseriesCli, TheArSkipIsTheDefaultAndAResumeKeepsIt) {
+  ScratchDir dir;
+  const std::string args = "--csv " + kSunspots + " --column sunactivity --hidden 8 --seq-len 20 --steps 20";
+  const CommandResult skip = train(args + " --save " + dir.file("skip.ck"));
+  ASSERT_EQ(skip.exit_code, 0) << skip.output;
+  EXPECT_TRUE(contains(skip.output, "; the model predicts what AR(" + result_of(skip.output).at("ar_order") +
+                                        ") misses (the AR skip; its residuals' rms on the training split "))
+      << skip.output;
+  const CommandResult alone = train(args + " --no-ar-skip --save " + dir.file("alone.ck"));
+  ASSERT_EQ(alone.exit_code, 0) << alone.output;
+  EXPECT_FALSE(contains(alone.output, "AR skip")) << alone.output;
+  EXPECT_EQ(result_of(alone.output).at("ar_nrmse"), result_of(skip.output).at("ar_nrmse"));
+  EXPECT_NE(result_of(alone.output).at("nrmse"), result_of(skip.output).at("nrmse"));
+
+  const CommandResult kept = train("--steps 30 --resume " + dir.file("skip.ck"));
+  ASSERT_EQ(kept.exit_code, 0) << kept.output;
+  EXPECT_TRUE(contains(kept.output, "misses (the AR skip")) << kept.output;
+  const CommandResult refused = train("--steps 30 --no-ar-skip --resume " + dir.file("skip.ck"));
+  EXPECT_NE(refused.exit_code, 0) << refused.output;
+  EXPECT_TRUE(contains(refused.output, "--ar-skip (no AR skip) does not match the checkpoint")) << refused.output;
+  const CommandResult still_alone = train("--steps 30 --resume " + dir.file("alone.ck"));
+  ASSERT_EQ(still_alone.exit_code, 0) << still_alone.output;
+  EXPECT_FALSE(contains(still_alone.output, "AR skip")) << still_alone.output;
+  EXPECT_NE(train("--steps 30 --ar-skip --resume " + dir.file("alone.ck")).exit_code, 0);
+}
+
 }  // namespace
 }  // namespace gpurnn::testing

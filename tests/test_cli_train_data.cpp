@@ -97,7 +97,7 @@ TEST(TrainCliData, ResumeWithoutTextReusesTheRecordedText) {
   const std::string ck = dir.file("c.ck");
   ASSERT_EQ(train(kTinyCharlm + " --steps 2 --text " + text + " --save " + ck).exit_code, 0);
   const std::string absolute = std::filesystem::absolute(text).lexically_normal().string();
-  EXPECT_EQ(metadata(ck, "format_version"), "3");
+  EXPECT_EQ(metadata(ck, "format_version"), "4");
   EXPECT_EQ(metadata(ck, "data.source"), "file");
   EXPECT_EQ(metadata(ck, "data.path"), absolute);
   EXPECT_EQ(metadata(ck, "data.bytes"), std::to_string(read_bytes(text).size()));

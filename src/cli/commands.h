@@ -70,6 +70,7 @@ struct TrainOptions {
   std::int64_t horizon = 0;
   std::string fill;                // timeseries: empty CSV cells: "" refused, previous, interpolate, drop
   bool difference = false;         // timeseries: model the first differences
+  bool ar_skip = true;             // timeseries: the model predicts the AR baseline's residual (--no-ar-skip)
   std::int64_t validate_every = -1;  // timeseries: validation pass every N steps (-1: steps/50; 0: off)
   double temperature = 0.8;
   std::int64_t sample = 300;

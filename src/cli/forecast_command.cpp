@@ -7,11 +7,15 @@
 // de-normalised, as CSV: a header "step,<column>", then one line per step ahead (1, 2, ...).
 // A model trained with --difference (task.difference) reads the history's first differences and
 // predicts changes, which are added up from the last value; empty cells are read with the
-// checkpoint's --fill (task.fill), refused when it had none.
+// checkpoint's --fill (task.fill), refused when it had none. A model trained with the AR skip
+// (task.ar_skip: the AR coefficients, task.ar_skip_scale) predicts the AR forecast's residual: each
+// prediction is the recorded AR's forecast from the values read so far plus the scale times the
+// model's output, as in training.
 
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/output_paths.h"
@@ -20,6 +24,7 @@
 #include "gpurnn/error.h"
 #include "io/atomic_file.h"
 #include "tasks/csv_column.h"
+#include "tasks/series_source.h"
 #include "train/checkpoint_metadata.h"
 
 namespace gpurnn::cli {
@@ -77,6 +82,22 @@ int run_forecast(const ForecastOptions& o) {
     return it == saved.info.metadata.end() ? std::string() : it->second;
   };
   const bool difference = setting("task.difference") == "1";
+  // The AR skip: the recorded AR model and the scale of the model's output.
+  std::optional<train::tasks::ArModel> ar;
+  double residual_scale = 1.0;
+  if (const std::string text = setting("task.ar_skip"); !text.empty()) {
+    ar = train::tasks::ArModel::parse(text);
+    if (!ar) {
+      throw Error(ErrorCode::io_error, "checkpoint '" + saved.path + "': metadata 'task.ar_skip' is " +
+                                           detail::quoted(text, 200) +
+                                           ", expected the AR coefficients (2 to 65 finite numbers, spaces between)");
+    }
+    residual_scale = number("task.ar_skip_scale", "AR skip's residual scale");
+    if (!(residual_scale > 0)) {
+      throw Error(ErrorCode::io_error, "checkpoint '" + saved.path + "': metadata 'task.ar_skip_scale' is " +
+                                           number_text(residual_scale) + ", expected a scale above 0");
+    }
+  }
   train::tasks::CsvFill fill;
   fill.mode = train::tasks::parse_fill_mode(setting("task.fill"), "task.fill");
   const std::vector<double> history = train::tasks::read_csv_column(o.csv, column, nullptr, nullptr, &fill);
@@ -84,16 +105,20 @@ int run_forecast(const ForecastOptions& o) {
                  o.csv + " has " + std::to_string(history.size()) + " values in column " + detail::quoted(column) +
                      (difference ? "; a model of the differences needs at least 2" : ""));
 
-  // The history, normalised as the model was trained, in chunks that carry the state.
+  // The history, normalised as the model was trained (u, what it reads), in chunks that carry the
+  // state.
   train::RecurrentState state;
   std::vector<double> prediction;
+  std::vector<double> u;
   const std::size_t first = difference ? 1 : 0;
+  if (difference) u.push_back(0.0);  // u_0 has no difference: 0, as in training
   for (std::size_t begin = first; begin < history.size(); begin += kChunk) {
     const std::size_t end = std::min(history.size(), begin + kChunk);
     Tensor x = Tensor::empty({static_cast<std::int64_t>(end - begin), 1}, DType::f32);
     for (std::size_t i = begin; i < end; ++i) {
       const double read = difference ? history[i] - history[i - 1] : history[i];
-      const float v = static_cast<float>((read - mean) / sd);
+      const double normalised = (read - mean) / sd;
+      const auto v = static_cast<float>(normalised);
       if (!std::isfinite(v)) {
         throw Error(ErrorCode::invalid_argument, "--csv " + o.csv + ": data row " + std::to_string(i + 1) + " (" +
                                                      number_text(history[i]) +
@@ -101,13 +126,17 @@ int run_forecast(const ForecastOptions& o) {
                                                      number_text(mean) + ", sd " + number_text(sd) + ")");
       }
       x.data_as<float>()[i - begin] = v;
+      u.push_back(normalised);
     }
     prediction = saved.model->continue_sequence(x, state);
   }
   std::string text = "step," + csv_field(column) + "\n";
   double level = history.back();
   for (std::int64_t step = 1; step <= o.steps; ++step) {
-    const double next = prediction.at(0);
+    // u's next value (with differences, the next change less the mean change, in sd).
+    const double next = (ar ? ar->forecast(u, static_cast<std::int64_t>(u.size()) - 1, 1)[0] : 0.0) +
+                        residual_scale * prediction.at(0);
+    u.push_back(next);
     // A change (in units of sd, less the mean change) added to the last value, or a value.
     level = difference ? level + next * sd + mean : next * sd + mean;
     text += std::to_string(step) + "," + number_text(level) + "\n";

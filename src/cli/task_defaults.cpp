@@ -29,6 +29,7 @@ const std::vector<TaskFlag>& task_flags() {
       {"--horizon", {"timeseries"}},
       {"--fill", {"timeseries"}},
       {"--difference", {"timeseries"}},
+      {"--ar-skip", {"timeseries"}},
       {"--validate-every", {"timeseries"}},
       {"--seq-len", {"charlm", "timeseries", "adding", "copy", "classify", "video"}},
       {"--points", {"sort", "convex-hull", "tsp"}},

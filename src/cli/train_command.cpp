@@ -222,6 +222,7 @@ RunPlan plan_run(const TrainOptions& o) {
   task_options.horizon = o.horizon;
   task_options.csv_fill = o.fill;
   task_options.difference = o.difference;
+  task_options.ar_skip = o.ar_skip;
   task_options.video_path = o.video;
   task_options.lengths_path = o.video_lengths;
   task_options.labels_path = o.video_labels;

@@ -47,6 +47,9 @@ void add_train_options(CLI::App& cmd, TrainOptions& o) {
                  "timeseries: empty CSV cells (pandas' NaN): previous, interpolate or drop (default: refused)");
   cmd.add_flag("--difference", o.difference,
                "timeseries: model the first differences (for a trending series); predictions are integrated back");
+  cmd.add_flag("--ar-skip,!--no-ar-skip", o.ar_skip,
+               "timeseries: predict the AR baseline's forecast plus what the model learns it misses (the default; "
+               "--no-ar-skip: the model alone)");
   cmd.add_option("--validate-every", o.validate_every,
                  "timeseries: score the validation split (the end of the training range) every N steps and keep "
                  "the best step's weights (default: steps/50; 0: off, the last step's weights)");

@@ -66,6 +66,12 @@ void adopt_resumed_data(const TrainOptions& o, const train::CheckpointInfo& resu
                       differenced ? "(the first differences)" : "the levels (no --difference)", o.resume,
                       " (a resumed run continues the checkpoint's data; train without --resume to change it)");
     task.difference = differenced;
+    // Recorded since the AR skip exists; a checkpoint without it was trained without one.
+    const bool skipped = stored("task.ar_skip") != nullptr;
+    check_resume_flag(o, "--ar-skip", o.ar_skip ? "(the AR skip)" : "(no AR skip)",
+                      skipped ? "(the AR skip)" : "(no AR skip)", o.resume,
+                      " (a resumed run continues the checkpoint's model; train without --resume to change it)");
+    task.ar_skip = skipped;
     const std::string fill = stored("task.fill") ? *stored("task.fill") : "refuse";
     check_resume_flag(o, "--fill", o.fill, fill, o.resume,
                       " (a resumed run continues the checkpoint's data; train without --resume to change it)");

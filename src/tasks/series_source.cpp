@@ -1,9 +1,12 @@
 #include "tasks/series_source.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <string>
 
 #include "gpurnn/error.h"
+#include "tasks/data_record.h"
 #include "tasks/new_batch.h"
 
 namespace gpurnn::train::tasks {
@@ -70,7 +73,11 @@ Batch SeriesSource::batch(std::int64_t index) const {
 
 std::vector<double> ArModel::forecast(const std::vector<double>& u, std::int64_t q, std::int64_t horizon) const {
   const int p = order();
-  std::vector<double> history(u.begin() + (q + 1 - p), u.begin() + (q + 1));  // u_{q-p+1} .. u_q
+  std::vector<double> history(static_cast<std::size_t>(p), 0.0);  // u_{q-p+1} .. u_q, 0 before u_0
+  for (std::int64_t i = 0; i < p; ++i) {
+    const std::int64_t t = q - p + 1 + i;
+    if (t >= 0) history[static_cast<std::size_t>(i)] = u[static_cast<std::size_t>(t)];
+  }
   std::vector<double> out;
   for (std::int64_t j = 0; j < horizon; ++j) {
     double v = coefficients[0];
@@ -80,6 +87,28 @@ std::vector<double> ArModel::forecast(const std::vector<double>& u, std::int64_t
     history.push_back(v);
   }
   return out;
+}
+
+std::string ArModel::text() const {
+  std::string out;
+  for (double c : coefficients) out += (out.empty() ? "" : " ") + exact_number(c);
+  return out;
+}
+
+std::optional<ArModel> ArModel::parse(const std::string& text) {
+  ArModel model;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const std::size_t end = std::min(text.find(' ', at), text.size());
+    const std::string word = text.substr(at, end - at);
+    char* stop = nullptr;
+    const double v = word.empty() ? 0.0 : std::strtod(word.c_str(), &stop);
+    if (word.empty() || stop != word.c_str() + word.size() || !std::isfinite(v)) return std::nullopt;
+    model.coefficients.push_back(v);
+    at = end + 1;
+  }
+  if (model.coefficients.size() < 2 || model.coefficients.size() > 65 || text.back() == ' ') return std::nullopt;
+  return model;
 }
 
 ArModel fit_ar(const std::vector<double>& u, std::int64_t begin, std::int64_t end, int order) {

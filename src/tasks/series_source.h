@@ -11,6 +11,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "gpurnn/train/batch.h"
@@ -51,8 +53,13 @@ class SeriesSource : public BatchSource {
 struct ArModel {
   std::vector<double> coefficients;
   int order() const { return static_cast<int>(coefficients.size()) - 1; }
-  // u_{q+1} .. u_{q+h}, each predicted from the values before it (the predictions once past q).
+  // u_{q+1} .. u_{q+h}, each predicted from the values before it (the predictions once past q);
+  // lags before u_0 read as 0 (the normalised series' mean).
   std::vector<double> forecast(const std::vector<double>& u, std::int64_t q, std::int64_t horizon) const;
+  // "c a_1 .. a_p", each number exact (a checkpoint setting); parse() reads it back, nullopt
+  // unless it is 2 to 65 finite numbers.
+  std::string text() const;
+  static std::optional<ArModel> parse(const std::string& text);
 };
 ArModel fit_ar(const std::vector<double>& u, std::int64_t begin, std::int64_t end, int order);
 

@@ -21,6 +21,14 @@
 // x_{t+j} = x_t; ar_nrmse for a least-squares AR(p) with intercept fitted on the training split
 // (on what the model reads: levels, or differences integrated back; multi-step forecasts iterate
 // it), its order p (ar_order) the one of 1..32 with the lowest nrmse on the validation split.
+//
+// The AR skip (options.ar_skip, the default; LSTNet's autoregressive component, Lai et al. 2018):
+// the prediction is the AR baseline's forecast f_{p,j} plus the model's output times
+// residual_scale, so the model learns what the linear fit misses (its targets are
+// (y_{p,j} - f_{p,j}) / residual_scale, residual_scale the rms of y - f over the training split,
+// at least kMinResidualScale), and training starts at the first position with p lags of history.
+// A model whose output is 0 therefore scores ar_nrmse exactly. The fitted coefficients and the scale are settings (task.ar_skip, task.ar_skip_scale): a
+// forecast adds the same AR back. Without it (--no-ar-skip) the model predicts y alone.
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -45,6 +53,9 @@ constexpr double kTrainFraction = 0.8;       // the training range; the rest is 
 constexpr double kValidationFraction = 0.2;  // of the training range, at its end
 constexpr std::int64_t kMaxWarmup = 2000;    // history positions an evaluation lane reads first
 constexpr int kMaxArOrder = 32;
+// The least residual_scale: a series the AR fits to within 1e-4 of its sd leaves the model
+// residuals near float32's resolution, not worth scaling up further.
+constexpr double kMinResidualScale = 1e-4;
 
 // The data row (1-based) of `series[0, size)` farthest from zero, for an overflow message.
 std::size_t largest_row(const std::vector<double>& series, std::size_t size) {
@@ -68,6 +79,7 @@ class TimeseriesTask : public BasicTask {
     const std::int64_t batch = option_or(options.batch, 0, kWhere, "batch");
     horizon_ = option_or(options.horizon, 1, kWhere, "horizon");
     difference_ = options.difference;
+    ar_skip_ = options.ar_skip;
     const FillMode fill_mode = parse_fill_mode(options.csv_fill, "csv_fill");
     std::string origin;
     std::string fill_note;
@@ -131,7 +143,6 @@ class TimeseriesTask : public BasicTask {
     check_argument(fit_positions >= 1, kWhere, "csv",
                    training_data + " has no position with " + std::to_string(horizon_) + " targets");
     const std::int64_t lanes = stream_lanes(fit_positions, steps, batch, kDefaultRows, kWhere, training_data);
-    train_ = std::make_unique<SeriesSource>(windows_, fit_first, lanes, fit_positions / lanes, steps, 0);
     const auto split_source = [&](std::int64_t a, std::int64_t b, Split& split) {
       const auto [first, last] = positions(a, b);
       const std::int64_t count = last - first + 1;
@@ -154,11 +165,23 @@ class TimeseriesTask : public BasicTask {
 
     persistence_nrmse_ = nrmse_of(eval_split_, [&](std::int64_t p, std::int64_t) { return series_[p]; });
     fit_ar_baseline(lo, fit_end);
+    ar_skip_ = ar_skip_ && ar_order_ > 0;  // a series too short for any order has no skip
+    // With the AR skip, training starts where the AR has its whole history (order values from lo;
+    // before that its lags would read zeros), keeping at least one position per lane.
+    const std::int64_t train_first =
+        ar_skip_ ? std::min(std::max(fit_first, lo + ar_order_ - 1), fit_last - lanes + 1) : fit_first;
+    const std::int64_t train_positions = fit_last - train_first + 1;
+    train_ = std::make_unique<SeriesSource>(windows_, train_first, lanes, train_positions / lanes, steps, 0);
+    if (ar_skip_) residualise(lo, train_first, fit_last, origin);
 
     settings_ = {{"seq_len", std::to_string(steps)}, {"batch", std::to_string(lanes)},
                  {"horizon", std::to_string(horizon_)}};
     if (difference_) settings_.emplace_back("difference", "1");
     if (fill_mode != FillMode::refuse) settings_.emplace_back("fill", to_string(fill_mode));
+    if (ar_skip_) {
+      settings_.emplace_back("ar_skip", ar_model_.text());
+      settings_.emplace_back("ar_skip_scale", exact_number(residual_scale_));
+    }
     description_ = origin + ": " + format_count(n) + " values" + fill_note +
                    (difference_ ? ", first differences modelled (predictions integrated back)" : "") +
                    ", normalised on the first 80%; training split " + format_count(fit_end) + ", validation " +
@@ -166,7 +189,12 @@ class TimeseriesTask : public BasicTask {
                    format_count(n - train_end) + " (evaluated warm-started on the " + format_count(eval_warmup) +
                    " values before each of its " + std::to_string(eval_lanes) + " lane(s)); horizon " +
                    std::to_string(horizon_) + ", seq_len " + std::to_string(steps) + ", batch " +
-                   std::to_string(lanes) + range_note(train_end);
+                   std::to_string(lanes) +
+                   (ar_skip_ ? "; the model predicts what AR(" + std::to_string(ar_order_) +
+                                   ") misses (the AR skip; its residuals' rms on the training split " +
+                                   format_number(residual_scale_) + ")"
+                             : options.ar_skip ? "; no AR skip (too short for an AR fit)" : "") +
+                   range_note(train_end);
   }
 
   Report report(const EvalResult& eval) const override {
@@ -233,13 +261,53 @@ class TimeseriesTask : public BasicTask {
       windows->inputs[p] = checked(u_[p], p);
     }
     for (std::int64_t p = first; p + horizon_ < n; ++p) {
-      for (std::int64_t j = 1; j <= horizon_; ++j) {
-        const double y =
-            difference_ ? (series_[p + j] - series_[p] - static_cast<double>(j) * mean_) / sd_ : u_[p + j];
-        windows->targets[p * horizon_ + j - 1] = checked(y, p + j);
-      }
+      for (std::int64_t j = 1; j <= horizon_; ++j) windows->targets[p * horizon_ + j - 1] = checked(target(p, j), p + j);
     }
     windows_ = std::move(windows);
+  }
+
+  // y_{p,j} in double: u_{p+j}, or with differences the change x_{p+j} - x_p less j*mean, in sd.
+  double target(std::int64_t p, std::int64_t j) const {
+    return difference_ ? (series_[p + j] - series_[p] - static_cast<double>(j) * mean_) / sd_ : u_[p + j];
+  }
+
+  // An AR model's forecast of y_{p,1} .. y_{p,h} in the model's units (with differences, the
+  // forecast differences added up: the change since x_p).
+  std::vector<double> ar_path(const ArModel& model, std::int64_t p) const {
+    std::vector<double> y = model.forecast(u_, p, horizon_);
+    for (std::size_t i = 1; difference_ && i < y.size(); ++i) y[i] += y[i - 1];
+    return y;
+  }
+
+  // The AR skip's targets: (y_{p,j} - f_{p,j}) / residual_scale_ at every position from `lo`,
+  // residual_scale_ the rms of y - f over the training positions [fit_first, fit_last].
+  void residualise(std::int64_t lo, std::int64_t fit_first, std::int64_t fit_last, const std::string& origin) {
+    const auto n = static_cast<std::int64_t>(series_.size());
+    std::vector<double> residuals(windows_->targets.size(), 0.0);
+    double squares = 0.0;
+    std::int64_t count = 0;
+    for (std::int64_t p = lo; p + horizon_ < n; ++p) {
+      const std::vector<double> f = ar_path(ar_model_, p);
+      for (std::int64_t j = 1; j <= horizon_; ++j) {
+        const double r = target(p, j) - f[static_cast<std::size_t>(j - 1)];
+        residuals[static_cast<std::size_t>(p * horizon_ + j - 1)] = r;
+        if (p >= fit_first && p <= fit_last) {
+          squares += r * r;
+          ++count;
+        }
+      }
+    }
+    residual_scale_ = std::max(kMinResidualScale, std::sqrt(squares / static_cast<double>(count)));
+    for (std::int64_t p = lo; p + horizon_ < n; ++p) {
+      for (std::int64_t j = 1; j <= horizon_; ++j) {
+        const auto at = static_cast<std::size_t>(p * horizon_ + j - 1);
+        const auto v = static_cast<float>(residuals[at] / residual_scale_);
+        check_argument(std::isfinite(v), kWhere, "csv",
+                       origin + ": the AR baseline's residual at data row " + std::to_string(p + j + 1) +
+                           " is out of float32 range (use --no-ar-skip)");
+        windows_->targets[at] = v;
+      }
+    }
   }
 
   // x_{p+j} in the data's units from the model's prediction y_{p,j}.
@@ -274,7 +342,7 @@ class TimeseriesTask : public BasicTask {
   }
 
   double model_nrmse(const EvalResult& eval, const Split& split) const {
-    return std::sqrt(eval.mean_loss / static_cast<double>(horizon_)) * sd_ / split.target_sd;
+    return std::sqrt(eval.mean_loss / static_cast<double>(horizon_)) * residual_scale_ * sd_ / split.target_sd;
   }
 
   // The AR baseline on u: fitted on the training split, each order of 1..kMaxArOrder (at most an
@@ -287,8 +355,7 @@ class TimeseriesTask : public BasicTask {
       std::vector<double> y;
       return nrmse_of(split, [&](std::int64_t p, std::int64_t j) {
         if (p != cached) {
-          y = model.forecast(u_, p, horizon_);
-          for (std::size_t i = 1; difference_ && i < y.size(); ++i) y[i] += y[i - 1];
+          y = ar_path(model, p);
           cached = p;
         }
         return integrated(p, j, y[static_cast<std::size_t>(j - 1)]);
@@ -309,6 +376,7 @@ class TimeseriesTask : public BasicTask {
     if (best.coefficients.empty()) return;  // too short for any order (reported as order 0)
     ar_order_ = best.order();
     ar_nrmse_ = ar_nrmse(best, eval_split_);
+    ar_model_ = std::move(best);
   }
 
   // "; note: the held-out values ... leave the training range's ..." when they do, else "".
@@ -324,7 +392,7 @@ class TimeseriesTask : public BasicTask {
 
   std::vector<double> series_;
   std::vector<double> u_;  // what the model reads, normalised, in double (the AR baseline's data)
-  std::shared_ptr<const SeriesWindows> windows_;
+  std::shared_ptr<SeriesWindows> windows_;  // its targets are rewritten by residualise, before any batch
   std::unique_ptr<SeriesSource> validation_;
   std::int64_t eval_warmup_batches_ = 0;
   Split validation_split_, eval_split_;
@@ -334,6 +402,9 @@ class TimeseriesTask : public BasicTask {
   double persistence_nrmse_ = 0.0;
   double ar_nrmse_ = 0.0, ar_validation_nrmse_ = 0.0;
   int ar_order_ = 0;
+  ArModel ar_model_;             // the AR baseline (order ar_order_)
+  bool ar_skip_ = false;         // the model predicts the AR baseline's residual
+  double residual_scale_ = 1.0;  // ... in units of this (1 without the skip)
 };
 
 }  // namespace

@@ -8,8 +8,11 @@
 // written "fnv1a64:" and 16 lowercase hex digits. It depends on the bytes alone, so a resumed run
 // writes the same file as an uninterrupted one. 3 adds the data record (Task::data_record, as
 // "data.*": the source file's path, size and content hash, or the built-in generator; timeseries'
-// mean and std), charlm's byte-to-id table ("task.vocab") and timeseries' "task.horizon". Older
-// files still load; whoever needs a field they lack says so (gpurnn generate, forecast).
+// mean and std), charlm's byte-to-id table ("task.vocab") and timeseries' "task.horizon". 4 adds
+// timeseries' AR skip ("task.ar_skip", "task.ar_skip_scale", when trained with it): such a model
+// predicts the AR's residual, so a build that ignored them would forecast wrong; it refuses the
+// newer version instead. Older files still load; whoever needs a field they lack says so
+// (gpurnn generate, forecast); a timeseries file without task.ar_skip was trained without it.
 
 #include <cstddef>
 #include <cstdint>
@@ -20,7 +23,7 @@
 namespace gpurnn::train::checkpoint_detail {
 
 // The format_version this build writes and the newest it reads.
-constexpr std::int64_t kFormatVersion = 3;
+constexpr std::int64_t kFormatVersion = 4;
 
 // `text` as a plain decimal integer ('-' and digits; no sign, space or leading '+') in
 // [min, max]; Error(io_error) "checkpoint 'PATH': metadata 'KEY' is 'TEXT', expected an integer in

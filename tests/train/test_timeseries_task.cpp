@@ -58,6 +58,7 @@ TEST(MackeyGlass, RangeMeanAndQuasiPeriodOfTau17) {
 TEST(TimeseriesTask, NormalisedInputsAndHorizonTargets) {
   TaskOptions options;
   options.horizon = 3;
+  options.ar_skip = false;  // the targets are the values themselves
   const auto task = train::make_task("timeseries", options);
   const train::ModelInterface interface = task->interface();
   EXPECT_EQ(interface.input, train::InputKind::features);
@@ -91,6 +92,7 @@ TEST(TimeseriesTask, PersistenceBaselineInTheReportsUnits) {
   for (std::int64_t horizon : {1, 4}) {
     TaskOptions options;
     options.horizon = horizon;
+    options.ar_skip = false;
     const auto task = train::make_task("timeseries", options);
     // The loss of the persistence prediction, as the trainer would report it: squared error
     // summed over a step's h values, averaged over the counted steps; and the targets' sd.
@@ -292,6 +294,7 @@ TEST(TimeseriesTask, DifferenceTargetsAreChangesInTheNormalisedUnits) {
   options.seq_len = 10;
   options.horizon = 2;
   options.difference = true;
+  options.ar_skip = false;
   const auto task = train::make_task("timeseries", options);
   double mean = 0.0, sd = 0.0;
   for (const auto& [key, value] : task->data_record()) {
@@ -362,6 +365,100 @@ TEST(TimeseriesTask, WarmStartedEvaluationBeatsAZeroState) {
   }
   const double cold = loss / static_cast<double>(count);
   EXPECT_LT(warm, cold * 0.9) << "warm " << warm << ", cold " << cold;
+}
+
+// The task setting `key`, "" when the task has none.
+std::string setting_of(const train::Task& task, const std::string& key) {
+  for (const auto& [name, value] : task.settings()) {
+    if (name == key) return value;
+  }
+  return "";
+}
+
+// The loss the trainer reports for a model whose every output is 0, over the counted batches of
+// `source` (after its `warmup` batches): squared targets summed over the horizon, per step.
+double zero_output_loss(const train::BatchSource& source, std::int64_t warmup, std::int64_t horizon) {
+  double loss = 0.0;
+  std::int64_t steps = 0;
+  for (std::int64_t i = warmup; i < source.batches_per_epoch(); ++i) {
+    const Batch batch = source.batch(i);
+    for (std::int64_t row = 0; row < batch.rows(); ++row) {
+      for (std::int64_t t = 0; t < length_of(batch, row); ++t, ++steps) {
+        for (std::int64_t j = 0; j < horizon; ++j) {
+          const double y = batch.targets.data_as<float>()[(t * batch.rows() + row) * horizon + j];
+          loss += y * y;
+        }
+      }
+    }
+  }
+  return loss / static_cast<double>(steps);
+}
+
+// With the AR skip (the default) the targets are what the AR baseline misses, in units of their
+// rms on the training split: a model whose output is 0 predicts the AR forecast and scores the AR
+// baseline exactly, in levels and differences, one step and several ahead; the coefficients are
+// recorded and read back. Without the skip a zero output is the series' mean, far worse.
+TEST(TimeseriesTask, ArSkipTargetsAreTheArResidualSoAZeroOutputScoresTheAr) {
+  ScratchDir dir;
+  std::string text = "value\n";
+  double x = 0.3;  // the logistic map at r = 3.7: chaotic, and not linear, so the AR leaves a residual
+  for (int i = 0; i < 800; ++i, x = 3.7 * x * (1.0 - x)) text += std::to_string(10.0 + x + 0.002 * i) + "\n";
+  write_file(dir.file("logistic.csv"), text);
+  for (bool difference : {false, true}) {
+    for (std::int64_t horizon : {1, 3}) {
+      SCOPED_TRACE("difference " + std::to_string(difference) + ", horizon " + std::to_string(horizon));
+      TaskOptions options;
+      options.csv_path = dir.file("logistic.csv");
+      options.csv_column = "value";
+      options.seq_len = 16;
+      options.horizon = horizon;
+      options.difference = difference;
+      const auto task = train::make_task("timeseries", options);
+      const double ar = std::stod(report_value(*task, {}, "ar_nrmse"));
+      train::EvalResult zero;
+      zero.mean_loss = zero_output_loss(task->eval_data(), task->eval_warmup_batches(), horizon);
+      EXPECT_NEAR(std::stod(report_value(*task, zero, "nrmse")), ar, 1e-5 * ar);
+      // Unit rms on the training split (the training batches cover it but a few positions).
+      EXPECT_NEAR(zero_output_loss(task->train_data(), 0, horizon) / static_cast<double>(horizon), 1.0, 0.05);
+      const auto model = train::tasks::ArModel::parse(setting_of(*task, "ar_skip"));
+      ASSERT_TRUE(model.has_value()) << setting_of(*task, "ar_skip");
+      EXPECT_EQ(model->order(), std::stoi(report_value(*task, {}, "ar_order")));
+      const double scale = std::stod(setting_of(*task, "ar_skip_scale"));
+      EXPECT_GT(scale, 0.05);  // the logistic map is far from linear
+      EXPECT_LT(scale, 1.0);
+      EXPECT_NE(task->describe().find("misses (the AR skip"), std::string::npos) << task->describe();
+
+      options.ar_skip = false;
+      const auto plain = train::make_task("timeseries", options);
+      EXPECT_EQ(setting_of(*plain, "ar_skip"), "");
+      EXPECT_EQ(report_value(*plain, {}, "ar_nrmse"), report_value(*task, {}, "ar_nrmse"));
+      zero.mean_loss = zero_output_loss(plain->eval_data(), plain->eval_warmup_batches(), horizon);
+      EXPECT_GT(std::stod(report_value(*plain, zero, "nrmse")), 1.5 * ar);
+    }
+  }
+}
+
+// The AR model's setting reads back to the same doubles, and anything else is refused; lags
+// before the series' start read as 0.
+TEST(ArModel, TextReadsBackExactlyAndForecastsPadBeforeTheSeries) {
+  train::tasks::ArModel model;
+  model.coefficients = {0.1, 0.5, -0.25, 1.0 / 3.0};
+  const auto back = train::tasks::ArModel::parse(model.text());
+  ASSERT_TRUE(back.has_value()) << model.text();
+  EXPECT_EQ(back->coefficients, model.coefficients);
+  for (const std::string bad : {"", "1", "1 x", "1  2", "1 2 ", " 1 2", "nan 1", "1 inf", "1 2,3"}) {
+    EXPECT_FALSE(train::tasks::ArModel::parse(bad).has_value()) << "'" << bad << "'";
+  }
+  std::string many = "1";
+  for (int i = 0; i < 64; ++i) many += " 0.5";
+  EXPECT_TRUE(train::tasks::ArModel::parse(many).has_value());  // order 64
+  EXPECT_FALSE(train::tasks::ArModel::parse(many + " 0.5").has_value());
+  // u_{-2}, u_{-1} read as 0: 0.1 + 0.5 * 1 = 0.6, then 0.1 + 0.5 * 0.6 - 0.25 * 1 = 0.15.
+  const std::vector<double> u = {1.0, 2.0, 3.0};
+  const std::vector<double> f = model.forecast(u, 0, 2);
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_DOUBLE_EQ(f[0], 0.6);
+  EXPECT_DOUBLE_EQ(f[1], 0.15);
 }
 
 }  // namespace

@@ -30,6 +30,7 @@ struct TaskOptions {
   std::string csv_column;       // timeseries: the column to predict
   std::string csv_fill;         // timeseries: empty cells: "" (refused), previous, interpolate or drop
   bool difference = false;      // timeseries: model the first differences (predictions integrated back)
+  bool ar_skip = true;          // timeseries: the model predicts what the AR baseline misses (added back)
   std::int64_t horizon = 0;     // timeseries: steps ahead predicted (1 = one-step)
   std::int64_t points = 0;      // sort: numbers; convex-hull, tsp: points per example
   bool reverse_source = false;  // translate: feed the source words in reverse (Sutskever et al. 2014)
