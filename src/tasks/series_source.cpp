@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <string>
 
 #include "gpurnn/error.h"
 #include "tasks/data_record.h"
 #include "tasks/new_batch.h"
+#include "train/checkpoint_metadata.h"
 
 namespace gpurnn::train::tasks {
 namespace {
@@ -100,11 +100,10 @@ std::optional<ArModel> ArModel::parse(const std::string& text) {
   std::size_t at = 0;
   while (at < text.size()) {
     const std::size_t end = std::min(text.find(' ', at), text.size());
-    const std::string word = text.substr(at, end - at);
-    char* stop = nullptr;
-    const double v = word.empty() ? 0.0 : std::strtod(word.c_str(), &stop);
-    if (word.empty() || stop != word.c_str() + word.size() || !std::isfinite(v)) return std::nullopt;
-    model.coefficients.push_back(v);
+    // Each number read as strictly as any other in a checkpoint's metadata.
+    const std::optional<double> v = checkpoint_detail::plain_decimal(text.substr(at, end - at));
+    if (!v) return std::nullopt;
+    model.coefficients.push_back(*v);
     at = end + 1;
   }
   if (model.coefficients.size() < 2 || model.coefficients.size() > 65 || text.back() == ' ') return std::nullopt;

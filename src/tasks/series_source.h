@@ -57,7 +57,7 @@ struct ArModel {
   // lags before u_0 read as 0 (the normalised series' mean).
   std::vector<double> forecast(const std::vector<double>& u, std::int64_t q, std::int64_t horizon) const;
   // "c a_1 .. a_p", each number exact (a checkpoint setting); parse() reads it back, nullopt
-  // unless it is 2 to 65 finite numbers.
+  // unless it is 2 to 65 plain decimals (checkpoint_detail::plain_decimal) one space apart.
   std::string text() const;
   static std::optional<ArModel> parse(const std::string& text);
 };

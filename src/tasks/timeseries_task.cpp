@@ -27,8 +27,9 @@
 // residual_scale, so the model learns what the linear fit misses (its targets are
 // (y_{p,j} - f_{p,j}) / residual_scale, residual_scale the rms of y - f over the training split,
 // at least kMinResidualScale), and training starts at the first position with p lags of history.
-// A model whose output is 0 therefore scores ar_nrmse exactly. The fitted coefficients and the scale are settings (task.ar_skip, task.ar_skip_scale): a
-// forecast adds the same AR back. Without it (--no-ar-skip) the model predicts y alone.
+// A model whose output is 0 therefore scores ar_nrmse exactly. The fitted coefficients and the
+// scale are settings (task.ar_skip, task.ar_skip_scale): a forecast adds the same AR back.
+// Without it (--no-ar-skip) the model predicts y alone.
 #include <algorithm>
 #include <cmath>
 #include <string>

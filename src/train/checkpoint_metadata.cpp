@@ -57,18 +57,22 @@ std::uint64_t parse_uint64(const std::string& path, const std::string& key, cons
   return v;
 }
 
-double parse_number(const std::string& path, const std::string& key, const std::string& text) {
+std::optional<double> plain_decimal(const std::string& text) {
   // strtod alone would also take leading spaces, hex, "inf" and "nan".
   bool plain = !text.empty();
   for (char ch : text) {
     plain = plain && ((ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '+' || ch == 'e' || ch == 'E');
   }
-  if (plain && text.front() != '+') {
-    char* end = nullptr;
-    errno = 0;
-    const double v = std::strtod(text.c_str(), &end);
-    if (end == text.c_str() + text.size() && errno != ERANGE && std::isfinite(v)) return v;
-  }
+  if (!plain || text.front() == '+') return std::nullopt;
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(text.c_str(), &end);
+  if (end != text.c_str() + text.size() || errno == ERANGE || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+double parse_number(const std::string& path, const std::string& key, const std::string& text) {
+  if (const std::optional<double> v = plain_decimal(text)) return *v;
   refuse(path, key, text, "a number (a finite decimal)");
 }
 

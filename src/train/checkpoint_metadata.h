@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "gpurnn/io/safetensors.h"
@@ -34,6 +35,9 @@ std::int64_t parse_int(const std::string& path, const std::string& key, const st
 std::uint64_t parse_uint64(const std::string& path, const std::string& key, const std::string& text);
 // `text` as a finite decimal number (digits, '.', an exponent; no spaces, hex, inf or nan).
 double parse_number(const std::string& path, const std::string& key, const std::string& text);
+// The same rule without the error: nullopt when `text` is not such a number (for a setting that
+// holds several numbers and names them as a whole when one is wrong).
+std::optional<double> plain_decimal(const std::string& text);
 
 // 64-bit FNV-1a, fed piece by piece.
 class ContentHash {

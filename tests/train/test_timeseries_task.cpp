@@ -446,7 +446,8 @@ TEST(ArModel, TextReadsBackExactlyAndForecastsPadBeforeTheSeries) {
   const auto back = train::tasks::ArModel::parse(model.text());
   ASSERT_TRUE(back.has_value()) << model.text();
   EXPECT_EQ(back->coefficients, model.coefficients);
-  for (const std::string bad : {"", "1", "1 x", "1  2", "1 2 ", " 1 2", "nan 1", "1 inf", "1 2,3"}) {
+  for (const std::string bad : {"", "1", "1 x", "1  2", "1 2 ", " 1 2", "nan 1", "1 inf", "1 2,3", "1 \t2", "1 0x10",
+                                "+1 2", "1 1e999"}) {
     EXPECT_FALSE(train::tasks::ArModel::parse(bad).has_value()) << "'" << bad << "'";
   }
   std::string many = "1";
