@@ -225,6 +225,23 @@ TEST(UseModelCli, ForecastAddsTheRecordedArBack) {
   const Split refused = gpurnn("forecast --device cpu --checkpoint " + bad + " --csv " + csv, dir);
   EXPECT_NE(refused.exit_code, 0);
   EXPECT_TRUE(contains(refused.err, "metadata 'task.ar_skip' is '0.1 x', expected the AR coefficients")) << refused.err;
+  // So is a damaged or missing scale of the model's output.
+  for (const auto& [scale, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"0", "metadata 'task.ar_skip_scale' is 0, expected a scale above 0"},
+           {"-1e-3", "metadata 'task.ar_skip_scale' is -0.001, expected a scale above 0"},
+           {"0x1", "metadata 'task.ar_skip_scale' is '0x1', expected a number"},
+           {"", "records no AR skip's residual scale (metadata 'task.ar_skip_scale')"}}) {
+    rewrite_checkpoint(skip, bad, [&](CheckpointTensors&, CheckpointMetadata& m) {
+      if (scale.empty()) {
+        m.erase("task.ar_skip_scale");
+      } else {
+        m["task.ar_skip_scale"] = scale;
+      }
+    });
+    const Split r = gpurnn("forecast --device cpu --checkpoint " + bad + " --csv " + csv, dir);
+    EXPECT_NE(r.exit_code, 0) << scale;
+    EXPECT_TRUE(contains(r.err, expected)) << scale << "\n" << r.err;
+  }
 }
 
 }  // namespace
